@@ -1,0 +1,83 @@
+/**
+ * pfn arithmetic implied by a Geometry: the kernel's pfn_to_section_nr(),
+ * section_nr_to_pfn(), subsection_map_index(), SECTION_NR_TO_ROOT() and the
+ * memory-block id of a section. Plain float arithmetic, exact below 2^53.
+ */
+import type { Geometry } from './geometry.js';
+
+/** pfn_to_section_nr() */
+export function pfnToSectionNr(g: Geometry, pfn: number): number {
+  return Math.floor(pfn / g.pagesPerSection);
+}
+
+/** section_nr_to_pfn() */
+export function sectionNrToPfn(g: Geometry, nr: number): number {
+  return nr * g.pagesPerSection;
+}
+
+/** subsection_map_index(): the subsection of pfn inside its section. */
+export function subsectionMapIndex(g: Geometry, pfn: number): number {
+  return Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+}
+
+/** The global subsection number: pfn / PAGES_PER_SUBSECTION. */
+export function pfnToSubsectionNr(g: Geometry, pfn: number): number {
+  return Math.floor(pfn / g.pagesPerSubsection);
+}
+
+/** SECTION_NR_TO_ROOT() */
+export function sectionNrToRoot(g: Geometry, nr: number): number {
+  return Math.floor(nr / g.sectionsPerRoot);
+}
+
+/** PFN_PHYS() */
+export function pfnPhys(g: Geometry, pfn: number): number {
+  return pfn * g.pageSize;
+}
+
+/** PHYS_PFN() */
+export function physPfn(g: Geometry, addr: number): number {
+  return Math.floor(addr / g.pageSize);
+}
+
+/** memory_block_id(): the sysfs memoryN number of a section. */
+export function sectionNrToBlockId(nr: number, sectionsPerBlock: number): number {
+  return Math.floor(nr / sectionsPerBlock);
+}
+
+export function isAligned(value: number, alignment: number): boolean {
+  return value % alignment === 0;
+}
+
+export function alignDown(value: number, alignment: number): number {
+  return value - (value % alignment);
+}
+
+export function alignUp(value: number, alignment: number): number {
+  const r = value % alignment;
+  return r === 0 ? value : value + alignment - r;
+}
+
+/** The location of a pfn in every SPARSEMEM structure that indexes it. */
+export interface PfnLocation {
+  readonly pfn: number;
+  readonly phys: number;
+  readonly section: number;
+  readonly root: number;
+  readonly rootIndex: number;
+  readonly subsection: number;
+  readonly block: number;
+}
+
+export function locatePfn(g: Geometry, pfn: number, sectionsPerBlock: number): PfnLocation {
+  const section = pfnToSectionNr(g, pfn);
+  return {
+    pfn,
+    phys: pfnPhys(g, pfn),
+    section,
+    root: sectionNrToRoot(g, section),
+    rootIndex: section % g.sectionsPerRoot,
+    subsection: subsectionMapIndex(g, pfn),
+    block: sectionNrToBlockId(section, sectionsPerBlock),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The pfnlab command line: one file per command, each thin.
+ * Exit codes: 0 success, 1 a violation or wrong answer found, 2 bad usage or input.
+ */
+import { isPfnlabError } from '../model/errors.js';
+import type { CliIo, Command } from './command.js';
+import { wantsHelp } from './command.js';
+import { demoCommand } from './demo.js';
+import { pfnCommand } from './pfn.js';
+import { runCommand } from './run.js';
+
+export const COMMANDS: readonly Command[] = [demoCommand, runCommand, pfnCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: pfnlab <command> [options]   (pfnlab <command> --help for details)',
+    '',
+    'pfnlab models Linux SPARSEMEM, memory hotplug and ZONE_DEVICE pfn by pfn.',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    io.out(`${topic ? topic.help : usage()}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`pfnlab: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})\n`);
+    return 2;
+  }
+  if (wantsHelp(rest)) {
+    io.out(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (isPfnlabError(e)) {
+      io.err(`pfnlab ${name}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export function processIo(): CliIo {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    errIsTty: Boolean(process.stderr.isTTY),
+    outIsTty: Boolean(process.stdout.isTTY),
+  };
+}

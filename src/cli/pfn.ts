@@ -1,0 +1,56 @@
+/** pfnlab pfn <pfn> --scenario <file> [--after N] [--json]: where a pfn lives and what it is. */
+import { loadScenario } from '../io/scenario.js';
+import { InputError } from '../model/errors.js';
+import { runScenario } from '../ops/scenario-run.js';
+import { pfnReport, renderPfn } from '../report/layout.js';
+import { parsePfn } from '../units.js';
+import { type CliIo, type Command, intOption, parseCommandArgs, printJson, stringOption } from './command.js';
+
+export const pfnCommand: Command = {
+  name: 'pfn',
+  summary: "a pfn's location and truth after a scenario (or a prefix of it)",
+  help: `usage: pfnlab pfn <pfn> --scenario <scenario> [--after N] [--json]
+
+Print where <pfn> lives (section, root, subsection, memory block), its section
+flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,
+offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
+
+  <pfn>               decimal or 0x-hex
+  --scenario <file>   a scenario file or built-in scenario name
+  --after N           the state after boot and the first N steps (default: all)
+  --json              JSON with keys pfn, section, subsection, block, truth {state, zone, pgmap}`,
+  run(argv: string[], io: CliIo): number {
+    const p = parseCommandArgs('pfn', argv, {
+      scenario: { type: 'string', short: 's' },
+      after: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (p.positionals.length !== 1) throw new InputError('pfn', 'expected exactly one <pfn>');
+    const pfn = parsePfn(p.positionals[0]);
+    if (pfn === undefined)
+      throw new InputError('pfn', `'${p.positionals[0]}' is not a pfn (decimal or 0x-hex)`, p.positionals[0]);
+    const ref = stringOption(p, 'scenario');
+    if (!ref) throw new InputError('pfn', '--scenario <file> is required');
+    const scenario = loadScenario(ref);
+    if (pfn >= scenario.geometry.maxPfn) {
+      throw new InputError(
+        'pfn',
+        `unknown pfn ${p.positionals[0]}: beyond MAX_PHYSMEM_BITS (${scenario.geometry.maxPhysmemBits}) of ${scenario.geometry.arch}`,
+        pfn,
+      );
+    }
+    const after = intOption('pfn', p, 'after');
+    if (after !== undefined && after > scenario.steps.length) {
+      throw new InputError(
+        'pfn',
+        `--after ${after}: the scenario has only ${scenario.steps.length} steps`,
+        after,
+      );
+    }
+    const { machine } = runScenario(scenario, { operations: after });
+    const report = pfnReport(machine, pfn);
+    if (p.values.json) printJson(io, report);
+    else io.out(`${renderPfn(report)}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,40 @@
+/** pfnlab run <scenario> [--json] [--log]: the final layout after every step of a scenario. */
+import { loadScenario } from '../io/scenario.js';
+import { InputError } from '../model/errors.js';
+import { runScenario } from '../ops/scenario-run.js';
+import { layoutReport, pfnReport, renderLayout, renderPfn } from '../report/layout.js';
+import { type CliIo, type Command, parseCommandArgs, printJson } from './command.js';
+import { renderOperationLog } from './log.js';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a scenario and print the final layout',
+  help: `usage: pfnlab run <scenario> [--json] [--log]
+
+Boot the scenario's machine, run every step (each as its kernel steps), and
+print the final layout: sections (P present, M memmap, O online, E early,
+D ZONE_DEVICE taint), memory blocks, zones, pgmaps and the truth summed by
+state; then any pfns listed under "queries".
+
+<scenario> is a scenario file or the name of a built-in scenario.
+
+  --json   print the layout (and the operation log) as JSON
+  --log    also print every kernel step each operation took`,
+  run(argv: string[], io: CliIo): number {
+    const p = parseCommandArgs('run', argv, { json: { type: 'boolean' }, log: { type: 'boolean' } });
+    if (p.positionals.length !== 1) throw new InputError('run', 'expected exactly one <scenario>');
+    const scenario = loadScenario(p.positionals[0]);
+    const { machine, log } = runScenario(scenario);
+    const layout = layoutReport(machine);
+    const queries = scenario.queries.map((pfn) => pfnReport(machine, pfn));
+    if (p.values.json) {
+      printJson(io, { scenario: scenario.name, source: scenario.source, operations: log, layout, queries });
+      return 0;
+    }
+    io.out(`${scenario.name}${scenario.description ? ` - ${scenario.description}` : ''}\n\n`);
+    io.out(`${renderOperationLog(log, Boolean(p.values.log))}\n\n`);
+    io.out(`${renderLayout(layout)}\n`);
+    for (const q of queries) io.out(`\n${renderPfn(q)}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,207 @@
+/**
+ * Scenario files: JSON as SPEC §6 shows, validated against the shipped JSON
+ * Schema (schema/scenario.schema.json), then converted to numbers and a
+ * Geometry. Every problem is an InputError naming the file and JSON path.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Geometry, GeometryParams, KernelVersion } from '../arch/geometry.js';
+import { GeometryError } from '../arch/geometry.js';
+import { geometryFor } from '../arch/presets.js';
+import { type Errno, InputError } from '../model/errors.js';
+import type { PgmapType } from '../model/pgmap.js';
+import type { BootRange, OpSpec } from '../ops/spec.js';
+import { parsePfn, parseSize } from '../units.js';
+import { type Schema, SchemaValidator } from './json-schema.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly description?: string;
+  readonly geometry: Geometry;
+  readonly boot: readonly BootRange[];
+  readonly steps: readonly OpSpec[];
+  readonly walkers: readonly string[];
+  readonly queries: readonly number[];
+  /** Where it came from: a file path, or 'builtin:<name>'. */
+  readonly source: string;
+}
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SCENARIO_SCHEMA_PATH = join(packageRoot, 'schema', 'scenario.schema.json');
+export const BUILTIN_SCENARIO_DIR = join(packageRoot, 'scenarios');
+
+let validator: SchemaValidator | undefined;
+
+export function scenarioSchema(): Schema {
+  return JSON.parse(readFileSync(SCENARIO_SCHEMA_PATH, 'utf8')) as Schema;
+}
+
+function scenarioValidator(): SchemaValidator {
+  validator ??= new SchemaValidator(scenarioSchema());
+  return validator;
+}
+
+/** Names of the built-in scenarios (scenarios/*.json). */
+export function builtinScenarioNames(): string[] {
+  if (!existsSync(BUILTIN_SCENARIO_DIR)) return [];
+  return readdirSync(BUILTIN_SCENARIO_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+}
+
+/** Parse JSON text, turning a syntax error into file:line:column. */
+export function parseJsonText(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    let where = source;
+    if (pos) {
+      const before = text.slice(0, Number(pos[1]));
+      const line = before.split('\n').length;
+      const col = Number(pos[1]) - before.lastIndexOf('\n');
+      where = `${source}:${line}:${col}`;
+    } else if (text.trim() === '') {
+      return fail(source, 'the file is empty');
+    }
+    return fail(
+      where,
+      `not valid JSON (${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected/, 'unexpected')})`,
+    );
+  }
+}
+
+function fail(where: string, problem: string, value?: unknown): never {
+  throw new InputError(where, problem, value);
+}
+
+function size(source: string, path: string, v: unknown): number {
+  const n = parseSize(v);
+  if (n === undefined) fail(`${source}: ${path}`, `${JSON.stringify(v)} is not a size below 2^53`, v);
+  return n;
+}
+
+function convertStep(source: string, path: string, raw: Record<string, unknown>): OpSpec {
+  const spec = convertOp(source, path, raw);
+  return raw.expect === undefined ? spec : { ...spec, expect: raw.expect as Errno };
+}
+
+function convertOp(source: string, path: string, raw: Record<string, unknown>): OpSpec {
+  const at = (k: string) => size(source, `${path}.${k}`, raw[k]);
+  const node = raw.node as number | undefined;
+  switch (raw.op) {
+    case 'add_memory':
+      return { op: 'add_memory', start: at('start'), size: at('size'), node };
+    case 'online':
+      return {
+        op: 'online',
+        start: at('start'),
+        size: at('size'),
+        zone: raw.zone as 'normal' | 'movable' | undefined,
+      };
+    case 'offline':
+    case 'remove':
+      return { op: raw.op, start: at('start'), size: at('size') };
+    case 'memremap': {
+      const alt = raw.altmap as Record<string, unknown> | undefined;
+      return {
+        op: 'memremap',
+        start: at('start'),
+        size: at('size'),
+        type: raw.type as PgmapType,
+        id: raw.id as string,
+        node,
+        altmap: alt
+          ? {
+              reserve: size(source, `${path}.altmap.reserve`, alt.reserve),
+              free: alt.free === undefined ? undefined : size(source, `${path}.altmap.free`, alt.free),
+            }
+          : undefined,
+      };
+    }
+    case 'memunmap':
+      return { op: 'memunmap', id: raw.id as string };
+    case 'pin':
+    case 'unpin':
+      return { op: raw.op, start: at('start'), size: raw.size === undefined ? 0 : at('size') };
+    default:
+      return fail(`${source}: ${path}.op`, `unknown op ${JSON.stringify(raw.op)}`);
+  }
+}
+
+const SIZE_OVERRIDES = new Set(['memoryBlockSize', 'zoneDmaLimit', 'zoneDma32Limit']);
+
+function convertGeometry(source: string, raw: Record<string, unknown>): Geometry {
+  const arch = (raw.arch as string | undefined) ?? 'x86_64';
+  const overrides: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries((raw.overrides as Record<string, unknown>) ?? {})) {
+    overrides[k] = SIZE_OVERRIDES.has(k) ? size(source, `$.overrides.${k}`, v) : v;
+  }
+  if (raw.kernel) overrides.kernel = raw.kernel as KernelVersion;
+  try {
+    return geometryFor(arch, overrides as Partial<GeometryParams>);
+  } catch (e) {
+    if (e instanceof GeometryError) fail(`${source}: $.overrides.${e.field}`, e.message, e.value);
+    throw e;
+  }
+}
+
+/** Validate a parsed scenario object and convert it. */
+export function scenarioFromJson(raw: unknown, source: string): Scenario {
+  const issue = scenarioValidator().validate(raw);
+  if (issue) fail(`${source}: ${issue.path}`, issue.problem);
+  const obj = raw as Record<string, unknown>;
+  const geometry = convertGeometry(source, obj);
+  const boot = (obj.boot as Record<string, unknown>[]).map((r, i) => ({
+    start: size(source, `$.boot[${i}].start`, r.start),
+    size: size(source, `$.boot[${i}].size`, r.size),
+    node: (r.node as number | undefined) ?? 0,
+  }));
+  const pins = (obj.steps as Record<string, unknown>[] | undefined) ?? [];
+  const steps = pins.map((s, i) => {
+    const step = convertStep(source, `$.steps[${i}]`, s);
+    if ((step.op === 'pin' || step.op === 'unpin') && step.size === 0)
+      return { ...step, size: geometry.pageSize };
+    return step;
+  });
+  const queries = ((obj.queries as unknown[]) ?? []).map((q, i) => {
+    const pfn = typeof q === 'number' ? q : parsePfn(String(q));
+    if (pfn === undefined || !Number.isSafeInteger(pfn))
+      fail(`${source}: $.queries[${i}]`, `${JSON.stringify(q)} is not a pfn`);
+    return pfn;
+  });
+  return {
+    name: obj.name as string,
+    description: obj.description as string | undefined,
+    geometry,
+    boot,
+    steps,
+    walkers: (obj.walkers as string[]) ?? [],
+    queries,
+    source,
+  };
+}
+
+/** Read a scenario from a file path, or from the built-ins by name. */
+export function loadScenario(ref: string): Scenario {
+  let path = ref;
+  let source = ref;
+  if (!existsSync(path)) {
+    const builtin = join(BUILTIN_SCENARIO_DIR, `${ref.replace(/\.json$/, '')}.json`);
+    if (!/[/\\]/.test(ref) && existsSync(builtin)) {
+      path = builtin;
+      source = `builtin:${basename(builtin, '.json')}`;
+    } else {
+      fail(
+        ref,
+        `no such scenario file or built-in scenario (built-ins: ${builtinScenarioNames().join(', ')})`,
+      );
+    }
+  }
+  if (statSync(path).isDirectory()) fail(ref, 'is a directory, not a scenario file');
+  const text = readFileSync(path, 'utf8');
+  return scenarioFromJson(parseJsonText(text, source), source);
+}

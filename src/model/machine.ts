@@ -1,0 +1,145 @@
+/**
+ * The machine: kernel memory (sections, usage, memmap, pgmap table) in model
+ * memory, the writer-side bookkeeping the kernel keeps in ordinary structures
+ * (nodes and zones, memory blocks, pgmaps, iomem), and the truth beside them.
+ *
+ * Operations (src/ops) change a Machine one kernel step at a time.
+ */
+import type { Geometry } from '../arch/geometry.js';
+import { locatePfn, type PfnLocation } from '../arch/pfn.js';
+import { cloneBlock, type MemoryBlock } from './blocks.js';
+import {
+  G_HOTPLUG_LOCK,
+  G_PGMAP_TABLE,
+  G_ROOTS,
+  GLOBALS_ADDR,
+  GLOBALS_WORDS,
+  PGMAP_SLOTS,
+  PGMAP_WORDS,
+} from './layout.js';
+import { Memmap } from './memmap.js';
+import { Memory, type MemoryOptions } from './memory.js';
+import { clonePgmap, type Pgmap, PgmapTable } from './pgmap.js';
+import type { Resource } from './resources.js';
+import { SectionTable } from './sections.js';
+import { type Truth, TruthMap } from './truth.js';
+import { clonePgdat, newPgdat, type Pgdat } from './zones.js';
+
+/** A pinned range: pages a scenario holds references on, so migration fails. */
+export interface PinnedRange {
+  readonly startPfn: number;
+  readonly endPfn: number;
+}
+
+/**
+ * Deferred frees (kfree_rcu, call_rcu). Without RCU readers in the picture the
+ * machine frees at once; the explorer and the stress runner install their own.
+ */
+export interface Reclaimer {
+  deferFree(mem: Memory, addr: number): void;
+}
+
+export const IMMEDIATE_RECLAIM: Reclaimer = {
+  deferFree(mem, addr) {
+    mem.free(addr);
+  },
+};
+
+export interface MachineOptions {
+  readonly memory?: MemoryOptions;
+}
+
+export class Machine {
+  readonly mem: Memory;
+  readonly sections: SectionTable;
+  readonly memmap: Memmap;
+  readonly pgmapTable: PgmapTable;
+  truth = new TruthMap();
+  nodes = new Map<number, Pgdat>();
+  blocks = new Map<number, MemoryBlock>();
+  pgmaps = new Map<string, Pgmap>();
+  resources: Resource[] = [];
+  pins: PinnedRange[] = [];
+  /** memory_block_size_bytes(), fixed at boot. */
+  blockSize = 0;
+  sectionsPerBlock = 0;
+  booted = false;
+  nextPgmapNum = 1;
+  reclaimer: Reclaimer = IMMEDIATE_RECLAIM;
+
+  constructor(
+    readonly g: Geometry,
+    options: MachineOptions = {},
+    cloneOf?: Machine,
+  ) {
+    if (cloneOf) {
+      this.mem = cloneOf.mem.clone(options.memory);
+    } else {
+      this.mem = new Memory(options.memory);
+      const globals = this.mem.alloc(GLOBALS_WORDS);
+      if (globals !== GLOBALS_ADDR) throw new Error('globals block not at its fixed address');
+      // The root pointer array is allocated at boot (memblocks_present()).
+      this.mem.store(GLOBALS_ADDR + G_ROOTS, this.mem.alloc(g.nrSectionRoots));
+      this.mem.store(GLOBALS_ADDR + G_PGMAP_TABLE, this.mem.alloc(PGMAP_SLOTS * PGMAP_WORDS));
+      this.mem.store(GLOBALS_ADDR + G_HOTPLUG_LOCK, 0);
+    }
+    this.sections = new SectionTable(this.mem, g);
+    this.memmap = new Memmap(this.mem, g);
+    this.pgmapTable = new PgmapTable(this.mem);
+    if (cloneOf) {
+      this.memmap.generation = cloneOf.memmap.generation;
+      this.truth = cloneOf.truth.clone();
+      for (const [nid, p] of cloneOf.nodes) this.nodes.set(nid, clonePgdat(p));
+      for (const [id, b] of cloneOf.blocks) this.blocks.set(id, cloneBlock(b));
+      for (const [id, p] of cloneOf.pgmaps) this.pgmaps.set(id, clonePgmap(p));
+      this.resources = cloneOf.resources.map((r) => ({ ...r }));
+      this.pins = cloneOf.pins.slice();
+      this.blockSize = cloneOf.blockSize;
+      this.sectionsPerBlock = cloneOf.sectionsPerBlock;
+      this.booted = cloneOf.booted;
+      this.nextPgmapNum = cloneOf.nextPgmapNum;
+      this.reclaimer = cloneOf.reclaimer;
+    }
+  }
+
+  /** A deep copy: memory words, bookkeeping and truth. */
+  clone(options: MachineOptions = {}): Machine {
+    return new Machine(this.g, options, this);
+  }
+
+  /** NODE_DATA(nid), created on first use (hotadd_init_pgdat for new nodes). */
+  node(nid: number): Pgdat {
+    let p = this.nodes.get(nid);
+    if (!p) {
+      p = newPgdat(nid);
+      this.nodes.set(nid, p);
+    }
+    return p;
+  }
+
+  pagesPerBlock(): number {
+    return this.sectionsPerBlock * this.g.pagesPerSection;
+  }
+
+  blockIdOfPfn(pfn: number): number {
+    return Math.floor(pfn / this.pagesPerBlock());
+  }
+
+  locate(pfn: number): PfnLocation {
+    return locatePfn(this.g, pfn, this.sectionsPerBlock || 1);
+  }
+
+  truthOf(pfn: number): Truth {
+    return this.truth.get(pfn);
+  }
+
+  /** A pgmap by its numeric id (as struct pages store it). */
+  pgmapByNum(num: number): Pgmap | undefined {
+    for (const p of this.pgmaps.values()) if (p.num === num) return p;
+    return undefined;
+  }
+
+  isPinned(startPfn: number, endPfn: number): boolean {
+    return this.pins.some((p) => p.startPfn < endPfn && startPfn < p.endPfn);
+  }
+}

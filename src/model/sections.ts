@@ -1,0 +1,253 @@
+/**
+ * mem_section: the SPARSEMEM_EXTREME two-level section table and the usage
+ * records hanging off it (mm/sparse.c, include/linux/mmzone.h).
+ *
+ * Reader side: small predicates named after the kernel's, taking any
+ * WordReader, so that designs run them on plain, shared or instrumented memory.
+ * Writer side: SectionTable, which allocates roots and usage records and flips
+ * flag bits.
+ */
+import type { Geometry } from '../arch/geometry.js';
+import {
+  G_HIGHEST_PRESENT_SECTION,
+  G_ROOTS,
+  GLOBALS_ADDR,
+  S_FLAGS,
+  S_MEMMAP,
+  S_NID,
+  S_USAGE,
+  SECTION_HAS_MEM_MAP,
+  SECTION_IS_EARLY,
+  SECTION_IS_ONLINE,
+  SECTION_MARKED_PRESENT,
+  SECTION_TAINT_ZONE_DEVICE,
+  SECTION_WORDS,
+  U_FLAGS,
+  U_SUBSECTION_MAP,
+  USAGE_BOOT_ALLOCATED,
+  USAGE_DESIGN_BITMAPS,
+} from './layout.js';
+import { type Memory, NULL } from './memory.js';
+
+/** What readers need of memory: one load. Plain, shared and instrumented memories all provide it. */
+export interface WordReader {
+  load(addr: number): number;
+}
+
+/** The address of the root pointer array (fixed once the machine exists). */
+export function rootsAddr(mem: WordReader): number {
+  return mem.load(GLOBALS_ADDR + G_ROOTS);
+}
+
+/** __nr_to_section(): the section record's address, or NULL when its root is absent. */
+export function nrToSection(mem: WordReader, g: Geometry, nr: number): number {
+  if (nr >= g.nrMemSections) return NULL;
+  const root = mem.load(rootsAddr(mem) + Math.floor(nr / g.sectionsPerRoot));
+  if (root === NULL) return NULL;
+  return root + (nr % g.sectionsPerRoot) * SECTION_WORDS;
+}
+
+/** __pfn_to_section() */
+export function pfnToSection(mem: WordReader, g: Geometry, pfn: number): number {
+  return nrToSection(mem, g, Math.floor(pfn / g.pagesPerSection));
+}
+
+export function sectionFlags(mem: WordReader, ms: number): number {
+  return ms === NULL ? 0 : mem.load(ms + S_FLAGS);
+}
+
+/** present_section() */
+export function presentSection(mem: WordReader, ms: number): boolean {
+  return (sectionFlags(mem, ms) & SECTION_MARKED_PRESENT) !== 0;
+}
+
+/** valid_section(): the section has a memmap (SECTION_HAS_MEM_MAP). */
+export function validSection(mem: WordReader, ms: number): boolean {
+  return (sectionFlags(mem, ms) & SECTION_HAS_MEM_MAP) !== 0;
+}
+
+/** online_section() */
+export function onlineSection(mem: WordReader, ms: number): boolean {
+  return (sectionFlags(mem, ms) & SECTION_IS_ONLINE) !== 0;
+}
+
+/** early_section() */
+export function earlySection(mem: WordReader, ms: number): boolean {
+  return (sectionFlags(mem, ms) & SECTION_IS_EARLY) !== 0;
+}
+
+/** online_device_section() (6.x): ONLINE and TAINT_ZONE_DEVICE both set. */
+export function onlineDeviceSection(mem: WordReader, ms: number): boolean {
+  const want = SECTION_IS_ONLINE | SECTION_TAINT_ZONE_DEVICE;
+  return (sectionFlags(mem, ms) & want) === want;
+}
+
+/** Test bit `index` of a per-subsection bitmap starting at `addr`. */
+export function testSubsectionBit(mem: WordReader, addr: number, index: number): boolean {
+  return (mem.load(addr + (index >>> 5)) & (1 << (index & 31))) !== 0;
+}
+
+/** The word offset inside a usage record of design bitmap `slot` (0 is subsection_map). */
+export function usageBitmapOffset(g: Geometry, slot: number): number {
+  return U_SUBSECTION_MAP + slot * g.subsectionMapWords;
+}
+
+/** pfn_section_valid() (6.x form: a NULL usage reads as invalid). */
+export function pfnSectionValid(mem: WordReader, g: Geometry, ms: number, pfn: number): boolean {
+  const usage = mem.load(ms + S_USAGE);
+  if (usage === NULL) return false;
+  const idx = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+  return testSubsectionBit(mem, usage + U_SUBSECTION_MAP, idx);
+}
+
+export function usageWords(g: Geometry): number {
+  return U_SUBSECTION_MAP + (1 + USAGE_DESIGN_BITMAPS) * g.subsectionMapWords;
+}
+
+/**
+ * The writer side of the section table. Only the thread running kernel
+ * operations uses it.
+ */
+export class SectionTable {
+  readonly roots: number;
+
+  constructor(
+    private readonly mem: Memory,
+    private readonly g: Geometry,
+  ) {
+    this.roots = mem.load(GLOBALS_ADDR + G_ROOTS);
+  }
+
+  /** __nr_to_section() */
+  section(nr: number): number {
+    return nrToSection(this.mem, this.g, nr);
+  }
+
+  /** sparse_index_init(): allocate the root holding section nr on first use. */
+  indexInit(nr: number): number {
+    const rootSlot = this.roots + Math.floor(nr / this.g.sectionsPerRoot);
+    let root = this.mem.load(rootSlot);
+    if (root === NULL) {
+      root = this.mem.alloc(this.g.sectionsPerRoot * SECTION_WORDS);
+      this.mem.store(rootSlot, root);
+    }
+    return root + (nr % this.g.sectionsPerRoot) * SECTION_WORDS;
+  }
+
+  flags(ms: number): number {
+    return this.mem.load(ms + S_FLAGS);
+  }
+
+  setFlags(ms: number, bits: number): void {
+    this.mem.store(ms + S_FLAGS, this.mem.load(ms + S_FLAGS) | bits);
+  }
+
+  clearFlags(ms: number, bits: number): void {
+    this.mem.store(ms + S_FLAGS, this.mem.load(ms + S_FLAGS) & ~bits);
+  }
+
+  writeFlags(ms: number, value: number): void {
+    this.mem.store(ms + S_FLAGS, value);
+  }
+
+  memmap(ms: number): number {
+    return this.mem.load(ms + S_MEMMAP);
+  }
+
+  setMemmap(ms: number, node: number): void {
+    this.mem.store(ms + S_MEMMAP, node);
+  }
+
+  usage(ms: number): number {
+    return this.mem.load(ms + S_USAGE);
+  }
+
+  setUsage(ms: number, usage: number): void {
+    this.mem.store(ms + S_USAGE, usage);
+  }
+
+  nid(ms: number): number {
+    return this.mem.load(ms + S_NID);
+  }
+
+  /** set_section_nid() */
+  setNid(ms: number, nid: number): void {
+    this.mem.store(ms + S_NID, nid);
+  }
+
+  /** __section_mark_present(): also tracks __highest_present_section_nr. */
+  markPresent(ms: number, nr: number): void {
+    const highest = GLOBALS_ADDR + G_HIGHEST_PRESENT_SECTION;
+    if (nr > this.mem.load(highest)) this.mem.store(highest, nr);
+    this.setFlags(ms, SECTION_MARKED_PRESENT);
+  }
+
+  /** kzalloc() of a mem_section_usage; boot usage comes from one memblock chunk per node. */
+  allocUsage(bootAllocated: boolean): number {
+    const usage = this.mem.alloc(usageWords(this.g));
+    if (bootAllocated) this.mem.store(usage + U_FLAGS, USAGE_BOOT_ALLOCATED);
+    return usage;
+  }
+
+  isBootUsage(usage: number): boolean {
+    return (this.mem.load(usage + U_FLAGS) & USAGE_BOOT_ALLOCATED) !== 0;
+  }
+
+  /** Set or clear subsections [first, first+count) of bitmap `slot` in a usage record. */
+  writeSubsectionBits(usage: number, slot: number, first: number, count: number, set: boolean): void {
+    const base = usage + usageBitmapOffset(this.g, slot);
+    for (let i = first; i < first + count; i++) {
+      const addr = base + (i >>> 5);
+      const bit = 1 << (i & 31);
+      const word = this.mem.load(addr);
+      this.mem.store(addr, set ? word | bit : word & ~bit);
+    }
+  }
+
+  testSubsection(usage: number, slot: number, index: number): boolean {
+    return testSubsectionBit(this.mem, usage + usageBitmapOffset(this.g, slot), index);
+  }
+
+  /** Is every bit of bitmap `slot` clear? (is_subsection_map_empty() for slot 0) */
+  bitmapEmpty(usage: number, slot: number): boolean {
+    const base = usage + usageBitmapOffset(this.g, slot);
+    for (let w = 0; w < this.g.subsectionMapWords; w++) if (this.mem.load(base + w) !== 0) return false;
+    return true;
+  }
+
+  /** for_each_present_section_nr(): the numbers of sections with SECTION_MARKED_PRESENT, ascending. */
+  *presentSectionNrs(): Generator<number> {
+    const g = this.g;
+    for (let r = 0; r < g.nrSectionRoots; r++) {
+      const root = this.mem.load(this.roots + r);
+      if (root === NULL) continue;
+      for (let i = 0; i < g.sectionsPerRoot; i++) {
+        if (this.mem.load(root + i * SECTION_WORDS + S_FLAGS) & SECTION_MARKED_PRESENT)
+          yield r * g.sectionsPerRoot + i;
+      }
+    }
+  }
+
+  /** Numbers of sections whose record has any state at all (flags, memmap or usage), ascending. */
+  *allocatedSectionNrs(): Generator<number> {
+    const g = this.g;
+    for (let r = 0; r < g.nrSectionRoots; r++) {
+      const root = this.mem.load(this.roots + r);
+      if (root === NULL) continue;
+      for (let i = 0; i < g.sectionsPerRoot; i++) {
+        const ms = root + i * SECTION_WORDS;
+        if (this.mem.load(ms + S_FLAGS) || this.mem.load(ms + S_MEMMAP) || this.mem.load(ms + S_USAGE)) {
+          yield r * g.sectionsPerRoot + i;
+        }
+      }
+    }
+  }
+
+  /** The subsection indices set in bitmap `slot`. */
+  bitmapIndices(usage: number, slot: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.g.subsectionsPerSection; i++)
+      if (this.testSubsection(usage, slot, i)) out.push(i);
+    return out;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * add_memory() -> add_memory_resource(): register the System RAM resource,
+ * arch_add_memory() -> __add_pages() -> sparse_add_section() per section, then
+ * create the memory block devices, offline (auto-onlining is off, as in
+ * Debian's kernels).
+ */
+import { SECTION_IS_ONLINE } from '../model/layout.js';
+import type { Machine } from '../model/machine.js';
+import { overlaps } from '../model/resources.js';
+import { memRange } from '../units.js';
+import { blockIds, checkNode, checkPhysmemLimit, checkRange, refuse, requireBooted } from './checks.js';
+import { memHotplugBegin, memHotplugDone, sparseAddSteps } from './sparse.js';
+import type { AddMemorySpec } from './spec.js';
+import { type OperationPlan, step } from './step.js';
+
+export function planAddMemory(m: Machine, spec: AddMemorySpec): OperationPlan {
+  const op = 'add_memory';
+  requireBooted(m, op);
+  const nid = spec.node ?? 0;
+  checkNode(op, nid);
+  // check_hotplug_memory_range(): memory block granularity.
+  checkRange(op, spec.start, spec.size, m.blockSize, 'memory block size');
+  checkPhysmemLimit(m, op, spec.start, spec.size);
+  const end = spec.start + spec.size;
+  // register_memory_resource(): the range must not collide with an existing resource.
+  const clash = m.resources.find((r) => overlaps(r, spec.start, end));
+  if (clash) {
+    refuse(
+      'EEXIST',
+      op,
+      `${memRange(spec.start, end)} overlaps ${clash.name} ${memRange(clash.start, clash.end)}`,
+      spec.start,
+    );
+  }
+  const ids = blockIds(m, spec.start, spec.size);
+  const taken = ids.find((id) => m.blocks.has(id));
+  if (taken !== undefined) refuse('EEXIST', op, `memory block ${taken} already exists`, taken);
+  const startPfn = spec.start / m.g.pageSize;
+  const endPfn = end / m.g.pageSize;
+  const args = { startPfn, endPfn, nid };
+  const steps = [
+    step('register_memory_resource', args, `System RAM ${memRange(spec.start, end)}`, (mm) => {
+      mm.resources.push({ start: spec.start, end, name: 'System RAM', kind: 'system-ram', boot: false });
+      mm.resources.sort((a, b) => a.start - b.start);
+    }),
+    memHotplugBegin(),
+    ...sparseAddSteps(m, nid, startPfn, endPfn),
+    step(
+      'create_memory_block_devices',
+      args,
+      `memory${ids[0]}-memory${ids[ids.length - 1]} offline`,
+      (mm) => {
+        for (const id of ids) {
+          mm.blocks.set(id, {
+            id,
+            startSectionNr: id * mm.sectionsPerBlock,
+            state: 'offline',
+            nid,
+            zone: null,
+            early: false,
+          });
+        }
+      },
+    ),
+    memHotplugDone(),
+  ];
+  return { op, summary: `add_memory node ${nid} ${memRange(spec.start, end)}`, steps };
+}
+
+/** Sections of [startPfn, endPfn) that are ONLINE because they share a section with online memory. */
+export function sharesOnlineSection(m: Machine, startPfn: number, endPfn: number): boolean {
+  for (let nr = Math.floor(startPfn / m.g.pagesPerSection); nr * m.g.pagesPerSection < endPfn; nr++) {
+    if (m.sections.flags(m.sections.section(nr)) & SECTION_IS_ONLINE) return true;
+  }
+  return false;
+}

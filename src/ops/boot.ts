@@ -1,0 +1,239 @@
+/**
+ * Boot: memblocks_present() (memory_present() in 5.4), sparse_init(),
+ * subsection_map_init(), free_area_init() zone spans, memmap_init() with
+ * init_unavailable_range() for holes, memblock_free_all(), memory_dev_init().
+ *
+ * Boot sections are ONLINE from the first step and get a whole-section memmap
+ * (SECTION_IS_EARLY) even where memory has holes.
+ */
+import { memoryBlockSizeBytes } from '../arch/block-size.js';
+import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE } from '../model/layout.js';
+import type { Machine } from '../model/machine.js';
+import { NULL } from '../model/memory.js';
+import { ZONE_DMA, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, type ZoneId } from '../model/page-flags.js';
+import { populatedZone, zoneIntersects } from '../model/zones.js';
+import { formatSize, memRange } from '../units.js';
+import { checkNode, refuse } from './checks.js';
+import { bootPage, freePage, holePage } from './pages.js';
+import type { BootRange } from './spec.js';
+import { type KernelStep, type OperationPlan, step } from './step.js';
+
+/** A boot range in pfns. */
+interface PfnRange {
+  readonly start: number;
+  readonly end: number;
+  readonly nid: number;
+}
+
+/** The zone_type pfn falls in by the architecture's zone limits. */
+function zoneLimits(m: Machine): { id: ZoneId; lo: number; hi: number }[] {
+  const dma = m.g.zoneDmaLimit / m.g.pageSize;
+  const dma32 = Math.max(dma, m.g.zoneDma32Limit / m.g.pageSize);
+  return [
+    { id: ZONE_DMA, lo: 0, hi: dma },
+    { id: ZONE_DMA32, lo: dma, hi: dma32 },
+    { id: ZONE_NORMAL, lo: dma32, hi: Number.MAX_SAFE_INTEGER },
+  ];
+}
+
+/** Split a pfn range at zone limits. */
+function byZone(m: Machine, r: PfnRange): { start: number; end: number; zone: ZoneId }[] {
+  const out: { start: number; end: number; zone: ZoneId }[] = [];
+  for (const z of zoneLimits(m)) {
+    const start = Math.max(r.start, z.lo);
+    const end = Math.min(r.end, z.hi);
+    if (start < end) out.push({ start, end, zone: z.id });
+  }
+  return out;
+}
+
+function validateBoot(m: Machine, ranges: readonly BootRange[]): PfnRange[] {
+  const op = 'boot';
+  if (m.booted) refuse('EINVAL', op, 'the machine has already booted', undefined);
+  if (ranges.length === 0) refuse('EINVAL', op, 'no boot memory ranges', ranges);
+  const limit = 2 ** m.g.maxPhysmemBits;
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const out: PfnRange[] = [];
+  for (const r of sorted) {
+    checkNode(op, r.node);
+    if (r.size <= 0) refuse('EINVAL', op, `boot range at ${r.start} has size ${r.size}`, r);
+    if (r.start % m.g.pageSize !== 0 || r.size % m.g.pageSize !== 0) {
+      refuse('EINVAL', op, `boot range ${memRange(r.start, r.start + r.size)} is not page aligned`, r);
+    }
+    if (r.start + r.size > limit) {
+      refuse('E2BIG', op, `boot range ${memRange(r.start, r.start + r.size)} exceeds MAX_PHYSMEM_BITS`, r);
+    }
+    const prev = out[out.length - 1];
+    const start = r.start / m.g.pageSize;
+    if (prev && start < prev.end)
+      refuse('EEXIST', op, `boot ranges overlap at ${memRange(r.start, r.start + r.size)}`, r);
+    out.push({ start, end: start + r.size / m.g.pageSize, nid: r.node });
+  }
+  return out;
+}
+
+/** The present sections and, for each, the node that first claimed it (memory_present order). */
+function presentSections(m: Machine, ranges: readonly PfnRange[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of ranges) {
+    const last = Math.floor((r.end - 1) / m.g.pagesPerSection);
+    for (let nr = Math.floor(r.start / m.g.pagesPerSection); nr <= last; nr++)
+      if (!out.has(nr)) out.set(nr, r.nid);
+  }
+  return out;
+}
+
+/** The node and zone a hole's struct page links to: the memory above it, else the memory below. */
+function holeOwner(m: Machine, ranges: readonly PfnRange[], pfn: number): { zone: ZoneId; nid: number } {
+  const above = ranges.find((r) => r.start > pfn);
+  const near = above ?? ranges.filter((r) => r.end <= pfn).pop() ?? ranges[0];
+  const at = above ? near.start : near.end - 1;
+  const zone = byZone(m, { start: at, end: at + 1, nid: near.nid })[0].zone;
+  return { zone, nid: near.nid };
+}
+
+export function planBoot(m: Machine, bootRanges: readonly BootRange[]): OperationPlan {
+  const ranges = validateBoot(m, bootRanges);
+  const g = m.g;
+  const sections = presentSections(m, ranges);
+  const nidShift = g.kernel === '5.4' ? 3 : 5;
+  const keepMask = g.kernel === '5.4' ? 0xf : 0x1f;
+  const steps: KernelStep[] = [];
+
+  steps.push(
+    step(
+      g.kernel === '5.4' ? 'memory_present' : 'memblocks_present',
+      {},
+      `${sections.size} sections present`,
+      (mm) => {
+        for (const [nr, nid] of sections) {
+          const ms = mm.sections.indexInit(nr);
+          if (mm.sections.flags(ms) === 0) mm.sections.writeFlags(ms, (nid << nidShift) | SECTION_IS_ONLINE);
+          mm.sections.markPresent(ms, nr);
+        }
+      },
+    ),
+    step('sparse_init', {}, 'usage and a whole-section memmap for every present section', (mm) => {
+      for (const [nr, nid] of sections) {
+        const ms = mm.sections.section(nr);
+        mm.sections.setUsage(ms, mm.sections.allocUsage(true));
+        mm.memmap.populate(ms, nr, 0, g.subsectionsPerSection);
+        mm.sections.setNid(ms, nid);
+        const flags = mm.sections.flags(ms) & keepMask;
+        mm.sections.writeFlags(ms, flags | SECTION_HAS_MEM_MAP | SECTION_IS_EARLY);
+        mm.truth.set(nr * g.pagesPerSection, (nr + 1) * g.pagesPerSection, { state: 'uninitialized' });
+      }
+    }),
+    step('subsection_map_init', {}, `${ranges.length} memblock ranges`, (mm) => {
+      for (const r of ranges) {
+        for (let pfn = r.start; pfn < r.end; ) {
+          const nr = Math.floor(pfn / g.pagesPerSection);
+          const end = Math.min(r.end, (nr + 1) * g.pagesPerSection);
+          const first = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+          const last = Math.floor(((end - 1) % g.pagesPerSection) / g.pagesPerSubsection);
+          const ms = mm.sections.section(nr);
+          mm.sections.writeSubsectionBits(mm.sections.usage(ms), 0, first, last - first + 1, true);
+          pfn = end;
+        }
+      }
+    }),
+    step('free_area_init', {}, 'zone and node spans from memblock', (mm) => {
+      for (const r of ranges) {
+        const node = mm.node(r.nid);
+        const nodeEnd = Math.max(node.nodeStartPfn + node.nodeSpannedPages, r.end);
+        if (node.nodeSpannedPages === 0 || r.start < node.nodeStartPfn) node.nodeStartPfn = r.start;
+        node.nodeSpannedPages = nodeEnd - node.nodeStartPfn;
+        node.nodePresentPages += r.end - r.start;
+        for (const piece of byZone(mm, r)) {
+          const zone = node.zones[piece.zone];
+          zone.presentPages += piece.end - piece.start;
+          zone.presentEarlyPages += piece.end - piece.start;
+        }
+      }
+      // zone_spanned_pages_in_node(): each zone spans its limits clipped to the node's span.
+      for (const node of mm.nodes.values()) {
+        const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
+        for (const z of zoneLimits(mm)) {
+          const zone = node.zones[z.id];
+          if (zone.presentPages === 0) continue;
+          const start = Math.max(node.nodeStartPfn, z.lo);
+          const end = Math.min(nodeEnd, z.hi);
+          zone.zoneStartPfn = start;
+          zone.spannedPages = Math.max(0, end - start);
+        }
+      }
+    }),
+    step('memmap_init', {}, 'initialize boot memory; init_unavailable_range() for holes', (mm) => {
+      const sectionOf = (nr: number) => mm.sections.section(nr);
+      let covered = 0;
+      for (const r of ranges) {
+        for (const piece of byZone(mm, r)) {
+          mm.memmap.fill(sectionOf, piece.start, piece.end, bootPage(piece.zone, r.nid));
+          mm.truth.set(piece.start, piece.end, { state: 'online', zone: ZONE_NAMES[piece.zone], nid: r.nid });
+        }
+      }
+      // Holes: pfns of present sections that no memblock range covers.
+      for (const interval of mm.truth.intervals()) {
+        if (interval.truth.state !== 'uninitialized') continue;
+        const owner = holeOwner(mm, ranges, interval.start);
+        mm.memmap.fill(sectionOf, interval.start, interval.end, holePage(g.kernel, owner.zone, owner.nid));
+        mm.truth.set(interval.start, interval.end, { state: 'hole' });
+        covered += interval.end - interval.start;
+      }
+      return covered ? `${covered} pages in unavailable ranges` : undefined;
+    }),
+    step('memblock_free_all', {}, 'free boot memory to the buddy allocator', (mm) => {
+      const sectionOf = (nr: number) => mm.sections.section(nr);
+      for (const r of ranges) {
+        for (const piece of byZone(mm, r))
+          mm.memmap.fill(sectionOf, piece.start, piece.end, freePage(piece.zone, r.nid));
+      }
+    }),
+    step('memory_dev_init', {}, 'memory block devices for present sections', (mm) => {
+      const bootMemEnd = ranges[ranges.length - 1].end * g.pageSize;
+      mm.blockSize = memoryBlockSizeBytes(g, bootMemEnd);
+      mm.sectionsPerBlock = mm.blockSize / g.sectionSize;
+      for (const [nr, nid] of sections) {
+        const id = Math.floor(nr / mm.sectionsPerBlock);
+        const existing = mm.blocks.get(id);
+        if (existing) {
+          // memory_block_add_nid_early(): a second node means no single zone.
+          if (existing.nid !== nid) {
+            existing.zone = null;
+            existing.nid = nid;
+          }
+          continue;
+        }
+        const start = id * mm.sectionsPerBlock * g.pagesPerSection;
+        const zones = mm
+          .node(nid)
+          .zones.filter((z) => populatedZone(z) && zoneIntersects(z, start, mm.pagesPerBlock()));
+        mm.blocks.set(id, {
+          id,
+          startSectionNr: id * mm.sectionsPerBlock,
+          state: 'online',
+          nid,
+          zone: zones.length === 1 ? zones[0].id : null,
+          early: true,
+        });
+      }
+      for (const r of ranges) {
+        mm.resources.push({
+          start: r.start * g.pageSize,
+          end: r.end * g.pageSize,
+          name: 'System RAM',
+          kind: 'system-ram',
+          boot: true,
+        });
+      }
+      mm.booted = true;
+      return `memory block size ${formatSize(mm.blockSize)}, ${mm.blocks.size} blocks`;
+    }),
+  );
+  return { op: 'boot', summary: `boot ${ranges.length} ranges`, steps };
+}
+
+/** Is ms a present section in the machine? (helper for tests and reports) */
+export function sectionExists(m: Machine, nr: number): boolean {
+  return m.sections.section(nr) !== NULL;
+}

@@ -1,0 +1,112 @@
+/**
+ * Offlining memory blocks: memory_block_offline() -> offline_pages() for each
+ * block of the range.
+ *
+ * Refusals the kernel gives before touching anything: the block is not online
+ * (-EINVAL), spans several zones (mem->zone == NULL, -EINVAL), has memory
+ * holes (-EINVAL); and, after isolation, an unmovable (here: pinned) page
+ * makes migration fail with -EBUSY and everything is undone, which the model
+ * reports up front.
+ *
+ * 6.19 order: GOING_OFFLINE, isolate + migrate, __offline_isolated_pages
+ * (offline_mem_sections first, then the buddy pages), present pages,
+ * remove_pfn_range_from_zone (poison, shrink), then the block's state.
+ * 5.4 marks the pages PG_reserved and leaves zone shrinking to removal.
+ */
+import { SECTION_IS_ONLINE } from '../model/layout.js';
+import type { Machine } from '../model/machine.js';
+import { ZONE_NAMES } from '../model/page-flags.js';
+import { regionIntersects } from '../model/resources.js';
+import { memRange } from '../units.js';
+import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
+import { offlinedPage } from './pages.js';
+import { memHotplugBegin, memHotplugDone, removePfnRangeFromZoneSteps } from './sparse.js';
+import type { OfflineSpec } from './spec.js';
+import { type KernelStep, type OperationPlan, step } from './step.js';
+
+function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
+  const block = m.blocks.get(blockId)!;
+  const zoneId = block.zone!;
+  const nid = block.nid;
+  const startPfn = block.startSectionNr * m.g.pagesPerSection;
+  const nr = m.pagesPerBlock();
+  const endPfn = startPfn + nr;
+  const args = { startPfn, endPfn, nid, block: blockId, zone: zoneId };
+  const kernel = m.g.kernel;
+  const steps: KernelStep[] = [
+    step('memory_block_change_state', args, `memory${blockId}: going-offline`, (mm) => {
+      mm.blocks.get(blockId)!.state = 'going-offline';
+    }),
+    memHotplugBegin(),
+    step('do_migrate_range', args, `memory${blockId}: isolate and migrate`, (mm) => {
+      // Every page is free or migrated away: nothing is pinned (checked while planning).
+      mm.memmap.update(
+        (n) => mm.sections.section(n),
+        startPfn,
+        endPfn,
+        (p) => ({ ...p, refcount: 0 }),
+      );
+    }),
+    step('offline_mem_sections', args, `memory${blockId}: clear SECTION_IS_ONLINE`, (mm) => {
+      for (let n = block.startSectionNr; n < block.startSectionNr + mm.sectionsPerBlock; n++) {
+        mm.sections.clearFlags(mm.sections.section(n), SECTION_IS_ONLINE);
+      }
+    }),
+    step('__offline_isolated_pages', args, `memory${blockId}: take pages off the free lists`, (mm) => {
+      mm.memmap.update(
+        (n) => mm.sections.section(n),
+        startPfn,
+        endPfn,
+        (p) => offlinedPage(kernel, p),
+      );
+      mm.truth.set(startPfn, endPfn, { state: 'offline', zone: ZONE_NAMES[zoneId], nid });
+    }),
+    step('adjust_present_page_count', args, `-${nr} pages`, (mm) => {
+      const node = mm.node(nid);
+      node.zones[zoneId].presentPages -= nr;
+      node.nodePresentPages -= nr;
+    }),
+  ];
+  if (kernel !== '5.4') {
+    steps.push(
+      ...removePfnRangeFromZoneSteps((mm) => mm.node(nid).zones[zoneId], startPfn, endPfn),
+      step('remove_pfn_range_from_zone', args, `memory${blockId}: memmap uninitialized again`, (mm) => {
+        mm.truth.set(startPfn, endPfn, { state: 'offline', nid });
+      }),
+    );
+  }
+  steps.push(
+    step('memory_block_change_state', args, `memory${blockId}: offline`, (mm) => {
+      const b = mm.blocks.get(blockId)!;
+      b.state = 'offline';
+      b.zone = null;
+    }),
+    memHotplugDone(),
+  );
+  return steps;
+}
+
+export function planOffline(m: Machine, spec: OfflineSpec): OperationPlan {
+  const op = 'offline';
+  requireBooted(m, op);
+  checkRange(op, spec.start, spec.size, m.blockSize, 'memory block size');
+  const ids = blockIds(m, spec.start, spec.size);
+  for (const id of ids) {
+    const b = m.blocks.get(id);
+    if (!b) refuse('EINVAL', op, `memory${id} does not exist (no memory is present there)`, id);
+    if (b.state !== 'online') refuse('EINVAL', op, `memory${id} is ${b.state}, not online`, id);
+    if (b.zone === null)
+      refuse('EINVAL', op, `memory${id} spans several zones or nodes and cannot be offlined`, id);
+    const start = b.startSectionNr * m.g.sectionSize;
+    const end = start + m.blockSize;
+    if (regionIntersects(m.resources, start, end, 'system-ram') !== 'intersects') {
+      refuse('EINVAL', op, `memory${id} ${memRange(start, end)} has memory holes`, id);
+    }
+    const startPfn = start / m.g.pageSize;
+    if (m.isPinned(startPfn, startPfn + m.pagesPerBlock())) {
+      refuse('EBUSY', op, `memory${id} has an unmovable (pinned) page; migration failed`, id);
+    }
+  }
+  const steps = ids.flatMap((id) => offlineBlockSteps(m, id));
+  return { op, summary: `offline ${memRange(spec.start, spec.start + spec.size)}`, steps };
+}

@@ -1,0 +1,108 @@
+/**
+ * Onlining memory blocks: memory_block_online() -> online_pages() for each
+ * block of the range (drivers/base/memory.c, mm/memory_hotplug.c).
+ *
+ * 6.19 order: zone_for_pfn_range, move_pfn_range_to_zone (span grows, memmap
+ * initialized PageOffline), online_pages_range (generic_online_page frees the
+ * pages to the buddy, then online_mem_sections), adjust_present_page_count,
+ * then the block's state. 5.4 initializes with PG_reserved instead.
+ */
+import { SECTION_IS_ONLINE } from '../model/layout.js';
+import type { Machine } from '../model/machine.js';
+import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
+import { resizePgdatRange, resizeZoneRange } from '../model/zones.js';
+import { memRange } from '../units.js';
+import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
+import { freePage, hotplugInitPage } from './pages.js';
+import { memHotplugBegin, memHotplugDone } from './sparse.js';
+import type { OnlineSpec } from './spec.js';
+import { type KernelStep, type OperationPlan, step } from './step.js';
+import { type OnlineType, zoneForPfnRange } from './zone-policy.js';
+
+function onlineType(spec: OnlineSpec): OnlineType {
+  if (spec.zone === 'normal') return 'online_kernel';
+  if (spec.zone === 'movable') return 'online_movable';
+  return 'online';
+}
+
+function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): KernelStep[] {
+  const block = m.blocks.get(blockId)!;
+  const nid = block.nid;
+  const startPfn = block.startSectionNr * m.g.pagesPerSection;
+  const nr = m.pagesPerBlock();
+  const endPfn = startPfn + nr;
+  const range = memRange(startPfn * m.g.pageSize, endPfn * m.g.pageSize);
+  const kernel = m.g.kernel;
+  // The zone is chosen when the block's turn comes: earlier blocks of the same request move zone spans.
+  let zone: ZoneId = 0;
+  const args = () => ({ startPfn, endPfn, nid, block: blockId, zone });
+  const sectionOf = (mm: Machine) => (n: number) => mm.sections.section(n);
+  return [
+    memHotplugBegin(),
+    step('zone_for_pfn_range', args(), `memory${blockId} ${type}`, (mm) => {
+      zone = zoneForPfnRange(mm, type, nid, startPfn, nr);
+      return ZONE_NAMES[zone];
+    }),
+    {
+      fn: 'move_pfn_range_to_zone',
+      get args() {
+        return args();
+      },
+      detail: `memory${blockId} ${range}`,
+      run(mm) {
+        const node = mm.node(nid);
+        resizeZoneRange(node.zones[zone], startPfn, nr);
+        resizePgdatRange(node, startPfn, nr);
+        mm.memmap.fill(sectionOf(mm), startPfn, endPfn, hotplugInitPage(kernel, zone, nid));
+        mm.truth.set(startPfn, endPfn, { state: 'offline', zone: ZONE_NAMES[zone], nid });
+        return `${ZONE_NAMES[zone]} spans ${node.zones[zone].zoneStartPfn}+${node.zones[zone].spannedPages}`;
+      },
+    },
+    step(
+      'online_pages_range',
+      { startPfn, endPfn, nid, block: blockId },
+      `memory${blockId}: generic_online_page`,
+      (mm) => {
+        mm.memmap.fill(sectionOf(mm), startPfn, endPfn, freePage(zone, nid));
+        mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zone], nid });
+      },
+    ),
+    step(
+      'online_mem_sections',
+      { startPfn, endPfn, block: blockId },
+      `memory${blockId}: SECTION_IS_ONLINE`,
+      (mm) => {
+        for (let n = block.startSectionNr; n < block.startSectionNr + mm.sectionsPerBlock; n++) {
+          mm.sections.setFlags(mm.sections.section(n), SECTION_IS_ONLINE);
+        }
+      },
+    ),
+    step('adjust_present_page_count', { startPfn, endPfn, block: blockId }, `+${nr} pages`, (mm) => {
+      const node = mm.node(nid);
+      node.zones[zone].presentPages += nr;
+      node.nodePresentPages += nr;
+    }),
+    step('memory_block_change_state', { block: blockId }, `memory${blockId}: online`, (mm) => {
+      const b = mm.blocks.get(blockId)!;
+      b.state = 'online';
+      b.zone = zone;
+    }),
+    memHotplugDone(),
+  ];
+}
+
+export function planOnline(m: Machine, spec: OnlineSpec): OperationPlan {
+  const op = 'online';
+  requireBooted(m, op);
+  checkRange(op, spec.start, spec.size, m.blockSize, 'memory block size');
+  const type = onlineType(spec);
+  const ids = blockIds(m, spec.start, spec.size);
+  for (const id of ids) {
+    const b = m.blocks.get(id);
+    if (!b) refuse('EINVAL', op, `memory${id} does not exist (no memory is present there)`, id);
+    // memory_block_change_state(): the block must be offline.
+    if (b.state !== 'offline') refuse('EINVAL', op, `memory${id} is ${b.state}, not offline`, id);
+  }
+  const steps = ids.flatMap((id) => onlineBlockSteps(m, id, type));
+  return { op, summary: `online ${type} ${memRange(spec.start, spec.start + spec.size)}`, steps };
+}

@@ -1,0 +1,103 @@
+/**
+ * remove_memory() -> try_remove_memory(): every block must be offline; remove
+ * the block devices, arch_remove_memory() -> __remove_pages() ->
+ * sparse_remove_section() per section, release the resource.
+ *
+ * 5.4 shrinks the zone here (__remove_zone per section, before
+ * section_deactivate); 6.x shrank it when offlining.
+ */
+import type { Machine } from '../model/machine.js';
+import { pagePoisoned, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
+import { regionIntersects } from '../model/resources.js';
+import { updatePgdatSpan } from '../model/zones.js';
+import { memRange } from '../units.js';
+import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
+import {
+  markTearingDown,
+  memHotplugBegin,
+  memHotplugDone,
+  type SectionChunk,
+  sparseRemoveSteps,
+} from './sparse.js';
+import type { RemoveSpec } from './spec.js';
+import { type KernelStep, type OperationPlan, step } from './step.js';
+import { shrinkZoneSpan } from './zone-policy.js';
+
+/** 5.4 __remove_section() -> __remove_zone(): shrink the zone the section's pages belonged to. */
+function removeZoneStep54(m: Machine, zoneOf: Map<number, number>): (c: SectionChunk) => KernelStep {
+  return (c) => {
+    const block = Math.floor(c.sectionNr / m.sectionsPerBlock);
+    return step('__remove_zone', { sectionNr: c.sectionNr }, `section ${c.sectionNr}`, (mm) => {
+      const nid = mm.blocks.get(block)?.nid ?? zoneOf.get(block) ?? 0;
+      const zoneId = zoneOf.get(block);
+      if (zoneId === undefined) return 'never onlined: no zone';
+      const zone = mm.node(nid).zones[zoneId];
+      shrinkZoneSpan(mm, zone, c.startPfn, c.endPfn);
+      updatePgdatSpan(mm.node(nid));
+      return undefined;
+    });
+  };
+}
+
+export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
+  const op = 'remove';
+  requireBooted(m, op);
+  checkRange(op, spec.start, spec.size, m.blockSize, 'memory block size');
+  const end = spec.start + spec.size;
+  const ids = blockIds(m, spec.start, spec.size);
+  for (const id of ids) {
+    const b = m.blocks.get(id);
+    if (!b) refuse('EINVAL', op, `memory${id} does not exist (nothing to remove there)`, id);
+    // check_memblock_offlined_cb()
+    if (b.state !== 'offline') refuse('EBUSY', op, `memory${id} is ${b.state}; offline it first`, id);
+  }
+  if (regionIntersects(m.resources, spec.start, end, 'system-ram') !== 'intersects') {
+    refuse('EINVAL', op, `${memRange(spec.start, end)} is not entirely System RAM`, spec.start);
+  }
+  const startPfn = spec.start / m.g.pageSize;
+  const endPfn = end / m.g.pageSize;
+  const args = { startPfn, endPfn };
+  const zoneOf = lastZones(m, ids);
+  const steps: KernelStep[] = [
+    memHotplugBegin(),
+    step('remove_memory_block_devices', args, `memory${ids[0]}-memory${ids[ids.length - 1]}`, (mm) => {
+      for (const id of ids) mm.blocks.delete(id);
+    }),
+    step('arch_remove_memory', args, memRange(spec.start, end), (mm) => {
+      markTearingDown(mm, startPfn, endPfn, () => ({ state: 'tearing-down' }));
+    }),
+    ...sparseRemoveSteps(m, startPfn, endPfn, m.g.kernel === '5.4' ? removeZoneStep54(m, zoneOf) : undefined),
+    step('release_memory_resource', args, `System RAM ${memRange(spec.start, end)}`, (mm) => {
+      releaseRange(mm, spec.start, end);
+    }),
+    memHotplugDone(),
+  ];
+  return { op, summary: `remove ${memRange(spec.start, end)}`, steps };
+}
+
+/** For 5.4, which zone each block was last onlined to (the stale page_zone the kernel reads). */
+function lastZones(m: Machine, ids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const id of ids) {
+    const startPfn = id * m.pagesPerBlock();
+    const page = m.memmap.read(startPfn);
+    const zone = page && !pagePoisoned(page.flags) ? pageZonenum(page.flags) : undefined;
+    if (zone !== undefined && zone < ZONE_DEVICE && m.truthOf(startPfn).state === 'offline')
+      out.set(id, zone);
+  }
+  return out;
+}
+
+/** release_mem_region_adjustable(): cut [start, end) out of the System RAM resources. */
+function releaseRange(m: Machine, start: number, end: number): void {
+  const out = [];
+  for (const r of m.resources) {
+    if (r.kind !== 'system-ram' || r.end <= start || r.start >= end) {
+      out.push(r);
+      continue;
+    }
+    if (r.start < start) out.push({ ...r, end: start });
+    if (r.end > end) out.push({ ...r, start: end });
+  }
+  m.resources = out;
+}

@@ -1,0 +1,118 @@
+/**
+ * Which zone memory goes to, and how zone spans shrink
+ * (mm/memory_hotplug.c: zone_for_pfn_range, default_kernel_zone_for_pfn,
+ * default_zone_for_pfn, shrink_zone_span, find_smallest/biggest_section_pfn;
+ * drivers/base/memory.c: valid_zones_show).
+ */
+
+import type { MemoryBlock } from '../model/blocks.js';
+import { pfnToOnlinePage54, pfnToOnlinePage619 } from '../model/lookup.js';
+import type { Machine } from '../model/machine.js';
+import {
+  pageToNid,
+  pageZonenum,
+  ZONE_MOVABLE,
+  ZONE_NAMES,
+  ZONE_NORMAL,
+  type ZoneId,
+} from '../model/page-flags.js';
+import { type Zone, zoneEndPfn, zoneIntersects } from '../model/zones.js';
+
+/** What a write to memoryN/state asks for (MMOP_*). */
+export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
+
+/** default_kernel_zone_for_pfn(): the first kernel zone the range intersects, else ZONE_NORMAL. */
+export function defaultKernelZoneForPfn(m: Machine, nid: number, startPfn: number, nrPages: number): ZoneId {
+  const zones = m.node(nid).zones;
+  for (let zid = 0; zid < ZONE_NORMAL; zid++) {
+    if (zoneIntersects(zones[zid], startPfn, nrPages)) return zid as ZoneId;
+  }
+  return ZONE_NORMAL;
+}
+
+/**
+ * default_zone_for_pfn(): inherit the zone the range already intersects when
+ * that is unambiguous; otherwise a kernel zone (movable_node is not modelled).
+ */
+export function defaultZoneForPfn(m: Machine, nid: number, startPfn: number, nrPages: number): ZoneId {
+  const kernelZone = defaultKernelZoneForPfn(m, nid, startPfn, nrPages);
+  const zones = m.node(nid).zones;
+  const inKernel = zoneIntersects(zones[kernelZone], startPfn, nrPages);
+  const inMovable = zoneIntersects(zones[ZONE_MOVABLE], startPfn, nrPages);
+  if (inKernel !== inMovable) return inKernel ? kernelZone : ZONE_MOVABLE;
+  return kernelZone;
+}
+
+/** zone_for_pfn_range() with online_policy=contig-zones (the default). */
+export function zoneForPfnRange(
+  m: Machine,
+  type: OnlineType,
+  nid: number,
+  startPfn: number,
+  nrPages: number,
+): ZoneId {
+  if (type === 'online_kernel') return defaultKernelZoneForPfn(m, nid, startPfn, nrPages);
+  if (type === 'online_movable') return ZONE_MOVABLE;
+  return defaultZoneForPfn(m, nid, startPfn, nrPages);
+}
+
+/** valid_zones_show(): the one zone of an online block, or the default first and then the alternatives. */
+export function validZones(m: Machine, b: MemoryBlock): string[] {
+  if (b.state === 'online') return [b.zone === null ? 'none' : ZONE_NAMES[b.zone]];
+  const start = b.startSectionNr * m.g.pagesPerSection;
+  const nr = m.pagesPerBlock();
+  const def = zoneForPfnRange(m, 'online', b.nid, start, nr);
+  const out = [ZONE_NAMES[def]];
+  for (const t of ['online_kernel', 'online_movable'] as const) {
+    const z = zoneForPfnRange(m, t, b.nid, start, nr);
+    if (z !== def) out.push(ZONE_NAMES[z]);
+  }
+  return out;
+}
+
+/** Does pfn still count for zone's span: an online page of this node and zone? */
+function pfnInZone(m: Machine, zone: Zone, pfn: number): boolean {
+  const lookup = m.g.kernel === '5.4' ? pfnToOnlinePage54 : pfnToOnlinePage619;
+  if (lookup(m.mem, m.g, pfn) < 0) return false;
+  const page = m.memmap.read(pfn);
+  if (!page) return false;
+  return pageToNid(page.flags) === zone.nid && pageZonenum(page.flags) === zone.id;
+}
+
+/** find_smallest_section_pfn(): step by subsection; 0 when none. */
+function findSmallestSectionPfn(m: Machine, zone: Zone, start: number, end: number): number {
+  for (let pfn = start; pfn < end; pfn += m.g.pagesPerSubsection) if (pfnInZone(m, zone, pfn)) return pfn;
+  return 0;
+}
+
+/** find_biggest_section_pfn(): from end-1 downward by subsection; 0 when none. */
+function findBiggestSectionPfn(m: Machine, zone: Zone, start: number, end: number): number {
+  for (let pfn = end - 1; pfn >= start; pfn -= m.g.pagesPerSubsection)
+    if (pfnInZone(m, zone, pfn)) return pfn;
+  return 0;
+}
+
+/**
+ * shrink_zone_span(): only an end of the span can move; a hole in the middle
+ * leaves the span as it is.
+ */
+export function shrinkZoneSpan(m: Machine, zone: Zone, startPfn: number, endPfn: number): void {
+  if (zone.zoneStartPfn === startPfn) {
+    const pfn = findSmallestSectionPfn(m, zone, endPfn, zoneEndPfn(zone));
+    if (pfn) {
+      zone.spannedPages = zoneEndPfn(zone) - pfn;
+      zone.zoneStartPfn = pfn;
+    } else {
+      zone.zoneStartPfn = 0;
+      zone.spannedPages = 0;
+    }
+  } else if (zoneEndPfn(zone) === endPfn) {
+    const pfn = findBiggestSectionPfn(m, zone, zone.zoneStartPfn, startPfn);
+    if (pfn) {
+      zone.spannedPages = pfn - zone.zoneStartPfn + 1;
+    } else {
+      zone.zoneStartPfn = 0;
+      zone.spannedPages = 0;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Sizes and addresses as people write them (integers, hex strings, K/M/G/T
+ * suffixes) and as the kernel prints them.
+ */
+
+const SUFFIX: Readonly<Record<string, number>> = {
+  K: 2 ** 10,
+  M: 2 ** 20,
+  G: 2 ** 30,
+  T: 2 ** 40,
+  P: 2 ** 50,
+};
+
+/**
+ * Parse "0x104000000", "8G", "64M", "2T", "4096" or a number. Returns undefined
+ * when the text is not a size, or is not an exact non-negative integer below 2^53.
+ */
+export function parseSize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  let n: number;
+  const hex = /^0x([0-9a-f]+)$/i.exec(text);
+  const suffixed = /^(\d+(?:\.\d+)?)\s*([KMGTP])(?:i?B)?$/i.exec(text);
+  if (hex) {
+    const big = BigInt(`0x${hex[1]}`);
+    if (big > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+    n = Number(big);
+  } else if (suffixed) {
+    n = Number(suffixed[1]) * SUFFIX[suffixed[2].toUpperCase()];
+  } else if (/^\d+$/.test(text)) {
+    n = Number(text);
+  } else {
+    return undefined;
+  }
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Parse a pfn given in decimal or 0x-hex. */
+export function parsePfn(text: string): number | undefined {
+  const t = text.trim();
+  if (/^0x[0-9a-f]+$/i.test(t)) return parseSize(t);
+  if (/^\d+$/.test(t)) return parseSize(t);
+  return undefined;
+}
+
+export function hex(n: number, width = 0): string {
+  return `0x${n.toString(16).padStart(width, '0')}`;
+}
+
+/** The largest binary unit that divides n exactly ("128M", "2G"), else bytes. */
+export function formatSize(n: number): string {
+  for (const unit of ['P', 'T', 'G', 'M', 'K']) {
+    const u = SUFFIX[unit];
+    if (n >= u && n % u === 0) return `${n / u}${unit}`;
+  }
+  return String(n);
+}
+
+/** A human size with one decimal where needed, as lsmem prints ("15.6G"). */
+export function formatSizeApprox(n: number): string {
+  for (const unit of ['P', 'T', 'G', 'M', 'K']) {
+    const u = SUFFIX[unit];
+    if (n >= u) {
+      const v = n / u;
+      return `${Number.isInteger(v) ? v : v.toFixed(1)}${unit}`;
+    }
+  }
+  return `${n}B`;
+}
+
+/** The kernel's "[mem 0x...-0x...]" notation for a byte range (end exclusive in, inclusive out). */
+export function memRange(start: number, end: number): string {
+  return `[mem ${hex(start, 8)}-${hex(end - 1, 8)}]`;
+}

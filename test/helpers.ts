@@ -1,0 +1,72 @@
+/** Shared test helpers: small machines, fingerprints, a captured CLI. */
+import { createHash } from 'node:crypto';
+import type { Geometry } from '../src/arch/geometry.js';
+import { geometryFor } from '../src/arch/presets.js';
+import { main } from '../src/cli/main.js';
+import type { Machine } from '../src/model/machine.js';
+import { runScenario } from '../src/ops/scenario-run.js';
+import type { BootRange, OpSpec } from '../src/ops/spec.js';
+
+export const KiB = 2 ** 10;
+export const MiB = 2 ** 20;
+export const GiB = 2 ** 30;
+
+export function x86(overrides: Partial<Geometry> = {}): Geometry {
+  return geometryFor('x86_64', overrides);
+}
+
+/** Boot a machine (small memory capacity) and run steps on it. */
+export function machine(
+  boot: BootRange[] | { start: number; size: number }[],
+  steps: OpSpec[] = [],
+  geometry: Geometry = x86(),
+): Machine {
+  const ranges = boot.map((r) => ({ node: 0, ...r }));
+  return runScenario({ name: 'test', geometry, boot: ranges, steps }, { memory: { capacityWords: 2 ** 22 } })
+    .machine;
+}
+
+/** A digest of everything a machine is: memory words and shadow, bookkeeping, truth. */
+export function fingerprint(m: Machine): string {
+  const h = createHash('sha256');
+  const top = m.mem.highWater;
+  h.update(new Uint8Array(m.mem.words.buffer, 0, top * 4));
+  h.update(new Uint8Array(m.mem.shadow.buffer, 0, top));
+  h.update(
+    JSON.stringify({
+      nodes: [...m.nodes.entries()],
+      blocks: [...m.blocks.entries()],
+      pgmaps: [...m.pgmaps.entries()],
+      resources: m.resources,
+      pins: m.pins,
+      truth: m.truth.intervals(),
+      blockSize: m.blockSize,
+      next: m.nextPgmapNum,
+      gen: m.memmap.generation,
+      used: m.mem.usedWords,
+    }),
+  );
+  return h.digest('hex');
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function cli(...argv: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+    errIsTty: false,
+    outIsTty: false,
+  });
+  return { code, stdout, stderr };
+}
