@@ -1,0 +1,33 @@
+/**
+ * pfnlab's public API, exported by name.
+ */
+
+export { memoryBlockSizeBytes, x86MemoryBlockSize } from './arch/block-size.js';
+export type { Geometry, GeometryParams, KernelVersion } from './arch/geometry.js';
+export { deriveGeometry, GeometryError, STRUCT_PAGE_SIZE, SUBSECTION_SHIFT } from './arch/geometry.js';
+export type { PfnLocation } from './arch/pfn.js';
+export { locatePfn, pfnToSectionNr, sectionNrToPfn, subsectionMapIndex } from './arch/pfn.js';
+export { geometryFor, PRESET_NAMES, PRESETS } from './arch/presets.js';
+export type { Scenario } from './io/scenario.js';
+export { builtinScenarioNames, loadScenario, SCENARIO_SCHEMA_PATH, scenarioFromJson } from './io/scenario.js';
+export type { Errno } from './model/errors.js';
+export { HotplugError, InputError, isPfnlabError, PfnlabError } from './model/errors.js';
+export { checkInvariants } from './model/invariants.js';
+export { NO_PAGE, pfnToOnlinePage54, pfnToOnlinePage619, pfnValid54, pfnValid619 } from './model/lookup.js';
+export type { MachineOptions, Reclaimer } from './model/machine.js';
+export { Machine } from './model/machine.js';
+export type { PageValue } from './model/memmap.js';
+export { pageAddress } from './model/memmap.js';
+export type { MemoryHandle, MemoryOptions } from './model/memory.js';
+export { Memory } from './model/memory.js';
+export type { Pgmap, PgmapType } from './model/pgmap.js';
+export { getDevPagemap } from './model/pgmap.js';
+export type { WordReader } from './model/sections.js';
+export type { Truth, TruthState } from './model/truth.js';
+export { TRUTH_STATES } from './model/truth.js';
+export type { BootRange, KernelStep, OperationPlan, OpSpec, StepArgs, WriteSide } from './ops/index.js';
+export { applyOperation, planBootOperation, planOperation, runPlan } from './ops/index.js';
+export type { OperationLog, RunOptions, ScenarioResult } from './ops/scenario-run.js';
+export { bootScenario, runScenario, ScenarioStepError } from './ops/scenario-run.js';
+export type { LayoutReport, PfnReport } from './report/layout.js';
+export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
