@@ -43,7 +43,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (isPfnlabError(e)) {
-      io.err(`pfnlab ${name}: ${e.message}\n`);
+      io.err(`pfnlab: ${e.message}\n`);
       return 2;
     }
     throw e;
