@@ -136,23 +136,29 @@ function sampleClasses(m: Machine, samples: number, random: () => number): PfnCl
   return out;
 }
 
+type WrongSets = Map<string, Map<Category, RangeSet>>;
+
+function addTo(sets: WrongSets, design: string, c: Category, start: number, end: number): void {
+  let byCat = sets.get(design);
+  if (!byCat) {
+    byCat = new Map();
+    sets.set(design, byCat);
+  }
+  let set = byCat.get(c);
+  if (!set) {
+    set = new RangeSet();
+    byCat.set(c, set);
+  }
+  set.add(start, end);
+}
+
 class StepAccumulator {
-  readonly wrong = new Map<string, Map<Category, RangeSet>>();
+  readonly wrong: WrongSets = new Map();
   readonly blocked = new Map<string, number>();
   kernelSteps = 0;
 
   add(design: string, c: Category, start: number, end: number): void {
-    let byCat = this.wrong.get(design);
-    if (!byCat) {
-      byCat = new Map();
-      this.wrong.set(design, byCat);
-    }
-    let set = byCat.get(c);
-    if (!set) {
-      set = new RangeSet();
-      byCat.set(c, set);
-    }
-    set.add(start, end);
+    addTo(this.wrong, design, c, start, end);
   }
 
   result(designs: readonly BoundDesign[]): Record<string, DesignStepResult> {
@@ -177,7 +183,7 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
   let bound: BoundDesign[] = [];
   let acc = new StepAccumulator();
   const steps: StepResult[] = [];
-  const totals = new Map<string, Map<Category, RangeSet>>();
+  const totals: WrongSets = new Map();
   let sampled = false;
 
   const evaluate = (m: Machine) => {
@@ -200,13 +206,7 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
   };
   const close = (index: number, op: string, summary: string) => {
     for (const [design, byCat] of acc.wrong) {
-      for (const [cat, set] of byCat) {
-        let t = totals.get(design);
-        if (!t) totals.set(design, (t = new Map()));
-        let ts = t.get(cat);
-        if (!ts) t.set(cat, (ts = new RangeSet()));
-        for (const [a, b] of set.ranges()) ts.add(a, b);
-      }
+      for (const [cat, set] of byCat) for (const [a, b] of set.ranges()) addTo(totals, design, cat, a, b);
     }
     steps.push({ index, op, summary, kernelSteps: acc.kernelSteps, designs: acc.result(bound) });
     acc = new StepAccumulator();
