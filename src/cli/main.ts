@@ -5,11 +5,21 @@
 import { isPfnlabError } from '../model/errors.js';
 import type { CliIo, Command } from './command.js';
 import { wantsHelp } from './command.js';
+import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
+import { designsCommand } from './designs.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
+import { usercopyCommand } from './usercopy.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, runCommand, pfnCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  runCommand,
+  pfnCommand,
+  compareCommand,
+  designsCommand,
+  usercopyCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -17,11 +17,11 @@
 import { pfnValid619 } from '../model/lookup.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
-import { ZONE_DEVICE } from '../model/page-flags.js';
+import { pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { nrToSection, validSection } from '../model/sections.js';
 import type { KernelStep, WriteSide } from '../ops/step.js';
 import { synchronizeRcuSteps } from '../rcu/memb.js';
-import { bitmapStep, pageZone, testUsageBit } from './common.js';
+import { bitmapStep, pageFlagsInSection, pageZone, testUsageBit } from './common.js';
 import { type Design, type DesignContext, NO_PAGE } from './design.js';
 
 export interface ActiveBitmapFaults {
@@ -114,16 +114,25 @@ export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
     lookup(ctx) {
       const { mem, g } = ctx;
       const slot = ctx.slots[ACTIVE];
-      const pfnActive = (pfn: number): boolean => {
+      /** pfn_active(): the section record when pfn's subsection is active, else NULL. */
+      const activeSection = (pfn: number): number => {
         const nr = Math.floor(pfn / g.pagesPerSection);
-        if (nr >= g.nrMemSections) return false;
+        if (nr >= g.nrMemSections) return NULL;
         const ms = nrToSection(mem, g, nr);
-        return ms !== NULL && validSection(mem, ms) && testUsageBit(mem, g, ms, pfn, slot);
+        return ms !== NULL && validSection(mem, ms) && testUsageBit(mem, g, ms, pfn, slot) ? ms : NULL;
+      };
+      /** The zone of an active pfn's page: page_zone(pfn_to_page(pfn)), safe because active means initialized. */
+      const activeZone = (pfn: number): number => {
+        const ms = activeSection(pfn);
+        return ms === NULL ? -1 : pageZonenum(pageFlagsInSection(mem, g, ms, pfn));
       };
       return {
         pfnValid: (pfn) => pfnValid619(mem, g, pfn),
-        pfnToOnlinePage: (pfn) => (pfnActive(pfn) && pageZone(mem, g, pfn) !== ZONE_DEVICE ? pfn : NO_PAGE),
-        pfnToDevicePage: (pfn) => (pfnActive(pfn) && pageZone(mem, g, pfn) === ZONE_DEVICE ? pfn : NO_PAGE),
+        pfnToOnlinePage(pfn) {
+          const zone = activeZone(pfn);
+          return zone >= 0 && zone !== ZONE_DEVICE ? pfn : NO_PAGE;
+        },
+        pfnToDevicePage: (pfn) => (activeZone(pfn) === ZONE_DEVICE ? pfn : NO_PAGE),
         isZoneDevicePage: (pfn) => pageZone(mem, g, pfn) === ZONE_DEVICE,
         pageZone: (pfn) => pageZone(mem, g, pfn),
       };

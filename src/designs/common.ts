@@ -5,7 +5,7 @@
 import type { Geometry } from '../arch/geometry.js';
 import { P_FLAGS, S_USAGE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { pageAddress } from '../model/memmap.js';
+import { pageAddress, pageAddressInSection } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, pageZonenum } from '../model/page-flags.js';
 import { testSubsectionBit, usageBitmapOffset, type WordReader } from '../model/sections.js';
@@ -16,6 +16,12 @@ import { hex } from '../units.js';
 /** page->flags of pfn's struct page; an unmapped memmap reads as poison (the kernel would fault). */
 export function pageFlags(mem: WordReader, g: Geometry, pfn: number): number {
   const addr = pageAddress(mem, g, pfn);
+  return addr === NULL ? PAGE_POISON_PATTERN : mem.load(addr + P_FLAGS);
+}
+
+/** page->flags for a caller that already holds pfn's section record. */
+export function pageFlagsInSection(mem: WordReader, g: Geometry, ms: number, pfn: number): number {
+  const addr = pageAddressInSection(mem, g, ms, pfn);
   return addr === NULL ? PAGE_POISON_PATTERN : mem.load(addr + P_FLAGS);
 }
 

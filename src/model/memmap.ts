@@ -58,7 +58,11 @@ export const POISONED_PAGE: PageValue = { flags: PAGE_POISON_PATTERN, refcount: 
  */
 export function pageAddress(mem: WordReader, g: Geometry, pfn: number): number {
   const ms = pfnToSection(mem, g, pfn);
-  if (ms === NULL) return NULL;
+  return ms === NULL ? NULL : pageAddressInSection(mem, g, ms, pfn);
+}
+
+/** pageAddress() for a caller that already holds pfn's section record. */
+export function pageAddressInSection(mem: WordReader, g: Geometry, ms: number, pfn: number): number {
   const node = mem.load(ms + S_MEMMAP);
   if (node === NULL) return NULL;
   if (mem.load(node + N_STATE) !== NODE_SPLIT) return node + N_PAGE;
@@ -95,6 +99,7 @@ export class Memmap {
 
   private allocNode(owner: number, page: PageValue): number {
     const node = this.mem.alloc(NODE_WORDS, MemKind.MemmapNode);
+    this.mem.setKind(node, N_PAGE, MemKind.Vmemmap);
     this.mem.store(node + N_STATE, NODE_UNIFORM);
     this.mem.store(node + N_GEN, ++this.generation | 0);
     this.mem.store(node + N_OWNER, owner | 0);
@@ -140,7 +145,7 @@ export class Memmap {
   private splitSection(ms: number, sectionNr: number): number {
     const node = this.mem.load(ms + S_MEMMAP);
     const page = this.readPage(node + N_PAGE);
-    const dir = this.mem.alloc(this.g.subsectionsPerSection, MemKind.MemmapDir);
+    const dir = this.mem.alloc(this.g.subsectionsPerSection, MemKind.Vmemmap);
     for (let i = 0; i < this.g.subsectionsPerSection; i++) {
       this.mem.store(dir + i, this.allocNode(this.subsectionOwner(sectionNr, i), page));
     }
@@ -164,7 +169,7 @@ export class Memmap {
     let node = this.mem.load(ms + S_MEMMAP);
     if (node === NULL) {
       node = this.allocNode(sectionNr, POISONED_PAGE);
-      const dir = this.mem.alloc(this.g.subsectionsPerSection, MemKind.MemmapDir);
+      const dir = this.mem.alloc(this.g.subsectionsPerSection, MemKind.Vmemmap);
       this.mem.store(node + N_CHILD, dir);
       this.mem.store(node + N_STATE, NODE_SPLIT);
       this.mem.store(ms + S_MEMMAP, node);

@@ -32,6 +32,8 @@ export enum MemKind {
   Pages = 7, // per-page struct pages of a split subsection
   PgmapTable = 8,
   Rcu = 9,
+  /** Words the MMU reads to translate a vmemmap address: no load in the kernel's pfn_to_page(). */
+  Vmemmap = 10,
   Other = 15,
 }
 
@@ -48,7 +50,9 @@ export const MEM_KIND_NAMES: Readonly<Record<number, string>> = {
   7: 'struct page',
   8: 'pgmap',
   9: 'rcu',
+  10: 'vmemmap walk',
   15: 'other',
+  0: 'unallocated',
 };
 
 /** Header words in front of every allocation: [size in words]. */
@@ -165,6 +169,11 @@ export class Memory {
     this.shadow.fill(kind, addr, addr + n);
     this.liveWords += n + HEADER_WORDS;
     return addr;
+  }
+
+  /** Re-label words of a live allocation (a record mixing kinds, e.g. a header). */
+  setKind(addr: number, n: number, kind: MemKind): void {
+    this.shadow.fill(kind, addr, addr + n);
   }
 
   /** Free a block (kfree). Its words stay as they were; the shadow marks them freed. */

@@ -129,6 +129,9 @@ export class SectionTable {
     let root = this.mem.load(rootSlot);
     if (root === NULL) {
       root = this.mem.alloc(this.g.sectionsPerRoot * SECTION_WORDS, MemKind.SectionRoot);
+      // The memmap pointer stands for the vmemmap mapping, not for a word the kernel loads.
+      for (let i = 0; i < this.g.sectionsPerRoot; i++)
+        this.mem.setKind(root + i * SECTION_WORDS + S_MEMMAP, 1, MemKind.Vmemmap);
       this.mem.store(rootSlot, root);
     }
     return root + (nr % this.g.sectionsPerRoot) * SECTION_WORDS;
