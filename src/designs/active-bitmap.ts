@@ -15,13 +15,26 @@
  */
 
 import { pfnValid619 } from '../model/lookup.js';
+import {
+  N_CHILD,
+  N_PAGE,
+  N_STATE,
+  NODE_SPLIT,
+  P_FLAGS,
+  PAGE_WORDS,
+  S_FLAGS,
+  S_MEMMAP,
+  S_USAGE,
+  SECTION_HAS_MEM_MAP,
+  SECTION_WORDS,
+} from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
-import { pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
-import { nrToSection, validSection } from '../model/sections.js';
+import { PAGE_POISON_PATTERN, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
+import { rootsAddr, usageBitmapOffset, type WordReader } from '../model/sections.js';
 import type { KernelStep, WriteSide } from '../ops/step.js';
 import { synchronizeRcuSteps } from '../rcu/memb.js';
-import { bitmapStep, pageFlagsInSection, pageZone, testUsageBit } from './common.js';
+import { bitmapStep, pageZone } from './common.js';
 import { type Design, type DesignContext, NO_PAGE } from './design.js';
 
 export interface ActiveBitmapFaults {
@@ -43,6 +56,21 @@ function inactiveSteps(
   const clear = bitmapStep('set_subsections_inactive', slot, startPfn, endPfn, false);
   if (flips === 0) return [clear];
   return [clear, ...synchronizeRcuSteps(m, flips, 'before invalidating the memmap')];
+}
+
+/**
+ * page->flags of the page at `offset` (subsection idx) of section ms, through the
+ * vmemmap: poison when unmapped. Kept apart from the lookup so that V8 inlines
+ * both (a function over ~460 bytes of bytecode is never inlined).
+ */
+function memmapFlags(mem: WordReader, ms: number, offset: number, idx: number, subMask: number): number {
+  const node = mem.load(ms + S_MEMMAP);
+  if (node === NULL) return PAGE_POISON_PATTERN;
+  if (mem.load(node + N_STATE) !== NODE_SPLIT) return mem.load(node + N_PAGE + P_FLAGS);
+  const sub = mem.load(mem.load(node + N_CHILD) + idx);
+  if (sub === NULL) return PAGE_POISON_PATTERN;
+  if (mem.load(sub + N_STATE) !== NODE_SPLIT) return mem.load(sub + N_PAGE + P_FLAGS);
+  return mem.load(mem.load(sub + N_CHILD) + (offset & subMask) * PAGE_WORDS + P_FLAGS);
 }
 
 function writeSide(ctx: DesignContext, faults: ActiveBitmapFaults, name: string): WriteSide {
@@ -113,18 +141,33 @@ export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
     ],
     lookup(ctx) {
       const { mem, g } = ctx;
-      const slot = ctx.slots[ACTIVE];
-      /** pfn_active(): the section record when pfn's subsection is active, else NULL. */
-      const activeSection = (pfn: number): number => {
-        const nr = Math.floor(pfn / g.pagesPerSection);
-        if (nr >= g.nrMemSections) return NULL;
-        const ms = nrToSection(mem, g, nr);
-        return ms !== NULL && validSection(mem, ms) && testUsageBit(mem, g, ms, pfn, slot) ? ms : NULL;
-      };
-      /** The zone of an active pfn's page: page_zone(pfn_to_page(pfn)), safe because active means initialized. */
+      // The hot path of bench/lookup, written flat: every constant hoisted, the memmap walk inline,
+      // integer arithmetic wherever the values fit 32 bits.
+      const roots = rootsAddr(mem);
+      const nrMax = g.nrMemSections;
+      const pps = g.pagesPerSection;
+      const rootShift = g.rootShift;
+      const rootMask = g.sectionsPerRoot - 1;
+      const subShift = g.pfnSubsectionShift;
+      const subMask = g.pagesPerSubsection - 1;
+      const activeMap = usageBitmapOffset(g, ctx.slots[ACTIVE]);
+      /**
+       * pfn_active() then page_zone(pfn_to_page(pfn)): the zone of an active pfn's page, or -1.
+       * Reading the struct page is safe because active means its memmap is initialized.
+       */
       const activeZone = (pfn: number): number => {
-        const ms = activeSection(pfn);
-        return ms === NULL ? -1 : pageZonenum(pageFlagsInSection(mem, g, ms, pfn));
+        const nr = Math.floor(pfn / pps);
+        if (nr >= nrMax) return -1;
+        const root = mem.load(roots + (nr >>> rootShift));
+        if (root === NULL) return -1;
+        const ms = root + (nr & rootMask) * SECTION_WORDS;
+        if ((mem.load(ms + S_FLAGS) & SECTION_HAS_MEM_MAP) === 0) return -1;
+        const usage = mem.load(ms + S_USAGE);
+        if (usage === NULL) return -1;
+        const offset = (pfn - nr * pps) | 0;
+        const idx = offset >>> subShift;
+        if ((mem.load(usage + activeMap + (idx >>> 5)) & (1 << (idx & 31))) === 0) return -1;
+        return pageZonenum(memmapFlags(mem, ms, offset, idx, subMask));
       };
       return {
         pfnValid: (pfn) => pfnValid619(mem, g, pfn),

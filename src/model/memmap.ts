@@ -22,6 +22,7 @@
  * holding a stale pointer can tell the memory was freed and reused.
  */
 import type { Geometry } from '../arch/geometry.js';
+import { offsetInSection } from '../arch/pfn.js';
 import {
   N_CHILD,
   N_GEN,
@@ -66,11 +67,11 @@ export function pageAddressInSection(mem: WordReader, g: Geometry, ms: number, p
   const node = mem.load(ms + S_MEMMAP);
   if (node === NULL) return NULL;
   if (mem.load(node + N_STATE) !== NODE_SPLIT) return node + N_PAGE;
-  const offsetInSection = pfn % g.pagesPerSection;
-  const sub = mem.load(mem.load(node + N_CHILD) + Math.floor(offsetInSection / g.pagesPerSubsection));
+  const offset = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection));
+  const sub = mem.load(mem.load(node + N_CHILD) + (offset >>> g.pfnSubsectionShift));
   if (sub === NULL) return NULL;
   if (mem.load(sub + N_STATE) !== NODE_SPLIT) return sub + N_PAGE;
-  return mem.load(sub + N_CHILD) + (offsetInSection % g.pagesPerSubsection) * PAGE_WORDS;
+  return mem.load(sub + N_CHILD) + (offset & (g.pagesPerSubsection - 1)) * PAGE_WORDS;
 }
 
 /** The memmap node (section or subsection level) whose words hold pfn's struct page. */
@@ -79,8 +80,8 @@ export function pageNode(mem: WordReader, g: Geometry, pfn: number): number {
   if (ms === NULL) return NULL;
   const node = mem.load(ms + S_MEMMAP);
   if (node === NULL || mem.load(node + N_STATE) !== NODE_SPLIT) return node;
-  const offsetInSection = pfn % g.pagesPerSection;
-  return mem.load(mem.load(node + N_CHILD) + Math.floor(offsetInSection / g.pagesPerSubsection));
+  const offset = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection));
+  return mem.load(mem.load(node + N_CHILD) + (offset >>> g.pfnSubsectionShift));
 }
 
 /**

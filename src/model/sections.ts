@@ -8,6 +8,7 @@
  * flag bits.
  */
 import type { Geometry } from '../arch/geometry.js';
+import { offsetInSection } from '../arch/pfn.js';
 import {
   G_HIGHEST_PRESENT_SECTION,
   G_ROOTS,
@@ -42,9 +43,9 @@ export function rootsAddr(mem: WordReader): number {
 /** __nr_to_section(): the section record's address, or NULL when its root is absent. */
 export function nrToSection(mem: WordReader, g: Geometry, nr: number): number {
   if (nr >= g.nrMemSections) return NULL;
-  const root = mem.load(rootsAddr(mem) + Math.floor(nr / g.sectionsPerRoot));
+  const root = mem.load(rootsAddr(mem) + (nr >>> g.rootShift));
   if (root === NULL) return NULL;
-  return root + (nr % g.sectionsPerRoot) * SECTION_WORDS;
+  return root + (nr & (g.sectionsPerRoot - 1)) * SECTION_WORDS;
 }
 
 /** __pfn_to_section() */
@@ -96,7 +97,7 @@ export function usageBitmapOffset(g: Geometry, slot: number): number {
 export function pfnSectionValid(mem: WordReader, g: Geometry, ms: number, pfn: number): boolean {
   const usage = mem.load(ms + S_USAGE);
   if (usage === NULL) return false;
-  const idx = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+  const idx = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection)) >>> g.pfnSubsectionShift;
   return testSubsectionBit(mem, usage + U_SUBSECTION_MAP, idx);
 }
 
@@ -134,7 +135,7 @@ export class SectionTable {
         this.mem.setKind(root + i * SECTION_WORDS + S_MEMMAP, 1, MemKind.Vmemmap);
       this.mem.store(rootSlot, root);
     }
-    return root + (nr % this.g.sectionsPerRoot) * SECTION_WORDS;
+    return root + (nr & (this.g.sectionsPerRoot - 1)) * SECTION_WORDS;
   }
 
   flags(ms: number): number {
