@@ -33,7 +33,13 @@ export function mixed16TiB(): Scenario {
     });
   }
   // Device memory in the holes of boot sections at the top of boot RAM.
-  steps.push({ op: 'memremap', start: 4 * TiB - 64 * 2 ** 20, size: 32 * 2 ** 20, type: 'fsdax', id: 'shared0' });
+  steps.push({
+    op: 'memremap',
+    start: 4 * TiB - 64 * 2 ** 20,
+    size: 32 * 2 ** 20,
+    type: 'fsdax',
+    id: 'shared0',
+  });
   return {
     name: 'mixed-16TiB',
     geometry: geometryFor('x86_64'),
