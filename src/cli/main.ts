@@ -5,11 +5,21 @@
 import { isPfnlabError } from '../model/errors.js';
 import type { CliIo, Command } from './command.js';
 import { wantsHelp } from './command.js';
+import { captureCommand } from './capture.js';
 import { demoCommand } from './demo.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, runCommand, pfnCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  runCommand,
+  pfnCommand,
+  importCommand,
+  exportCommand,
+  captureCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
