@@ -62,6 +62,15 @@ export function isPlatformName(name: string): boolean {
   return PLATFORM_NAMES.test(name);
 }
 
+/**
+ * A name a driver gives a device-private region: one word, as
+ * dev_name() or a driver string is ("hmm_dmirror", "0000:03:00.0"); device-tree
+ * nodes ("pcie@10000000") and platform names are not.
+ */
+export function isDriverRegionName(name: string): boolean {
+  return /^[A-Za-z0-9_.:-]+$/.test(name) && !isPlatformName(name);
+}
+
 /** A resource name as a scenario id (letters, digits, _ . : -). */
 export function sanitizeId(name: string): string {
   return name.replace(/[^A-Za-z0-9_.:-]+/g, '_') || 'device';

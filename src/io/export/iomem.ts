@@ -1,7 +1,7 @@
 /**
  * /proc/iomem for the model, as r_show() (kernel/resource.c) prints it: one
  * line per resource, 2 spaces of indent per depth, lowercase hex padded to 8
- * digits, inclusive ends. System RAM is one resource per boot range and per
+ * digits, inclusive ends. System RAM is one resource per firmware range and per
  * hot-added registration (register_memory_resource()); ZONE_DEVICE memory is
  * named as the drivers name it (src/io/device-names.ts). Reserved ranges,
  * firmware tables and PCI windows are not modelled and not printed.
@@ -53,9 +53,24 @@ function deviceNodes(m: Machine, p: Pgmap, fallback: () => number): IomemNode {
   }
 }
 
+/**
+ * System RAM: boot ranges merged where they touch, as the firmware map is
+ * (e820__update_table() merges adjacent entries of one type); hot-added
+ * memory one resource per registration.
+ */
+function systemRam(m: Machine): IomemNode[] {
+  const out: { start: number; end: number; boot: boolean }[] = [];
+  for (const r of m.resources.filter((x) => x.kind === 'system-ram').sort((a, b) => a.start - b.start)) {
+    const last = out[out.length - 1];
+    if (last && last.boot && r.boot && last.end === r.start) last.end = r.end;
+    else out.push({ start: r.start, end: r.end, boot: r.boot });
+  }
+  return out.map((r) => node(r.start, r.end, 'System RAM'));
+}
+
 /** The resource tree: System RAM and device memory, in address order. */
 export function iomemTree(m: Machine): IomemNode[] {
-  const ram = m.resources.filter((r) => r.kind === 'system-ram').map((r) => node(r.start, r.end, 'System RAM'));
+  const ram = systemRam(m);
   const pgmaps = [...m.pgmaps.values()].sort((a, b) => a.startPfn - b.startPfn);
   const fallback = fallbackNumbers(pgmaps);
   const devices = pgmaps.map((p) => deviceNodes(m, p, fallback));

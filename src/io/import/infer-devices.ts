@@ -9,8 +9,8 @@ import type { PgmapType } from '../../model/pgmap.js';
 import { formatSize, hex } from '../../units.js';
 import {
   isDaxName,
+  isDriverRegionName,
   isNamespaceName,
-  isPlatformName,
   P2PDMA_PARENT,
   PERSISTENT_MEMORY,
   pgmapIdForNamespace,
@@ -40,6 +40,8 @@ interface Context {
   readonly facts: MachineFacts;
   readonly g: Geometry;
   readonly report: ReportBuilder;
+  /** Namespaces whose dax device is onlined as System RAM (kmem). */
+  readonly kmemNamespaces: Set<string>;
 }
 
 const KMEM = 'System RAM (kmem)';
@@ -84,10 +86,19 @@ function namespaceRange(c: Context, region: IomemResource, ns: IomemResource): D
   };
 }
 
+/** A namespace whose dax device, right after its info block, is System RAM (kmem): no ZONE_DEVICE. */
+function kmemNamespace(region: IomemResource, i: number): boolean {
+  const next = region.children[i + 1];
+  return isNamespaceName(region.children[i].name) && next !== undefined && hasKmem(next);
+}
+
 function persistentMemory(c: Context, region: IomemResource): DeviceRange[] {
   const out: DeviceRange[] = [];
-  for (const child of region.children) {
-    if (isNamespaceName(child.name) && !hasKmem(child)) out.push(namespaceRange(c, region, child));
+  for (const [i, child] of region.children.entries()) {
+    if (kmemNamespace(region, i)) {
+      c.kmemNamespaces.add(child.name);
+      c.report.infer(`${child.where}: ${child.name}'s dax device is System RAM (kmem): hot-added memory, no ZONE_DEVICE`);
+    } else if (isNamespaceName(child.name) && !hasKmem(child)) out.push(namespaceRange(c, region, child));
     else if (isDaxName(child.name) && !hasKmem(child))
       out.push({ start: child.start, end: child.end, type: 'devdax', id: child.name, where: child.where });
     else if (!hasKmem(child) && !child.children.some(hasKmem))
@@ -104,14 +115,14 @@ function softReserved(c: Context, region: IomemResource): DeviceRange[] {
     .map((child) => ({ start: child.start, end: child.end, type: 'generic' as const, id: sanitizeId(child.name), where: child.where }));
 }
 
-/** Top-level, childless regions above all memory with no platform name: request_free_mem_region(). */
+/** Top-level, childless regions above all memory named like a driver: request_free_mem_region(). */
 function devicePrivate(c: Context, roots: readonly IomemResource[], ram: readonly RamRange[]): DeviceRange[] {
   const memoryEnd = Math.max(0, ...ram.map((r) => r.end), ...roots.filter((r) => r.name.startsWith(PERSISTENT_MEMORY)).map((r) => r.end));
   return roots
-    .filter((r) => r.children.length === 0 && !isPlatformName(r.name) && r.start >= memoryEnd && r.start % c.g.subsectionSize === 0)
+    .filter((r) => r.children.length === 0 && isDriverRegionName(r.name) && r.start >= memoryEnd && r.start % c.g.subsectionSize === 0)
     .map((r) => {
       c.report.infer(
-        `${r.where}: '${r.name}' is taken as device-private memory: a top-level region above all memory with no platform name (request_free_mem_region())`,
+        `${r.where}: '${r.name}' is taken as device-private memory: a top-level region above all memory, named like a driver (request_free_mem_region())`,
       );
       return { start: r.start, end: r.end, type: 'device_private' as const, id: sanitizeId(r.name), where: r.where };
     });
@@ -124,7 +135,9 @@ function fromIomem(c: Context, ram: readonly RamRange[]): DeviceRange[] {
     if (r.name.startsWith(PERSISTENT_MEMORY)) out.push(...persistentMemory(c, r));
     else if (r.name === SOFT_RESERVED) out.push(...softReserved(c, r));
     else if (r.name === P2PDMA_PARENT && r.children.length)
-      c.report.cannotKnow('p2pdma memory: /proc/iomem does not say which PCI BARs are ZONE_DEVICE (see /sys/bus/pci/devices/*/p2pmem)');
+      c.report.cannotKnow(
+        'p2pdma memory, if any: /proc/iomem does not say which PCI BARs are ZONE_DEVICE (see /sys/bus/pci/devices/*/p2pmem)',
+      );
   }
   return [...out, ...devicePrivate(c, roots, ram)];
 }
@@ -132,6 +145,7 @@ function fromIomem(c: Context, ram: readonly RamRange[]): DeviceRange[] {
 /** ndctl says what the iomem names cannot: the mode, where the memmap lives, the node. */
 function applyNamespace(c: Context, devices: DeviceRange[], ns: NdNamespace): DeviceRange[] {
   const d = devices.find((x) => x.namespace === ns.dev);
+  if (!d && c.kmemNamespaces.has(ns.dev)) return devices;
   if (!d) {
     c.report.cannotKnow(`${ns.where}: ${ns.dev} is in ndctl's list but not in /proc/iomem, and ndctl prints no address`);
     return devices;
@@ -216,12 +230,35 @@ function uniqueIds(devices: DeviceRange[]): void {
   }
 }
 
+/** ZONE_DEVICE pages zoneinfo shows per node; undefined without zoneinfo. */
+function deviceSpans(facts: MachineFacts): Map<number, number> | undefined {
+  if (!facts.zoneinfo) return undefined;
+  const out = new Map<number, number>();
+  for (const z of facts.zoneinfo.zones) if (z.zone === 'Device') out.set(z.node, z.spanned);
+  return out;
+}
+
+/** A range zoneinfo's ZONE_DEVICE span (which never shrinks) could not hold is not ZONE_DEVICE memory. */
+function fitsDeviceZone(c: Context, d: DeviceRange, spans: Map<number, number> | undefined): boolean {
+  if (!spans) return true;
+  const spanned = spans.get(d.node ?? 0) ?? 0;
+  if ((d.end - d.start) / c.g.pageSize <= spanned) return true;
+  c.report.infer(
+    `${d.where}: ${d.id} is not ZONE_DEVICE memory: node ${d.node ?? 0}'s Device zone spans ${spanned} pages in zoneinfo, fewer than its ${(d.end - d.start) / c.g.pageSize}`,
+  );
+  return false;
+}
+
 export function inferDevices(facts: MachineFacts, g: Geometry, ram: readonly RamRange[], report: ReportBuilder): StepJson[] {
-  const c: Context = { facts, g, report };
+  const c: Context = { facts, g, report, kmemNamespaces: new Set() };
   let devices = fromIomem(c, ram);
   for (const ns of facts.dax.flatMap((x) => x.namespaces)) devices = applyNamespace(c, devices, ns);
   for (const dev of facts.dax.flatMap((x) => x.devices)) applyDaxDevice(c, devices, dev);
-  const placed = devices.map((d) => placeable(c, d, ram)).filter((d): d is DeviceRange => d !== undefined);
+  const spans = deviceSpans(facts);
+  const placed = devices
+    .filter((d) => fitsDeviceZone(c, d, spans))
+    .map((d) => placeable(c, d, ram))
+    .filter((d): d is DeviceRange => d !== undefined);
   placed.sort((a, b) => a.start - b.start);
   uniqueIds(placed);
   if (placed.some((d) => d.node === undefined && facts.zoneinfo && new Set(facts.zoneinfo.zones.map((z) => z.node)).size > 1))

@@ -6,7 +6,9 @@
  * aligned. A resource is hot-added when it is driver-managed ("System RAM
  * (kmem)", "(virtio_mem)"...), or block aligned and made only of blocks that
  * boot memory never is in the model (offline, or online in ZONE_MOVABLE), or
- * block aligned, online and above memory already found hot-added. Without
+ * block aligned, online, and either a resource of its own right after another
+ * on its node (the firmware map merges adjacent ranges) or above memory
+ * already found hot-added. Without
  * /proc/iomem: online blocks in a kernel zone are boot memory, the rest
  * hot-added. Hot-added ranges become add_memory steps, their online blocks
  * online steps in the zone they are in; boot blocks found offline or movable
@@ -167,19 +169,38 @@ function deriveBlocks(c: Context, ram: readonly RamRange[]): void {
   );
 }
 
+/**
+ * A separate System RAM resource that starts where another on the same node
+ * ends was registered separately: the firmware map merges adjacent ranges.
+ */
+function separatelyRegistered(c: Context, ram: readonly RamRange[], i: number): boolean {
+  const prev = ram[i - 1];
+  const r = ram[i];
+  return prev !== undefined && prev.end === r.start && blockNode(c, (r.start - 1) / c.blockSize) === blockNode(c, r.start / c.blockSize);
+}
+
+function allOnline(c: Context, r: RamRange): boolean {
+  return blockIdsOf(c, r).every((id) => c.blocks.get(id)?.state === 'online');
+}
+
 /** Is a RAM range hot-added? (See the module comment for the rules.) */
 function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boolean[] {
   const hot = ram.map((r) => r.driver || (aligned(c, r) && blockIdsOf(c, r).every((id) => hotplugLooking(c, c.blocks.get(id)))));
   if (!withIomem) return hot;
+  ram.forEach((r, i) => {
+    if (hot[i] || !aligned(c, r) || !allOnline(c, r) || !separatelyRegistered(c, ram, i)) return;
+    hot[i] = true;
+    c.report.infer(
+      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: a resource of its own right after another (the firmware map would have merged them)`,
+    );
+  });
   const firstHot = Math.min(...ram.filter((r, i) => hot[i] && !r.driver).map((r) => r.start));
   return ram.map((r, i) => {
-    if (hot[i] || !aligned(c, r) || r.start < firstHot) return hot[i];
-    const online = blockIdsOf(c, r).every((id) => c.blocks.get(id)?.state === 'online');
-    if (online)
-      c.report.infer(
-        `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: it lies above hot-added memory at ${hex(firstHot)}`,
-      );
-    return online;
+    if (hot[i] || !aligned(c, r) || r.start < firstHot || !allOnline(c, r)) return hot[i];
+    c.report.infer(
+      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: it lies above hot-added memory at ${hex(firstHot)}`,
+    );
+    return true;
   });
 }
 
@@ -319,7 +340,7 @@ export function inferMemory(
   if (boot.length === 0) fail(facts.iomem?.file ?? 'import', 'no boot memory: every range looks hot-added');
   const hotBytes = ram.filter((_, i) => hot[i]).reduce((s, r) => s + r.end - r.start, 0);
   report.infer(
-    `${boot.length} boot range(s); ${adds.length} hot-added range(s) (${formatSize(hotBytes)}) as add_memory, ${onlines.length} online step(s)`,
+    `${boot.length} boot range(s); ${adds.length} hot-added range(s)${hotBytes ? ` (${formatSize(hotBytes)})` : ''} as add_memory, ${onlines.length} online step(s)`,
   );
   return { boot, steps: [...bootBlockSteps(c, [...bootIds]), ...adds, ...onlines], ram };
 }
