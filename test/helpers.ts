@@ -1,5 +1,8 @@
 /** Shared test helpers: small machines, fingerprints, a captured CLI. */
 import { createHash } from 'node:crypto';
+import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Geometry } from '../src/arch/geometry.js';
 import { geometryFor } from '../src/arch/presets.js';
 import { main } from '../src/cli/main.js';
@@ -69,4 +72,16 @@ export async function cli(...argv: string[]): Promise<CliResult> {
     outIsTty: false,
   });
   return { code, stdout, stderr };
+}
+
+/** A fresh temporary directory, in memory (/dev/shm) where there is one: tests that write many small files. */
+export function scratchDir(prefix: string): string {
+  let base = tmpdir();
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    base = '/dev/shm';
+  } catch {
+    // no tmpfs: the ordinary temporary directory
+  }
+  return mkdtempSync(join(base, `pfnlab-${prefix}-`));
 }

@@ -55,7 +55,11 @@ DIR/proc/iomem, plus a manifest (uname -m, release, page size).
     const scenario = loadScenario(p.positionals[0]);
     const after = intOption('export', p, 'after');
     if (after !== undefined && after > scenario.steps.length)
-      throw new InputError('export', `--after ${after}: the scenario has only ${scenario.steps.length} steps`, after);
+      throw new InputError(
+        'export',
+        `--after ${after}: the scenario has only ${scenario.steps.length} steps`,
+        after,
+      );
     const { machine } = runScenario(scenario, { operations: after });
     const files = exportMachine(machine, out, {
       formats: which,

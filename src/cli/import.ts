@@ -2,7 +2,14 @@
 import { writeFileSync } from 'node:fs';
 import { importMachine, renderImportReport } from '../io/import/index.js';
 import { InputError } from '../model/errors.js';
-import { type CliIo, type Command, listOption, parseCommandArgs, printJson, stringOption } from './command.js';
+import {
+  type CliIo,
+  type Command,
+  listOption,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
 
 export const importCommand: Command = {
   name: 'import',

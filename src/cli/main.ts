@@ -3,9 +3,9 @@
  * Exit codes: 0 success, 1 a violation or wrong answer found, 2 bad usage or input.
  */
 import { isPfnlabError } from '../model/errors.js';
+import { captureCommand } from './capture.js';
 import type { CliIo, Command } from './command.js';
 import { wantsHelp } from './command.js';
-import { captureCommand } from './capture.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';

@@ -114,7 +114,10 @@ function captureSysfs(root: string, out: string, log: Log): void {
   const blocks = readdirSync(dir).filter((n) => /^memory\d+$/.test(n));
   for (const name of blocks) captureBlock(root, out, name, log);
   captureNodeLinks(root, out, log);
-  log.read.push({ file: MACHINE_FILES.sysfsMemory, from: `/${MACHINE_FILES.sysfsMemory} (${blocks.length} blocks)` });
+  log.read.push({
+    file: MACHINE_FILES.sysfsMemory,
+    from: `/${MACHINE_FILES.sysfsMemory} (${blocks.length} blocks)`,
+  });
 }
 
 /** /proc/iomem: r_show() prints every address as 0 to a reader without CAP_SYS_ADMIN. */
@@ -215,7 +218,10 @@ export function captureMachine(out: string, opts: CaptureOptions = {}): CaptureR
     captureTool('daxctl', ['list', '-D', '-M'], MACHINE_FILES.daxctl, out, path, log);
     captureTool('ndctl', ['list', '-N'], MACHINE_FILES.ndctl, out, path, log);
   } else {
-    log.failed.push({ what: 'daxctl list, ndctl list', why: 'they read the live /sys only (no --sysroot); skipped with --root' });
+    log.failed.push({
+      what: 'daxctl list, ndctl list',
+      why: 'they read the live /sys only (no --sysroot); skipped with --root',
+    });
   }
   const manifest: MachineManifest = {
     pfnlab: 'capture',

@@ -51,9 +51,14 @@ export function exportEntries(m: Machine, format: ExportFormat, opts: ExportOpti
   }
 }
 
-function writeEntry(dir: string, e: TreeEntry): void {
+/** Write one entry, creating its directory once (made: directories already created). */
+function writeEntry(dir: string, e: TreeEntry, made: Set<string>): void {
   const path = join(dir, e.path);
-  mkdirSync(dirname(path), { recursive: true });
+  const parent = dirname(path);
+  if (!made.has(parent)) {
+    mkdirSync(parent, { recursive: true });
+    made.add(parent);
+  }
   if ('link' in e) symlinkSync(e.link, path);
   else writeFileSync(path, e.text);
 }
@@ -69,10 +74,11 @@ function clear(dir: string, format: ExportFormat): void {
 export function exportMachine(m: Machine, dir: string, opts: ExportOptions): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
+  const made = new Set<string>();
   for (const format of opts.formats) {
     clear(dir, format);
     for (const e of exportEntries(m, format, opts)) {
-      writeEntry(dir, e);
+      writeEntry(dir, e, made);
       written.push(e.path);
     }
   }
@@ -81,7 +87,10 @@ export function exportMachine(m: Machine, dir: string, opts: ExportOptions): str
     version: 1,
     host: { machine: unameMachine(m.g), release: `${m.g.kernel}.0`, pageSize: m.g.pageSize },
     scenario: opts.scenario,
-    read: opts.formats.map((f) => ({ file: f === 'sysfs' ? MACHINE_FILES.sysfsMemory : MACHINE_FILES[f], from: 'model' })),
+    read: opts.formats.map((f) => ({
+      file: f === 'sysfs' ? MACHINE_FILES.sysfsMemory : MACHINE_FILES[f],
+      from: 'model',
+    })),
     failed: [],
   };
   writeFileSync(join(dir, MACHINE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -62,7 +62,7 @@ function systemRam(m: Machine): IomemNode[] {
   const out: { start: number; end: number; boot: boolean }[] = [];
   for (const r of m.resources.filter((x) => x.kind === 'system-ram').sort((a, b) => a.start - b.start)) {
     const last = out[out.length - 1];
-    if (last && last.boot && r.boot && last.end === r.start) last.end = r.end;
+    if (last?.boot && r.boot && last.end === r.start) last.end = r.end;
     else out.push({ start: r.start, end: r.end, boot: r.boot });
   }
   return out.map((r) => node(r.start, r.end, 'System RAM'));

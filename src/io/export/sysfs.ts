@@ -12,7 +12,9 @@ import { validZones } from '../../ops/zone-policy.js';
 import { MACHINE_FILES } from '../machine-dir.js';
 
 /** A file with its contents, or a symbolic link with its target. */
-export type TreeEntry = { readonly path: string; readonly text: string } | { readonly path: string; readonly link: string };
+export type TreeEntry =
+  | { readonly path: string; readonly text: string }
+  | { readonly path: string; readonly link: string };
 
 const MEMORY = MACHINE_FILES.sysfsMemory;
 const NODE = MACHINE_FILES.sysfsNode;

@@ -28,10 +28,13 @@ export function reproduce(json: ScenarioJson, report: ReportBuilder): Machine {
     } catch (e) {
       if (e instanceof ScenarioStepError) {
         const [dropped] = json.steps.splice(e.stepIndex, 1);
-        report.mismatch(`${describeStep(dropped)}: the model refuses it (${e.message.replace(/^\$\.steps\[\d+\]: /, '')}); dropped`);
+        report.mismatch(
+          `${describeStep(dropped)}: the model refuses it (${e.message.replace(/^\$\.steps\[\d+\]: /, '')}); dropped`,
+        );
         continue;
       }
-      if (e instanceof HotplugError) throw new InputError('import', `the imported machine does not boot in the model: ${e.message}`);
+      if (e instanceof HotplugError)
+        throw new InputError('import', `the imported machine does not boot in the model: ${e.message}`);
       throw e;
     }
   }
@@ -46,10 +49,14 @@ function compareBlocks(m: Machine, blocks: ReadonlyMap<number, BlockFact>, repor
   for (const f of blocks.values()) {
     const b = m.blocks.get(f.id);
     const want = f.state === 'going-offline' ? 'online' : f.state;
-    if (!b) report.mismatch(`memory${f.id} (${f.where}) is ${f.state} on the machine but absent in the model`);
-    else if (b.state !== want) report.mismatch(`memory${f.id} is ${f.state} on the machine, ${b.state} in the model`);
+    if (!b)
+      report.mismatch(`memory${f.id} (${f.where}) is ${f.state} on the machine but absent in the model`);
+    else if (b.state !== want)
+      report.mismatch(`memory${f.id} is ${f.state} on the machine, ${b.state} in the model`);
     else if (want === 'online' && f.zone && f.zone !== zoneOfBlock(m, f.id))
-      report.mismatch(`memory${f.id} is in zone ${f.zone} on the machine, ${zoneOfBlock(m, f.id)} in the model`);
+      report.mismatch(
+        `memory${f.id} is in zone ${f.zone} on the machine, ${zoneOfBlock(m, f.id)} in the model`,
+      );
     else if (f.node !== undefined && b.nid !== f.node)
       report.mismatch(`memory${f.id} is on node ${f.node} on the machine, node ${b.nid} in the model`);
   }
@@ -65,7 +72,11 @@ function compareZone(m: Machine, z: ZoneinfoZone, report: ReportBuilder): void {
     return;
   }
   const mz = m.nodes.get(z.node)?.zones[id];
-  const model = { spanned: mz?.spannedPages ?? 0, present: mz?.presentPages ?? 0, start: mz?.zoneStartPfn ?? 0 };
+  const model = {
+    spanned: mz?.spannedPages ?? 0,
+    present: mz?.presentPages ?? 0,
+    start: mz?.zoneStartPfn ?? 0,
+  };
   if (z.zone === 'Device' && z.spanned > model.spanned) {
     report.mismatch(
       `Node ${z.node}, zone Device spans ${z.spanned} pages on the machine, ${model.spanned} in the model: ZONE_DEVICE spans never shrink, so pgmaps since removed left pages the device ranges left do not explain, and zoneinfo prints no start_pfn for this unpopulated zone (zoneinfo_show_print())`,

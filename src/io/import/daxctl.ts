@@ -153,7 +153,8 @@ function parseDevice(o: Obj, where: string, skipped: Skipped): DaxDevice {
 function parseNamespace(o: Obj, where: string, skipped: Skipped): NdNamespace {
   noteUnknown(o, NAMESPACE_KEYS, where, skipped);
   const map = o.map;
-  if (map !== undefined && map !== 'mem' && map !== 'dev') fail(where, `map ${JSON.stringify(map)} is not mem or dev`);
+  if (map !== undefined && map !== 'mem' && map !== 'dev')
+    fail(where, `map ${JSON.stringify(map)} is not mem or dev`);
   return {
     dev: o.dev as string,
     mode: typeof o.mode === 'string' ? o.mode : undefined,
@@ -177,7 +178,8 @@ function collect(v: unknown, where: (o: object) => string, out: Collected, skipp
     for (const item of v) collect(item, where, out, skipped);
     return;
   }
-  if (typeof v !== 'object' || v === null) return fail(where({}), `expected a JSON object or array, found ${JSON.stringify(v)}`);
+  if (typeof v !== 'object' || v === null)
+    fail(where({}), `expected a JSON object or array, found ${JSON.stringify(v)}`);
   const o = v as Obj;
   const at = where(o);
   if (typeof o.chardev === 'string' && /^dax\d+\.\d+$/.test(o.chardev) && o.dev === undefined) {

@@ -51,7 +51,10 @@ function lsmemBlocks(t: LsmemTable, blockSize: number): Map<number, BlockFact> {
     const first = row.first ?? row.start / blockSize;
     const last = row.last ?? (row.end - blockSize) / blockSize;
     if (!Number.isInteger(first) || !Number.isInteger(last) || row.start !== first * blockSize) {
-      fail(row.where, `RANGE does not start on a memory block boundary (block size 0x${blockSize.toString(16)})`);
+      fail(
+        row.where,
+        `RANGE does not start on a memory block boundary (block size 0x${blockSize.toString(16)})`,
+      );
     }
     for (let id = first; id <= last; id++) {
       out.set(id, {

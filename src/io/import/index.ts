@@ -65,7 +65,10 @@ export function readMachineFacts(src: ImportSources): MachineFacts {
   const zoneinfo = src.zoneinfo ?? inDir(src.dir, MACHINE_FILES.zoneinfo);
   const dax = src.daxctl ?? [inDir(src.dir, MACHINE_FILES.daxctl), inDir(src.dir, MACHINE_FILES.ndctl)];
   if (!sysfsPath && !lsmem && !iomem)
-    throw new InputError('import', 'nothing describes the memory: give --sysfs, --lsmem or --iomem (or a capture directory)');
+    throw new InputError(
+      'import',
+      'nothing describes the memory: give --sysfs, --lsmem or --iomem (or a capture directory)',
+    );
   return {
     manifest: src.dir ? readManifest(src.dir) : undefined,
     sysfs: sysfsPath ? readSysfsMemory(sysfsPath) : undefined,

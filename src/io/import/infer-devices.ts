@@ -3,8 +3,9 @@
  * src/io/device-names.ts for the names) refined by `ndctl list -N` (mode, map:
  * mem | dev, numa_node) and `daxctl list -M` (mode, target_node, mappings).
  */
-import { STRUCT_PAGE_SIZE } from '../../arch/geometry.js';
+
 import type { Geometry } from '../../arch/geometry.js';
+import { STRUCT_PAGE_SIZE } from '../../arch/geometry.js';
 import type { PgmapType } from '../../model/pgmap.js';
 import { formatSize, hex } from '../../units.js';
 import {
@@ -70,7 +71,15 @@ function namespaceRange(c: Context, region: IomemResource, ns: IomemResource): D
   const limit = claimLimit(region, ns);
   const prefix = ns.end - ns.start;
   const devdax = ns.end < limit && prefix <= (limit - ns.start) / 8;
-  if (!devdax) return { start: ns.start, end: ns.end, type: 'fsdax', id: pgmapIdForNamespace(ns.name, 'fsdax'), where: ns.where, namespace: ns.name };
+  if (!devdax)
+    return {
+      start: ns.start,
+      end: ns.end,
+      type: 'fsdax',
+      id: pgmapIdForNamespace(ns.name, 'fsdax'),
+      where: ns.where,
+      namespace: ns.name,
+    };
   const memmap = memmapBytes(c.g, limit - ns.start);
   c.report.infer(
     `${ns.where}: ${ns.name} claims only ${formatSize(prefix)} before unclaimed space: devdax (dax_pmem claims its info block${prefix >= memmap ? ' and an on-device memmap' : ''})`,
@@ -97,34 +106,62 @@ function persistentMemory(c: Context, region: IomemResource): DeviceRange[] {
   for (const [i, child] of region.children.entries()) {
     if (kmemNamespace(region, i)) {
       c.kmemNamespaces.add(child.name);
-      c.report.infer(`${child.where}: ${child.name}'s dax device is System RAM (kmem): hot-added memory, no ZONE_DEVICE`);
+      c.report.infer(
+        `${child.where}: ${child.name}'s dax device is System RAM (kmem): hot-added memory, no ZONE_DEVICE`,
+      );
     } else if (isNamespaceName(child.name) && !hasKmem(child)) out.push(namespaceRange(c, region, child));
     else if (isDaxName(child.name) && !hasKmem(child))
       out.push({ start: child.start, end: child.end, type: 'devdax', id: child.name, where: child.where });
     else if (!hasKmem(child) && !child.children.some(hasKmem))
-      c.report.skip([`${child.where}: '${child.name}' under ${region.name} is not a namespace or dax device; skipped`]);
+      c.report.skip([
+        `${child.where}: '${child.name}' under ${region.name} is not a namespace or dax device; skipped`,
+      ]);
   }
   if (region.children.length === 0)
-    c.report.infer(`${region.where}: ${region.name} ${hex(region.start)}-${hex(region.end - 1)} is claimed by no driver: no ZONE_DEVICE memory`);
+    c.report.infer(
+      `${region.where}: ${region.name} ${hex(region.start)}-${hex(region.end - 1)} is claimed by no driver: no ZONE_DEVICE memory`,
+    );
   return out;
 }
 
-function softReserved(c: Context, region: IomemResource): DeviceRange[] {
+function softReserved(region: IomemResource): DeviceRange[] {
   return region.children
     .filter((child) => !hasKmem(child))
-    .map((child) => ({ start: child.start, end: child.end, type: 'generic' as const, id: sanitizeId(child.name), where: child.where }));
+    .map((child) => ({
+      start: child.start,
+      end: child.end,
+      type: 'generic' as const,
+      id: sanitizeId(child.name),
+      where: child.where,
+    }));
 }
 
 /** Top-level, childless regions above all memory named like a driver: request_free_mem_region(). */
 function devicePrivate(c: Context, roots: readonly IomemResource[], ram: readonly RamRange[]): DeviceRange[] {
-  const memoryEnd = Math.max(0, ...ram.map((r) => r.end), ...roots.filter((r) => r.name.startsWith(PERSISTENT_MEMORY)).map((r) => r.end));
+  const memoryEnd = Math.max(
+    0,
+    ...ram.map((r) => r.end),
+    ...roots.filter((r) => r.name.startsWith(PERSISTENT_MEMORY)).map((r) => r.end),
+  );
   return roots
-    .filter((r) => r.children.length === 0 && isDriverRegionName(r.name) && r.start >= memoryEnd && r.start % c.g.subsectionSize === 0)
+    .filter(
+      (r) =>
+        r.children.length === 0 &&
+        isDriverRegionName(r.name) &&
+        r.start >= memoryEnd &&
+        r.start % c.g.subsectionSize === 0,
+    )
     .map((r) => {
       c.report.infer(
         `${r.where}: '${r.name}' is taken as device-private memory: a top-level region above all memory, named like a driver (request_free_mem_region())`,
       );
-      return { start: r.start, end: r.end, type: 'device_private' as const, id: sanitizeId(r.name), where: r.where };
+      return {
+        start: r.start,
+        end: r.end,
+        type: 'device_private' as const,
+        id: sanitizeId(r.name),
+        where: r.where,
+      };
     });
 }
 
@@ -133,7 +170,7 @@ function fromIomem(c: Context, ram: readonly RamRange[]): DeviceRange[] {
   const out: DeviceRange[] = [];
   for (const r of walkIomem(roots)) {
     if (r.name.startsWith(PERSISTENT_MEMORY)) out.push(...persistentMemory(c, r));
-    else if (r.name === SOFT_RESERVED) out.push(...softReserved(c, r));
+    else if (r.name === SOFT_RESERVED) out.push(...softReserved(r));
     else if (r.name === P2PDMA_PARENT && r.children.length)
       c.report.cannotKnow(
         'p2pdma memory, if any: /proc/iomem does not say which PCI BARs are ZONE_DEVICE (see /sys/bus/pci/devices/*/p2pmem)',
@@ -147,7 +184,9 @@ function applyNamespace(c: Context, devices: DeviceRange[], ns: NdNamespace): De
   const d = devices.find((x) => x.namespace === ns.dev);
   if (!d && c.kmemNamespaces.has(ns.dev)) return devices;
   if (!d) {
-    c.report.cannotKnow(`${ns.where}: ${ns.dev} is in ndctl's list but not in /proc/iomem, and ndctl prints no address`);
+    c.report.cannotKnow(
+      `${ns.where}: ${ns.dev} is in ndctl's list but not in /proc/iomem, and ndctl prints no address`,
+    );
     return devices;
   }
   if (ns.mode === 'sector' || ns.mode === 'raw') {
@@ -163,7 +202,9 @@ function applyNamespace(c: Context, devices: DeviceRange[], ns: NdNamespace): De
   if (ns.map === 'dev' && d.reserve === undefined) {
     // nd_pfn: the altmap reserves the 8 KiB info block before the memmap.
     d.reserve = Math.max(8192, c.g.pageSize);
-    c.report.infer(`${ns.where}: ${ns.dev} map "dev": memmap on the device (altmap), reserve ${formatSize(d.reserve)} assumed (the pfn info block)`);
+    c.report.infer(
+      `${ns.where}: ${ns.dev} map "dev": memmap on the device (altmap), reserve ${formatSize(d.reserve)} assumed (the pfn info block)`,
+    );
   }
   return devices;
 }
@@ -177,7 +218,9 @@ function applyDaxDevice(c: Context, devices: DeviceRange[], dev: DaxDevice): voi
   }
   if (dev.mappings.length === 0) {
     if (!devices.some((d) => d.id === dev.chardev))
-      c.report.cannotKnow(`${dev.where}: ${dev.chardev} has no mappings (run daxctl list -M) and /proc/iomem does not place it`);
+      c.report.cannotKnow(
+        `${dev.where}: ${dev.chardev} has no mappings (run daxctl list -M) and /proc/iomem does not place it`,
+      );
     return;
   }
   for (const m of dev.mappings) {
@@ -188,7 +231,14 @@ function applyDaxDevice(c: Context, devices: DeviceRange[], dev: DaxDevice): voi
       d.id = dev.chardev;
       continue;
     }
-    devices.push({ start: m.start, end: m.end, type: 'devdax', id: dev.chardev, node: dev.targetNode, where: dev.where });
+    devices.push({
+      start: m.start,
+      end: m.end,
+      type: 'devdax',
+      id: dev.chardev,
+      node: dev.targetNode,
+      where: dev.where,
+    });
     c.report.infer(
       `${dev.where}: ${dev.chardev} placed at its mapping ${hex(m.start)}-${hex(m.end - 1)}; the namespace's info block before it is not known without /proc/iomem`,
     );
@@ -201,10 +251,13 @@ function placeable(c: Context, d: DeviceRange, ram: readonly RamRange[]): Device
   const start = Math.ceil(d.start / sub) * sub;
   const end = Math.floor(d.end / sub) * sub;
   if (end <= start) {
-    c.report.mismatch(`${d.where}: ${d.id} ${hex(d.start)}-${hex(d.end - 1)} holds no whole 2 MiB subsection; not reproduced`);
+    c.report.mismatch(
+      `${d.where}: ${d.id} ${hex(d.start)}-${hex(d.end - 1)} holds no whole 2 MiB subsection; not reproduced`,
+    );
     return undefined;
   }
-  if (start !== d.start || end !== d.end) c.report.infer(`${d.where}: ${d.id} trimmed to whole subsections ${hex(start)}-${hex(end - 1)}`);
+  if (start !== d.start || end !== d.end)
+    c.report.infer(`${d.where}: ${d.id} trimmed to whole subsections ${hex(start)}-${hex(end - 1)}`);
   if (ram.some((r) => r.start < end && start < r.end)) {
     c.report.mismatch(`${d.where}: ${d.id} overlaps System RAM; not reproduced`);
     return undefined;
@@ -213,7 +266,13 @@ function placeable(c: Context, d: DeviceRange, ram: readonly RamRange[]): Device
 }
 
 function memremapStep(d: DeviceRange): StepJson {
-  const step: StepJson = { op: 'memremap', start: hex(d.start), size: formatSize(d.end - d.start), type: d.type, id: d.id };
+  const step: StepJson = {
+    op: 'memremap',
+    start: hex(d.start),
+    size: formatSize(d.end - d.start),
+    type: d.type,
+    id: d.id,
+  };
   if (d.node !== undefined) step.node = d.node;
   if (d.reserve !== undefined) step.altmap = { reserve: formatSize(d.reserve) };
   return step;
@@ -249,7 +308,12 @@ function fitsDeviceZone(c: Context, d: DeviceRange, spans: Map<number, number> |
   return false;
 }
 
-export function inferDevices(facts: MachineFacts, g: Geometry, ram: readonly RamRange[], report: ReportBuilder): StepJson[] {
+export function inferDevices(
+  facts: MachineFacts,
+  g: Geometry,
+  ram: readonly RamRange[],
+  report: ReportBuilder,
+): StepJson[] {
   const c: Context = { facts, g, report, kmemNamespaces: new Set() };
   let devices = fromIomem(c, ram);
   for (const ns of facts.dax.flatMap((x) => x.namespaces)) devices = applyNamespace(c, devices, ns);
@@ -261,9 +325,18 @@ export function inferDevices(facts: MachineFacts, g: Geometry, ram: readonly Ram
     .filter((d): d is DeviceRange => d !== undefined);
   placed.sort((a, b) => a.start - b.start);
   uniqueIds(placed);
-  if (placed.some((d) => d.node === undefined && facts.zoneinfo && new Set(facts.zoneinfo.zones.map((z) => z.node)).size > 1))
-    report.cannotKnow('the node of device ranges without ndctl numa_node or daxctl target_node: node 0 assumed');
+  if (
+    placed.some(
+      (d) =>
+        d.node === undefined && facts.zoneinfo && new Set(facts.zoneinfo.zones.map((z) => z.node)).size > 1,
+    )
+  )
+    report.cannotKnow(
+      'the node of device ranges without ndctl numa_node or daxctl target_node: node 0 assumed',
+    );
   if (placed.some((d) => d.type === 'fsdax') && !facts.dax.some((x) => x.namespaces.length))
-    report.cannotKnow('whether fsdax namespaces keep their memmap on the device (an altmap): /proc/iomem does not say; ndctl list -N does (map)');
+    report.cannotKnow(
+      'whether fsdax namespaces keep their memmap on the device (an altmap): /proc/iomem does not say; ndctl list -N does (map)',
+    );
   return placed.map(memremapStep);
 }

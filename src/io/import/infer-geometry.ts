@@ -5,7 +5,12 @@
  * limits when zoneinfo shows them differ from the preset.
  */
 import { memoryBlockSizeBytes } from '../../arch/block-size.js';
-import { GeometryError, type Geometry, type GeometryParams, type KernelVersion } from '../../arch/geometry.js';
+import {
+  type Geometry,
+  GeometryError,
+  type GeometryParams,
+  type KernelVersion,
+} from '../../arch/geometry.js';
 import { geometryFor, PRESET_NAMES } from '../../arch/presets.js';
 import { InputError } from '../../model/errors.js';
 import { formatSize, hex } from '../../units.js';
@@ -44,15 +49,23 @@ function lsmemBlockSize(t: LsmemTable, report: ReportBuilder): number | undefine
     if (row.first === undefined || row.last === undefined) continue;
     const bs = (row.end - row.start) / (row.last - row.first + 1);
     if (!Number.isInteger(bs) || row.start !== row.first * bs || (size !== undefined && bs !== size)) {
-      throw new InputError(row.where, `RANGE and BLOCK disagree with the other rows on the memory block size`);
+      throw new InputError(
+        row.where,
+        `RANGE and BLOCK disagree with the other rows on the memory block size`,
+      );
     }
     size = bs;
   }
   if (size !== undefined) {
-    report.infer(`memory block size ${formatSize(size)} from lsmem alone: RANGE size / number of BLOCKs (${t.file})`);
+    report.infer(
+      `memory block size ${formatSize(size)} from lsmem alone: RANGE size / number of BLOCKs (${t.file})`,
+    );
     return size;
   }
-  const gcd = t.rows.reduce((g, r) => Math.min(g, powerOfTwoFactor(r.start || 2 ** 52), powerOfTwoFactor(r.end - r.start)), 2 ** 52);
+  const gcd = t.rows.reduce(
+    (g, r) => Math.min(g, powerOfTwoFactor(r.start || 2 ** 52), powerOfTwoFactor(r.end - r.start)),
+    2 ** 52,
+  );
   if (t.rows.length === 0) return undefined;
   report.infer(
     `memory block size ${formatSize(gcd)} from lsmem alone: the largest power of two dividing every row's start and size (without a BLOCK column this may be a multiple of the true size)`,
@@ -72,7 +85,11 @@ function ramBytes(facts: MachineFacts, blockSize: number | undefined): number | 
 }
 
 /** Page size from zoneinfo's present pages against the bytes of RAM (the closest of 4K, 16K, 64K). */
-function inferPageShift(facts: MachineFacts, ram: number | undefined, report: ReportBuilder): number | undefined {
+function inferPageShift(
+  facts: MachineFacts,
+  ram: number | undefined,
+  report: ReportBuilder,
+): number | undefined {
   if (facts.manifest?.host.pageSize) {
     const shift = Math.log2(facts.manifest.host.pageSize);
     report.infer(`page size ${formatSize(facts.manifest.host.pageSize)} from the capture manifest`);
@@ -81,9 +98,13 @@ function inferPageShift(facts: MachineFacts, ram: number | undefined, report: Re
   const present = facts.zoneinfo?.zones.reduce((s, z) => s + z.present, 0);
   if (!present || !ram) return undefined;
   const shift = [12, 14, 16].reduce((best, s) =>
-    Math.abs(Math.log2((present * 2 ** s) / ram)) < Math.abs(Math.log2((present * 2 ** best) / ram)) ? s : best,
+    Math.abs(Math.log2((present * 2 ** s) / ram)) < Math.abs(Math.log2((present * 2 ** best) / ram))
+      ? s
+      : best,
   );
-  report.infer(`page size ${formatSize(2 ** shift)}: zoneinfo's ${present} present pages against ${formatSize(ram)} of RAM`);
+  report.infer(
+    `page size ${formatSize(2 ** shift)}: zoneinfo's ${present} present pages against ${formatSize(ram)} of RAM`,
+  );
   return shift;
 }
 
@@ -98,7 +119,8 @@ function zonesNamed(facts: MachineFacts, name: string): ZoneinfoZone[] {
 
 function archFromUname(machine: string, pageShift: number | undefined): string | undefined {
   if (machine === 'x86_64') return 'x86_64';
-  if (machine === 'aarch64' || machine === 'arm64') return pageShift === 16 ? 'arm64-64k' : pageShift === 14 ? 'arm64-16k' : 'arm64-4k';
+  if (machine === 'aarch64' || machine === 'arm64')
+    return pageShift === 16 ? 'arm64-64k' : pageShift === 14 ? 'arm64-16k' : 'arm64-4k';
   if (machine.startsWith('ppc64')) return 'ppc64-64k';
   return undefined;
 }
@@ -109,7 +131,12 @@ function looksArm64(facts: MachineFacts, pageShift: number): boolean {
   return dmaEnd * 2 ** pageShift > 16 * 2 ** 20;
 }
 
-function inferArch(facts: MachineFacts, pageShift: number | undefined, blockSize: number | undefined, report: ReportBuilder): string {
+function inferArch(
+  facts: MachineFacts,
+  pageShift: number | undefined,
+  blockSize: number | undefined,
+  report: ReportBuilder,
+): string {
   const uname = facts.manifest?.host.machine;
   const fromUname = uname ? archFromUname(uname, pageShift) : undefined;
   let arch: string;
@@ -136,7 +163,9 @@ function inferArch(facts: MachineFacts, pageShift: number | undefined, blockSize
   // Before v5.12 arm64 sections (and so blocks) were 1 GiB.
   if (arch.startsWith('arm64') && blockSize !== undefined && blockSize >= GiB && !arch.endsWith('-5.4')) {
     arch = `${arch}-5.4`;
-    report.infer(`arch ${arch}: ${formatSize(blockSize)} memory blocks mean the pre-5.12 1 GiB arm64 sections`);
+    report.infer(
+      `arch ${arch}: ${formatSize(blockSize)} memory blocks mean the pre-5.12 1 GiB arm64 sections`,
+    );
   }
   return arch;
 }
@@ -164,7 +193,8 @@ function buildGeometry(arch: string, params: Partial<GeometryParams>): Geometry 
   try {
     return geometryFor(arch, params);
   } catch (e) {
-    if (e instanceof GeometryError) throw new InputError(`arch ${arch}`, `${e.message} (wrong --arch?)`, e.value);
+    if (e instanceof GeometryError)
+      throw new InputError(`arch ${arch}`, `${e.message} (wrong --arch?)`, e.value);
     throw e;
   }
 }
@@ -183,7 +213,8 @@ function zoneLimitOverrides(facts: MachineFacts, g: Geometry, report: ReportBuil
   const out: ZoneLimits = {};
   const bytes = (pfn: number) => pfn * g.pageSize;
   const ends = (name: string) => zonesNamed(facts, name).map((z) => bytes(zoneEnd(z)!));
-  const starts = (names: string[]) => names.flatMap((n) => zonesNamed(facts, n).map((z) => bytes(z.startPfn!)));
+  const starts = (names: string[]) =>
+    names.flatMap((n) => zonesNamed(facts, n).map((z) => bytes(z.startPfn!)));
   const dmaEnd = Math.max(0, ...ends('DMA'));
   const aboveDma = Math.min(Number.MAX_SAFE_INTEGER, ...starts(['DMA32', 'Normal']));
   if (dmaEnd > g.zoneDmaLimit) out.zoneDmaLimit = dmaEnd;
@@ -206,14 +237,23 @@ function memoryEnd(facts: MachineFacts, blockSize: number | undefined): number {
   return Math.max(0, ...iomem.map((r) => r.end), ...blocks);
 }
 
-export function chooseGeometry(facts: MachineFacts, archOption: string | undefined, report: ReportBuilder): GeometryChoice {
+export function chooseGeometry(
+  facts: MachineFacts,
+  archOption: string | undefined,
+  report: ReportBuilder,
+): GeometryChoice {
   let blockSize = facts.sysfs?.blockSize;
-  if (blockSize !== undefined) report.infer(`memory block size ${formatSize(blockSize)} from block_size_bytes`);
+  if (blockSize !== undefined)
+    report.infer(`memory block size ${formatSize(blockSize)} from block_size_bytes`);
   else if (facts.lsmem) blockSize = lsmemBlockSize(facts.lsmem, report);
   let arch: string;
   if (archOption !== undefined) {
     if (!PRESET_NAMES.includes(archOption))
-      throw new InputError('--arch', `unknown arch '${archOption}' (one of ${PRESET_NAMES.join(', ')})`, archOption);
+      throw new InputError(
+        '--arch',
+        `unknown arch '${archOption}' (one of ${PRESET_NAMES.join(', ')})`,
+        archOption,
+      );
     arch = archOption;
     report.infer(`arch ${arch} from --arch`);
   } else {

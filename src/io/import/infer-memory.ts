@@ -74,7 +74,11 @@ function zoneinfoNode(facts: MachineFacts, pfn: number): number | undefined {
 
 function inMovableSpan(facts: MachineFacts, node: number | undefined, pfn: number): boolean {
   return populatedZones(facts).some(
-    (z) => z.zone === 'Movable' && (node === undefined || z.node === node) && z.startPfn! <= pfn && pfn < z.startPfn! + z.spanned,
+    (z) =>
+      z.zone === 'Movable' &&
+      (node === undefined || z.node === node) &&
+      z.startPfn! <= pfn &&
+      pfn < z.startPfn! + z.spanned,
   );
 }
 
@@ -118,14 +122,15 @@ function iomemRam(c: Context): RamRange[] {
   return out;
 }
 
-/** Without /proc/iomem: runs of consecutive blocks on one node. */
+/** Without /proc/iomem: runs of consecutive blocks on one node that are all boot-like or all hotplug-like. */
 function blockRam(c: Context): RamRange[] {
   const out: RamRange[] = [];
   const ids = [...c.blocks.keys()].sort((a, b) => a - b);
+  const kind = (id: number) => `${blockNode(c, id)} ${hotplugLooking(c, c.blocks.get(id))}`;
   for (const id of ids) {
     const last = out[out.length - 1];
     const start = id * c.blockSize;
-    if (last && last.end === start && blockNode(c, id) === blockNode(c, id - 1)) {
+    if (last && last.end === start && kind(id) === kind(id - 1)) {
       out[out.length - 1] = { ...last, end: start + c.blockSize };
     } else {
       out.push({ start, end: start + c.blockSize, driver: false, where: c.blocks.get(id)!.where });
@@ -176,7 +181,11 @@ function deriveBlocks(c: Context, ram: readonly RamRange[]): void {
 function separatelyRegistered(c: Context, ram: readonly RamRange[], i: number): boolean {
   const prev = ram[i - 1];
   const r = ram[i];
-  return prev !== undefined && prev.end === r.start && blockNode(c, (r.start - 1) / c.blockSize) === blockNode(c, r.start / c.blockSize);
+  return (
+    prev !== undefined &&
+    prev.end === r.start &&
+    blockNode(c, (r.start - 1) / c.blockSize) === blockNode(c, r.start / c.blockSize)
+  );
 }
 
 function allOnline(c: Context, r: RamRange): boolean {
@@ -185,7 +194,9 @@ function allOnline(c: Context, r: RamRange): boolean {
 
 /** Is a RAM range hot-added? (See the module comment for the rules.) */
 function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boolean[] {
-  const hot = ram.map((r) => r.driver || (aligned(c, r) && blockIdsOf(c, r).every((id) => hotplugLooking(c, c.blocks.get(id)))));
+  const hot = ram.map(
+    (r) => r.driver || (aligned(c, r) && blockIdsOf(c, r).every((id) => hotplugLooking(c, c.blocks.get(id)))),
+  );
   if (!withIomem) return hot;
   ram.forEach((r, i) => {
     if (hot[i] || !aligned(c, r) || !allOnline(c, r) || !separatelyRegistered(c, ram, i)) return;
@@ -205,7 +216,10 @@ function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boo
 }
 
 /** Split a range at the block boundaries where the node changes. */
-function byNode(c: Context, r: { start: number; end: number }): { start: number; end: number; node: number }[] {
+function byNode(
+  c: Context,
+  r: { start: number; end: number },
+): { start: number; end: number; node: number }[] {
   const out: { start: number; end: number; node: number }[] = [];
   for (const id of blockIdsOf(c, r)) {
     const start = Math.max(r.start, id * c.blockSize);
@@ -238,10 +252,13 @@ function blockRange(c: Context, first: number, last: number): { start: string; s
 function onlineZone(c: Context, b: BlockFact): 'normal' | 'movable' | undefined {
   const zone = blockZone(c, b);
   if (zone === 'Movable') return 'movable';
-  if (zone === 'none') c.report.mismatch(`memory${b.id} is hot-added but spans zones ("none"): onlined normal`);
+  if (zone === 'none')
+    c.report.mismatch(`memory${b.id} is hot-added but spans zones ("none"): onlined normal`);
   if (zone !== undefined) return 'normal';
   if (!c.facts.zoneinfo)
-    c.report.cannotKnow(`the zone of hot-added online blocks (no valid_zones, lsmem ZONES or zoneinfo): the kernel's default zone`);
+    c.report.cannotKnow(
+      `the zone of hot-added online blocks (no valid_zones, lsmem ZONES or zoneinfo): the kernel's default zone`,
+    );
   return c.facts.zoneinfo ? 'normal' : undefined;
 }
 
@@ -309,7 +326,8 @@ export function inferMemory(
 ): MemoryPlan {
   const c: Context = { facts, g, blockSize, blocks: blocks ?? new Map(), report };
   const withIomem = facts.iomem !== undefined;
-  if (!withIomem && !blocks) fail('import', 'nothing describes the memory: give a sysfs tree, lsmem output or /proc/iomem');
+  if (!withIomem && !blocks)
+    fail('import', 'nothing describes the memory: give a sysfs tree, lsmem output or /proc/iomem');
   const ram = withIomem ? iomemRam(c) : [...blockRam(c), ...daxKmemRam(c)];
   if (ram.length === 0) fail(facts.iomem?.file ?? 'import', 'no System RAM at all');
   if (!blocks) deriveBlocks(c, ram);
@@ -334,7 +352,8 @@ export function inferMemory(
       for (const id of ids) bootIds.add(id);
       return;
     }
-    for (const piece of byNode(c, r)) adds.push({ op: 'add_memory', ...rangeJson(piece.start, piece.end, piece.node) });
+    for (const piece of byNode(c, r))
+      adds.push({ op: 'add_memory', ...rangeJson(piece.start, piece.end, piece.node) });
     onlines.push(...onlineSteps(c, ids));
   });
   if (boot.length === 0) fail(facts.iomem?.file ?? 'import', 'no boot memory: every range looks hot-added');

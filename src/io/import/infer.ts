@@ -53,7 +53,9 @@ function noteLimits(facts: MachineFacts, report: ReportBuilder): void {
   report.cannotKnow(
     'the history: memory removed since boot, pgmaps since unmapped, and whether an offline block was ever online leave no trace in these files',
   );
-  report.cannotKnow('page references and pins: the model offlines blocks the real machine may refuse with -EBUSY');
+  report.cannotKnow(
+    'page references and pins: the model offlines blocks the real machine may refuse with -EBUSY',
+  );
   if (!facts.zoneinfo) report.cannotKnow('zone spans: no /proc/zoneinfo to check the imported zones against');
 }
 

@@ -94,11 +94,14 @@ export function parseIomem(text: string, file: string): Iomem {
   for (const r of raw) {
     if (r.depth > skipBelow) continue;
     skipBelow = Number.POSITIVE_INFINITY;
-    if (r.depth > stack.length) fail(r.where, `indented ${r.depth} levels under a parent at ${stack.length - 1}`);
+    if (r.depth > stack.length)
+      fail(r.where, `indented ${r.depth} levels under a parent at ${stack.length - 1}`);
     if (r.depth > MAX_IORES_LEVEL) fail(r.where, `deeper than MAX_IORES_LEVEL (${MAX_IORES_LEVEL})`);
     stack.length = r.depth;
     if (r.start === undefined || r.last === undefined || r.last + 1 > Number.MAX_SAFE_INTEGER) {
-      skipped.push(`${r.where}: '${r.name}' lies above 2^53 (beyond any MAX_PHYSMEM_BITS); skipped with its children`);
+      skipped.push(
+        `${r.where}: '${r.name}' lies above 2^53 (beyond any MAX_PHYSMEM_BITS); skipped with its children`,
+      );
       skipBelow = r.depth;
       continue;
     }

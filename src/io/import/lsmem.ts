@@ -168,7 +168,10 @@ function parseJson(text: string, file: string): LsmemTable {
   } catch (e) {
     const pos = /position (\d+)/.exec((e as Error).message);
     const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : text.split('\n').length;
-    return fail(`${file}:${line}`, `not valid JSON (${(e as Error).message.split(' in JSON')[0]}): truncated?`);
+    return fail(
+      `${file}:${line}`,
+      `not valid JSON (${(e as Error).message.split(' in JSON')[0]}): truncated?`,
+    );
   }
   const memory = (doc as { memory?: unknown }).memory;
   if (!Array.isArray(memory)) return fail(`${file}:1`, 'not lsmem --json output: no "memory" array');
@@ -176,7 +179,8 @@ function parseJson(text: string, file: string): LsmemTable {
   const skipped = new Skipped();
   const columns = new Set<string>();
   const rows = memory.map((cells: unknown, i) => {
-    if (typeof cells !== 'object' || cells === null) return fail(`${file}: memory[${i}]`, 'a row is not an object');
+    if (typeof cells !== 'object' || cells === null)
+      return fail(`${file}: memory[${i}]`, 'a row is not an object');
     const where = `${file}:${lineOf(cells)}`;
     for (const k of Object.keys(cells)) columns.add(k);
     return parseRow(cells as Record<string, unknown>, where, skipped);

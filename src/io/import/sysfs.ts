@@ -126,7 +126,12 @@ function nodeBacklinks(memoryDir: string): Map<number, number[]> {
   return out;
 }
 
-function readBlock(dir: string, name: string, backlinks: Map<number, number[]>, skipped: Skipped): SysfsBlock {
+function readBlock(
+  dir: string,
+  name: string,
+  backlinks: Map<number, number[]>,
+  skipped: Skipped,
+): SysfsBlock {
   const id = Number(name.slice('memory'.length));
   const blockDir = join(dir, name);
   const indexPath = join(blockDir, 'phys_index');

@@ -101,7 +101,10 @@ function checkFieldOrder(d: Draft): void {
     const i = ORDERED_FIELDS.indexOf(o.key);
     if (i < 0) continue;
     if (i < last)
-      fail(o.where, `'${o.key}' comes after '${ORDERED_FIELDS[last]}': zoneinfo_show_print() never prints them so (reordered?)`);
+      fail(
+        o.where,
+        `'${o.key}' comes after '${ORDERED_FIELDS[last]}': zoneinfo_show_print() never prints them so (reordered?)`,
+      );
     last = i;
   }
 }
@@ -112,8 +115,12 @@ function finish(d: Draft, file: string): ZoneinfoZone {
   const present = requireField(d, 'present', file);
   const managed = requireField(d, 'managed', file);
   if (d.protection === undefined)
-    fail(d.where, `Node ${d.node}, zone ${d.zone} has no 'protection:' line: the copy of ${file} is truncated`);
-  if (present > spanned) fail(d.fields.get('present')!.where, `present ${present} exceeds spanned ${spanned}`);
+    fail(
+      d.where,
+      `Node ${d.node}, zone ${d.zone} has no 'protection:' line: the copy of ${file} is truncated`,
+    );
+  if (present > spanned)
+    fail(d.fields.get('present')!.where, `present ${present} exceeds spanned ${spanned}`);
   const startPfn = fieldValue(d, 'start_pfn');
   if (present > 0 && startPfn === undefined)
     fail(d.where, `populated zone Node ${d.node}, zone ${d.zone} has no start_pfn: the copy is truncated`);
@@ -154,7 +161,7 @@ function readLine(d: Draft, l: Line, where: string, skipped: Skipped): void {
   const trimmed = l.text.trim();
   if (trimmed === '' || trimmed === 'per-node stats' || trimmed === 'pagesets') return;
   const kv = KEY_VALUE.exec(l.text);
-  if (!kv) return fail(where, `'${trimmed}' is not a zoneinfo line (key value, protection: or a Node line)`);
+  if (!kv) fail(where, `'${trimmed}' is not a zoneinfo line (key value, protection: or a Node line)`);
   const key = kv[1].trim();
   const value = Number(kv[2]);
   const indent = l.text.length - l.text.trimStart().length;
@@ -190,7 +197,8 @@ export function parseZoneinfo(text: string, file: string): Zoneinfo {
         order: [],
         stats: new Map(),
       };
-      if (!ZONE_ORDER.includes(d.zone)) fail(where, `'${d.zone}' is not a zone name (${ZONE_ORDER.join(', ')})`);
+      if (!ZONE_ORDER.includes(d.zone))
+        fail(where, `'${d.zone}' is not a zone name (${ZONE_ORDER.join(', ')})`);
       checkRecordOrder(drafts[drafts.length - 1], d);
       drafts.push(d);
       continue;
