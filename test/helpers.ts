@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Geometry } from '../src/arch/geometry.js';
 import { geometryFor } from '../src/arch/presets.js';
 import { main } from '../src/cli/main.js';
+import { loadScenario } from '../src/io/scenario.js';
 import type { Machine } from '../src/model/machine.js';
 import { runScenario } from '../src/ops/scenario-run.js';
 import type { BootRange, OpSpec } from '../src/ops/spec.js';
@@ -84,4 +85,9 @@ export function scratchDir(prefix: string): string {
     // no tmpfs: the ordinary temporary directory
   }
   return mkdtempSync(join(base, `pfnlab-${prefix}-`));
+}
+
+/** A built-in scenario's machine after boot and its first `after` steps (all when absent). */
+export function builtinMachine(name: string, after?: number): Machine {
+  return runScenario(loadScenario(name), { operations: after }).machine;
 }

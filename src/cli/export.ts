@@ -4,9 +4,9 @@ import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { runScenario } from '../ops/scenario-run.js';
 import {
+  afterOption,
   type CliIo,
   type Command,
-  intOption,
   listOption,
   parseCommandArgs,
   printJson,
@@ -53,13 +53,7 @@ DIR/proc/iomem, plus a manifest (uname -m, release, page size).
     if (!out) throw new InputError('export', '--out DIR is required');
     const which = formats(listOption(p, 'format'));
     const scenario = loadScenario(p.positionals[0]);
-    const after = intOption('export', p, 'after');
-    if (after !== undefined && after > scenario.steps.length)
-      throw new InputError(
-        'export',
-        `--after ${after}: the scenario has only ${scenario.steps.length} steps`,
-        after,
-      );
+    const after = afterOption('export', p, scenario.steps.length);
     const { machine } = runScenario(scenario, { operations: after });
     const files = exportMachine(machine, out, {
       formats: which,

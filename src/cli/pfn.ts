@@ -4,7 +4,14 @@ import { InputError } from '../model/errors.js';
 import { runScenario } from '../ops/scenario-run.js';
 import { pfnReport, renderPfn } from '../report/layout.js';
 import { parsePfn } from '../units.js';
-import { type CliIo, type Command, intOption, parseCommandArgs, printJson, stringOption } from './command.js';
+import {
+  afterOption,
+  type CliIo,
+  type Command,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
 
 export const pfnCommand: Command = {
   name: 'pfn',
@@ -16,7 +23,8 @@ flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,
 offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
 
   <pfn>               decimal or 0x-hex
-  --scenario <file>   a scenario file or built-in scenario name
+  --scenario <file>   a scenario file, a built-in scenario name, or a directory from
+                      pfnlab capture or pfnlab export (imported)
   --after N           the state after boot and the first N steps (default: all)
   --json              JSON with keys pfn, section, subsection, block, truth {state, zone, pgmap}`,
   run(argv: string[], io: CliIo): number {
@@ -39,14 +47,7 @@ offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
         pfn,
       );
     }
-    const after = intOption('pfn', p, 'after');
-    if (after !== undefined && after > scenario.steps.length) {
-      throw new InputError(
-        'pfn',
-        `--after ${after}: the scenario has only ${scenario.steps.length} steps`,
-        after,
-      );
-    }
+    const after = afterOption('pfn', p, scenario.steps.length);
     const { machine } = runScenario(scenario, { operations: after });
     const report = pfnReport(machine, pfn);
     if (p.values.json) printJson(io, report);

@@ -6,7 +6,7 @@ describe('pfnlab CLI', () => {
   it('--help on every command', async () => {
     const top = await cli('--help');
     assert.equal(top.code, 0);
-    for (const name of ['demo', 'run', 'pfn']) {
+    for (const name of ['demo', 'run', 'pfn', 'import', 'export', 'capture']) {
       assert.match(top.stdout, new RegExp(`\\b${name}\\b`));
       const r = await cli(name, '--help');
       assert.equal(r.code, 0);

@@ -16,14 +16,6 @@ async function fails(...argv: string[]): Promise<string> {
 }
 
 describe('pfnlab import, export, capture', () => {
-  it('--help on each', async () => {
-    for (const name of ['import', 'export', 'capture']) {
-      const r = await cli(name, '--help');
-      assert.equal(r.code, 0);
-      assert.match(r.stdout, new RegExp(`usage: pfnlab ${name}`));
-    }
-  });
-
   it('import: the scenario on stdout and the report on stderr; -o writes it; --json has both', async () => {
     const plain = await cli('import', LAPTOP);
     assert.equal(plain.code, 0, plain.stderr);

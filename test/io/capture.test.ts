@@ -14,14 +14,10 @@ import { describe, it } from 'node:test';
 import { captureMachine } from '../../src/io/capture.js';
 import { exportMachine, lsmemJson } from '../../src/io/export/index.js';
 import { importMachine } from '../../src/io/import/index.js';
-import { loadScenario } from '../../src/io/scenario.js';
 import { InputError } from '../../src/model/errors.js';
-import { runScenario } from '../../src/ops/scenario-run.js';
-import { scratchDir } from '../helpers.js';
+import { builtinMachine, scratchDir } from '../helpers.js';
 
-function dimm(after: number) {
-  return runScenario(loadScenario('dimm-hotplug'), { operations: after }).machine;
-}
+const dimm = (after: number) => builtinMachine('dimm-hotplug', after);
 
 /** A fake sysroot: sys/ and proc/ as a machine shows them (the exporter writes exactly that layout). */
 function sysroot(after: number): string {

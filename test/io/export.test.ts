@@ -12,14 +12,9 @@ import {
   zoneinfoText,
 } from '../../src/io/export/index.js';
 import { parseZoneinfo } from '../../src/io/import/zoneinfo.js';
-import { loadScenario } from '../../src/io/scenario.js';
-import { runScenario } from '../../src/ops/scenario-run.js';
-import { GiB, MiB, machine, scratchDir } from '../helpers.js';
+import { builtinMachine, GiB, MiB, machine, scratchDir } from '../helpers.js';
 
-/** dimm-hotplug after add_memory of 16G+1G (offline) and onlining it movable. */
-function dimm(after: number) {
-  return runScenario(loadScenario('dimm-hotplug'), { operations: after }).machine;
-}
+const dimm = (after: number) => builtinMachine('dimm-hotplug', after);
 
 function lsmemOnPath(): boolean {
   return spawnSync('lsmem', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -131,7 +126,7 @@ describe('export: /proc/zoneinfo', () => {
   });
 
   it('the Device zone shows spanned but stops after protection (no start_pfn), and 5.4 prints its own field set', () => {
-    const pmem = runScenario(loadScenario('pmem-shares-a-section-with-boot-ram'), { operations: 3 }).machine;
+    const pmem = builtinMachine('pmem-shares-a-section-with-boot-ram', 3);
     const device = zoneinfoText(pmem).split('Node 0, zone   Device')[1];
     assert.match(device, /spanned {2}16384\n {8}present {2}0\n/);
     assert.doesNotMatch(device, /start_pfn/);
@@ -144,7 +139,7 @@ describe('export: /proc/zoneinfo', () => {
 
 describe('export: /proc/iomem', () => {
   it('r_show() format; pmem under Persistent Memory, device-private named by its driver', () => {
-    const fsdax = runScenario(loadScenario('pmem-shares-a-section-with-boot-ram'), { operations: 3 }).machine;
+    const fsdax = builtinMachine('pmem-shares-a-section-with-boot-ram', 3);
     assert.equal(
       iomemText(fsdax),
       [
@@ -156,9 +151,9 @@ describe('export: /proc/iomem', () => {
         '',
       ].join('\n'),
     );
-    const gpu = runScenario(loadScenario('device-private'), { operations: 2 }).machine;
+    const gpu = builtinMachine('device-private', 2);
     assert.match(iomemText(gpu), /\n1000000000-100fffffff : gpu0\n1020200000-10203fffff : gpu1\n/);
-    const dax = runScenario(loadScenario('arm64-64k'), { operations: 3 }).machine;
+    const dax = builtinMachine('arm64-64k', 3);
     assert.match(
       iomemText(dax),
       /\n800000000-8007fffff : Persistent Memory\n {2}800000000-8007fffff : dax0\.0\n/,

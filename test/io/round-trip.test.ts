@@ -19,7 +19,7 @@ import type { Machine } from '../../src/model/machine.js';
 import { ZONE_DEVICE } from '../../src/model/page-flags.js';
 import { NO_MEMMAP, type Truth } from '../../src/model/truth.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
-import { scratchDir } from '../helpers.js';
+import { builtinMachine, scratchDir } from '../helpers.js';
 
 const LOSSES = {
   freed:
@@ -167,7 +167,7 @@ describe('export then import gives the same machine', () => {
   });
 
   it('the arch is inferred from the files alone when the manifest is gone (arm64-64k)', () => {
-    const { machine } = runScenario(loadScenario('arm64-64k'), { operations: 3 });
+    const machine = builtinMachine('arm64-64k', 3);
     const dir = join(root, 'arm64-no-manifest');
     exportMachine(machine, dir, { formats: EXPORT_FORMATS });
     rmSync(join(dir, 'pfnlab-machine.json'));
