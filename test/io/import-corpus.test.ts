@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ImportSources, importMachine } from '../../src/io/import/index.js';
 import { checkInvariants } from '../../src/model/invariants.js';
@@ -6,6 +8,7 @@ import type { Machine } from '../../src/model/machine.js';
 import { ZONE_NAMES } from '../../src/model/page-flags.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
 import { validZones } from '../../src/ops/zone-policy.js';
+import { scratchDir } from '../helpers.js';
 
 const MACHINES = 'test/fixtures/machines';
 const GiB = 2 ** 30;
@@ -161,5 +164,27 @@ describe('import corpus', () => {
     assert.equal(blockSummary(machine, 56), 'offline Normal Movable node0');
     // The Normal DIMM is taken for boot memory: its block is early here, and nothing else differs.
     assert.equal(machine.blocks.get(40)!.early, true);
+  });
+
+  it('lsmem without a BLOCK column: the block size is the largest power of two dividing every row', () => {
+    const doc = JSON.parse(readFileSync(`${MACHINES}/server-2g-blocks/lsmem.json`, 'utf8'));
+    for (const row of doc.memory) delete row.block;
+    const file = join(scratchDir('noblock'), 'lsmem.json');
+    writeFileSync(file, JSON.stringify(doc, null, 3));
+    const { report, machine } = load({ lsmem: file, zoneinfo: `${MACHINES}/server-2g-blocks/proc/zoneinfo` });
+    assert.equal(report.blockSize, 2 * GiB);
+    assert.match(report.inferred.join('\n'), /largest power of two dividing every row/);
+    assert.equal(machine.blocks.get(97)?.nid, 1);
+  });
+
+  it('only /proc/iomem and zoneinfo: blocks are taken as online, zones from the Movable span, and it says so', () => {
+    const dir = `${MACHINES}/vm-hotplug-dimms`;
+    const { report, machine } = load({ iomem: `${dir}/proc/iomem`, zoneinfo: `${dir}/proc/zoneinfo` });
+    assert.match(report.unknown.join('\n'), /every block with System RAM is taken as online/);
+    assert.match(report.inferred.join('\n'), /nodes from zoneinfo's node spans/);
+    assert.equal(blockSummary(machine, 48), 'online Movable node0');
+    // The offline DIMM cannot be told from an online one: zoneinfo's Normal span gives it away.
+    assert.equal(machine.blocks.get(56)!.state, 'online');
+    assert.match(report.mismatches.join('\n'), /zone Normal \(machine vs model\): spanned 524288 vs 1048576, present 524288 vs 786432/);
   });
 });

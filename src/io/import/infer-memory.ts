@@ -290,6 +290,29 @@ function bootBlockSteps(c: Context, ids: readonly number[]): StepJson[] {
   return steps;
 }
 
+/** Where block zones and nodes came from, said once. */
+function noteSources(c: Context, derived: boolean): void {
+  const { facts, report } = c;
+  const zones = facts.sysfs
+    ? 'valid_zones'
+    : facts.lsmem?.columns.includes('zones')
+      ? 'lsmem ZONES'
+      : facts.zoneinfo
+        ? "zoneinfo's ZONE_MOVABLE spans (a block inside one is movable, the rest in kernel zones)"
+        : undefined;
+  if (zones && !derived) report.infer(`zones of online blocks from ${zones}`);
+  else if (!zones) report.cannotKnow('the zone of online blocks: no valid_zones, lsmem ZONES or zoneinfo');
+  const nodes = facts.sysfs
+    ? 'the memoryN/nodeK links'
+    : facts.lsmem?.columns.includes('node')
+      ? 'lsmem NODE'
+      : facts.zoneinfo
+        ? "zoneinfo's node spans"
+        : undefined;
+  if (nodes) report.infer(`nodes from ${nodes}`);
+  else report.cannotKnow('NUMA nodes: no sysfs node links, lsmem NODE or zoneinfo; node 0 assumed');
+}
+
 function noteGoingOffline(c: Context): void {
   for (const b of c.blocks.values()) {
     if (b.state === 'going-offline')
@@ -331,6 +354,7 @@ export function inferMemory(
   const ram = withIomem ? iomemRam(c) : [...blockRam(c), ...daxKmemRam(c)];
   if (ram.length === 0) fail(facts.iomem?.file ?? 'import', 'no System RAM at all');
   if (!blocks) deriveBlocks(c, ram);
+  noteSources(c, !blocks);
   if (!withIomem)
     report.cannotKnow(
       'exact boot ranges and holes: without /proc/iomem boot memory is whole blocks (trimmed to zoneinfo node spans); online blocks in kernel zones are taken as boot memory, offline or movable ones as hot-added',
