@@ -185,6 +185,9 @@ describe('import corpus', () => {
     assert.equal(blockSummary(machine, 48), 'online Movable node0');
     // The offline DIMM cannot be told from an online one: zoneinfo's Normal span gives it away.
     assert.equal(machine.blocks.get(56)!.state, 'online');
-    assert.match(report.mismatches.join('\n'), /zone Normal \(machine vs model\): spanned 524288 vs 1048576, present 524288 vs 786432/);
+    assert.match(
+      report.mismatches.join('\n'),
+      /zone Normal \(machine vs model\): spanned 524288 vs 1048576, present 524288 vs 786432/,
+    );
   });
 });

@@ -184,7 +184,7 @@ function separatelyRegistered(c: Context, ram: readonly RamRange[], i: number): 
   return (
     prev !== undefined &&
     prev.end === r.start &&
-    blockNode(c, (r.start - 1) / c.blockSize) === blockNode(c, r.start / c.blockSize)
+    blockNode(c, Math.floor((r.start - 1) / c.blockSize)) === blockNode(c, Math.floor(r.start / c.blockSize))
   );
 }
 
