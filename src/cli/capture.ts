@@ -1,5 +1,6 @@
 /** pfnlab capture: collect this Linux machine's memory layout into a directory `import` reads. */
 import { captureMachine } from '../io/capture.js';
+import { withFileErrors } from '../io/machine-dir.js';
 import { InputError } from '../model/errors.js';
 import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
 
@@ -21,7 +22,9 @@ could not be, and why.
   run(argv: string[], io: CliIo): number {
     const p = parseCommandArgs('capture', argv, { root: { type: 'string' }, json: { type: 'boolean' } });
     if (p.positionals.length !== 1) throw new InputError('capture', 'expected exactly one DIR to write into');
-    const { dir, manifest } = captureMachine(p.positionals[0], { root: stringOption(p, 'root') });
+    const { dir, manifest } = withFileErrors(() =>
+      captureMachine(p.positionals[0], { root: stringOption(p, 'root') }),
+    );
     if (p.values.json) {
       printJson(io, manifest);
       return 0;

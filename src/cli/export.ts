@@ -1,5 +1,6 @@
 /** pfnlab export: what the kernel would show for a scenario's machine, in the kernel's formats. */
 import { EXPORT_FORMATS, type ExportFormat, exportMachine } from '../io/export/index.js';
+import { withFileErrors } from '../io/machine-dir.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { runScenario } from '../ops/scenario-run.js';
@@ -55,11 +56,13 @@ DIR/proc/iomem, plus a manifest (uname -m, release, page size).
     const scenario = loadScenario(p.positionals[0]);
     const after = afterOption('export', p, scenario.steps.length);
     const { machine } = runScenario(scenario, { operations: after });
-    const files = exportMachine(machine, out, {
-      formats: which,
-      lsmemAll: Boolean(p.values['lsmem-all']),
-      scenario: scenario.name,
-    });
+    const files = withFileErrors(() =>
+      exportMachine(machine, out, {
+        formats: which,
+        lsmemAll: Boolean(p.values['lsmem-all']),
+        scenario: scenario.name,
+      }),
+    );
     if (p.values.json) {
       printJson(io, { scenario: scenario.name, dir: out, formats: which, files });
     } else {

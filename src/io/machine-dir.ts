@@ -62,3 +62,17 @@ export function readManifest(dir: string): MachineManifest | undefined {
 export function isMachineDir(dir: string): boolean {
   return Object.values(MACHINE_FILES).some((f) => existsSync(join(dir, f)));
 }
+
+/** Run fn, turning a file-system error (EACCES, ENOTDIR, ENOSPC...) into one InputError line naming the path. */
+export function withFileErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code === 'string' && typeof err.syscall === 'string') {
+      const hint = err.code === 'EACCES' || err.code === 'EPERM' ? ' (run as root?)' : '';
+      throw new InputError(err.path ?? err.syscall, `${err.syscall}: ${err.code}${hint}`);
+    }
+    throw e;
+  }
+}

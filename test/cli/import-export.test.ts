@@ -92,5 +92,11 @@ describe('pfnlab import, export, capture', () => {
     assert.match(await fails('capture'), /exactly one DIR/);
     assert.match(await fails('capture', tmp), /not a capture directory/);
     assert.match(await fails('run', 'test/fixtures/malformed'), /not a capture or export directory/);
+    assert.match(
+      await fails('export', 'dimm-hotplug', '--out', join(tmp, 'note.txt', 'x')),
+      /note\.txt.*ENOTDIR/,
+    );
+    assert.match(await fails('import', LAPTOP, '-o', join(tmp, 'note.txt', 'x.json')), /ENOTDIR/);
+    assert.match(await fails('import', '--sysfs', join(tmp, 'note.txt')), /not a sysfs memory tree/);
   });
 });

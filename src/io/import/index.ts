@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../../model/errors.js';
-import { isMachineDir, MACHINE_FILES, readManifest } from '../machine-dir.js';
+import { isMachineDir, MACHINE_FILES, readManifest, withFileErrors } from '../machine-dir.js';
 import { type Scenario, scenarioFromJson } from '../scenario.js';
 import { parseDaxctl } from './daxctl.js';
 import type { MachineFacts } from './facts.js';
@@ -84,7 +84,7 @@ export function importMachine(
   src: ImportSources,
   options: ImportOptions = {},
 ): ImportResult & { readonly converted: Scenario } {
-  const facts = readMachineFacts(src);
+  const facts = withFileErrors(() => readMachineFacts(src));
   const name = options.name ?? facts.manifest?.scenario ?? (src.dir ? basename(resolve(src.dir)) : undefined);
   const result = inferScenario(facts, { ...options, name });
   const source = src.dir ? `import:${src.dir}` : 'import';
