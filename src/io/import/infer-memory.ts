@@ -290,27 +290,29 @@ function bootBlockSteps(c: Context, ids: readonly number[]): StepJson[] {
   return steps;
 }
 
+/** Which input tells a block fact: sysfs, else an lsmem column, else zoneinfo; named as given. */
+function sourceOf(
+  facts: MachineFacts,
+  column: string,
+  names: readonly [string, string, string],
+): string | undefined {
+  if (facts.sysfs) return names[0];
+  if (facts.lsmem?.columns.includes(column)) return names[1];
+  return facts.zoneinfo ? names[2] : undefined;
+}
+
 /** Where block zones and nodes came from, said once. */
 function noteSources(c: Context, derived: boolean): void {
-  const { facts, report } = c;
-  const zones = facts.sysfs
-    ? 'valid_zones'
-    : facts.lsmem?.columns.includes('zones')
-      ? 'lsmem ZONES'
-      : facts.zoneinfo
-        ? "zoneinfo's ZONE_MOVABLE spans (a block inside one is movable, the rest in kernel zones)"
-        : undefined;
-  if (zones && !derived) report.infer(`zones of online blocks from ${zones}`);
-  else if (!zones) report.cannotKnow('the zone of online blocks: no valid_zones, lsmem ZONES or zoneinfo');
-  const nodes = facts.sysfs
-    ? 'the memoryN/nodeK links'
-    : facts.lsmem?.columns.includes('node')
-      ? 'lsmem NODE'
-      : facts.zoneinfo
-        ? "zoneinfo's node spans"
-        : undefined;
-  if (nodes) report.infer(`nodes from ${nodes}`);
-  else report.cannotKnow('NUMA nodes: no sysfs node links, lsmem NODE or zoneinfo; node 0 assumed');
+  const zones = sourceOf(c.facts, 'zones', [
+    'valid_zones',
+    'lsmem ZONES',
+    "zoneinfo's ZONE_MOVABLE spans (a block inside one is movable, the rest in kernel zones)",
+  ]);
+  if (zones && !derived) c.report.infer(`zones of online blocks from ${zones}`);
+  else if (!zones) c.report.cannotKnow('the zone of online blocks: no valid_zones, lsmem ZONES or zoneinfo');
+  const nodes = sourceOf(c.facts, 'node', ['the memoryN/nodeK links', 'lsmem NODE', "zoneinfo's node spans"]);
+  if (nodes) c.report.infer(`nodes from ${nodes}`);
+  else c.report.cannotKnow('NUMA nodes: no sysfs node links, lsmem NODE or zoneinfo; node 0 assumed');
 }
 
 function noteGoingOffline(c: Context): void {
