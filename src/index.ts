@@ -37,7 +37,7 @@ export type { MemoryHandle, MemoryOptions } from './model/memory.js';
 export { Memory } from './model/memory.js';
 export type { Pgmap, PgmapType } from './model/pgmap.js';
 export { getDevPagemap } from './model/pgmap.js';
-export type { WordReader } from './model/sections.js';
+export type { Words } from './model/sections.js';
 export type { Truth, TruthState } from './model/truth.js';
 export { TRUTH_STATES } from './model/truth.js';
 export type { BootRange, KernelStep, OperationPlan, OpSpec, StepArgs, WriteSide } from './ops/index.js';
