@@ -6,7 +6,17 @@ describe('pfnlab CLI', () => {
   it('--help on every command', async () => {
     const top = await cli('--help');
     assert.equal(top.code, 0);
-    for (const name of ['demo', 'run', 'pfn', 'compare', 'designs', 'usercopy']) {
+    for (const name of [
+      'demo',
+      'run',
+      'pfn',
+      'compare',
+      'designs',
+      'usercopy',
+      'import',
+      'export',
+      'capture',
+    ]) {
       assert.match(top.stdout, new RegExp(`\\b${name}\\b`));
       const r = await cli(name, '--help');
       assert.equal(r.code, 0);
