@@ -74,6 +74,14 @@ export function clonePgmap(p: Pgmap): Pgmap {
   return { ...p, altmap: p.altmap ? { ...p.altmap } : undefined };
 }
 
+/** In PG_REFCOUNT: the reference is dead (percpu_ref_kill); the rest is the count. */
+export const PGMAP_REF_DEAD = 1 << 30;
+
+/** percpu_ref_tryget_live() as one read-modify-write of the refcount word: the new value, or undefined. */
+export function trygetLive(refcount: number): number | undefined {
+  return refcount & PGMAP_REF_DEAD ? undefined : refcount + 1;
+}
+
 export function pgmapTableAddr(mem: Words): number {
   return mem[GLOBALS_ADDR + G_PGMAP_TABLE];
 }
@@ -142,9 +150,10 @@ export class PgmapTable {
     this.mem.store(rec + PG_IN_ARRAY, inArray ? 1 : 0);
   }
 
-  /** percpu_ref_kill() */
+  /** percpu_ref_kill(): no new live references from now on. */
   kill(rec: number): void {
     this.mem.store(rec + PG_REF_LIVE, 0);
+    this.mem.store(rec + PG_REFCOUNT, this.mem.load(rec + PG_REFCOUNT) | PGMAP_REF_DEAD);
   }
 
   addRefs(rec: number, n: number): void {
@@ -152,7 +161,7 @@ export class PgmapTable {
   }
 
   refs(rec: number): number {
-    return this.mem.load(rec + PG_REFCOUNT);
+    return this.mem.load(rec + PG_REFCOUNT) & ~PGMAP_REF_DEAD;
   }
 
   /** percpu_ref_exit(): the record is free again. */
