@@ -8,8 +8,9 @@ import { wantsHelp } from './command.js';
 import { demoCommand } from './demo.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
+import { verifyCommand } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, runCommand, pfnCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, runCommand, pfnCommand, verifyCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -4,10 +4,11 @@
  * unix socket, QMP on another. One request at a time to the agent.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PfnlabError } from '../model/errors.js';
 import { AgentParser, type AgentResponse, agentRequest } from './agent.js';
 import { QmpClient } from './qmp.js';
 
@@ -83,7 +84,12 @@ export function qemuArgs(
   return args;
 }
 
-export class GuestError extends Error {}
+/** The guest could not be started or stopped answering: one line, exit 2. */
+export class GuestError extends PfnlabError {
+  constructor(message: string) {
+    super(`verify: ${message}`, undefined);
+  }
+}
 
 export class Guest {
   private readonly parser = new AgentParser();
@@ -130,6 +136,7 @@ export class Guest {
       agent: join(dir, 'agent.sock'),
       qmp: join(dir, 'qmp.sock'),
     };
+    for (const stale of [paths.agent, paths.qmp]) rmSync(stale, { force: true });
     const args = qemuArgs(config, paths);
     writeFileSync(
       join(dir, 'qemu.cmdline'),
