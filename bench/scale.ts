@@ -27,7 +27,12 @@ interface Result {
 function child(gib: number): Result {
   const geometry = geometryFor(gib > 64 * 1024 ? 'x86_64-5level' : 'x86_64');
   const t0 = performance.now();
-  const { machine } = runScenario({ name: 'scale', geometry, boot: [{ start: 0, size: gib * GiB, node: 0 }], steps: [] });
+  const { machine } = runScenario({
+    name: 'scale',
+    geometry,
+    boot: [{ start: 0, size: gib * GiB, node: 0 }],
+    steps: [],
+  });
   const bootMs = performance.now() - t0;
   const pages = (gib * GiB) / geometry.pageSize;
   let seed = 12345;
@@ -53,9 +58,13 @@ function child(gib: number): Result {
 }
 
 function run(gib: number): Result {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(gib)], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(gib)],
+    {
+      encoding: 'utf8',
+    },
+  );
   return JSON.parse(out) as Result;
 }
 
@@ -65,8 +74,12 @@ if (args[0] === '--child') {
 } else {
   const reference = run(1);
   console.log('bench/scale: boot a machine of N TiB (one boot range), then 10^6 random pfn queries');
-  console.log(`reference: 1 GiB machine: boot ${reference.bootMs.toFixed(1)} ms, ${reference.queryNs.toFixed(0)} ns/query, peak RSS ${reference.maxRssMiB.toFixed(0)} MiB\n`);
-  console.log('size     sections  boot ms  x ref  query ns  peak RSS MiB  x ref  target (64 TiB: <1000 ms, <256 MiB)');
+  console.log(
+    `reference: 1 GiB machine: boot ${reference.bootMs.toFixed(1)} ms, ${reference.queryNs.toFixed(0)} ns/query, peak RSS ${reference.maxRssMiB.toFixed(0)} MiB\n`,
+  );
+  console.log(
+    'size     sections  boot ms  x ref  query ns  peak RSS MiB  x ref  target (64 TiB: <1000 ms, <256 MiB)',
+  );
   for (const tib of [1, 16, 64]) {
     const r = run(tib * 1024);
     const verdict = tib === 64 ? (r.bootMs < 1000 && r.maxRssMiB < 256 ? 'met' : 'MISSED') : '';

@@ -36,7 +36,7 @@ export const U_FLAGS = 0;
 export const USAGE_BOOT_ALLOCATED = 1;
 export const U_SUBSECTION_MAP = 1;
 /** Per-subsection bitmaps designs may keep in the usage record besides subsection_map. */
-export const USAGE_DESIGN_BITMAPS = 4;
+export const USAGE_DESIGN_BITMAPS = 8;
 
 /** A memmap node: the memmap of a section (level 0) or of a subsection (level 1). */
 export const N_STATE = 0; // NODE_FREE, NODE_UNIFORM or NODE_SPLIT

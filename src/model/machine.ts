@@ -18,7 +18,7 @@ import {
   PGMAP_WORDS,
 } from './layout.js';
 import { Memmap } from './memmap.js';
-import { Memory, type MemoryOptions } from './memory.js';
+import { MemKind, Memory, type MemoryOptions } from './memory.js';
 import { clonePgmap, type Pgmap, PgmapTable } from './pgmap.js';
 import type { Resource } from './resources.js';
 import { SectionTable } from './sections.js';
@@ -76,11 +76,14 @@ export class Machine {
       this.mem = cloneOf.mem.clone(options.memory);
     } else {
       this.mem = new Memory(options.memory);
-      const globals = this.mem.alloc(GLOBALS_WORDS);
+      const globals = this.mem.alloc(GLOBALS_WORDS, MemKind.Globals);
       if (globals !== GLOBALS_ADDR) throw new Error('globals block not at its fixed address');
       // The root pointer array is allocated at boot (memblocks_present()).
-      this.mem.store(GLOBALS_ADDR + G_ROOTS, this.mem.alloc(g.nrSectionRoots));
-      this.mem.store(GLOBALS_ADDR + G_PGMAP_TABLE, this.mem.alloc(PGMAP_SLOTS * PGMAP_WORDS));
+      this.mem.store(GLOBALS_ADDR + G_ROOTS, this.mem.alloc(g.nrSectionRoots, MemKind.RootTable));
+      this.mem.store(
+        GLOBALS_ADDR + G_PGMAP_TABLE,
+        this.mem.alloc(PGMAP_SLOTS * PGMAP_WORDS, MemKind.PgmapTable),
+      );
       this.mem.store(GLOBALS_ADDR + G_HOTPLUG_LOCK, 0);
     }
     this.sections = new SectionTable(this.mem, g);

@@ -38,7 +38,7 @@ import {
   PAGE_WORDS,
   S_MEMMAP,
 } from './layout.js';
-import { type Memory, NULL } from './memory.js';
+import { MemKind, type Memory, NULL } from './memory.js';
 import { PAGE_POISON_PATTERN } from './page-flags.js';
 import { pfnToSection, type WordReader } from './sections.js';
 
@@ -94,7 +94,7 @@ export class Memmap {
   ) {}
 
   private allocNode(owner: number, page: PageValue): number {
-    const node = this.mem.alloc(NODE_WORDS);
+    const node = this.mem.alloc(NODE_WORDS, MemKind.MemmapNode);
     this.mem.store(node + N_STATE, NODE_UNIFORM);
     this.mem.store(node + N_GEN, ++this.generation | 0);
     this.mem.store(node + N_OWNER, owner | 0);
@@ -140,7 +140,7 @@ export class Memmap {
   private splitSection(ms: number, sectionNr: number): number {
     const node = this.mem.load(ms + S_MEMMAP);
     const page = this.readPage(node + N_PAGE);
-    const dir = this.mem.alloc(this.g.subsectionsPerSection);
+    const dir = this.mem.alloc(this.g.subsectionsPerSection, MemKind.MemmapDir);
     for (let i = 0; i < this.g.subsectionsPerSection; i++) {
       this.mem.store(dir + i, this.allocNode(this.subsectionOwner(sectionNr, i), page));
     }
@@ -153,7 +153,7 @@ export class Memmap {
   private splitSubsection(sub: number): number {
     const page = this.readPage(sub + N_PAGE);
     const n = this.g.pagesPerSubsection;
-    const pages = this.mem.alloc(n * PAGE_WORDS);
+    const pages = this.mem.alloc(n * PAGE_WORDS, MemKind.Pages);
     for (let i = 0; i < n; i++) this.writePage(pages + i * PAGE_WORDS, page);
     this.mem.store(sub + N_CHILD, pages);
     this.mem.store(sub + N_STATE, NODE_SPLIT);
@@ -164,7 +164,7 @@ export class Memmap {
     let node = this.mem.load(ms + S_MEMMAP);
     if (node === NULL) {
       node = this.allocNode(sectionNr, POISONED_PAGE);
-      const dir = this.mem.alloc(this.g.subsectionsPerSection);
+      const dir = this.mem.alloc(this.g.subsectionsPerSection, MemKind.MemmapDir);
       this.mem.store(node + N_CHILD, dir);
       this.mem.store(node + N_STATE, NODE_SPLIT);
       this.mem.store(ms + S_MEMMAP, node);

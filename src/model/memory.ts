@@ -10,16 +10,46 @@
  * model writes. Growable SharedArrayBuffers were measured 7x slower per read on
  * Node 20, which is why the capacity is fixed.
  *
- * Beside the words sits a KASAN-style shadow: one byte per word, 0 while the
- * word belongs to a live allocation. Instrumented readers (the explorer) check
- * it to catch any use-after-free, not only of struct pages.
+ * Beside the words sits a KASAN-style shadow: one byte per word saying what
+ * the word belongs to and whether it is live. Instrumented readers (the
+ * explorer) check it to catch any use-after-free, not only of struct pages,
+ * and cost accounting uses the kinds to say what a lookup touched.
  */
 
 export const NULL = 0;
 
-/** The shadow byte of a word that is not part of a live allocation. */
-export const SHADOW_FREED = 1;
-export const SHADOW_NEVER_ALLOCATED = 2;
+/**
+ * What an allocation holds. The shadow byte of a live word is its kind (1-15);
+ * a freed word has SHADOW_FREED set on top of its kind; 0 was never allocated.
+ */
+export enum MemKind {
+  Globals = 1,
+  RootTable = 2, // the mem_section root pointer array
+  SectionRoot = 3, // one root: SECTIONS_PER_ROOT struct mem_section
+  Usage = 4, // struct mem_section_usage
+  MemmapNode = 5,
+  MemmapDir = 6,
+  Pages = 7, // per-page struct pages of a split subsection
+  PgmapTable = 8,
+  Rcu = 9,
+  Other = 15,
+}
+
+export const SHADOW_FREED = 0x80;
+export const SHADOW_NEVER_ALLOCATED = 0;
+
+export const MEM_KIND_NAMES: Readonly<Record<number, string>> = {
+  1: 'globals',
+  2: 'root table',
+  3: 'mem_section',
+  4: 'usage',
+  5: 'struct page',
+  6: 'memmap directory',
+  7: 'struct page',
+  8: 'pgmap',
+  9: 'rcu',
+  15: 'other',
+};
 
 /** Header words in front of every allocation: [size in words]. */
 const HEADER_WORDS = 1;
@@ -69,9 +99,6 @@ export class Memory {
     const Buffer = options.shared ? SharedArrayBuffer : ArrayBuffer;
     this.words = new Int32Array(new Buffer(capacity * 4));
     this.shadow = new Uint8Array(new Buffer(capacity));
-    // Word 0 (NULL) and word 1 are never allocated.
-    this.shadow[0] = SHADOW_NEVER_ALLOCATED;
-    this.shadow[1] = SHADOW_NEVER_ALLOCATED;
   }
 
   /** A reader-side view of shared memory, in a worker thread. */
@@ -111,11 +138,17 @@ export class Memory {
   }
 
   isLive(addr: number): boolean {
-    return addr > 0 && addr < this.top && this.shadow[addr] === 0;
+    const s = this.shadow[addr];
+    return s !== SHADOW_NEVER_ALLOCATED && s < SHADOW_FREED;
   }
 
-  /** Allocate n zeroed words (kzalloc). Returns the address of the first. */
-  alloc(n: number): number {
+  /** The kind of allocation a word belongs to (live or freed), or 0. */
+  kindOf(addr: number): number {
+    return this.shadow[addr] & ~SHADOW_FREED;
+  }
+
+  /** Allocate n zeroed words (kzalloc) of a kind. Returns the address of the first. */
+  alloc(n: number, kind: MemKind = MemKind.Other): number {
     const list = this.freeLists.get(n);
     let addr: number;
     if (list && list.length > 0) {
@@ -128,9 +161,8 @@ export class Memory {
       if (end > this.words.length) throw new OutOfModelMemoryError(n);
       this.top = end;
       this.words[header] = n;
-      this.shadow[header] = SHADOW_NEVER_ALLOCATED;
     }
-    this.shadow.fill(0, addr, addr + n);
+    this.shadow.fill(kind, addr, addr + n);
     this.liveWords += n + HEADER_WORDS;
     return addr;
   }
@@ -139,7 +171,7 @@ export class Memory {
   free(addr: number): void {
     const n = this.words[addr - HEADER_WORDS];
     if (!this.isLive(addr)) throw new Error(`double free or bad pointer ${addr}`);
-    this.shadow.fill(SHADOW_FREED, addr, addr + n);
+    this.shadow.fill(this.shadow[addr] | SHADOW_FREED, addr, addr + n);
     let list = this.freeLists.get(n);
     if (!list) {
       list = [];
@@ -170,7 +202,7 @@ export class Memory {
     this.words.set(from.words.subarray(0, from.top));
     if (this.top > from.top) this.words.fill(0, from.top, this.top);
     this.shadow.set(from.shadow.subarray(0, from.top));
-    if (this.top > from.top) this.shadow.fill(0, from.top, this.top);
+    if (this.top > from.top) this.shadow.fill(SHADOW_NEVER_ALLOCATED, from.top, this.top);
     this.top = from.top;
     this.liveWords = from.liveWords;
     this.freeLists.clear();

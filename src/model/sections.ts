@@ -27,7 +27,7 @@ import {
   USAGE_BOOT_ALLOCATED,
   USAGE_DESIGN_BITMAPS,
 } from './layout.js';
-import { type Memory, NULL } from './memory.js';
+import { MemKind, type Memory, NULL } from './memory.js';
 
 /** What readers need of memory: one load. Plain, shared and instrumented memories all provide it. */
 export interface WordReader {
@@ -128,7 +128,7 @@ export class SectionTable {
     const rootSlot = this.roots + Math.floor(nr / this.g.sectionsPerRoot);
     let root = this.mem.load(rootSlot);
     if (root === NULL) {
-      root = this.mem.alloc(this.g.sectionsPerRoot * SECTION_WORDS);
+      root = this.mem.alloc(this.g.sectionsPerRoot * SECTION_WORDS, MemKind.SectionRoot);
       this.mem.store(rootSlot, root);
     }
     return root + (nr % this.g.sectionsPerRoot) * SECTION_WORDS;
@@ -184,7 +184,7 @@ export class SectionTable {
 
   /** kzalloc() of a mem_section_usage; boot usage comes from one memblock chunk per node. */
   allocUsage(bootAllocated: boolean): number {
-    const usage = this.mem.alloc(usageWords(this.g));
+    const usage = this.mem.alloc(usageWords(this.g), MemKind.Usage);
     if (bootAllocated) this.mem.store(usage + U_FLAGS, USAGE_BOOT_ALLOCATED);
     return usage;
   }

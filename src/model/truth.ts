@@ -33,6 +33,13 @@ export const TRUTH_STATES: readonly TruthState[] = [
 
 export interface Truth {
   readonly state: TruthState;
+  /**
+   * An operation is moving these pages between states and nobody can be
+   * using them yet or any more (isolated pageblocks being onlined or
+   * offlined, device pages not yet handed to the driver): either answer is
+   * acceptable, and a lookup that returns the page or misses it is not wrong.
+   */
+  readonly settling?: boolean;
   /** The zone the pfn belongs to, where it belongs to one. */
   readonly zone?: ZoneName;
   /** The id of the pgmap owning a ZONE_DEVICE pfn. */
@@ -43,7 +50,13 @@ export interface Truth {
 export const NO_MEMMAP: Truth = Object.freeze({ state: 'no-memmap' });
 
 export function sameTruth(a: Truth, b: Truth): boolean {
-  return a.state === b.state && a.zone === b.zone && a.pgmap === b.pgmap && a.nid === b.nid;
+  return (
+    a.state === b.state &&
+    a.zone === b.zone &&
+    a.pgmap === b.pgmap &&
+    a.nid === b.nid &&
+    a.settling === b.settling
+  );
 }
 
 export interface TruthInterval {

@@ -214,11 +214,13 @@ export function planMemremap(m: Machine, spec: MemremapSpec): OperationPlan {
     step('memmap_init_zone_device', { ...args, startPfn: first }, `${endPfn - first} device pages`, (mm) => {
       const page = devicePage(g.kernel, nid, pgmap.num, spec.type === 'generic' || spec.type === 'devdax');
       mm.memmap.fill((n) => mm.sections.section(n), first, endPfn, page);
-      mm.truth.set(first, endPfn, { state: 'device', zone: 'Device', pgmap: spec.id, nid });
+      // Initialized, but memremap_pages() has not returned them to the driver yet.
+      mm.truth.set(first, endPfn, { state: 'device', zone: 'Device', pgmap: spec.id, nid, settling: true });
     }),
     step('percpu_ref_get_many', args, `${endPfn - first} page references`, (mm) => {
       if (!isPrivate || g.kernel === '5.4') mm.pgmapTable.addRefs(pgmap.slot, endPfn - first);
       mm.pgmaps.get(spec.id)!.state = 'live';
+      mm.truth.set(first, endPfn, { state: 'device', zone: 'Device', pgmap: spec.id, nid });
     }),
   ];
   return {

@@ -44,6 +44,10 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
   const range = memRange(startPfn * m.g.pageSize, endPfn * m.g.pageSize);
   const args = { startPfn, endPfn, nid, pgmap: spec.id, device: true } as const;
   const steps: KernelStep[] = [
+    step('memunmap_pages', args, `pgmap ${spec.id}: the driver stops handing out its pages`, (mm) => {
+      // Pages in use stay valid until the pgmap's reference dies; either answer is acceptable meanwhile.
+      mm.truth.map(startPfn, endPfn, (t) => ({ ...t, settling: true }));
+    }),
     step('percpu_ref_kill', args, `pgmap ${spec.id}`, (mm) => {
       mm.pgmapTable.kill(slot);
       mm.pgmaps.get(spec.id)!.state = 'dying';

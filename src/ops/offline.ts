@@ -36,6 +36,8 @@ function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
   const steps: KernelStep[] = [
     step('memory_block_change_state', args, `memory${blockId}: going-offline`, (mm) => {
       mm.blocks.get(blockId)!.state = 'going-offline';
+      // From here the pages are isolated and migrated away: nobody may start using them.
+      mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zoneId], nid, settling: true });
     }),
     memHotplugBegin(),
     step('do_migrate_range', args, `memory${blockId}: isolate and migrate`, (mm) => {

@@ -64,7 +64,10 @@ function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): Kernel
       `memory${blockId}: generic_online_page`,
       (mm) => {
         mm.memmap.fill(sectionOf(mm), startPfn, endPfn, freePage(zone, nid));
-        mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zone], nid });
+        // 6.x frees the pages into isolated pageblocks: nothing can allocate them until
+        // undo_isolate_page_range(). 5.4 did not isolate: they are usable at once.
+        const settling = kernel !== '5.4' || undefined;
+        mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zone], nid, settling });
       },
     ),
     step(
@@ -82,6 +85,18 @@ function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): Kernel
       node.zones[zone].presentPages += nr;
       node.nodePresentPages += nr;
     }),
+    ...(kernel === '5.4'
+      ? []
+      : [
+          step(
+            'undo_isolate_page_range',
+            { startPfn, endPfn, block: blockId },
+            `memory${blockId}: pages allocatable`,
+            (mm) => {
+              mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zone], nid });
+            },
+          ),
+        ]),
     step('memory_block_change_state', { block: blockId }, `memory${blockId}: online`, (mm) => {
       const b = mm.blocks.get(blockId)!;
       b.state = 'online';

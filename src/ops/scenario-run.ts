@@ -30,6 +30,8 @@ export interface OperationLog {
 
 export interface RunOptions extends MachineOptions {
   readonly sides?: readonly WriteSide[];
+  /** Called with the new machine before boot; returns the write sides to weave in (overrides `sides`). */
+  readonly prepare?: (m: Machine) => readonly WriteSide[];
   /** Stop after this many operations (boot counts as none: 0 = just after boot). */
   readonly operations?: number;
   /** Called after every kernel step, with the machine as the step left it. */
@@ -88,24 +90,27 @@ function planStep(
 export interface ScenarioResult {
   readonly machine: Machine;
   readonly log: OperationLog[];
+  /** The write sides woven into every operation. */
+  readonly sides: readonly WriteSide[];
 }
 
 export function bootScenario(s: ScenarioInput, opts: RunOptions = {}): ScenarioResult {
   const m = new Machine(s.geometry, opts);
-  const plan = planBootOperation(m, s.boot, opts.sides ?? []);
+  const sides = opts.prepare ? opts.prepare(m) : (opts.sides ?? []);
+  const plan = planBootOperation(m, s.boot, sides);
   const log: OperationLog = { index: 0, op: 'boot', summary: plan.summary, steps: [] };
   runSteps(m, plan, log, opts);
   opts.onOperation?.(m, log);
-  return { machine: m, log: [log] };
+  return { machine: m, log: [log], sides };
 }
 
 /** Boot and run a scenario's operations (all of them, or the first `opts.operations`). */
 export function runScenario(s: ScenarioInput, opts: RunOptions = {}): ScenarioResult {
-  const { machine: m, log } = bootScenario(s, opts);
+  const { machine: m, log, sides } = bootScenario(s, opts);
   const count = Math.min(opts.operations ?? s.steps.length, s.steps.length);
   for (let i = 0; i < count; i++) {
     const spec = s.steps[i];
-    const planned = planStep(m, spec, i, opts.sides ?? []);
+    const planned = planStep(m, spec, i, sides);
     if (planned instanceof HotplugError) {
       const entry: OperationLog = {
         index: i + 1,
@@ -123,5 +128,5 @@ export function runScenario(s: ScenarioInput, opts: RunOptions = {}): ScenarioRe
     log.push(entry);
     opts.onOperation?.(m, entry);
   }
-  return { machine: m, log };
+  return { machine: m, log, sides };
 }

@@ -1,0 +1,144 @@
+/**
+ * active-bitmap: David Hildenbrand's proposal (linux-mm, October 2019).
+ * SECTION_IS_ONLINE becomes a per-subsection "active" bitmap: a subsection is
+ * set active once its memmap is initialized and set inactive before the
+ * memmap is invalidated; driver-reserved device memory is never active.
+ * pfn_active() tests the bit, pfn_to_online_page() = active && zone !=
+ * ZONE_DEVICE, pfn_to_device_page() = active && zone == ZONE_DEVICE.
+ * Readers hold rcu_read_lock() across lookup and use; writers clear the bits,
+ * synchronize_rcu(), then invalidate.
+ *
+ * The fault variants break exactly one rule, for the explorer and the stress
+ * runner to catch: no-sync (writers skip synchronize_rcu), single-flip (a grace
+ * period with one phase flip), check-before-lock (readers test the bit before
+ * rcu_read_lock).
+ */
+
+import { pfnValid619 } from '../model/lookup.js';
+import type { Machine } from '../model/machine.js';
+import { NULL } from '../model/memory.js';
+import { ZONE_DEVICE } from '../model/page-flags.js';
+import { nrToSection, validSection } from '../model/sections.js';
+import type { KernelStep, WriteSide } from '../ops/step.js';
+import { synchronizeRcuSteps } from '../rcu/memb.js';
+import { bitmapStep, pageZone, testUsageBit } from './common.js';
+import { type Design, type DesignContext, NO_PAGE } from './design.js';
+
+export interface ActiveBitmapFaults {
+  /** Grace-period flips in synchronize_rcu(): 2 (correct), 1 (single-flip), 0 (no-sync). */
+  readonly flips: 0 | 1 | 2;
+  /** Readers test the active bit before rcu_read_lock(). */
+  readonly checkBeforeLock: boolean;
+}
+
+export const ACTIVE = 'active';
+
+function inactiveSteps(
+  m: Machine,
+  slot: number,
+  startPfn: number,
+  endPfn: number,
+  flips: 0 | 1 | 2,
+): KernelStep[] {
+  const clear = bitmapStep('set_subsections_inactive', slot, startPfn, endPfn, false);
+  if (flips === 0) return [clear];
+  return [clear, ...synchronizeRcuSteps(m, flips, 'before invalidating the memmap')];
+}
+
+function writeSide(ctx: DesignContext, faults: ActiveBitmapFaults, name: string): WriteSide {
+  const slot = ctx.slots[ACTIVE];
+  return {
+    name,
+    before(s, m) {
+      const { startPfn = 0, endPfn = 0 } = s.args;
+      // offline_pages(): inactive, grace period, then the memmap may be poisoned or freed.
+      if (s.fn === 'offline_mem_sections') return inactiveSteps(m, slot, startPfn, endPfn, faults.flips);
+      // memunmap_pages(): inactive before the pgmap's percpu_ref_kill().
+      if (s.fn === 'percpu_ref_kill') return inactiveSteps(m, slot, startPfn, endPfn, faults.flips);
+      return [];
+    },
+    after(s) {
+      const { startPfn = 0, endPfn = 0 } = s.args;
+      // online_pages(): active where SECTION_IS_ONLINE used to be set.
+      if (s.fn === 'online_mem_sections')
+        return [bitmapStep('set_subsections_active', slot, startPfn, endPfn, true)];
+      // memremap_pages(): device pages are initialized; the altmap's pfns never become active.
+      if (s.fn === 'memmap_init_zone_device')
+        return [bitmapStep('set_subsections_active', slot, startPfn, endPfn, true, true)];
+      if (s.fn === 'memory_dev_init') return [bootActiveStep(slot)];
+      return [];
+    },
+  };
+}
+
+/** At the end of boot, every subsection holding boot memory is active. */
+function bootActiveStep(slot: number): KernelStep {
+  return {
+    fn: 'set_subsections_active',
+    args: {},
+    detail: 'boot memory subsections',
+    run(m) {
+      for (const nr of m.sections.presentSectionNrs()) {
+        const usage = m.sections.usage(m.sections.section(nr));
+        for (const i of m.sections.bitmapIndices(usage, 0))
+          m.sections.writeSubsectionBits(usage, slot, i, 1, true);
+      }
+      return undefined;
+    },
+  };
+}
+
+export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
+  const variant =
+    faults.flips === 0
+      ? 'writers skip synchronize_rcu()'
+      : faults.flips === 1
+        ? 'grace periods flip the phase once'
+        : faults.checkBeforeLock
+          ? 'readers test the bit before rcu_read_lock()'
+          : '';
+  return {
+    name,
+    summary: variant
+      ? `active-bitmap with an injected fault: ${variant}`
+      : "David Hildenbrand's per-subsection active bitmap: pfn_active(), pfn_to_online_page(), pfn_to_device_page() under RCU",
+    usageBitmaps: [ACTIVE],
+    protection: 'rcu',
+    checkBeforeLock: faults.checkBeforeLock,
+    writeRules: [
+      "online_pages(): set the block's subsections active right after online_mem_sections().",
+      "memremap_pages(): after memmap_init_zone_device(), set active the subsections made only of device pages (never the altmap's reserved or memmap-holding pfns).",
+      `offline_pages() before offline_mem_sections() and memunmap_pages() before percpu_ref_kill(): set the range inactive${faults.flips ? `, then synchronize_rcu() (${faults.flips === 2 ? 'two phase flips' : 'ONE phase flip: the fault'})` : ' and do NOT wait for a grace period (the fault)'}.`,
+      'boot: subsections holding boot memory are active once memory_dev_init() is done.',
+    ],
+    lookup(ctx) {
+      const { mem, g } = ctx;
+      const slot = ctx.slots[ACTIVE];
+      const pfnActive = (pfn: number): boolean => {
+        const nr = Math.floor(pfn / g.pagesPerSection);
+        if (nr >= g.nrMemSections) return false;
+        const ms = nrToSection(mem, g, nr);
+        return ms !== NULL && validSection(mem, ms) && testUsageBit(mem, g, ms, pfn, slot);
+      };
+      return {
+        pfnValid: (pfn) => pfnValid619(mem, g, pfn),
+        pfnToOnlinePage: (pfn) => (pfnActive(pfn) && pageZone(mem, g, pfn) !== ZONE_DEVICE ? pfn : NO_PAGE),
+        pfnToDevicePage: (pfn) => (pfnActive(pfn) && pageZone(mem, g, pfn) === ZONE_DEVICE ? pfn : NO_PAGE),
+        isZoneDevicePage: (pfn) => pageZone(mem, g, pfn) === ZONE_DEVICE,
+        pageZone: (pfn) => pageZone(mem, g, pfn),
+      };
+    },
+    writeSide: (ctx) => writeSide(ctx, faults, name),
+  };
+}
+
+export const activeBitmapDesign = activeBitmap('active-bitmap', { flips: 2, checkBeforeLock: false });
+export const activeBitmapNoSync = activeBitmap('active-bitmap/no-sync', { flips: 0, checkBeforeLock: false });
+export const activeBitmapSingleFlip = activeBitmap('active-bitmap/single-flip', {
+  flips: 1,
+  checkBeforeLock: false,
+});
+export const activeBitmapCheckBeforeLock = activeBitmap('active-bitmap/check-before-lock', {
+  flips: 2,
+  checkBeforeLock: true,
+});

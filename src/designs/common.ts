@@ -1,0 +1,81 @@
+/**
+ * Pieces designs share: reading a struct page through the memmap, testing
+ * and writing a design's per-subsection bitmap, and matching core steps.
+ */
+import type { Geometry } from '../arch/geometry.js';
+import { P_FLAGS, S_USAGE } from '../model/layout.js';
+import type { Machine } from '../model/machine.js';
+import { pageAddress } from '../model/memmap.js';
+import { NULL } from '../model/memory.js';
+import { PAGE_POISON_PATTERN, pageZonenum } from '../model/page-flags.js';
+import { testSubsectionBit, usageBitmapOffset, type WordReader } from '../model/sections.js';
+import { sectionChunks } from '../ops/sparse.js';
+import { type KernelStep, step } from '../ops/step.js';
+import { hex } from '../units.js';
+
+/** page->flags of pfn's struct page; an unmapped memmap reads as poison (the kernel would fault). */
+export function pageFlags(mem: WordReader, g: Geometry, pfn: number): number {
+  const addr = pageAddress(mem, g, pfn);
+  return addr === NULL ? PAGE_POISON_PATTERN : mem.load(addr + P_FLAGS);
+}
+
+/** page_zonenum(pfn_to_page(pfn)) */
+export function pageZone(mem: WordReader, g: Geometry, pfn: number): number {
+  return pageZonenum(pageFlags(mem, g, pfn));
+}
+
+/** Test pfn's subsection in bitmap `slot` of its section's usage record (NULL usage: clear). */
+export function testUsageBit(mem: WordReader, g: Geometry, ms: number, pfn: number, slot: number): boolean {
+  const usage = mem.load(ms + S_USAGE);
+  if (usage === NULL) return false;
+  const index = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+  return testSubsectionBit(mem, usage + usageBitmapOffset(g, slot), index);
+}
+
+/**
+ * Set or clear bitmap `slot` for the subsections of [startPfn, endPfn).
+ * `whole` limits a set to subsections the range covers entirely.
+ */
+export function writeBits(
+  m: Machine,
+  slot: number,
+  startPfn: number,
+  endPfn: number,
+  set: boolean,
+  whole = false,
+): void {
+  const g = m.g;
+  for (const c of sectionChunks(g, startPfn, endPfn)) {
+    const ms = m.sections.section(c.sectionNr);
+    const usage = ms === NULL ? NULL : m.sections.usage(ms);
+    if (usage === NULL) continue;
+    let first = c.first;
+    let count = c.count;
+    if (whole) {
+      const subStart = (i: number) => c.sectionNr * g.pagesPerSection + i * g.pagesPerSubsection;
+      if (subStart(first) < c.startPfn) {
+        first++;
+        count--;
+      }
+      if (count > 0 && subStart(first + count) > c.endPfn) count--;
+    }
+    if (count > 0) m.sections.writeSubsectionBits(usage, slot, first, count, set);
+  }
+}
+
+/** A design-side step that sets or clears its bitmap over a range. */
+export function bitmapStep(
+  fn: string,
+  slot: number,
+  startPfn: number,
+  endPfn: number,
+  set: boolean,
+  whole = false,
+): KernelStep {
+  const what = `${set ? 'set' : 'clear'} ${fn.split(':')[1] ?? 'bits'} pfn ${hex(startPfn)}-${hex(endPfn - 1)}`;
+  return step(fn, { startPfn, endPfn }, what, (m) => writeBits(m, slot, startPfn, endPfn, set, whole));
+}
+
+export function isStep(s: KernelStep, fn: string): boolean {
+  return s.fn === fn;
+}

@@ -1,0 +1,65 @@
+/**
+ * A lookup design: how code holding only a pfn learns whether its struct page
+ * exists, is initialized, is online or device memory - and what the design
+ * writes, when, to make its answers true.
+ *
+ * A design reads only what its kernel would keep: section flags, the usage
+ * record (subsection_map and the design's own bitmaps), the pgmap table and
+ * the memmap, through a WordReader. It never sees the truth.
+ */
+import type { Geometry } from '../arch/geometry.js';
+import type { Machine } from '../model/machine.js';
+import type { WordReader } from '../model/sections.js';
+import type { WriteSide } from '../ops/step.js';
+import type { KernelHelpers } from './helpers.js';
+
+/** Returned by lookups for "no page" (NULL). A page is named by its pfn (VMEMMAP pfn_to_page is arithmetic). */
+export const NO_PAGE = -1;
+
+/** How a design's readers protect a lookup and the use of the page it returns. */
+export type ReaderProtection =
+  | 'none' // nothing: the page can be freed under the reader
+  | 'rcu' // rcu_read_lock() around lookup and use; writers wait a grace period before invalidating
+  | 'rcu-usage' // RCU only keeps ms->usage alive (6.8+ pfn_valid), not the memmap
+  | 'hotplug-lock'; // get_online_mems()/mem_hotplug_lock read side around lookup and use
+
+/** What a design needs to read: memory, geometry, and where its usage bitmaps live. */
+export interface DesignContext {
+  readonly mem: WordReader;
+  readonly g: Geometry;
+  /** The usage-record bitmap slot of each bitmap the design asked for, by name. */
+  readonly slots: Readonly<Record<string, number>>;
+  /** The kernel's predicates and step builders, for designs written outside this package. */
+  readonly helpers: KernelHelpers;
+}
+
+/** A design's answers for one pfn, bound to a context. */
+export interface Lookup {
+  /** pfn_valid(): a struct page exists. */
+  pfnValid(pfn: number): boolean;
+  /** pfn_to_online_page(): the page if it is online memory, else NO_PAGE. */
+  pfnToOnlinePage(pfn: number): number;
+  /** pfn_to_device_page(): the page if it is ZONE_DEVICE memory; absent where the design has none. */
+  pfnToDevicePage?(pfn: number): number;
+  /** is_zone_device_page(pfn_to_page(pfn)) as the design answers it (page flags, or a pfn-based map). */
+  isZoneDevicePage(pfn: number): boolean;
+  /** page_zone(pfn_to_page(pfn)): the zone id the struct page names (garbage in, garbage out). */
+  pageZone(pfn: number): number;
+}
+
+export interface Design {
+  /** The name on the command line: 'v5.4', 'active-bitmap', ... */
+  readonly name: string;
+  readonly summary: string;
+  /** Per-subsection bitmaps this design keeps in mem_section_usage, by name. */
+  readonly usageBitmaps: readonly string[];
+  readonly protection: ReaderProtection;
+  /** A broken reader protocol (fault injection): test before taking the read lock. */
+  readonly checkBeforeLock?: boolean;
+  /** Bind the reader side to memory. */
+  lookup(ctx: DesignContext): Lookup;
+  /** The write side: what it sets and clears around the core kernel steps. */
+  writeSide(ctx: DesignContext, m: Machine): WriteSide;
+  /** A sentence per write-side rule, for `pfnlab compare --explain` and the docs. */
+  readonly writeRules: readonly string[];
+}

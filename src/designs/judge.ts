@@ -1,0 +1,80 @@
+/**
+ * Wrong answers: a design's answer that the truth contradicts, sorted into
+ * categories. The first six are the issue's; the rest name the other ways a
+ * lookup can be wrong.
+ */
+import type { TruthState } from '../model/truth.js';
+import { NO_PAGE } from './design.js';
+
+export const CATEGORIES = [
+  'device-as-online', // pfn_to_online_page() returned a ZONE_DEVICE page
+  'uninitialized-returned', // a lookup returned a page whose memmap is not initialized
+  'driver-reserved-returned', // a lookup returned an altmap pfn (reserve or memmap-holding)
+  'offline-as-online', // pfn_to_online_page() returned offline memory
+  'online-missed', // pfn_to_online_page() returned NULL for online memory
+  'hole-returned', // a lookup returned a pfn with a struct page but no memory behind it
+  'no-memmap-returned', // a lookup (or pfn_valid()) vouched for a pfn whose memmap does not exist
+  'tearing-down-returned', // a lookup returned a page whose memmap is being torn down
+  'online-as-device', // pfn_to_device_page() returned System RAM
+  'device-missed', // pfn_to_device_page() returned NULL for a device page
+  'zone-device-misjudged', // is_zone_device_page() wrong on an initialized page
+] as const;
+
+export type Category = (typeof CATEGORIES)[number];
+
+/** What a design said about one pfn. */
+export interface Answers {
+  readonly pfnValid: boolean;
+  readonly online: number;
+  /** undefined: the design has no pfn_to_device_page(). */
+  readonly device: number | undefined;
+  readonly zoneDevice: boolean;
+}
+
+function returnedWrongly(state: TruthState): Category | undefined {
+  switch (state) {
+    case 'uninitialized':
+      return 'uninitialized-returned';
+    case 'driver-reserved':
+      return 'driver-reserved-returned';
+    case 'hole':
+      return 'hole-returned';
+    case 'no-memmap':
+    case 'freed':
+      return 'no-memmap-returned';
+    case 'tearing-down':
+      return 'tearing-down-returned';
+    default:
+      return undefined;
+  }
+}
+
+/** The categories a design's answers for one pfn fall into (empty: all right). */
+export function judge(state: TruthState, a: Answers, memmapMapped: boolean): Category[] {
+  const out: Category[] = [];
+  if (a.online !== NO_PAGE) {
+    if (state === 'device') out.push('device-as-online');
+    else if (state === 'offline') out.push('offline-as-online');
+    else if (state !== 'online') {
+      const c = returnedWrongly(state);
+      if (c) out.push(c);
+    }
+  } else if (state === 'online') {
+    out.push('online-missed');
+  }
+  if (a.device !== undefined) {
+    if (a.device !== NO_PAGE) {
+      if (state === 'online' || state === 'offline') out.push('online-as-device');
+      else if (state !== 'device') {
+        const c = returnedWrongly(state);
+        if (c && !out.includes(c)) out.push(c);
+      }
+    } else if (state === 'device') {
+      out.push('device-missed');
+    }
+  }
+  if (a.pfnValid && !memmapMapped && !out.includes('no-memmap-returned')) out.push('no-memmap-returned');
+  if ((state === 'online' && a.zoneDevice) || (state === 'device' && !a.zoneDevice))
+    out.push('zone-device-misjudged');
+  return out;
+}
