@@ -69,7 +69,7 @@ export function planReplay(steps: readonly OpSpec[], vm: VerifyMachine): GuestAc
   let nextDimm = 1;
   const vmemAt = (start: number) => vm.virtioMem.find((d) => start >= d.start && start < d.start + d.size);
   const rangeText = (start: number, size: number) => `[${hex(start)}-${hex(start + size - 1)}]`;
-  return steps.map((s): GuestAction => {
+  const planStep = (s: OpSpec): GuestAction => {
     switch (s.op) {
       case 'add_memory': {
         const dev = vmemAt(s.start);
@@ -155,7 +155,8 @@ export function planReplay(steps: readonly OpSpec[], vm: VerifyMachine): GuestAc
       case 'unpin':
         return { kind: 'model-only', why: "stands for the kernel's own unmovable pages" };
     }
-  });
+  };
+  return steps.map(planStep);
 }
 
 /** What the guest did. */
@@ -290,7 +291,7 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
       );
       if (!ev) return { replayed: true, errno: 'ETIMEDOUT', note: 'no DEVICE_DELETED within 20 s' };
       if (ev.event === 'ACPI_DEVICE_OST') {
-        const status = (ev.data?.info as { status: number }).status;
+        const status = (ev.data?.info as OstInfo | undefined)?.status ?? 0;
         return {
           replayed: true,
           errno: 'EBUSY',

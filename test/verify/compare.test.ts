@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { geometryFor } from '../../src/arch/presets.js';
+import { applyOperation } from '../../src/ops/index.js';
+import { bootScenario } from '../../src/ops/scenario-run.js';
+import { compareRefusal, compareViews, systemRamRuns } from '../../src/verify/compare.js';
+import {
+  bootRangesFromIomem,
+  type KernelView,
+  parseIomemLines,
+  parseZoneinfoCounters,
+  viewFromGuest,
+  viewFromModel,
+} from '../../src/verify/view.js';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+/** A real guest snapshot (kernel 6.1 under QEMU, -m 512M): a 256 MiB DIMM at 4 GiB, both blocks online movable. */
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/verify/guest-after-online-movable.json', import.meta.url), 'utf8'),
+) as { files: Record<string, string>; links: Record<string, string> };
+const guest = viewFromGuest(new Map(Object.entries(fixture.files)), new Map(Object.entries(fixture.links)));
+
+function modelLikeTheGuest() {
+  const geometry = geometryFor('x86_64', { hypervisor: true, memoryBlockSize: guest.blockSize });
+  // Boot memory is what lies below the DIMM (the snapshot was taken after the hot-add).
+  const atBoot = guest.iomem.filter((r) => r.start < 4 * GiB);
+  const boot = bootRangesFromIomem(atBoot, 4096).map((r) => ({ ...r, node: 0 }));
+  const { machine } = bootScenario({ name: 't', geometry, boot, steps: [] });
+  applyOperation(machine, { op: 'add_memory', start: 4 * GiB, size: 256 * MiB });
+  applyOperation(machine, { op: 'online', start: 4 * GiB, size: 128 * MiB, zone: 'movable' });
+  applyOperation(machine, { op: 'online', start: 4 * GiB + 128 * MiB, size: 128 * MiB, zone: 'movable' });
+  return machine;
+}
+
+describe('reading the guest', () => {
+  it('parses blocks, zones and iomem from a snapshot', () => {
+    assert.equal(guest.blockSize, 128 * MiB);
+    assert.deepEqual(
+      guest.blocks.map((b) => `${b.id}:${b.state}:${b.validZones}:${b.physIndex}:${b.node}`),
+      [
+        '0:online:none:00000000:0',
+        '1:online:DMA32:00000001:0',
+        '2:online:DMA32:00000002:0',
+        '3:online:DMA32:00000003:0',
+        '32:online:Movable:00000020:0',
+        '33:online:Movable:00000021:0',
+      ],
+    );
+    const movable = guest.zones.find((z) => z.zone === 'Movable')!;
+    assert.deepEqual(movable, {
+      node: 0,
+      zone: 'Movable',
+      spanned: 65536,
+      present: 65536,
+      startPfn: 1048576,
+    });
+    assert.equal(guest.zones.find((z) => z.zone === 'Normal')!.startPfn, null);
+  });
+
+  it('takes boot memory from top-level System RAM, in whole pages', () => {
+    const iomem = parseIomemLines(
+      '00001000-0009fbff : System RAM\n  01000000-01e01ef1 : Kernel code\n00100000-1ffdefff : System RAM\n100000000-10fffffff : System RAM',
+    );
+    assert.equal(iomem[1].depth, 1);
+    // The hot-added range is System RAM too; at boot it is not there.
+    assert.deepEqual(bootRangesFromIomem(iomem.slice(0, 3), 4096), [
+      { start: 0x1000, size: 0x9e000 },
+      { start: 0x100000, size: 0x1fedf000 },
+    ]);
+  });
+
+  it('parses zoneinfo counters without start_pfn for unpopulated zones', () => {
+    const z = parseZoneinfoCounters(
+      'Node 0, zone   Normal\n  pages free     0\n        spanned  0\n        present  0\n        managed  0\nNode 0, zone  Movable\n        spanned  32768\n        present  32768\n  start_pfn:           1048576\n',
+    );
+    assert.deepEqual(z, [
+      { node: 0, zone: 'Normal', spanned: 0, present: 0, startPfn: null },
+      { node: 0, zone: 'Movable', spanned: 32768, present: 32768, startPfn: 1048576 },
+    ]);
+  });
+});
+
+describe('model vs guest', () => {
+  it('the model run from the guest layout agrees with the real kernel', () => {
+    const c = compareViews(viewFromModel(modelLikeTheGuest()), guest);
+    assert.deepEqual([...c.blocks, ...c.zones, ...c.iomem], []);
+  });
+
+  it('reports every difference with both values', () => {
+    const model = viewFromModel(modelLikeTheGuest());
+    const bent: KernelView = {
+      ...guest,
+      blocks: guest.blocks
+        .map((b) => (b.id === 33 ? { ...b, validZones: 'Normal' } : b))
+        .filter((b) => b.id !== 2),
+      zones: guest.zones.map((z) => (z.zone === 'Movable' ? { ...z, spanned: 1, startPfn: 7 } : z)),
+      iomem: guest.iomem.map((r) => (r.start === 4 * GiB ? { ...r, name: 'System RAM (kmem)' } : r)),
+    };
+    const c = compareViews(model, bent);
+    assert.deepEqual(c.blocks, [
+      { area: 'blocks', what: 'memory2', model: 'present (online)', kernel: 'absent' },
+      { area: 'blocks', what: 'memory33 valid_zones', model: 'Movable', kernel: 'Normal' },
+    ]);
+    assert.deepEqual(
+      c.zones.map((d) => `${d.what}: ${d.model} vs ${d.kernel}`),
+      ['node 0 Movable spanned: 65536 vs 1', 'node 0 Movable start_pfn: 1048576 vs 7'],
+    );
+    assert.deepEqual(c.iomem, [
+      {
+        area: 'iomem',
+        what: '0x100000000-0x10fffffff name',
+        model: 'System RAM',
+        kernel: 'System RAM (kmem)',
+      },
+    ]);
+  });
+
+  it('merges adjacent System RAM and reads driver-managed names as System RAM', () => {
+    const iomem = parseIomemLines(
+      '100000000-13fffffff : virtio0\n  100000000-107ffffff : System RAM (virtio_mem)\n  108000000-10fffffff : System RAM (virtio_mem)\n00001000-0009fbff : System RAM',
+    );
+    assert.deepEqual(systemRamRuns(iomem, [{ start: 4 * GiB, end: 5 * GiB }]), [
+      { start: 0x1000, end: 0x9efff, name: 'System RAM' },
+      { start: 4 * GiB, end: 4 * GiB + 256 * MiB - 1, name: 'System RAM' },
+    ]);
+    assert.equal(systemRamRuns(iomem)[1].name, 'System RAM (virtio_mem)');
+  });
+
+  it('compares refusals by errno', () => {
+    assert.deepEqual(compareRefusal(null, null), []);
+    assert.deepEqual(compareRefusal('EBUSY', 'EBUSY'), []);
+    assert.deepEqual(compareRefusal(null, 'EBUSY'), [
+      { area: 'refusal', what: 'outcome', model: 'succeeds', kernel: '-EBUSY' },
+    ]);
+  });
+});
