@@ -8,9 +8,9 @@
  * through the model's operations (planOperation/runPlan: refusals are
  * HotplugErrors with the kernel's errno) and, mapped by replay.ts, on the guest.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { geometryFor } from '../arch/presets.js';
 import type { Scenario } from '../io/scenario.js';
 import { HotplugError } from '../model/errors.js';
@@ -103,16 +103,36 @@ function approximations(vm: VerifyMachine, release: string): string[] {
   return out;
 }
 
-function writeSnapshot(dir: string, files: GuestFiles, model: KernelView): void {
+/**
+ * A step's guest snapshot as a machine directory (the sysroot layout `pfnlab
+ * capture` writes and `pfnlab import DIR` reads: proc/, sys/devices/system/
+ * memory with nodeN links and their node/nodeN/memoryM backlinks, and
+ * pfnlab-machine.json), plus the model's view beside it in model.json.
+ */
+function writeSnapshot(dir: string, files: GuestFiles, model: KernelView, release: string): void {
   for (const [path, content] of files.files) {
     const p = join(dir, path);
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, `${content}\n`);
   }
   for (const [path, target] of files.links) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, `${path}.link`), `${target}\n`);
+    const link = join(dir, path);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(target, link);
+    // node/nodeK/memoryN -> ../../memory/memoryN
+    const block = basename(dirname(path));
+    const nodeDir = join(dir, 'sys/devices/system/node', basename(path));
+    mkdirSync(nodeDir, { recursive: true });
+    symlinkSync(`../../memory/${block}`, join(nodeDir, block));
   }
+  const manifest = {
+    pfnlab: 'capture',
+    version: 1,
+    host: { machine: 'x86_64', release, pageSize: 4096 },
+    read: [...files.files.keys()].map((f) => ({ file: f.replace(/^\//, ''), from: `guest ${f}` })),
+    failed: [],
+  };
+  writeFileSync(join(dir, 'pfnlab-machine.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(join(dir, 'model.json'), `${JSON.stringify(model, null, 2)}\n`);
 }
 
@@ -143,7 +163,7 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       const files = parseSnapshot((await guest.request('snap')).lines);
       const g = viewFromGuest(files.files, files.links);
       const mv = viewFromModel(m);
-      writeSnapshot(join(dir, label), files, mv);
+      writeSnapshot(join(dir, label), files, mv, tools.kernel.release);
       return compareViews(mv, g, { driverManaged });
     };
     // Boot: the model starts from the guest's own layout.
