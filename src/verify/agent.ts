@@ -11,7 +11,8 @@
  * Commands: ping, snap (the files pfnlab compares, each as `@@FILE <path>`
  * then its content, node links as `@@LINK <path> <target>`), write PATH VALUE,
  * read PATH, ls DIR, wait_blocks N SECONDS (until there are N memory blocks),
- * dmesg (kernel messages since the last call), sh COMMAND... (debugging).
+ * dmesg (kernel messages since the last call), insmod MODULE (one shipped in
+ * /lib/modules but not loaded at boot), sh COMMAND... (debugging).
  * Unsolicited lines (`@@READY`, anything the kernel says on ttyS1) are kept
  * as noise. Output lines never start with "@@" except the frames: /proc and
  * sysfs files do not.
@@ -61,6 +62,7 @@ while read -r seq cmd a b; do
       while [ "$n" != "$a" ] && [ $i -lt $((b*20)) ]; do sleep 0.05; i=$((i+1)); n=$(nblocks); done
       echo "$n"; [ "$n" = "$a" ] || rc=1 ;;
     dmesg) dmesg -c ;;
+    insmod) err=$(insmod /lib/modules/$a.ko 2>&1) || rc=1 ;;
     sh) eval "$a $b" || rc=$? ;;
     poweroff) echo bye; echo "@@END $seq 0"; poweroff -f ;;
     *) rc=1; err="unknown command $cmd" ;;

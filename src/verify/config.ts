@@ -32,12 +32,20 @@ export interface VirtioMemConfig {
   readonly blockSize: number;
 }
 
+/** Boot RAM the kernel treats as persistent memory (memmap=SIZE!START, nd_e820's "Persistent Memory (legacy)"). */
+export interface LegacyPmemConfig {
+  readonly id: string;
+  readonly start: number;
+  readonly size: number;
+}
+
 export interface VerifyMachine {
   readonly memory: number;
   readonly slots: number;
   readonly maxmem: number;
   readonly nvdimms: readonly NvdimmConfig[];
   readonly virtioMem: readonly VirtioMemConfig[];
+  readonly legacyPmem: readonly LegacyPmemConfig[];
   /** QEMU's device-memory region [start, end). */
   readonly hotplug: { readonly start: number; readonly end: number };
 }
@@ -78,6 +86,19 @@ export function verifyMachine(s: Scenario): VerifyMachine {
     size: at(`virtioMem[${i}].size`, d.size),
     blockSize: d.blockSize === undefined ? 2 * MiB : at(`virtioMem[${i}].blockSize`, d.blockSize),
   }));
+  const legacyPmem = ((raw.legacyPmem as Record<string, unknown>[] | undefined) ?? []).map((d, i) => ({
+    id: d.id as string,
+    start: at(`legacyPmem[${i}].start`, d.start),
+    size: at(`legacyPmem[${i}].size`, d.size),
+  }));
+  for (const [i, d] of legacyPmem.entries()) {
+    if (d.start + d.size > Math.min(memory, 0xc0000000))
+      throw new InputError(
+        `${src}: $.verify.legacyPmem[${i}]`,
+        'must lie inside the boot RAM below 3 GiB',
+        d,
+      );
+  }
   const base = hotplugBase(memory);
   const dimms = s.steps.filter(
     (st) =>
@@ -94,7 +115,7 @@ export function verifyMachine(s: Scenario): VerifyMachine {
   const maxmem = raw.maxmem === undefined ? roundUp(memory + need, GiB) : at('maxmem', raw.maxmem);
   if (maxmem < memory) throw new InputError(`${src}: $.verify.maxmem`, `maxmem is below memory`, maxmem);
   const ids = new Set<string>();
-  for (const d of [...nvdimms, ...virtioMem]) {
+  for (const d of [...nvdimms, ...virtioMem, ...legacyPmem]) {
     if (ids.has(d.id)) throw new InputError(`${src}: $.verify`, `device id '${d.id}' is used twice`, d.id);
     ids.add(d.id);
   }
@@ -104,6 +125,7 @@ export function verifyMachine(s: Scenario): VerifyMachine {
     maxmem,
     nvdimms,
     virtioMem,
+    legacyPmem,
     hotplug: { start: base, end: base + (maxmem - memory) + slots * GiB },
   };
 }
@@ -129,5 +151,8 @@ export function qemuConfig(v: VerifyMachine): QemuConfig {
     maxmem: v.maxmem,
     nvdimm: v.nvdimms.length > 0,
     devices,
+    append:
+      v.legacyPmem.map((p) => `memmap=0x${p.size.toString(16)}!0x${p.start.toString(16)}`).join(' ') ||
+      undefined,
   };
 }

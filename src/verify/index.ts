@@ -169,12 +169,28 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
     // Boot: the model starts from the guest's own layout.
     const bootFiles = parseSnapshot((await guest.request('snap')).lines);
     const bootView = viewFromGuest(bootFiles.files, bootFiles.links);
+    // The model picks its own memory block size from the boot layout
+    // (probe_memory_block_size() under a hypervisor); a different choice is a
+    // disagreement, and the model then runs with the guest's size.
+    const own = geometryFor('x86_64', { hypervisor: true });
+    const ranges = bootRangesFromIomem(bootView.iomem, own.pageSize).map((r) => ({ ...r, node: 0 }));
+    const ownBlock = bootScenario({ name: s.name, geometry: own, boot: ranges, steps: [] }).machine.blockSize;
     const geometry = geometryFor('x86_64', { hypervisor: true, memoryBlockSize: bootView.blockSize });
-    const ranges = bootRangesFromIomem(bootView.iomem, geometry.pageSize).map((r) => ({ ...r, node: 0 }));
     const { machine: m } = bootScenario({ name: s.name, geometry, boot: ranges, steps: [] });
+    const blockSizeDis: Disagreement[] =
+      ownBlock === bootView.blockSize
+        ? []
+        : [
+            {
+              area: 'blocks',
+              what: 'block_size_bytes',
+              model: ownBlock.toString(16),
+              kernel: bootView.blockSize.toString(16),
+            },
+          ];
     const results: StepResult[] = [];
     const bootCmp = await snap('step-00-boot', m);
-    const bootDis = [...bootCmp.blocks, ...bootCmp.zones, ...bootCmp.iomem];
+    const bootDis = [...blockSizeDis, ...bootCmp.blocks, ...bootCmp.zones, ...bootCmp.iomem];
     results.push({
       index: 0,
       op: 'boot',

@@ -27,6 +27,9 @@ export const VERIFY_MODULES = [
   'virtio_pmem',
 ] as const;
 
+/** Modules put in the initramfs but loaded only when a step asks (nd_e820: legacy pmem appears when it loads). */
+export const ON_DEMAND_MODULES = ['nd_e820'] as const;
+
 /** The `depends=` field of a module's .modinfo section (names, comma separated). */
 export function moduleDepends(ko: Uint8Array): string[] {
   const text = Buffer.from(ko.buffer, ko.byteOffset, ko.byteLength).toString('latin1');
@@ -103,10 +106,13 @@ export function buildInitramfs(opts: InitramfsOptions): Initramfs {
     if (/\.ko\.(xz|zst|gz)$/.test(p))
       throw new PfnlabError(`verify: module ${name} is compressed; busybox insmod needs plain .ko`, p);
   }
-  const { order, missing } = resolveModules(opts.modules ?? VERIFY_MODULES, (name) => {
+  const read = (name: string) => {
     const path = index.get(name);
     return path ? { name, path, data: readFileSync(path) } : undefined;
-  });
+  };
+  const { order, missing } = resolveModules(opts.modules ?? VERIFY_MODULES, read);
+  const loaded = new Set(order.map((m) => m.name));
+  const onDemand = resolveModules(ON_DEMAND_MODULES, read).order.filter((m) => !loaded.has(m.name));
   const entries: CpioEntry[] = [
     { kind: 'dir', path: 'bin' },
     { kind: 'dir', path: 'sbin' },
@@ -130,7 +136,9 @@ export function buildInitramfs(opts: InitramfsOptions): Initramfs {
       mode: 0o755,
     },
     { kind: 'file', path: 'etc/modules', data: Buffer.from(order.map((m) => `${m.name}\n`).join('')) },
-    ...order.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.name}.ko`, data: m.data })),
+    ...[...order, ...onDemand].map(
+      (m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.name}.ko`, data: m.data }),
+    ),
   ];
   return { archive: writeCpio(entries), modules: order.map((m) => m.name), missing };
 }

@@ -44,9 +44,16 @@ export function qemuArgs(
   c: QemuConfig,
   files: { vmlinuz: string; initrd: string; console: string; agent: string; qmp: string },
 ): string[] {
+  // Large guests: boot RAM from a backend without reservation (MAP_NORESERVE), so
+  // that a 64 GiB guest starts on a smaller host; the guest touches little of it.
+  const large = c.memory > 4 * 1024 * MiB;
+  const machine = ['pc', c.nvdimm && 'nvdimm=on', large && 'memory-backend=pc.ram0']
+    .filter(Boolean)
+    .join(',');
   const args = [
+    ...(large ? ['-object', `memory-backend-ram,id=pc.ram0,size=${mb(c.memory)},reserve=off`] : []),
     '-machine',
-    c.nvdimm ? 'pc,nvdimm=on' : 'pc',
+    machine,
     '-accel',
     'tcg',
     '-cpu',
@@ -94,7 +101,9 @@ export class GuestError extends PfnlabError {
 export class Guest {
   private readonly parser = new AgentParser();
   private seq = 1;
-  private waiting: { seq: number; resolve: (r: AgentResponse) => void } | undefined;
+  private waiting:
+    | { seq: number; resolve: (r: AgentResponse) => void; reject: (e: Error) => void }
+    | undefined;
   private exited: string | undefined;
   readonly args: string[];
 
@@ -116,6 +125,15 @@ export class Guest {
         }
       }
     });
+    // QEMU going away resets the socket: every pending request fails with why.
+    const gone = (e?: Error) => {
+      this.exited ??= `the guest's agent connection closed${e ? ` (${e.message})` : ''}`;
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(new GuestError(this.exited));
+    };
+    agent.on('error', gone);
+    agent.on('close', () => gone());
   }
 
   /** Start QEMU in `dir` (sockets, console log, initrd live there) and wait until the agent answers. */
@@ -161,27 +179,40 @@ export class Guest {
       }
       await sleep(20);
     }
-    const agent = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(paths.agent);
-      s.once('connect', () => resolve(s));
-      s.once('error', reject);
-    });
-    const qmp = await QmpClient.connect(paths.qmp);
-    const guest = new Guest(proc, agent, qmp, dir, args);
-    proc.on('exit', () => {
-      guest.exited = exitNote ?? 'qemu exited';
-    });
-    // The agent reads ttyS1 only once /init has started: ping until it answers.
-    const start = Date.now();
-    for (;;) {
-      if (guest.exited)
-        throw new GuestError(`${guest.exited} before the agent answered (see ${paths.console})`);
-      if (Date.now() - start > bootTimeoutMs)
-        throw new GuestError(
-          `the guest agent did not answer within ${bootTimeoutMs / 1000} s (see ${paths.console})`,
-        );
-      const r = await guest.request('ping', [], 1500).catch(() => undefined);
-      if (r?.lines.includes('pong')) return guest;
+    const failed = async (e: unknown): Promise<never> => {
+      // Let the exit handler record QEMU's own words first.
+      await sleep(300);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      if (e instanceof GuestError && !exitNote) throw e;
+      throw new GuestError(`${exitNote ?? (e as Error).message} (see ${paths.console})`);
+    };
+    try {
+      const agent = await new Promise<Socket>((resolve, reject) => {
+        const s = connect(paths.agent);
+        s.once('connect', () => {
+          s.off('error', reject);
+          // Until the Guest listens: a reset now shows up as the ping failing.
+          s.on('error', () => {});
+          resolve(s);
+        });
+        s.once('error', reject);
+      });
+      const qmp = await QmpClient.connect(paths.qmp);
+      const guest = new Guest(proc, agent, qmp, dir, args);
+      proc.on('exit', () => {
+        guest.exited = exitNote ?? 'qemu exited';
+      });
+      // The agent reads ttyS1 only once /init has started: ping until it answers.
+      const start = Date.now();
+      for (;;) {
+        if (guest.exited) throw new GuestError(`${guest.exited} before the agent answered`);
+        if (Date.now() - start > bootTimeoutMs)
+          throw new GuestError(`the guest agent did not answer within ${bootTimeoutMs / 1000} s`);
+        const r = await guest.request('ping', [], 1500).catch(() => undefined);
+        if (r?.lines.includes('pong')) return guest;
+      }
+    } catch (e) {
+      return failed(e);
     }
   }
 
@@ -200,6 +231,10 @@ export class Guest {
         resolve: (r) => {
           clearTimeout(timer);
           resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
         },
       };
       this.agent.write(line);

@@ -17,7 +17,7 @@
 import type { OpSpec } from '../ops/spec.js';
 import { hex } from '../units.js';
 import { errnoFromMessage } from './agent.js';
-import type { NvdimmConfig, VerifyMachine, VirtioMemConfig } from './config.js';
+import type { LegacyPmemConfig, NvdimmConfig, VerifyMachine, VirtioMemConfig } from './config.js';
 import type { Guest } from './qemu.js';
 import { QmpError } from './qmp.js';
 
@@ -34,6 +34,8 @@ export type GuestAction =
   | { readonly kind: 'block-state'; readonly start: number; readonly size: number; readonly value: string }
   | { readonly kind: 'nd-enable'; readonly nvdimm: NvdimmConfig; readonly mode: 'devdax' | 'fsdax' }
   | { readonly kind: 'nd-disable'; readonly nvdimm: NvdimmConfig; readonly mode: 'devdax' | 'fsdax' }
+  | { readonly kind: 'legacy-pmem-enable'; readonly pmem: LegacyPmemConfig }
+  | { readonly kind: 'legacy-pmem-disable'; readonly pmem: LegacyPmemConfig }
   | { readonly kind: 'model-only'; readonly why: string }
   | { readonly kind: 'not-replayable'; readonly why: string };
 
@@ -52,6 +54,10 @@ export function describeAction(a: GuestAction): string {
       return `${a.nvdimm.id}: namespace -> ${a.mode}`;
     case 'nd-disable':
       return `${a.nvdimm.id}: ${a.mode} device unbound`;
+    case 'legacy-pmem-enable':
+      return `insmod nd_e820: ${a.pmem.id} (memmap=) bound to nd_pmem`;
+    case 'legacy-pmem-disable':
+      return `${a.pmem.id}: namespace unbound from nd_pmem`;
     case 'model-only':
       return `model only (${a.why})`;
     case 'not-replayable':
@@ -66,6 +72,7 @@ export function planReplay(steps: readonly OpSpec[], vm: VerifyMachine): GuestAc
   const dimms: { id: string; start: number; size: number }[] = [];
   const plugged = new Map<string, number>(vm.virtioMem.map((d) => [d.id, 0]));
   const pgmaps = new Map<string, { nvdimm: NvdimmConfig; mode: 'devdax' | 'fsdax' }>();
+  const legacyMaps = new Map<string, LegacyPmemConfig>();
   let nextDimm = 1;
   const vmemAt = (start: number) => vm.virtioMem.find((d) => start >= d.start && start < d.start + d.size);
   const rangeText = (start: number, size: number) => `[${hex(start)}-${hex(start + size - 1)}]`;
@@ -130,6 +137,16 @@ export function planReplay(steps: readonly OpSpec[], vm: VerifyMachine): GuestAc
         return { kind: 'unplug-dimm', ...d };
       }
       case 'memremap': {
+        const legacy = vm.legacyPmem.find((d) => d.start === s.start && d.size === s.size);
+        if (legacy) {
+          if (s.type !== 'fsdax' || s.altmap)
+            return {
+              kind: 'not-replayable',
+              why: `legacy pmem is mapped by nd_pmem as fsdax with its memmap in RAM (no altmap)`,
+            };
+          legacyMaps.set(s.id, legacy);
+          return { kind: 'legacy-pmem-enable', pmem: legacy };
+        }
         const nv = vm.nvdimms.find((d) => d.start === s.start && d.size === s.size);
         if (!nv)
           return {
@@ -145,6 +162,11 @@ export function planReplay(steps: readonly OpSpec[], vm: VerifyMachine): GuestAc
         return { kind: 'nd-enable', nvdimm: nv, mode: s.type };
       }
       case 'memunmap': {
+        const legacy = legacyMaps.get(s.id);
+        if (legacy) {
+          legacyMaps.delete(s.id);
+          return { kind: 'legacy-pmem-disable', pmem: legacy };
+        }
         const p = pgmaps.get(s.id);
         if (!p)
           return { kind: 'not-replayable', why: `pgmap '${s.id}' was not created by a replayed memremap` };
@@ -204,6 +226,16 @@ async function ndRegion(g: Guest, nv: NvdimmConfig): Promise<string | undefined>
   for (const name of ls.lines.map((l) => l.trim()).filter((l) => /^region\d+$/.test(l))) {
     const res = await readLine(g, `${ND}/devices/${name}/resource`);
     if (res !== undefined && Number.parseInt(res, 16) === nv.start) return name;
+  }
+  return undefined;
+}
+
+/** The namespace nd_pmem has bound whose resource starts at `start`. */
+async function boundNamespace(g: Guest, start: number): Promise<string | undefined> {
+  const ls = await g.request('ls', [`${ND}/drivers/nd_pmem`]);
+  for (const ns of ls.lines.map((l) => l.trim()).filter((l) => /^namespace\d+\.\d+$/.test(l))) {
+    const res = await readLine(g, `${ND}/devices/${ns}/resource`);
+    if (res !== undefined && Number.parseInt(res, 16) === start) return ns;
   }
   return undefined;
 }
@@ -353,6 +385,34 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
       if (errno) return { replayed: true, errno, note: `${mode.driver} bind ${seed} refused` };
       ctx.ndDevices.set(a.nvdimm.id, seed);
       return { replayed: true, errno: null, note: `${ns} -> ${seed} (${a.mode})` };
+    }
+    case 'legacy-pmem-enable': {
+      const r = await g.request('insmod', ['nd_e820']);
+      if (r.rc !== 0)
+        return {
+          replayed: true,
+          errno: errnoFromMessage(r.error) ?? 'EIO',
+          note: `insmod nd_e820: ${r.error}`,
+        };
+      // nd_pmem binds the namespace asynchronously: wait for it.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const ns = await boundNamespace(g, a.pmem.start);
+        if (ns) {
+          ctx.ndDevices.set(a.pmem.id, ns);
+          return { replayed: true, errno: null, note: `${ns} bound to nd_pmem` };
+        }
+        if (Date.now() > deadline)
+          return { replayed: true, errno: 'ETIMEDOUT', note: 'nd_pmem did not bind the legacy namespace' };
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    case 'legacy-pmem-disable': {
+      const ns = ctx.ndDevices.get(a.pmem.id);
+      if (!ns) return { replayed: false, errno: null, note: `${a.pmem.id} is not bound` };
+      const errno = await write(g, `${ND}/drivers/nd_pmem/unbind`, ns);
+      if (!errno) ctx.ndDevices.delete(a.pmem.id);
+      return { replayed: true, errno, note: `${ns} unbound` };
     }
     case 'nd-disable': {
       const dev = ctx.ndDevices.get(a.nvdimm.id);

@@ -18,7 +18,15 @@ export function renderVerify(r: VerifyResult): string {
         s.index === 0 ? 'boot' : s.index,
         s.summary,
         s.op === 'boot' ? '-' : s.modelErrno ? `-${s.modelErrno}` : 'ok',
-        s.op === 'boot' ? 'ok' : !s.replayed ? 'skipped' : s.kernelErrno ? `-${s.kernelErrno}` : 'ok',
+        s.op === 'boot'
+          ? 'ok'
+          : s.action.startsWith('model only')
+            ? '(model)'
+            : !s.replayed
+              ? 'skipped'
+              : s.kernelErrno
+                ? `-${s.kernelErrno}`
+                : 'ok',
         mark(s.agree.blocks),
         mark(s.agree.zones),
         mark(s.agree.iomem),

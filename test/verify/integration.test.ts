@@ -50,7 +50,9 @@ describe('verify suite on a real kernel', () => {
     assert.deepEqual([...byName.keys()].sort(), [
       'verify-devdax-namespace',
       'verify-dimm-hotplug',
+      'verify-large-blocks',
       'verify-normal-block-refuses-offline',
+      'verify-pmem-shares-a-section-with-boot-ram',
       'verify-virtio-mem-growth',
     ]);
     // The refusal really happened on the kernel, and the model agreed.
@@ -60,7 +62,13 @@ describe('verify suite on a real kernel', () => {
     assert.equal(offline.modelErrno, 'EBUSY');
     assert.match(refuses.notReplayable[0].why, /ACPI eject would offline/);
     // Every step of the other scenarios ran on the kernel.
-    for (const name of ['verify-dimm-hotplug', 'verify-virtio-mem-growth', 'verify-devdax-namespace'])
+    for (const name of [
+      'verify-dimm-hotplug',
+      'verify-virtio-mem-growth',
+      'verify-devdax-namespace',
+      'verify-pmem-shares-a-section-with-boot-ram',
+      'verify-large-blocks',
+    ])
       assert.ok(
         byName.get(name)!.steps.every((s) => s.replayed),
         name,

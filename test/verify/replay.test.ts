@@ -141,6 +141,28 @@ describe('replay mapping', () => {
     assert.match(why[7], /one node/);
   });
 
+  it('legacy pmem: memmap= on the command line, nd_e820 loaded by the memremap step', () => {
+    const s = scenario(
+      [
+        { op: 'memremap', start: '400M', size: '32M', type: 'fsdax', id: 'p' },
+        { op: 'memunmap', id: 'p' },
+        { op: 'memremap', start: '400M', size: '32M', type: 'devdax', id: 'q' },
+      ],
+      { memory: '512M', legacyPmem: [{ id: 'pmem0', start: '400M', size: '32M' }] },
+    );
+    const lvm = verifyMachine(s);
+    assert.equal(qemuConfig(lvm).append, 'memmap=0x2000000!0x19000000');
+    const kinds = planReplay(s.steps, lvm).map((a) => a.kind);
+    assert.deepEqual(kinds, ['legacy-pmem-enable', 'legacy-pmem-disable', 'not-replayable']);
+    assert.throws(
+      () =>
+        verifyMachine(
+          scenario([], { memory: '512M', legacyPmem: [{ id: 'x', start: '500M', size: '32M' }] }),
+        ),
+      /inside the boot RAM/,
+    );
+  });
+
   it('reads _OST: 0 and 0x84 (in progress) are not refusals', () => {
     assert.equal(ostRefused({ device: 'dimm1', status: 0x84 }, 'dimm1'), false);
     assert.equal(ostRefused({ device: 'dimm1', status: 0 }, 'dimm1'), false);
