@@ -292,15 +292,31 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
           return { replayed: false, errno: null, note: `QEMU refused the DIMM: ${e.desc}` };
         throw e;
       }
-      const want = before + a.size / ctx.blockSize;
-      const r = await g.request('wait_blocks', [String(want), '20']);
-      return r.rc === 0
-        ? { replayed: true, errno: null }
-        : {
+      const want = before + Math.ceil(a.size / ctx.blockSize);
+      // A refused hot-add leaves no blocks; the kernel says why in its log:
+      // check_hotplug_memory_range() ("unaligned hotplug range", -EINVAL), and
+      // the ACPI memory driver then fails the device with -EINVAL whatever
+      // __add_memory() returned ("add_memory failed").
+      const deadline = Date.now() + 20_000;
+      let log = '';
+      for (;;) {
+        const r = await g.request('wait_blocks', [String(want), '1']);
+        if (r.rc === 0) return { replayed: true, errno: null };
+        log += `${(await g.request('dmesg')).lines.join('\n')}\n`;
+        const why = log.split('\n').filter((l) => /unaligned hotplug range|add_memory failed/.test(l));
+        if (why.length)
+          return {
+            replayed: true,
+            errno: 'EINVAL',
+            note: why.map((l) => l.replace(/^\[[^\]]*\]\s*/, '')).join('; '),
+          };
+        if (Date.now() > deadline)
+          return {
             replayed: true,
             errno: 'EIO',
             note: `the guest shows ${r.lines[0]} memory blocks, expected ${want}`,
           };
+      }
     }
     case 'unplug-dimm': {
       const ids = blockIdsOf(a.start, a.size, ctx.blockSize);

@@ -1,6 +1,40 @@
 /** The text rendering of a verify run: the per-step table, then every disagreement with both values. */
 import { renderTable } from '../report/table.js';
+import type { Disagreement } from './compare.js';
 import type { Agreement, VerifyResult } from './index.js';
+
+/** memory128..memory135 with the same difference read as one line: "memory128-135 state". */
+export function groupBlocks(ds: readonly Disagreement[]): Disagreement[] {
+  const parse = (d: Disagreement) => /^memory(\d+) (.+)$/.exec(d.what);
+  const blocks = ds
+    .map((d) => ({ d, m: parse(d) }))
+    .filter((x): x is { d: Disagreement; m: RegExpExecArray } => x.m !== null)
+    .sort((a, b) => a.m[2].localeCompare(b.m[2]) || Number(a.m[1]) - Number(b.m[1]));
+  const out: Disagreement[] = [];
+  let run: { first: number; last: number; field: string; d: Disagreement } | undefined;
+  const flush = () => {
+    if (!run) return;
+    const ids = run.first === run.last ? `${run.first}` : `${run.first}-${run.last}`;
+    out.push({ ...run.d, what: `memory${ids} ${run.field}` });
+  };
+  for (const { d, m } of blocks) {
+    const id = Number(m[1]);
+    if (
+      run &&
+      run.field === m[2] &&
+      run.d.model === d.model &&
+      run.d.kernel === d.kernel &&
+      id === run.last + 1
+    ) {
+      run.last = id;
+      continue;
+    }
+    flush();
+    run = { first: id, last: id, field: m[2], d };
+  }
+  flush();
+  return [...out, ...ds.filter((d) => !parse(d))];
+}
 
 const mark = (a: Agreement) => (a === null ? '-' : a ? 'yes' : 'NO');
 
@@ -40,7 +74,7 @@ export function renderVerify(r: VerifyResult): string {
     out.push('', `Disagreements (${r.disagreements}):`);
     for (const s of dis) {
       out.push(`  ${s.index === 0 ? 'boot' : `step ${s.index}`} ${s.summary}:`);
-      for (const d of s.disagreements)
+      for (const d of groupBlocks(s.disagreements))
         out.push(`    ${d.area} ${d.what}: model ${d.model}, kernel ${d.kernel}`);
     }
   }
