@@ -267,9 +267,22 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
     case 'not-replayable':
       return { replayed: false, errno: null, note: describeAction(a) };
     case 'block-state': {
+      // The model's online/offline of a range is all or nothing; sysfs takes
+      // one block at a time. On a refusal, put the blocks already done back
+      // (as offline_and_remove_memory() does), so both sides stay comparable.
+      const done: { id: number; undo: string }[] = [];
       for (const id of blockIdsOf(a.start, a.size, ctx.blockSize)) {
+        const zone = await readLine(g, `${MEMORY}/memory${id}/valid_zones`);
         const errno = await write(g, `${MEMORY}/memory${id}/state`, a.value);
-        if (errno) return { replayed: true, errno, note: `memory${id}: ${a.value} refused` };
+        if (errno) {
+          for (const d of done.reverse()) await write(g, `${MEMORY}/memory${d.id}/state`, d.undo);
+          const undone = done.length ? `; memory${done.map((d) => d.id).join(',')} put back` : '';
+          return { replayed: true, errno, note: `memory${id}: ${a.value} refused${undone}` };
+        }
+        done.push({
+          id,
+          undo: a.value === 'offline' ? (zone === 'Movable' ? 'online_movable' : 'online_kernel') : 'offline',
+        });
       }
       return { replayed: true, errno: null };
     }

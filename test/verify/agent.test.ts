@@ -7,14 +7,14 @@ import {
   errnoFromMessage,
   parseSnapshot,
 } from '../../src/verify/agent.js';
+import { inChunks } from '../helpers.js';
 
 describe('agent protocol', () => {
   it('frames responses split anywhere, keeps noise apart', () => {
     const p = new AgentParser();
     const stream =
       'g\n2 ping\n@@READY\n@@BEGIN 3\npong\n@@END 3 0 \n@@BEGIN 4\n@@END 4 1 sh: write error: Device or resource busy\n';
-    const got = [];
-    for (let i = 0; i < stream.length; i += 5) got.push(...p.feed(stream.slice(i, i + 5)));
+    const got = inChunks(stream, 5).flatMap((c) => p.feed(c));
     assert.deepEqual(got, [
       { seq: 3, rc: 0, error: '', lines: ['pong'] },
       { seq: 4, rc: 1, error: 'sh: write error: Device or resource busy', lines: [] },

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { QmpClient, QmpError, QmpFramer, qmpCommand } from '../../src/verify/qmp.js';
+import { inChunks } from '../helpers.js';
 
 describe('QMP framing', () => {
   it('splits CRLF-separated JSON across chunk boundaries', () => {
     const f = new QmpFramer();
     const text =
       '{"QMP": {"version": {}}}\r\n{"return": {}, "id": 1}\r\n{"event": "DEVICE_DELETED", "data": {"device": "dimm1"}}\r\n';
-    const got = [];
-    for (let i = 0; i < text.length; i += 7) got.push(...f.feed(text.slice(i, i + 7)));
+    const got = inChunks(text, 7).flatMap((c) => f.feed(c));
     assert.equal(got.length, 3);
     assert.deepEqual(got[1], { return: {}, id: 1 });
     assert.equal(got[2].event, 'DEVICE_DELETED');
