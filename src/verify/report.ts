@@ -78,6 +78,17 @@ export function renderVerify(r: VerifyResult): string {
         out.push(`    ${d.area} ${d.what}: model ${d.model}, kernel ${d.kernel}`);
     }
   }
+  // The scenario's own `expect`: what it says both sides do.
+  const missed = r.steps.filter(
+    (s) => s.expect && (s.modelErrno !== s.expect || (s.replayed && s.kernelErrno !== s.expect)),
+  );
+  if (missed.length) {
+    out.push('', 'Expectations not met (the scenario\'s "expect"):');
+    for (const s of missed)
+      out.push(
+        `  step ${s.index} expects -${s.expect}: model ${s.modelErrno ? `-${s.modelErrno}` : 'succeeds'}, kernel ${!s.replayed ? 'not replayed' : s.kernelErrno ? `-${s.kernelErrno}` : 'succeeds'}`,
+      );
+  }
   if (r.notReplayable.length) {
     out.push('', 'Not replayed:');
     for (const n of r.notReplayable) out.push(`  step ${n.index} ${n.op}: ${n.why}`);
