@@ -11,9 +11,10 @@
  *   its name; inside a driver-managed region (virtio-mem) the kernel's
  *   "System RAM (virtio_mem)" counts as the model's "System RAM" (the model
  *   has no driver-managed memory; listed as an approximation). Device memory:
- *   each model device range must lie inside a guest resource of the same kind
- *   ("Persistent Memory ..."); the firmware's own NVDIMM region is not
- *   something the model registers.
+ *   each resource the model registers must be in the guest's tree with the
+ *   same range and kind (names without instance numbers: "Persistent Memory",
+ *   "namespace", "dax"); what firmware and drivers add beyond the model's
+ *   (the NVDIMM region before any namespace is mapped) is not compared.
  */
 import { hex } from '../units.js';
 import type { IomemView, KernelView } from './view.js';
@@ -177,12 +178,16 @@ export function compareIomem(
         kernel: r.name,
       });
   }
-  // Device memory: the model's range must sit inside a guest resource of the same kind.
+  // Device memory: every resource the model registers must be in the kernel's
+  // tree with the same range and kind. Instance numbers (namespace0.0, dax1.0)
+  // are the kernel's enumeration of nd regions, not memory-model state.
   for (const r of model.iomem) {
     if (r.name.startsWith('System RAM')) continue;
-    const kind = r.name.replace(/ \(.*\)$/, '');
-    const host = guest.iomem.find((x) => x.start <= r.start && x.end >= r.end && x.name.startsWith(kind));
-    if (!host)
+    const kind = resourceKind(r.name);
+    const same = guest.iomem.find(
+      (x) => x.start === r.start && x.end === r.end && resourceKind(x.name) === kind,
+    );
+    if (!same)
       out.push({
         area: 'iomem',
         what: `${kind} ${range(r)}`,
@@ -191,6 +196,11 @@ export function compareIomem(
       });
   }
   return out;
+}
+
+/** A resource name without its instance: "Persistent Memory (legacy)" -> "Persistent Memory", "namespace1.0" -> "namespace". */
+export function resourceKind(name: string): string {
+  return name.replace(/ \(.*\)$/, '').replace(/\d+(\.\d+)?$/, '');
 }
 
 function describeOverlap(

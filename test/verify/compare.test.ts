@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { geometryFor } from '../../src/arch/presets.js';
 import { applyOperation } from '../../src/ops/index.js';
 import { bootScenario } from '../../src/ops/scenario-run.js';
-import { compareRefusal, compareViews, systemRamRuns } from '../../src/verify/compare.js';
+import { compareRefusal, compareViews, resourceKind, systemRamRuns } from '../../src/verify/compare.js';
 import {
   bootRangesFromIomem,
   type KernelView,
@@ -127,6 +127,31 @@ describe('model vs guest', () => {
       { start: 4 * GiB, end: 4 * GiB + 256 * MiB - 1, name: 'System RAM' },
     ]);
     assert.equal(systemRamRuns(iomem)[1].name, 'System RAM (virtio_mem)');
+  });
+
+  it("compares device resources by range and kind, not by the kernel's instance numbers", () => {
+    assert.equal(resourceKind('Persistent Memory (legacy)'), 'Persistent Memory');
+    assert.equal(resourceKind('namespace1.0'), 'namespace');
+    assert.equal(resourceKind('dax0.0'), 'dax');
+    const view = (iomem: { start: number; end: number; name: string; depth: number }[]): KernelView => ({
+      blockSize: 0,
+      blocks: [],
+      zones: [],
+      iomem,
+    });
+    const pmem = { start: 4 * GiB, end: 4 * GiB + 256 * MiB - 1, depth: 0 };
+    const model = view([
+      { ...pmem, name: 'Persistent Memory' },
+      { start: 4 * GiB, end: 4 * GiB + 6 * MiB - 1, name: 'namespace1.0', depth: 1 },
+    ]);
+    const kernel = view([
+      { ...pmem, name: 'Persistent Memory' },
+      { start: 4 * GiB, end: 4 * GiB + 6 * MiB - 1, name: 'namespace0.0', depth: 1 },
+      { start: 4 * GiB + 6 * MiB, end: pmem.end, name: 'dax0.0', depth: 1 },
+    ]);
+    assert.deepEqual(compareViews(model, kernel).iomem, []);
+    const moved = view([{ start: 4 * GiB, end: 4 * GiB + 2 * MiB - 1, name: 'namespace0.0', depth: 1 }]);
+    assert.equal(compareViews(model, moved).iomem.length, 2);
   });
 
   it('compares refusals by errno', () => {
