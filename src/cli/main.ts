@@ -3,14 +3,31 @@
  * Exit codes: 0 success, 1 a violation or wrong answer found, 2 bad usage or input.
  */
 import { isPfnlabError } from '../model/errors.js';
+import { captureCommand } from './capture.js';
 import type { CliIo, Command } from './command.js';
 import { wantsHelp } from './command.js';
+import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
+import { designsCommand } from './designs.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
+import { usercopyCommand } from './usercopy.js';
 import { verifyCommand } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, runCommand, pfnCommand, verifyCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  runCommand,
+  pfnCommand,
+  compareCommand,
+  designsCommand,
+  usercopyCommand,
+  importCommand,
+  exportCommand,
+  captureCommand,
+  verifyCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,10 +1,20 @@
 /** pfnlab pfn <pfn> --scenario <file> [--after N] [--json]: where a pfn lives and what it is. */
+
+import { designAnswers, runWithDesigns } from '../compare/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
-import { runScenario } from '../ops/scenario-run.js';
 import { pfnReport, renderPfn } from '../report/layout.js';
 import { parsePfn } from '../units.js';
-import { type CliIo, type Command, intOption, parseCommandArgs, printJson, stringOption } from './command.js';
+import {
+  afterOption,
+  type CliIo,
+  type Command,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
+import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
+import { renderDesignAnswers } from './render-answers.js';
 
 export const pfnCommand: Command = {
   name: 'pfn',
@@ -16,14 +26,19 @@ flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,
 offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
 
   <pfn>               decimal or 0x-hex
-  --scenario <file>   a scenario file or built-in scenario name
+  --scenario <file>   a scenario file, a built-in scenario name, or a directory from
+                      pfnlab capture or pfnlab export (imported)
   --after N           the state after boot and the first N steps (default: all)
-  --json              JSON with keys pfn, section, subsection, block, truth {state, zone, pgmap}`,
-  run(argv: string[], io: CliIo): number {
+  --design D          only these designs (repeatable; a name or a module path); default all five
+  --json              JSON with keys pfn, section, subsection, block, truth {state, zone, pgmap},
+                      designs {name: {pfn_valid, pfn_to_online_page, pfn_to_device_page,
+                      is_zone_device_page}} (pages as booleans: "returned a page")`,
+  async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('pfn', argv, {
       scenario: { type: 'string', short: 's' },
       after: { type: 'string' },
       json: { type: 'boolean' },
+      ...DESIGN_OPTION,
     });
     if (p.positionals.length !== 1) throw new InputError('pfn', 'expected exactly one <pfn>');
     const pfn = parsePfn(p.positionals[0]);
@@ -39,18 +54,26 @@ offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
         pfn,
       );
     }
-    const after = intOption('pfn', p, 'after');
-    if (after !== undefined && after > scenario.steps.length) {
-      throw new InputError(
-        'pfn',
-        `--after ${after}: the scenario has only ${scenario.steps.length} steps`,
-        after,
-      );
-    }
-    const { machine } = runScenario(scenario, { operations: after });
+    const after = afterOption('pfn', p, scenario.steps.length);
+    const designs = await designsFromOption(p);
+    const { machine, bound } = runWithDesigns(scenario, designs, after);
     const report = pfnReport(machine, pfn);
-    if (p.values.json) printJson(io, report);
-    else io.out(`${renderPfn(report)}\n`);
+    const answers = designAnswers(machine, bound, pfn);
+    const designsJson = Object.fromEntries(
+      Object.entries(answers).map(([name, a]) => [
+        name,
+        {
+          pfn_valid: a.pfnValid,
+          pfn_to_online_page: a.pfnToOnlinePage,
+          pfn_to_device_page: a.pfnToDevicePage,
+          is_zone_device_page: a.isZoneDevicePage,
+          wrong: a.wrong,
+          ...(a.blocked ? { blocked: true } : {}),
+        },
+      ]),
+    );
+    if (p.values.json) printJson(io, { ...report, designs: designsJson });
+    else io.out(`${renderPfn(report)}\n\n${renderDesignAnswers(answers)}\n`);
     return 0;
   },
 };

@@ -21,7 +21,7 @@ import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
-import { runScenario } from '../ops/scenario-run.js';
+import { type OperationLog, runScenario } from '../ops/scenario-run.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { type PfnClass, pfnClasses } from './classes.js';
 import { RangeSet } from './range-set.js';
@@ -35,6 +35,8 @@ export interface CompareOptions {
   /** Random samples per kernel step in sampled mode. */
   readonly samples?: number;
   readonly seed?: number;
+  /** Called after each operation (boot included) with the machine it left. */
+  readonly onOperation?: (m: Machine, op: OperationLog) => void;
 }
 
 export interface CategoryResult {
@@ -89,7 +91,7 @@ export function answersFor(m: Machine, b: BoundDesign, pfn: number): PfnAnswers 
   const device = l.pfnToDevicePage ? l.pfnToDevicePage(pfn) : undefined;
   const valid = l.pfnValid(pfn);
   const zoneDevice = l.isZoneDevicePage(pfn);
-  const mapped = pageAddress(m.mem, m.g, pfn) !== NULL;
+  const mapped = pageAddress(m.mem.words, m.g, pfn) !== NULL;
   const truth = m.truthOf(pfn);
   const blocked = b.design.protection === 'hotplug-lock' && hotplugLockHeld(m);
   const judged =
@@ -104,6 +106,36 @@ export function answersFor(m: Machine, b: BoundDesign, pfn: number): PfnAnswers 
     wrong: judged,
     ...(blocked ? { blocked } : {}),
   };
+}
+
+/** Run a scenario (or its first `operations` steps) with the designs' write sides woven in. */
+export function runWithDesigns(
+  s: Scenario,
+  designs: readonly Design[],
+  operations?: number,
+  capacityWords?: number,
+): { machine: Machine; bound: BoundDesign[]; log: OperationLog[] } {
+  let bound: BoundDesign[] = [];
+  const { machine, log } = runScenario(s, {
+    operations,
+    memory: capacityWords ? { capacityWords } : undefined,
+    prepare(m) {
+      bound = bindDesigns(m, designs);
+      return bound.map((b) => b.writeSide);
+    },
+  });
+  return { machine, bound, log };
+}
+
+/** Every design's answers for one pfn, keyed by design name. */
+export function designAnswers(
+  m: Machine,
+  bound: readonly BoundDesign[],
+  pfn: number,
+): Record<string, PfnAnswers> {
+  const out: Record<string, PfnAnswers> = {};
+  for (const b of bound) out[b.design.name] = answersFor(m, b, pfn);
+  return out;
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -223,6 +255,7 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
     onOperation(m, op) {
       if (op.index === 0) evaluate(m);
       close(op.index, op.op, op.refused ? `${op.op} refused as expected (-${op.refused.errno})` : op.summary);
+      opts.onOperation?.(m, op);
     },
   });
 

@@ -18,12 +18,12 @@
 import { G_RCU, GLOBALS_ADDR } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { MemKind } from '../model/memory.js';
-import type { WordReader } from '../model/sections.js';
+import type { Words } from '../model/sections.js';
 import { type KernelStep, step } from '../ops/step.js';
 
-/** What the RCU reader side needs: loads and stores (Atomics ones in the shared backend). */
-export interface WordMemory extends WordReader {
-  store(addr: number, value: number): void;
+/** What the RCU reader side needs: words it can also write. */
+export interface WordMemory {
+  [addr: number]: number;
 }
 
 export const RCU_GP = 0; // gp.ctr: PHASE | nesting unit
@@ -53,22 +53,22 @@ export function rcuInit(m: Machine, maxReaders: number): number {
   return rcu;
 }
 
-export function rcuAddr(mem: WordReader): number {
-  return mem.load(GLOBALS_ADDR + G_RCU);
+export function rcuAddr(mem: Words): number {
+  return mem[GLOBALS_ADDR + G_RCU];
 }
 
 /** rcu_read_lock(): an outermost lock copies gp (count 1 + phase); a nested one adds 1. */
 export function rcuReadLock(mem: WordMemory, rcu: number, slot: number): void {
   const ctr = rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
-  const tmp = mem.load(ctr);
-  if ((tmp & RCU_NEST_MASK) === 0) mem.store(ctr, mem.load(rcu + RCU_GP));
-  else mem.store(ctr, tmp + RCU_GP_COUNT);
+  const tmp = mem[ctr];
+  if ((tmp & RCU_NEST_MASK) === 0) mem[ctr] = mem[rcu + RCU_GP];
+  else mem[ctr] = tmp + RCU_GP_COUNT;
 }
 
 /** rcu_read_unlock() */
 export function rcuReadUnlock(mem: WordMemory, rcu: number, slot: number): void {
   const ctr = rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
-  mem.store(ctr, mem.load(ctr) - RCU_GP_COUNT);
+  mem[ctr] = mem[ctr] - RCU_GP_COUNT;
 }
 
 /** Is this reader inside a critical section that began before gp's current phase? */
@@ -82,7 +82,7 @@ export function readerActiveOld(ctr: number, gp: number): boolean {
  * old critical section. `flips` = 1 is the broken single-flip variant.
  */
 export function synchronizeRcuSteps(m: Machine, flips: 1 | 2, why: string): KernelStep[] {
-  const rcu = rcuAddr(m.mem);
+  const rcu = rcuAddr(m.mem.words);
   if (!rcu) return [step('synchronize_rcu', {}, `${why} (no readers registered)`, () => undefined)];
   const readers = m.mem.load(rcu + RCU_NR_READERS);
   const steps: KernelStep[] = [];

@@ -6,7 +6,17 @@ describe('pfnlab CLI', () => {
   it('--help on every command', async () => {
     const top = await cli('--help');
     assert.equal(top.code, 0);
-    for (const name of ['demo', 'run', 'pfn']) {
+    for (const name of [
+      'demo',
+      'run',
+      'pfn',
+      'compare',
+      'designs',
+      'usercopy',
+      'import',
+      'export',
+      'capture',
+    ]) {
       assert.match(top.stdout, new RegExp(`\\b${name}\\b`));
       const r = await cli(name, '--help');
       assert.equal(r.code, 0);
@@ -62,6 +72,81 @@ describe('pfnlab CLI', () => {
     assert.equal(JSON.parse(r1.stdout).truth.state, 'uninitialized');
   });
 
+  it("pfn shows every design's answers beside the truth", async () => {
+    const r = await cli(
+      'pfn',
+      '0x104400',
+      '--scenario',
+      'pmem-shares-a-section-with-boot-ram',
+      '--after',
+      '3',
+      '--json',
+    );
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(doc.designs), [
+      'v5.4',
+      'active-bitmap',
+      'device-bitmap',
+      'upstream',
+      'hotplug-lock',
+    ]);
+    assert.deepEqual(doc.designs['v5.4'], {
+      pfn_valid: true,
+      pfn_to_online_page: true,
+      pfn_to_device_page: null,
+      is_zone_device_page: true,
+      wrong: ['device-as-online'],
+    });
+    assert.equal(doc.designs['active-bitmap'].pfn_to_device_page, true);
+    const text = await cli(
+      'pfn',
+      '0x104400',
+      '--scenario',
+      'pmem-shares-a-section-with-boot-ram',
+      '--after',
+      '3',
+    );
+    assert.match(text.stdout, /v5\.4 .*WRONG: device-as-online/);
+  });
+
+  it('compare counts wrong answers; --strict exits 1 when there are any', async () => {
+    const r = await cli('compare', 'device-private', '--json');
+    assert.equal(r.code, 0);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.results[0].totals['device-bitmap']['uninitialized-returned'], 66048);
+    assert.ok(doc.results[0].cost['active-bitmap'].total > 0);
+    assert.equal((await cli('compare', 'device-private', '--strict')).code, 1);
+    assert.equal((await cli('compare', 'device-private', '--strict', '--design', 'upstream')).code, 0);
+  });
+
+  it('usercopy: the RFC changes the verdict of a copy across ZONE_DEVICE pages', async () => {
+    const r = await cli(
+      'usercopy',
+      '0xffff888104400000',
+      '8192',
+      '--scenario',
+      'pmem-shares-a-section-with-boot-ram',
+      '--after',
+      '3',
+      '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.verdicts['as-is'].allowed, true);
+    assert.deepEqual(doc.verdicts.rfc, { allowed: false, abort: 'spans multiple pages', pfn: 0x104400 });
+    assert.equal(doc.verdicts['rfc-zone-device'].allowed, true);
+    assert.equal(doc.rfcChangesVerdict, true);
+    const ram = await cli('usercopy', '0x40000000', '8192', '--scenario', 'dimm-hotplug', '--json');
+    assert.equal(JSON.parse(ram.stdout).verdicts['as-is'].abort, 'spans multiple pages');
+  });
+
+  it('designs lists every design with its write rules', async () => {
+    const r = await cli('designs', '--json');
+    const doc = JSON.parse(r.stdout);
+    assert.ok(doc.some((d: { name: string }) => d.name === 'active-bitmap/no-sync'));
+    assert.ok(doc.every((d: { writeRules: string[] }) => d.writeRules.length > 0));
+  });
+
   it('bad usage and bad input: one line on stderr, exit 2', async () => {
     const cases: string[][] = [
       ['frobnicate'],
@@ -73,6 +158,12 @@ describe('pfnlab CLI', () => {
       ['pfn', '0x10000000000', '--scenario', 'dimm-hotplug'],
       ['pfn', '12', '--scenario', 'dimm-hotplug', '--after', '99'],
       ['pfn', '12', '--scenario', 'dimm-hotplug', '--after', '-1'],
+      ['pfn', '12', '--scenario', 'dimm-hotplug', '--design', 'nope'],
+      ['compare'],
+      ['compare', 'dimm-hotplug', '--design', './missing.js'],
+      ['usercopy', '0x1000', '0', '--scenario', 'dimm-hotplug'],
+      ['usercopy', 'zz', '10', '--scenario', 'dimm-hotplug'],
+      ['usercopy', '0x1000', '10'],
     ];
     for (const argv of cases) await expectUsageError(...argv);
   });

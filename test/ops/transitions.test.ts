@@ -9,8 +9,8 @@ import { pfnToOnlinePage54, pfnToOnlinePage619, pfnValid619 } from '../../src/mo
 import type { Machine } from '../../src/model/machine.js';
 import { NULL } from '../../src/model/memory.js';
 import { PG_reserved, pagePoisoned, pageZonenum, ZONE_DEVICE } from '../../src/model/page-flags.js';
-import type { OpSpec } from '../../src/ops/spec.js';
-import { GiB, MiB, machine } from '../helpers.js';
+import { BOOT, TRANSITIONS } from '../fixtures/transitions.js';
+import { machine } from '../helpers.js';
 
 interface Row {
   readonly present: boolean;
@@ -42,18 +42,13 @@ function observe(m: Machine, pfn: number): Row {
       usage !== NULL &&
       m.sections.testSubsection(usage, 0, Math.floor((pfn % m.g.pagesPerSection) / m.g.pagesPerSubsection)),
     online: (flags & SECTION_IS_ONLINE) !== 0,
-    pfnValid: pfnValid619(m.mem, m.g, pfn),
-    online619: pfnToOnlinePage619(m.mem, m.g, pfn) >= 0,
-    online54: pfnToOnlinePage54(m.mem, m.g, pfn) >= 0,
+    pfnValid: pfnValid619(m.mem.words, m.g, pfn),
+    online619: pfnToOnlinePage619(m.mem.words, m.g, pfn) >= 0,
+    online54: pfnToOnlinePage54(m.mem.words, m.g, pfn) >= 0,
     memmap,
   };
 }
 
-const BOOT = [
-  { start: 0, size: 2 * GiB },
-  { start: 4 * GiB, size: 64 * MiB },
-];
-const pfnOf = (addr: number) => addr / 4096;
 const R = (
   present: 0 | 1,
   valid: 0 | 1,
@@ -74,53 +69,21 @@ const R = (
   memmap,
 });
 
-const DIMM = 16 * GiB;
-const added: OpSpec[] = [{ op: 'add_memory', start: DIMM, size: 128 * MiB }];
-const onlined: OpSpec[] = [...added, { op: 'online', start: DIMM, size: 128 * MiB }];
-const offlined: OpSpec[] = [...onlined, { op: 'offline', start: DIMM, size: 128 * MiB }];
-const dev = (id: string, start: number, size: number): OpSpec => ({
-  op: 'memremap',
-  start,
-  size,
-  type: 'device_private',
-  id,
-});
-
-const rows: [string, OpSpec[], number, Row][] = [
-  ['never added', [], pfnOf(DIMM), R(0, 0, 0, 0, 0, 0, 0, 'unmapped')],
-  ['boot section, hole subsection', [], pfnOf(4 * GiB + 100 * MiB), R(1, 1, 0, 1, 1, 0, 1, 'reserved')],
-  ['boot section, RAM', [], pfnOf(GiB), R(1, 1, 1, 1, 1, 1, 1, 'initialized')],
-  ['hot-added, not onlined', added, pfnOf(DIMM), R(1, 1, 1, 0, 1, 0, 0, 'poisoned')],
-  ['onlined System RAM', onlined, pfnOf(DIMM), R(1, 1, 1, 1, 1, 1, 1, 'initialized')],
-  ['offlined, not yet removed', offlined, pfnOf(DIMM), R(1, 1, 1, 0, 1, 0, 0, 'poisoned')],
-  [
-    'ZONE_DEVICE in its own section',
-    [dev('d', DIMM, 128 * MiB)],
-    pfnOf(DIMM),
-    R(1, 1, 1, 0, 1, 0, 0, 'device'),
-  ],
-  [
-    'ZONE_DEVICE subsection inside an online section',
-    [dev('d', 4 * GiB + 64 * MiB, 2 * MiB)],
-    pfnOf(4 * GiB + 64 * MiB),
-    R(1, 1, 1, 1, 1, 0, 1, 'device'),
-  ],
-  [
-    'removed subsection, others remain (non-early)',
-    [dev('a', DIMM, 2 * MiB), dev('b', DIMM + 2 * MiB, 2 * MiB), { op: 'memunmap', id: 'a' }],
-    pfnOf(DIMM),
-    R(1, 1, 0, 0, 0, 0, 0, 'unmapped'),
-  ],
-  [
-    'last subsection removed',
-    [...offlined, { op: 'remove', start: DIMM, size: 128 * MiB }],
-    pfnOf(DIMM),
-    R(0, 0, 0, 0, 0, 0, 0, 'unmapped'),
-  ],
+const expected: Row[] = [
+  R(0, 0, 0, 0, 0, 0, 0, 'unmapped'),
+  R(1, 1, 0, 1, 1, 0, 1, 'reserved'),
+  R(1, 1, 1, 1, 1, 1, 1, 'initialized'),
+  R(1, 1, 1, 0, 1, 0, 0, 'poisoned'),
+  R(1, 1, 1, 1, 1, 1, 1, 'initialized'),
+  R(1, 1, 1, 0, 1, 0, 0, 'poisoned'),
+  R(1, 1, 1, 0, 1, 0, 0, 'device'),
+  R(1, 1, 1, 1, 1, 0, 1, 'device'),
+  R(1, 1, 0, 0, 0, 0, 0, 'unmapped'),
+  R(0, 0, 0, 0, 0, 0, 0, 'unmapped'),
 ];
 
 describe('linux-facts §8: predicates after each transition (x86-64)', () => {
-  for (const [name, steps, pfn, want] of rows) {
-    it(name, () => assert.deepEqual(observe(machine(BOOT, steps), pfn), want));
-  }
+  TRANSITIONS.forEach((t, i) => {
+    it(t.name, () => assert.deepEqual(observe(machine(BOOT, t.steps), t.pfn), expected[i]));
+  });
 });

@@ -1,0 +1,108 @@
+/** pfnlab compare <scenario...>: every design's wrong answers, by category and by step. */
+
+import { lookupCost } from '../compare/cost.js';
+import { type CompareResult, compareScenario, runWithDesigns } from '../compare/index.js';
+import { CATEGORIES } from '../designs/index.js';
+import { loadScenario } from '../io/scenario.js';
+import { InputError } from '../model/errors.js';
+import { renderTable } from '../report/table.js';
+import { hex } from '../units.js';
+import { type CliIo, type Command, intOption, parseCommandArgs, printJson } from './command.js';
+import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
+
+function renderTotals(r: CompareResult): string {
+  const used = CATEGORIES.filter((c) => r.designs.some((d) => r.totals[d][c]));
+  if (used.length === 0) return '  no wrong answers';
+  return renderTable(
+    ['DESIGN', ...used],
+    r.designs.map((d) => [d, ...used.map((c) => r.totals[d][c] ?? 0)]),
+    '  ',
+  );
+}
+
+function renderSteps(r: CompareResult): string {
+  const lines: string[] = [];
+  for (const s of r.steps) {
+    const entries = r.designs.flatMap((d) => {
+      const x = s.designs[d];
+      const wrong = Object.entries(x.wrong).map(
+        ([c, v]) => `${c} ${v.pages} (e.g. pfn ${v.examples.map((e) => hex(e)).join(', ')})`,
+      );
+      return wrong.length ? [`    ${d}: ${wrong.join('; ')}`] : [];
+    });
+    const head = `  ${s.index === 0 ? 'boot' : `step ${s.index}`}: ${s.summary} (${s.kernelSteps} kernel steps judged)`;
+    lines.push(head, ...(entries.length ? entries : ['    all designs right']));
+  }
+  return lines.join('\n');
+}
+
+export const compareCommand: Command = {
+  name: 'compare',
+  summary: "every design's wrong answers against the truth, per scenario step",
+  help: `usage: pfnlab compare <scenario...> [--design D ...] [--json] [--strict]
+
+Run each scenario with every design's write side woven into the kernel steps.
+After every kernel step each design answers pfn_valid(), pfn_to_online_page(),
+pfn_to_device_page() and is_zone_device_page() for every pfn; answers the truth
+contradicts are counted by category:
+
+  device-as-online, uninitialized-returned, driver-reserved-returned,
+  offline-as-online, online-missed, hole-returned, no-memmap-returned,
+  tearing-down-returned, online-as-device, device-missed, zone-device-misjudged
+
+A step's count is the number of distinct pfns that got that wrong answer at
+some point while the step ran. Counts cover every pfn exactly (one pfn per
+class of pfns no design can tell apart) unless the layout is too large, when
+every subsection plus random samples are judged instead (the output says so).
+Pages an operation is moving between states (isolated, not yet handed out) are
+not judged. A hotplug-lock reader waits while an operation holds
+mem_hotplug_lock: those kernel steps are reported as blocked.
+
+  --design D   a design name or a module path (repeatable); default: v5.4,
+               active-bitmap, device-bitmap, upstream, hotplug-lock
+  --json       the full result, with example pfns and per-lookup costs
+  --strict     exit 1 if any design gives any wrong answer
+  --samples N  random samples per kernel step when sampling (default 10000)`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const p = parseCommandArgs('compare', argv, {
+      json: { type: 'boolean' },
+      strict: { type: 'boolean' },
+      samples: { type: 'string' },
+      ...DESIGN_OPTION,
+    });
+    if (p.positionals.length === 0) throw new InputError('compare', 'expected at least one <scenario>');
+    const designs = await designsFromOption(p);
+    const samples = intOption('compare', p, 'samples');
+    const scenarios = p.positionals.map((ref) => loadScenario(ref));
+    const results = scenarios.map((s) => {
+      const result = compareScenario(s, { designs, samples });
+      const { machine, bound } = runWithDesigns(s, designs);
+      const cost = Object.fromEntries(bound.map((b) => [b.design.name, lookupCost(machine, b)]));
+      return { ...result, cost };
+    });
+    const anyWrong = results.some((r) => r.designs.some((d) => Object.keys(r.totals[d]).length > 0));
+    if (p.values.json) {
+      printJson(io, { results });
+    } else {
+      for (const r of results) {
+        io.out(`${r.scenario}: judged over ${r.note}\n\n`);
+        io.out(`Wrong answers (pfns, at any point of the scenario):\n${renderTotals(r)}\n\n`);
+        io.out(`By step:\n${renderSteps(r)}\n\n`);
+        io.out(
+          `Cost of pfn_to_online_page() (loads per call, averaged over the pfns of present sections;\n  'vmemmap walk' is the MMU's share of pfn_to_page() and is not counted in loads):\n${renderTable(
+            ['DESIGN', 'loads', 'what it reads'],
+            r.designs.map((d) => {
+              const c = r.cost[d];
+              const parts = Object.entries(c)
+                .filter(([k]) => k !== 'total')
+                .map(([k, v]) => `${k} ${v.toFixed(2)}`);
+              return [d, c.total.toFixed(2), parts.join(', ')];
+            }),
+            '  ',
+          )}\n\n`,
+        );
+      }
+    }
+    return p.values.strict && anyWrong ? 1 : 0;
+  },
+};

@@ -1,0 +1,64 @@
+/**
+ * The explorer's output format: a verdict and, on a violation, the shortest
+ * counterexample as numbered steps. `pfnlab explore --json` prints it and
+ * `pfnlab view trace.json` plays it. This file is the contract: fields may be
+ * added, not renamed.
+ */
+
+export type ThreadKind = 'writer' | 'walker';
+
+export interface TraceThread {
+  readonly id: number;
+  /** 'writer' for the operations; the walker's name otherwise ('kpageflags', 'pfn-walker', ...). */
+  readonly name: string;
+  readonly kind: ThreadKind;
+}
+
+/** What happened to a struct page at a step, for highlighting. */
+export type PageState = 'initialized' | 'uninitialized' | 'poisoned' | 'freed';
+
+export interface TraceStep {
+  /** 1-based, in execution order. */
+  readonly index: number;
+  readonly thread: number;
+  /** The kernel function (writer) or the walker's action (rcu_read_lock, pfn_to_online_page, deref ...). */
+  readonly fn: string;
+  readonly detail: string;
+  /** The pfn the step concerns, if any. */
+  readonly pfn?: number;
+  /** Pages walkers hold (looked up, not yet done with) after this step, and their memmap state. */
+  readonly held?: readonly { readonly thread: number; readonly pfn: number; readonly page: PageState }[];
+}
+
+export type ViolationKind =
+  | 'poisoned-deref' // a walker read a struct page the writer had poisoned
+  | 'uninitialized-deref' // ... that was never initialized
+  | 'freed-deref' // ... whose memmap was freed (or reused)
+  | 'use-after-free' // a walker read other freed kernel memory (ms->usage)
+  | 'wrong-answer'; // a walker acted on an answer the truth contradicts
+
+export interface TraceViolation {
+  readonly kind: ViolationKind;
+  readonly thread: number;
+  readonly pfn: number;
+  readonly message: string;
+}
+
+export interface ExploreTrace {
+  readonly format: 'pfnlab-explore-trace';
+  readonly version: 1;
+  /** A scenario file path or a built-in scenario name, as given to explore. */
+  readonly scenario: string;
+  readonly design: string;
+  readonly walkers: readonly string[];
+  readonly verdict: 'safe' | 'unsafe' | 'bounded';
+  readonly states: number;
+  readonly transitions: number;
+  readonly seconds: number;
+  readonly threads: readonly TraceThread[];
+  /** The counterexample (empty when safe). */
+  readonly steps: readonly TraceStep[];
+  readonly violation?: TraceViolation;
+  /** Thread ids in schedule order; `pfnlab explore --replay <string>` reproduces the run. */
+  readonly replay?: string;
+}

@@ -1,0 +1,82 @@
+/**
+ * Hardened usercopy's check_page_span() (mm/usercopy.c, 5.4; removed in v5.18
+ * with HARDENED_USERCOPY_PAGESPAN): a copy that spans several pages of a
+ * non-slab object is allowed only if the pages are all PG_reserved or all CMA
+ * (and the first is one of them).
+ *
+ * The RFC in the seed thread stops marking hotplugged and ZONE_DEVICE pages
+ * PG_reserved, so this check decides differently; its patch 3 makes the
+ * check treat is_zone_device_page() like PG_reserved, and Dan Williams
+ * answered that ZONE_DEVICE pages should simply not matter to it. Each rule is
+ * one variant here. The model has no kernel image (.rodata/.data/.bss) and no
+ * compound pages or CMA, so those early exits are never taken.
+ */
+import type { Lookup } from '../designs/design.js';
+import { SECTION_IS_EARLY } from '../model/layout.js';
+import type { Machine } from '../model/machine.js';
+import { NULL } from '../model/memory.js';
+import { PG_reserved, pagePoisoned, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
+
+export type PageSpanVariant = 'as-is' | 'rfc' | 'rfc-zone-device' | 'ignore-zone-device';
+
+export const PAGE_SPAN_VARIANTS: Readonly<Record<PageSpanVariant, string>> = {
+  'as-is': 'check_page_span() on the memmap as the model has it',
+  rfc: 'RFC: hotplugged and ZONE_DEVICE pages are not PG_reserved',
+  'rfc-zone-device': 'RFC + patch 3: is_zone_device_page() counts as PG_reserved',
+  'ignore-zone-device': 'ZONE_DEVICE pages do not take part in the check (Dan Williams)',
+};
+
+export interface PageSpanPage {
+  readonly pfn: number;
+  readonly reserved: boolean;
+  readonly zoneDevice: boolean;
+  readonly hotplugged: boolean;
+  readonly poisoned: boolean;
+}
+
+export type PageSpanVerdict =
+  | { readonly allowed: true; readonly why: string }
+  | { readonly allowed: false; readonly abort: string; readonly pfn: number };
+
+/** The pages [firstPfn, lastPfn] as check_page_span() would look at them (virt_to_head_page + flags). */
+export function pageSpanPages(m: Machine, lookup: Lookup, firstPfn: number, lastPfn: number): PageSpanPage[] {
+  const out: PageSpanPage[] = [];
+  for (let pfn = firstPfn; pfn <= lastPfn; pfn++) {
+    const page = m.memmap.read(pfn);
+    const flags = page?.flags ?? -1;
+    const ms = m.sections.section(Math.floor(pfn / m.g.pagesPerSection));
+    const early = ms !== NULL && (m.sections.flags(ms) & SECTION_IS_EARLY) !== 0;
+    out.push({
+      pfn,
+      reserved: (flags & PG_reserved) !== 0,
+      zoneDevice: lookup.isZoneDevicePage(pfn),
+      hotplugged: !early || pageZonenum(flags) === ZONE_DEVICE,
+      poisoned: pagePoisoned(flags),
+    });
+  }
+  return out;
+}
+
+function reservedUnder(v: PageSpanVariant, p: PageSpanPage): boolean {
+  if (v === 'as-is' || v === 'ignore-zone-device') return p.reserved;
+  const rfcReserved = p.reserved && !p.hotplugged;
+  return v === 'rfc' ? rfcReserved : rfcReserved || p.zoneDevice;
+}
+
+/** check_page_span() for a copy of n bytes at physical address addr, under one variant. */
+export function checkPageSpan(pages: readonly PageSpanPage[], v: PageSpanVariant): PageSpanVerdict {
+  const considered = v === 'ignore-zone-device' ? pages.filter((p) => !p.zoneDevice) : pages;
+  if (considered.length <= 1)
+    return {
+      allowed: true,
+      why: pages.length <= 1 ? 'within one page' : 'only ZONE_DEVICE pages besides one',
+    };
+  const first = considered[0];
+  const isReserved = reservedUnder(v, first);
+  if (!isReserved) return { allowed: false, abort: 'spans multiple pages', pfn: first.pfn };
+  for (const p of considered.slice(1)) {
+    if (!reservedUnder(v, p))
+      return { allowed: false, abort: 'spans Reserved and non-Reserved pages', pfn: p.pfn };
+  }
+  return { allowed: true, why: 'every page is Reserved' };
+}

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cli } from '../helpers.js';
+
+describe('pfnlab demo (the main job)', () => {
+  it('prints the design x category table and writes a self-contained HTML report', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pfnlab-demo-')), 'report.html');
+    const r = await cli('demo', '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /DESIGN\s+device-as-online/);
+    assert.match(r.stdout, /Model invariants hold/);
+    assert.match(r.stdout, new RegExp(`Report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const html = readFileSync(out, 'utf8');
+    assert.match(html, /^<!doctype html>/);
+    assert.doesNotMatch(html, /<script src=|<link /, 'no external assets');
+    assert.match(html, /<svg[^>]*class="pfnlab-map"/);
+    for (const name of [
+      'dimm-hotplug',
+      'pmem-shares-a-section-with-boot-ram',
+      'device-private',
+      'large-blocks',
+      'arm64-64k',
+    ]) {
+      assert.match(html, new RegExp(`<h2 id="${name}">`));
+    }
+  });
+});

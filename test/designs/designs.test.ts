@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compareScenario, designAnswers, runWithDesigns } from '../../src/compare/index.js';
+import { DESIGNS, designByName, loadDesign } from '../../src/designs/index.js';
+import { loadScenario } from '../../src/io/scenario.js';
+import { BOOT, TRANSITIONS } from '../fixtures/transitions.js';
+
+type A = [valid: 0 | 1, online: 0 | 1, device: 0 | 1 | null, zoneDevice: 0 | 1];
+
+/** Each design's answers on every §8 row: pfn_valid, pfn_to_online_page, pfn_to_device_page, is_zone_device_page. */
+const EXPECTED: Record<string, A[]> = {
+  'v5.4': [
+    [0, 0, null, 0],
+    [1, 1, null, 0], // 5.4 returns boot holes of an online section
+    [1, 1, null, 0],
+    [1, 0, null, 0],
+    [1, 1, null, 0],
+    [1, 0, null, 0],
+    [1, 0, null, 1],
+    [1, 1, null, 1], // 5.4 returns the ZONE_DEVICE page as online
+    [0, 0, null, 0],
+    [0, 0, null, 0],
+  ],
+  'active-bitmap': [
+    [0, 0, 0, 0],
+    [1, 0, 0, 0],
+    [1, 1, 0, 0],
+    [1, 0, 0, 0],
+    [1, 1, 0, 0],
+    [1, 0, 0, 0],
+    [1, 0, 1, 1],
+    [1, 0, 1, 1],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ],
+  'device-bitmap': [
+    [0, 0, 0, 0],
+    [1, 0, 0, 0],
+    [1, 1, 0, 0],
+    [1, 0, 0, 0],
+    [1, 1, 0, 0],
+    [1, 0, 0, 0],
+    [1, 0, 1, 1],
+    [1, 0, 1, 1],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ],
+  upstream: [
+    [0, 0, null, 0],
+    [1, 0, null, 0],
+    [1, 1, null, 0],
+    [1, 0, null, 0],
+    [1, 1, null, 0],
+    [1, 0, null, 0],
+    [1, 0, null, 1],
+    [1, 0, null, 1], // the taint slow path finds the pgmap
+    [0, 0, null, 0],
+    [0, 0, null, 0],
+  ],
+};
+EXPECTED['hotplug-lock'] = EXPECTED.upstream;
+
+const b = (v: boolean | null): 0 | 1 | null => (v === null ? null : v ? 1 : 0);
+
+describe("every design's answers on the predicates-after-each-transition table", () => {
+  TRANSITIONS.forEach((t, i) => {
+    it(t.name, () => {
+      const scenario = {
+        name: t.name,
+        geometry: loadScenario('dimm-hotplug').geometry,
+        boot: BOOT.map((r) => ({ ...r, node: 0 })),
+        steps: t.steps,
+      };
+      const { machine, bound } = runWithDesigns(
+        { ...scenario, walkers: [], queries: [], source: 'test' },
+        DESIGNS,
+      );
+      const answers = designAnswers(machine, bound, t.pfn);
+      for (const d of DESIGNS) {
+        const a = answers[d.name];
+        assert.deepEqual(
+          [b(a.pfnValid), b(a.pfnToOnlinePage), b(a.pfnToDevicePage), b(a.isZoneDevicePage)],
+          EXPECTED[d.name][i],
+          d.name,
+        );
+      }
+    });
+  });
+});
+
+describe('wrong answers on the built-in scenarios', () => {
+  const pmem = compareScenario(loadScenario('pmem-shares-a-section-with-boot-ram'), { designs: DESIGNS });
+
+  it('judges every pfn exactly on small layouts', () => assert.equal(pmem.coverage, 'every-pfn'));
+
+  it('v5.4 returns the pmem pages as online, their uninitialized memmap and the altmap pfns', () => {
+    const t = pmem.totals['v5.4'];
+    assert.equal(t['device-as-online'], 15616); // 64 MiB minus 2 MiB reserve minus 1 MiB of memmap
+    assert.equal(t['driver-reserved-returned'], 768);
+    assert.equal(t['uninitialized-returned'], 16384);
+    assert.equal(t['hole-returned'], 16384);
+  });
+
+  it('active-bitmap only misses the device pages that share a subsection with the altmap', () => {
+    assert.deepEqual(pmem.totals['active-bitmap'], { 'device-missed': 256 });
+  });
+
+  it("upstream: uninitialized memmap between __add_pages() and the taint, and the dying pgmap's pages", () => {
+    const t = pmem.totals.upstream;
+    assert.equal(t['uninitialized-returned'], 16384);
+    assert.equal(t['tearing-down-returned'], 16384);
+    assert.equal(t['device-as-online'], undefined);
+  });
+
+  it('hotplug-lock readers wait out every locked step but not memunmap_pages() before the lock', () => {
+    assert.deepEqual(pmem.totals['hotplug-lock'], { 'tearing-down-returned': 16384 });
+    const online = pmem.steps.find((s) => s.op === 'online')!;
+    assert.ok(online.designs['hotplug-lock'].blockedSteps > 0);
+  });
+
+  it('device-bitmap hands out uninitialized and dying device-private pages', () => {
+    const r = compareScenario(loadScenario('device-private'), { designs: DESIGNS });
+    assert.deepEqual(r.totals['device-bitmap'], {
+      'uninitialized-returned': 66048,
+      'tearing-down-returned': 66048,
+    });
+    assert.deepEqual(r.totals['active-bitmap'], {});
+  });
+
+  it('samples when the layout is too large, and says so', () => {
+    const r = compareScenario(loadScenario('dimm-hotplug'), {
+      designs: [designByName('upstream')!],
+      classLimit: 10,
+      samples: 100,
+    });
+    assert.equal(r.coverage, 'sampled');
+    assert.match(r.note, /random pfns/);
+  });
+});
+
+describe('designs from a module file', () => {
+  it('loads examples/designs/section-online.js and compares it', async () => {
+    const d = await loadDesign('./examples/designs/section-online.js');
+    assert.equal(d.name, 'section-online+pgmap');
+    const r = compareScenario(loadScenario('pmem-shares-a-section-with-boot-ram'), { designs: [d] });
+    assert.equal(r.totals[d.name]['device-as-online'], undefined);
+    assert.ok((r.totals[d.name]['driver-reserved-returned'] ?? 0) > 0);
+  });
+
+  it('refuses unknown names and broken modules with one line', async () => {
+    await assert.rejects(() => loadDesign('nope'), /unknown design 'nope'/);
+    await assert.rejects(() => loadDesign('./no/such/design.js'), /cannot load design module/);
+    await assert.rejects(() => loadDesign('./package.json'), /not a design module|cannot load/);
+  });
+});
