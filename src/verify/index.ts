@@ -8,10 +8,11 @@
  * through the model's operations (planOperation/runPlan: refusals are
  * HotplugErrors with the kernel's errno) and, mapped by replay.ts, on the guest.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { geometryFor } from '../arch/presets.js';
+import { importMachine } from '../io/import/index.js';
 import type { Scenario } from '../io/scenario.js';
 import { HotplugError } from '../model/errors.js';
 import type { Machine } from '../model/machine.js';
@@ -19,14 +20,14 @@ import { planOperation, runPlan } from '../ops/index.js';
 import { bootScenario } from '../ops/scenario-run.js';
 import type { OpSpec } from '../ops/spec.js';
 import { hex } from '../units.js';
-import { type GuestFiles, parseSnapshot } from './agent.js';
+import { parseSnapshot } from './agent.js';
 import { compareRefusal, compareViews, type Disagreement, type Region } from './compare.js';
 import { qemuConfig, type VerifyMachine, verifyMachine } from './config.js';
 import { buildInitramfs } from './initramfs.js';
 import { Guest } from './qemu.js';
 import { describeAction, type GuestAction, planReplay, replayAction } from './replay.js';
 import { findToolchain } from './setup.js';
-import { bootRangesFromIomem, type KernelView, viewFromGuest, viewFromModel } from './view.js';
+import { modelView, readView, writeGuestDir } from './view.js';
 
 export type { Disagreement } from './compare.js';
 export { compareViews } from './compare.js';
@@ -103,39 +104,6 @@ function approximations(vm: VerifyMachine, release: string): string[] {
   return out;
 }
 
-/**
- * A step's guest snapshot as a machine directory (the sysroot layout `pfnlab
- * capture` writes and `pfnlab import DIR` reads: proc/, sys/devices/system/
- * memory with nodeN links and their node/nodeN/memoryM backlinks, and
- * pfnlab-machine.json), plus the model's view beside it in model.json.
- */
-function writeSnapshot(dir: string, files: GuestFiles, model: KernelView, release: string): void {
-  for (const [path, content] of files.files) {
-    const p = join(dir, path);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, `${content}\n`);
-  }
-  for (const [path, target] of files.links) {
-    const link = join(dir, path);
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(target, link);
-    // node/nodeK/memoryN -> ../../memory/memoryN
-    const block = basename(dirname(path));
-    const nodeDir = join(dir, 'sys/devices/system/node', basename(path));
-    mkdirSync(nodeDir, { recursive: true });
-    symlinkSync(`../../memory/${block}`, join(nodeDir, block));
-  }
-  const manifest = {
-    pfnlab: 'capture',
-    version: 1,
-    host: { machine: 'x86_64', release, pageSize: 4096 },
-    read: [...files.files.keys()].map((f) => ({ file: f.replace(/^\//, ''), from: `guest ${f}` })),
-    failed: [],
-  };
-  writeFileSync(join(dir, 'pfnlab-machine.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(model, null, 2)}\n`);
-}
-
 function agreement(all: readonly Disagreement[], area: Disagreement['area']): Agreement {
   return !all.some((d) => d.area === area);
 }
@@ -159,21 +127,30 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
   );
   try {
     const driverManaged: Region[] = vm.virtioMem.map((d) => ({ start: d.start, end: d.start + d.size }));
-    const snap = async (label: string, m: Machine) => {
+    // Each snapshot: the guest's files as a machine directory, the model
+    // exported beside it, both read back with the import parsers.
+    const snapGuest = async (label: string): Promise<string> => {
       const files = parseSnapshot((await guest.request('snap')).lines);
-      const g = viewFromGuest(files.files, files.links);
-      const mv = viewFromModel(m);
-      writeSnapshot(join(dir, label), files, mv, tools.kernel.release);
+      const at = join(dir, label);
+      writeGuestDir(at, files, tools.kernel.release);
+      return at;
+    };
+    const snap = async (label: string, m: Machine) => {
+      const g = readView(await snapGuest(label));
+      const mv = modelView(m, join(dir, `${label}.model`));
       return compareViews(mv, g, { driverManaged });
     };
-    // Boot: the model starts from the guest's own layout.
-    const bootFiles = parseSnapshot((await guest.request('snap')).lines);
-    const bootView = viewFromGuest(bootFiles.files, bootFiles.links);
+    // Boot: the model starts from the guest's own layout, imported from its
+    // files (boot ranges from /proc/iomem, block size from sysfs). Devices the
+    // import may infer are left out: the scenario's steps bring them.
+    const bootDir = await snapGuest('step-00-boot');
+    const imported = importMachine({ dir: bootDir }, { name: s.name }).converted;
+    const bootView = readView(bootDir);
+    const ranges = imported.boot;
     // The model picks its own memory block size from the boot layout
     // (probe_memory_block_size() under a hypervisor); a different choice is a
     // disagreement, and the model then runs with the guest's size.
     const own = geometryFor('x86_64', { hypervisor: true });
-    const ranges = bootRangesFromIomem(bootView.iomem, own.pageSize).map((r) => ({ ...r, node: 0 }));
     const ownBlock = bootScenario({ name: s.name, geometry: own, boot: ranges, steps: [] }).machine.blockSize;
     const geometry = geometryFor('x86_64', { hypervisor: true, memoryBlockSize: bootView.blockSize });
     const { machine: m } = bootScenario({ name: s.name, geometry, boot: ranges, steps: [] });
@@ -189,12 +166,12 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
             },
           ];
     const results: StepResult[] = [];
-    const bootCmp = await snap('step-00-boot', m);
+    const bootCmp = compareViews(modelView(m, join(dir, 'step-00-boot.model')), bootView, { driverManaged });
     const bootDis = [...blockSizeDis, ...bootCmp.blocks, ...bootCmp.zones, ...bootCmp.iomem];
     results.push({
       index: 0,
       op: 'boot',
-      summary: `boot ${ranges.length} ranges from the guest's /proc/iomem`,
+      summary: `boot ${ranges.length} ranges imported from the guest`,
       action: `qemu -m ${vm.memory / 2 ** 20}M,slots=${vm.slots},maxmem=${vm.maxmem / 2 ** 20}M`,
       replayed: true,
       modelErrno: null,

@@ -1,33 +1,42 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { geometryFor } from '../../src/arch/presets.js';
 import { applyOperation } from '../../src/ops/index.js';
 import { bootScenario } from '../../src/ops/scenario-run.js';
 import { compareRefusal, compareViews, resourceKind, systemRamRuns } from '../../src/verify/compare.js';
 import {
-  bootRangesFromIomem,
+  type IomemView,
   type KernelView,
-  parseIomemLines,
-  parseZoneinfoCounters,
-  viewFromGuest,
-  viewFromModel,
+  modelView,
+  readView,
+  writeGuestDir,
 } from '../../src/verify/view.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
+const tmp = mkdtempSync(join(tmpdir(), 'pfnlab-verify-'));
 
 /** A real guest snapshot (kernel 6.1 under QEMU, -m 512M): a 256 MiB DIMM at 4 GiB, both blocks online movable. */
 const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/verify/guest-after-online-movable.json', import.meta.url), 'utf8'),
 ) as { files: Record<string, string>; links: Record<string, string> };
-const guest = viewFromGuest(new Map(Object.entries(fixture.files)), new Map(Object.entries(fixture.links)));
+const guestDir = join(tmp, 'guest');
+writeGuestDir(
+  guestDir,
+  { files: new Map(Object.entries(fixture.files)), links: new Map(Object.entries(fixture.links)) },
+  '6.1.0-test',
+);
+const guest = readView(guestDir);
 
 function modelLikeTheGuest() {
   const geometry = geometryFor('x86_64', { hypervisor: true, memoryBlockSize: guest.blockSize });
-  // Boot memory is what lies below the DIMM (the snapshot was taken after the hot-add).
-  const atBoot = guest.iomem.filter((r) => r.start < 4 * GiB);
-  const boot = bootRangesFromIomem(atBoot, 4096).map((r) => ({ ...r, node: 0 }));
+  const boot = [
+    { start: 0x1000, size: 0x9e000, node: 0 },
+    { start: 0x100000, size: 0x1fee0000, node: 0 },
+  ];
   const { machine } = bootScenario({ name: 't', geometry, boot, steps: [] });
   applyOperation(machine, { op: 'add_memory', start: 4 * GiB, size: 256 * MiB });
   applyOperation(machine, { op: 'online', start: 4 * GiB, size: 128 * MiB, zone: 'movable' });
@@ -35,8 +44,11 @@ function modelLikeTheGuest() {
   return machine;
 }
 
-describe('reading the guest', () => {
-  it('parses blocks, zones and iomem from a snapshot', () => {
+let exports = 0;
+const exported = () => modelView(modelLikeTheGuest(), join(tmp, `model-${exports++}`));
+
+describe('reading the guest (a machine directory, through the import parsers)', () => {
+  it('has the blocks, zones and iomem verify compares', () => {
     assert.equal(guest.blockSize, 128 * MiB);
     assert.deepEqual(
       guest.blocks.map((b) => `${b.id}:${b.state}:${b.validZones}:${b.physIndex}:${b.node}`),
@@ -58,39 +70,24 @@ describe('reading the guest', () => {
       startPfn: 1048576,
     });
     assert.equal(guest.zones.find((z) => z.zone === 'Normal')!.startPfn, null);
-  });
-
-  it('takes boot memory from top-level System RAM, in whole pages', () => {
-    const iomem = parseIomemLines(
-      '00001000-0009fbff : System RAM\n  01000000-01e01ef1 : Kernel code\n00100000-1ffdefff : System RAM\n100000000-10fffffff : System RAM',
-    );
-    assert.equal(iomem[1].depth, 1);
-    // The hot-added range is System RAM too; at boot it is not there.
-    assert.deepEqual(bootRangesFromIomem(iomem.slice(0, 3), 4096), [
-      { start: 0x1000, size: 0x9e000 },
-      { start: 0x100000, size: 0x1fedf000 },
+    const ram = guest.iomem.filter((r) => r.name === 'System RAM').map((r) => [r.start, r.end, r.depth]);
+    assert.deepEqual(ram, [
+      [0x1000, 0x9fbff, 0],
+      [0x100000, 0x1ffdffff, 0],
+      [4 * GiB, 4 * GiB + 256 * MiB - 1, 0],
     ]);
-  });
-
-  it('parses zoneinfo counters without start_pfn for unpopulated zones', () => {
-    const z = parseZoneinfoCounters(
-      'Node 0, zone   Normal\n  pages free     0\n        spanned  0\n        present  0\n        managed  0\nNode 0, zone  Movable\n        spanned  32768\n        present  32768\n  start_pfn:           1048576\n',
-    );
-    assert.deepEqual(z, [
-      { node: 0, zone: 'Normal', spanned: 0, present: 0, startPfn: null },
-      { node: 0, zone: 'Movable', spanned: 32768, present: 32768, startPfn: 1048576 },
-    ]);
+    assert.ok(guest.iomem.some((r) => r.name === 'Kernel code' && r.depth === 1));
   });
 });
 
 describe('model vs guest', () => {
   it('the model run from the guest layout agrees with the real kernel', () => {
-    const c = compareViews(viewFromModel(modelLikeTheGuest()), guest);
+    const c = compareViews(exported(), guest);
     assert.deepEqual([...c.blocks, ...c.zones, ...c.iomem], []);
   });
 
   it('reports every difference with both values', () => {
-    const model = viewFromModel(modelLikeTheGuest());
+    const model = exported();
     const bent: KernelView = {
       ...guest,
       blocks: guest.blocks
@@ -119,9 +116,12 @@ describe('model vs guest', () => {
   });
 
   it('merges adjacent System RAM and reads driver-managed names as System RAM', () => {
-    const iomem = parseIomemLines(
-      '100000000-13fffffff : virtio0\n  100000000-107ffffff : System RAM (virtio_mem)\n  108000000-10fffffff : System RAM (virtio_mem)\n00001000-0009fbff : System RAM',
-    );
+    const iomem: IomemView[] = [
+      { start: 4 * GiB, end: 5 * GiB - 1, name: 'virtio0', depth: 0 },
+      { start: 4 * GiB, end: 4 * GiB + 128 * MiB - 1, name: 'System RAM (virtio_mem)', depth: 1 },
+      { start: 4 * GiB + 128 * MiB, end: 4 * GiB + 256 * MiB - 1, name: 'System RAM (virtio_mem)', depth: 1 },
+      { start: 0x1000, end: 0x9fbff, name: 'System RAM', depth: 0 },
+    ];
     assert.deepEqual(systemRamRuns(iomem, [{ start: 4 * GiB, end: 5 * GiB }]), [
       { start: 0x1000, end: 0x9efff, name: 'System RAM' },
       { start: 4 * GiB, end: 4 * GiB + 256 * MiB - 1, name: 'System RAM' },
