@@ -10,6 +10,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { exportMachine } from '../io/export/index.js';
+import { physIndex } from '../io/export/sysfs.js';
 import type { MachineFacts } from '../io/import/facts.js';
 import { readMachineFacts } from '../io/import/index.js';
 import type { IomemResource } from '../io/import/iomem.js';
@@ -48,10 +49,6 @@ export interface KernelView {
   readonly blocks: readonly BlockView[];
   readonly zones: readonly ZoneView[];
   readonly iomem: readonly IomemView[];
-}
-
-export function physIndex(id: number): string {
-  return id.toString(16).padStart(8, '0');
 }
 
 function flatten(roots: readonly IomemResource[]): IomemView[] {
