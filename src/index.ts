@@ -46,3 +46,5 @@ export type { OperationLog, RunOptions, ScenarioResult } from './ops/scenario-ru
 export { bootScenario, runScenario, ScenarioStepError } from './ops/scenario-run.js';
 export type { LayoutReport, PfnReport } from './report/layout.js';
 export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
+export type { StepResult as VerifyStepResult, VerifyOptions, VerifyResult } from './verify/index.js';
+export { renderVerify, runVerify } from './verify/index.js';

@@ -1,4 +1,5 @@
 /** Shared test helpers: small machines, fingerprints, a captured CLI. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,6 +74,24 @@ export async function cli(...argv: string[]): Promise<CliResult> {
     outIsTty: false,
   });
   return { code, stdout, stderr };
+}
+
+/** A command that must fail as bad usage or input: exit 2, one line on stderr, no stack trace. */
+export async function expectUsageError(...argv: string[]): Promise<CliResult> {
+  const r = await cli(...argv);
+  const what = argv.join(' ');
+  assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n').length, 1, `${what} printed ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  return r;
+}
+
+/** text cut into pieces of `size` characters, to feed a stream parser. */
+export function inChunks(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
 }
 
 /** A fresh temporary directory, in memory (/dev/shm) where there is one: tests that write many small files. */

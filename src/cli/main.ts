@@ -14,6 +14,7 @@ import { importCommand } from './import.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
 import { usercopyCommand } from './usercopy.js';
+import { verifyCommand } from './verify.js';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   exportCommand,
   captureCommand,
+  verifyCommand,
 ];
 
 function usage(): string {

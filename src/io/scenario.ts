@@ -26,6 +26,8 @@ export interface Scenario {
   readonly queries: readonly number[];
   /** Where it came from: a file path, or 'builtin:<name>'. */
   readonly source: string;
+  /** The `verify` section (QEMU machine for `pfnlab verify`), as the schema validated it; src/verify reads it. */
+  readonly verify?: unknown;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -183,6 +185,7 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     walkers: (obj.walkers as string[]) ?? [],
     queries,
     source,
+    verify: obj.verify,
   };
 }
 
