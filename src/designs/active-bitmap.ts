@@ -148,6 +148,7 @@ export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
       : "David Hildenbrand's per-subsection active bitmap: pfn_active(), pfn_to_online_page(), pfn_to_device_page() under RCU",
     usageBitmaps: [ACTIVE],
     protection: 'rcu',
+    kernel: '5.4',
     checkBeforeLock: faults.checkBeforeLock,
     writeRules: [
       "online_pages(): set the block's subsections active right after online_mem_sections().",

@@ -7,7 +7,7 @@
  * record (subsection_map and the design's own bitmaps), the pgmap table and
  * the memmap, through a Words. It never sees the truth.
  */
-import type { Geometry } from '../arch/geometry.js';
+import type { Geometry, KernelVersion } from '../arch/geometry.js';
 import type { Machine } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
 import type { WriteSide } from '../ops/step.js';
@@ -54,6 +54,13 @@ export interface Design {
   /** Per-subsection bitmaps this design keeps in mem_section_usage, by name. */
   readonly usageBitmaps: readonly string[];
   readonly protection: ReaderProtection;
+  /**
+   * The kernel whose pfn walkers this design is for: v5.4 and the 2019
+   * proposals convert 5.4's callers; upstream and hotplug-lock are today's.
+   * Walkers follow that version's code (page_idle, soft_offline_page, KVM
+   * changed), and `pfnlab audit` runs the model with it.
+   */
+  readonly kernel?: KernelVersion;
   /** A broken reader protocol (fault injection): test before taking the read lock. */
   readonly checkBeforeLock?: boolean;
   /** Bind the reader side to memory. */

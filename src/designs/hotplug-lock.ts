@@ -28,6 +28,7 @@ export function memHotplugReadUnlock(mem: WordMemory): void {
 
 export const hotplugLock: Design = {
   name: 'hotplug-lock',
+  kernel: '6.19',
   summary: 'readers hold mem_hotplug_lock (get_online_mems) across lookup and use; answers as upstream',
   usageBitmaps: [],
   protection: 'hotplug-lock',

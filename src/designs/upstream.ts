@@ -14,6 +14,7 @@ import type { Design } from './design.js';
 
 export const upstream: Design = {
   name: 'upstream',
+  kernel: '6.19',
   summary:
     'Linux 6.19: subsection-aware pfn_to_online_page(), ZONE_DEVICE section taint + get_dev_pagemap(), RCU only around ms->usage',
   usageBitmaps: [],

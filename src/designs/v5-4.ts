@@ -11,6 +11,7 @@ import type { Design } from './design.js';
 
 export const v54: Design = {
   name: 'v5.4',
+  kernel: '5.4',
   summary: 'per-section ONLINE bit, pfn_valid() with the subsection map, no memmap lifetime protection',
   usageBitmaps: [],
   protection: 'none',

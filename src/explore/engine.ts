@@ -11,7 +11,7 @@
  * what the explorer interleaves. Memory changes are journaled and undone on
  * backtrack; the writer's bookkeeping is snapshotted around its steps.
  */
-import { Journal, type Memory, MemKind, SHADOW_FREED } from '../model/memory.js';
+import { Journal, MEM_KIND_NAMES, MemKind, type Memory, SHADOW_FREED } from '../model/memory.js';
 import type { ViolationKind } from './trace.js';
 
 /** One atomic writer step. */
@@ -68,7 +68,7 @@ export interface Program {
 }
 
 export interface Violation {
-  readonly kind: ViolationKind | 'deadlock';
+  readonly kind: ViolationKind;
   readonly thread: number;
   readonly pfn: number;
   readonly message: string;
@@ -79,6 +79,8 @@ export interface StepLabel {
   readonly fn: string;
   readonly detail: string;
   readonly pfn?: number;
+  /** A walker's access: what it read or wrote (e.g. "read mem_section = 0x7"). */
+  readonly access?: string;
   readonly held: readonly { thread: number; pfn: number }[];
 }
 
@@ -132,6 +134,12 @@ function pageKind(kind: number): boolean {
   return kind === MemKind.MemmapNode || kind === MemKind.Pages;
 }
 
+interface SavedState {
+  readonly mark: number;
+  readonly pc: number;
+  readonly walkers: WalkerState[];
+}
+
 /** The explorer's mutable world: memory, writer position, walker states. */
 export class World {
   pc = 0;
@@ -140,12 +148,20 @@ export class World {
   private readonly privateInitial: Map<number, number>;
   /** Labels of the last transition (for traces). */
   lastLabel: StepLabel | undefined;
+  /**
+   * The writer's bookkeeping depends only on how far the writer got (walkers
+   * change memory words only), so one snapshot per writer position serves
+   * every state with that position.
+   */
+  private readonly books = new Map<number, unknown>();
+  private bookPc = 0;
 
   constructor(readonly program: Program) {
     this.journal = program.mem.journal ?? program.mem.startJournal();
     this.walkers = program.walkers.map(() => ({ iteration: 0, trace: [], held: [] }));
     this.privateInitial = new Map();
-    for (const w of program.walkers) for (const a of w.privateWords) this.privateInitial.set(a, program.mem.words[a]);
+    for (const w of program.walkers)
+      for (const a of w.privateWords) this.privateInitial.set(a, program.mem.words[a]);
   }
 
   get threads(): number {
@@ -201,11 +217,17 @@ export class World {
   private writerStep(_onViolation: (v: Violation) => void): Footprint | undefined {
     const s = this.program.writerStep(this.pc);
     if (!s || !s.ready()) return undefined;
+    if (!this.books.has(this.pc)) this.books.set(this.pc, this.program.snapshot());
     s.run();
     this.pc++;
+    this.bookPc = this.pc;
     this.lastLabel = { thread: 0, fn: s.fn, detail: s.detail, pfn: s.pfn, held: this.heldList() };
     if (s.footprint) {
-      return { reads: new Set(s.footprint.reads), writes: new Set([...s.footprint.writes, TRUTH]), all: false };
+      return {
+        reads: new Set(s.footprint.reads),
+        writes: new Set([...s.footprint.writes, TRUTH]),
+        all: false,
+      };
     }
     return { reads: new Set(), writes: new Set([TRUTH]), all: true };
   }
@@ -232,6 +254,12 @@ export class World {
     let label = { fn: program.name, detail: '', pfn: undefined as number | undefined };
     // The transition is named after what the walker was doing when it made its access.
     let accessLabel = label;
+    let access: string | undefined;
+    const describe = (verb: string, addr: number, value: number) => {
+      const kind = MEM_KIND_NAMES[mem.shadow[addr] & ~SHADOW_FREED] ?? 'memory';
+      const freed = mem.shadow[addr] & SHADOW_FREED ? 'freed ' : '';
+      access = `${verb} ${freed}${kind} = ${value < 0 ? value : `0x${value.toString(16)}`}`;
+    };
     const fp: Footprint = { reads: new Set(), writes: new Set(), all: false };
     const held = [...st.held];
     let replaying = true;
@@ -259,7 +287,8 @@ export class World {
           `${program.name} read freed ${freedPage ? 'memmap' : 'kernel memory'} in ${label.fn}${pfn >= 0 ? ` (pfn ${pfn})` : ''}`,
         );
       } else if (pageKind(kind) && value === -1) {
-        const uninit = pfn >= 0 && ['uninitialized', 'driver-reserved'].includes(world.program.truthState(pfn));
+        const uninit =
+          pfn >= 0 && ['uninitialized', 'driver-reserved'].includes(world.program.truthState(pfn));
         violate(
           uninit ? 'uninitialized-deref' : 'poisoned-deref',
           pfn,
@@ -277,6 +306,7 @@ export class World {
         pos++;
         real++;
         fp.reads.add(addr);
+        describe('read', addr, value);
         checkRead(addr, value);
         return value;
       },
@@ -286,6 +316,7 @@ export class World {
           pos++;
           return true;
         }
+        describe('write', addr, value as number);
         mem.store(addr, value as number);
         trace.push(value as number);
         pos++;
@@ -304,6 +335,7 @@ export class World {
         const old = words[addr];
         const next = f(old);
         if (next === undefined) throw BLOCKED;
+        describe('update', addr, next);
         mem.store(addr, next);
         trace.push(old);
         pos++;
@@ -347,21 +379,28 @@ export class World {
       st.held = held;
     }
     const named = real > 0 ? accessLabel : label;
-    this.lastLabel = { thread, fn: named.fn, detail: named.detail, pfn: named.pfn, held: this.heldList() };
+    this.lastLabel = {
+      thread,
+      fn: named.fn,
+      detail: named.detail,
+      pfn: named.pfn,
+      access,
+      held: this.heldList(),
+    };
     return fp;
   }
 
   /** Everything needed to come back to this state. */
-  save(): { mark: number; pc: number; walkers: WalkerState[]; book: unknown } {
+  save(): SavedState {
+    if (!this.books.has(this.pc)) this.books.set(this.pc, this.program.snapshot());
     return {
       mark: this.journal.length,
       pc: this.pc,
       walkers: this.walkers.map((w) => ({ iteration: w.iteration, trace: [...w.trace], held: [...w.held] })),
-      book: this.program.snapshot(),
     };
   }
 
-  load(s: { mark: number; pc: number; walkers: WalkerState[]; book: unknown }): void {
+  load(s: SavedState): void {
     this.program.mem.undoTo(s.mark);
     this.pc = s.pc;
     s.walkers.forEach((w, i) => {
@@ -369,7 +408,10 @@ export class World {
       this.walkers[i].trace = [...w.trace];
       this.walkers[i].held = [...w.held];
     });
-    this.program.restore(s.book);
+    if (this.bookPc !== s.pc) {
+      this.program.restore(this.books.get(s.pc));
+      this.bookPc = s.pc;
+    }
   }
 }
 
@@ -461,7 +503,12 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     }
     if (!anyEnabled && !world.allDone()) {
       const stuck = [...Array(world.threads).keys()].filter((t) => !world.done(t));
-      const v: Violation = { kind: 'deadlock', thread: stuck[0], pfn: -1, message: `threads ${stuck.join(', ')} can never proceed` };
+      const v: Violation = {
+        kind: 'deadlock',
+        thread: stuck[0],
+        pfn: -1,
+        message: `threads ${stuck.join(', ')} can never proceed`,
+      };
       if (!best || path.length < best.schedule.length) best = { schedule: [...path], violation: v };
       if (opts.firstViolation) return true;
     }
@@ -524,7 +571,12 @@ export function randomSearch(program: Program, runs: number, seed: number): Sear
         break;
       }
       if (!progressed) {
-        const v: Violation = { kind: 'deadlock', thread: candidates[0], pfn: -1, message: `threads ${candidates.join(', ')} can never proceed` };
+        const v: Violation = {
+          kind: 'deadlock',
+          thread: candidates[0],
+          pfn: -1,
+          message: `threads ${candidates.join(', ')} can never proceed`,
+        };
         if (!best || schedule.length < best.schedule.length) best = { schedule: [...schedule], violation: v };
         break;
       }
@@ -542,7 +594,11 @@ export function randomSearch(program: Program, runs: number, seed: number): Sear
 }
 
 /** Run one schedule from the start; returns every step's label and the first violation. */
-export function replay(program: Program, schedule: readonly number[]): { labels: StepLabel[]; violation?: Violation; error?: string } {
+export function replay(
+  program: Program,
+  schedule: readonly number[],
+  each?: (label: StepLabel) => void,
+): { labels: StepLabel[]; violation?: Violation; error?: string } {
   const world = new World(program);
   const initial = world.save();
   const labels: StepLabel[] = [];
@@ -560,6 +616,7 @@ export function replay(program: Program, schedule: readonly number[]): { labels:
       return { labels, error: `step ${i + 1}: thread ${t} is blocked here` };
     }
     labels.push(world.lastLabel!);
+    each?.(world.lastLabel!);
     if (violation) break;
   }
   world.load(initial);

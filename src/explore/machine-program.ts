@@ -4,12 +4,12 @@
  * side) while each walker walks its pfns the way its kernel code does.
  */
 import type { Design } from '../designs/design.js';
-import { bindDesigns, type BoundDesign } from '../designs/index.js';
+import { type BoundDesign, bindDesigns } from '../designs/index.js';
 import type { Scenario } from '../io/scenario.js';
 import { HotplugError, InputError } from '../model/errors.js';
 import { PG_REFCOUNT } from '../model/layout.js';
-import type { Machine } from '../model/machine.js';
-import { pgmapArrayLoad, pgmapFirstPfn } from '../model/pgmap.js';
+import type { Bookkeeping, Machine } from '../model/machine.js';
+import { pgmapArrayLoad } from '../model/pgmap.js';
 import type { Truth } from '../model/truth.js';
 import { planOperation } from '../ops/index.js';
 import { runScenario } from '../ops/scenario-run.js';
@@ -17,7 +17,7 @@ import type { OpSpec } from '../ops/spec.js';
 import type { KernelStep } from '../ops/step.js';
 import { RCU_SLOT_CTR, rcuInit, rcuSlotAddr } from '../rcu/memb.js';
 import { hex } from '../units.js';
-import { WalkerKernel, type WalkerDef } from '../walkers/index.js';
+import { type WalkerDef, WalkerKernel } from '../walkers/index.js';
 import type { Program, WalkerProgram, WriterStep } from './engine.js';
 
 export interface WalkerSpec {
@@ -54,11 +54,20 @@ export function defaultTargets(m: Machine, ops: readonly OpSpec[], w: WalkerDef)
   for (const spec of ops) {
     if (spec.op === 'memremap') {
       const start = spec.start / m.g.pageSize;
-      const reserve = spec.altmap ? spec.altmap.reserve / m.g.pageSize + Math.ceil((spec.size / m.g.pageSize) * 64 / m.g.pageSize) : 0;
-      const first = start + (spec.altmap?.free !== undefined ? (spec.altmap.reserve + spec.altmap.free) / m.g.pageSize : reserve);
+      const reserve = spec.altmap
+        ? spec.altmap.reserve / m.g.pageSize + Math.ceil(((spec.size / m.g.pageSize) * 64) / m.g.pageSize)
+        : 0;
+      const first =
+        start +
+        (spec.altmap?.free !== undefined ? (spec.altmap.reserve + spec.altmap.free) / m.g.pageSize : reserve);
       device.push(first);
       if (spec.type === 'device_private') privateDevice.push(first);
-    } else if (spec.op === 'add_memory' || spec.op === 'online' || spec.op === 'offline' || spec.op === 'remove') {
+    } else if (
+      spec.op === 'add_memory' ||
+      spec.op === 'online' ||
+      spec.op === 'offline' ||
+      spec.op === 'remove'
+    ) {
       ram.push(spec.start / m.g.pageSize);
     }
   }
@@ -72,9 +81,9 @@ export function defaultTargets(m: Machine, ops: readonly OpSpec[], w: WalkerDef)
       return uniq(privateDevice.length ? privateDevice : device).slice(0, 1);
     case 'untouched': {
       const touched = ops.map((o) => opRange(m, o)).filter((r): r is [number, number] => r !== undefined);
-      const online = m.truth.intervals().find(
-        (iv) => iv.truth.state === 'online' && touched.every(([s, e]) => iv.end <= s || iv.start >= e),
-      );
+      const online = m.truth
+        .intervals()
+        .find((iv) => iv.truth.state === 'online' && touched.every(([s, e]) => iv.end <= s || iv.start >= e));
       return online ? [online.start + Math.floor((online.end - online.start) / 2)] : [];
     }
     default:
@@ -87,7 +96,11 @@ function judgeTruth(t: Truth, answer: 'online' | 'device', pfn: number, what: st
   return `${what} for pfn ${hex(pfn)}, whose truth is ${t.state}${t.zone ? ` (${t.zone})` : ''}`;
 }
 
-function writerSteps(m: Machine, ops: readonly OpSpec[], bound: BoundDesign): (pc: number) => WriterStep | undefined {
+function writerSteps(
+  m: Machine,
+  ops: readonly OpSpec[],
+  bound: BoundDesign,
+): (pc: number) => WriterStep | undefined {
   const steps: WriterStep[] = [];
   let next = 0;
   const adapt = (s: KernelStep): WriterStep => ({
@@ -125,7 +138,8 @@ function takeSetupReference(m: Machine, w: WalkerDef, pfn: number): number {
 export function machineProgram(opts: MachineProgramOptions): MachineProgram {
   const { scenario, design } = opts;
   const from = opts.from ?? 0;
-  if (from > scenario.steps.length) throw new InputError('--from', `the scenario has only ${scenario.steps.length} steps`, from);
+  if (from > scenario.steps.length)
+    throw new InputError('--from', `the scenario has only ${scenario.steps.length} steps`, from);
   let bound: BoundDesign | undefined;
   const { machine: m } = runScenario(scenario, {
     operations: from,
@@ -140,7 +154,9 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
   const ops = scenario.steps.slice(from);
   // ms->usage is freed with kfree_rcu() in 6.x: it outlives every reader here (never freed).
   if (m.g.kernel !== '5.4') m.reclaimer = { deferFree: () => undefined };
-  const targets = opts.walkers.map((w) => [...(w.pfns ?? defaultTargets(m, [...scenario.steps.slice(0, from), ...ops], w.walker))]);
+  const targets = opts.walkers.map((w) => [
+    ...(w.pfns ?? defaultTargets(m, [...scenario.steps.slice(0, from), ...ops], w.walker)),
+  ]);
   const heldRefs = opts.walkers.map((w, i) => targets[i].map((pfn) => takeSetupReference(m, w.walker, pfn)));
   m.mem.startJournal();
   const walkers: WalkerProgram[] = opts.walkers.map((spec, i) => ({
@@ -149,11 +165,10 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
     privateWords: [rcuSlotAddr(rcu, i) + RCU_SLOT_CTR],
     symmetryKey: `${spec.walker.name}@${targets[i].join(',')}`,
     run(ctx, iteration) {
-      const k = new WalkerKernel(ctx, design, b.ctx, m.g, m.g.kernel, i, rcu);
+      const k = new WalkerKernel(ctx, design, b.ctx, m.g, design.kernel ?? m.g.kernel, i, rcu);
       spec.walker.run(k, targets[i][iteration], heldRefs[i][iteration]);
     },
   }));
-  const books = new Map<number, unknown>();
   return {
     machine: m,
     targets,
@@ -161,11 +176,8 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
     writerStep: writerSteps(m, ops, b),
     walkers,
     snapshot: () => m.snapshotBookkeeping(),
-    restore: (s) => m.restoreBookkeeping(s as ReturnType<Machine['snapshotBookkeeping']>),
+    restore: (s) => m.restoreBookkeeping(s as Bookkeeping),
     judge: (pfn, answer, what) => judgeTruth(m.truthOf(pfn), answer, pfn, what),
     truthState: (pfn) => m.truthOf(pfn).state,
-  } satisfies MachineProgram & { [k: string]: unknown } as MachineProgram;
-  void books;
+  };
 }
-
-export { pgmapFirstPfn };

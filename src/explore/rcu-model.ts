@@ -6,8 +6,15 @@
  * RCU+sync+free in the kernel's litmus tests). The injected faults are those
  * of the active-bitmap variants: no-sync, single-flip, check-before-lock.
  */
-import { Memory, MemKind } from '../model/memory.js';
-import { RCU_SLOT_CTR, rcuAlloc, rcuReadLock, rcuReadUnlock, rcuSlotAddr, synchronizeRcuPlan } from '../rcu/memb.js';
+import { MemKind, Memory } from '../model/memory.js';
+import {
+  RCU_SLOT_CTR,
+  rcuAlloc,
+  rcuReadLock,
+  rcuReadUnlock,
+  rcuSlotAddr,
+  synchronizeRcuPlan,
+} from '../rcu/memb.js';
 import type { Program, WalkerProgram, WriterStep } from './engine.js';
 
 export type RcuFault = 'none' | 'no-sync' | 'single-flip' | 'check-before-lock';
@@ -45,7 +52,13 @@ export function rcuModel(opts: RcuModelOptions): Program {
     });
     if (fault !== 'no-sync') {
       for (const s of synchronizeRcuPlan(rcu, readers, fault === 'single-flip' ? 1 : 2, `update ${u}`)) {
-        writer.push({ fn: s.fn, detail: s.detail, ready: () => s.ready(mem.words), run: () => s.run(mem), footprint: s });
+        writer.push({
+          fn: s.fn,
+          detail: s.detail,
+          ready: () => s.ready(mem.words),
+          run: () => s.run(mem),
+          footprint: s,
+        });
       }
     }
     writer.push({

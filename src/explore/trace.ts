@@ -35,7 +35,8 @@ export type ViolationKind =
   | 'uninitialized-deref' // ... that was never initialized
   | 'freed-deref' // ... whose memmap was freed (or reused)
   | 'use-after-free' // a walker read other freed kernel memory (ms->usage)
-  | 'wrong-answer'; // a walker acted on an answer the truth contradicts
+  | 'wrong-answer' // a walker acted on an answer the truth contradicts
+  | 'deadlock'; // no thread can proceed though some are not done
 
 export interface TraceViolation {
   readonly kind: ViolationKind;

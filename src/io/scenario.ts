@@ -28,6 +28,8 @@ export interface Scenario {
   readonly source: string;
   /** The `verify` section (QEMU machine for `pfnlab verify`), as the schema validated it; src/verify reads it. */
   readonly verify?: unknown;
+  /** The `explore` section: { from } (operations done before `pfnlab explore` interleaves the rest). */
+  readonly explore?: { readonly from?: number };
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -186,6 +188,7 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     queries,
     source,
     verify: obj.verify,
+    explore: obj.explore as Scenario['explore'],
   };
 }
 
@@ -195,7 +198,8 @@ export function loadScenario(ref: string): Scenario {
   let source = ref;
   if (!existsSync(path)) {
     const builtin = join(BUILTIN_SCENARIO_DIR, `${ref.replace(/\.json$/, '')}.json`);
-    if (!/[/\\]/.test(ref) && existsSync(builtin)) {
+    // Built-ins are named relative to scenarios/: "dimm-hotplug", "explore/offline".
+    if (!ref.includes('..') && existsSync(builtin)) {
       path = builtin;
       source = `builtin:${basename(builtin, '.json')}`;
     } else {

@@ -59,7 +59,7 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
       `${endPfn - first} page references`,
       (mm) => {
         // Drop the references percpu_ref_get_many() took for the device pages; others' stay.
-      if (!isPrivate || kernel === '5.4') mm.pgmapTable.addRefs(slot, -(endPfn - first));
+        if (!isPrivate || kernel === '5.4') mm.pgmapTable.addRefs(slot, -(endPfn - first));
       },
     ),
     step(

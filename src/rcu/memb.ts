@@ -17,7 +17,7 @@
 
 import { G_RCU, GLOBALS_ADDR } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { type Memory, MemKind } from '../model/memory.js';
+import { MemKind, type Memory } from '../model/memory.js';
 import type { Words } from '../model/sections.js';
 import { type KernelStep, step } from '../ops/step.js';
 

@@ -12,11 +12,11 @@
  * compound pages or CMA, so those early exits are never taken.
  */
 import type { Lookup } from '../designs/design.js';
-import type { WalkerDef } from './walker.js';
 import { SECTION_IS_EARLY } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
 import { PG_reserved, pagePoisoned, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
+import type { WalkerDef } from './walker.js';
 
 export type PageSpanVariant = 'as-is' | 'rfc' | 'rfc-zone-device' | 'ignore-zone-device';
 

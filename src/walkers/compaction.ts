@@ -9,7 +9,10 @@ import type { WalkerDef } from './walker.js';
 export const compaction: WalkerDef = {
   name: 'compaction',
   models: '__pageblock_pfn_to_page()',
-  protection: { '5.4': 'none (zone->lock is not taken here)', '6.19': 'none; pfn_valid() holds RCU for ms->usage only' },
+  protection: {
+    '5.4': 'none (zone->lock is not taken here)',
+    '6.19': 'none; pfn_valid() holds RCU for ms->usage only',
+  },
   targets: 'any',
   run(k, pfn) {
     const start = pfn - (pfn % k.g.pageblockNrPages);
@@ -19,7 +22,8 @@ export const compaction: WalkerDef = {
       const page = k.pfnToOnlinePage(start);
       if (page >= 0) {
         const zone = k.pageZone(start);
-        if (k.pageZone(end - 1) !== zone) k.ctx.note('__pageblock_pfn_to_page', 'zones differ: skip the block');
+        if (k.pageZone(end - 1) !== zone)
+          k.ctx.note('__pageblock_pfn_to_page', 'zones differ: skip the block');
       }
     }
     k.exit();

@@ -12,7 +12,8 @@ import type { WalkerDef, WalkerTargets } from './walker.js';
 type Guard = 'page-reference' | 'none';
 
 function user(name: string, guard: Guard, verdict: string, targets: WalkerTargets = 'device'): WalkerDef {
-  const protection = guard === 'page-reference' ? 'the caller holds a page reference (and so a pgmap reference)' : 'none';
+  const protection =
+    guard === 'page-reference' ? 'the caller holds a page reference (and so a pgmap reference)' : 'none';
   return {
     name,
     models: `${name}()`,
@@ -33,7 +34,10 @@ function user(name: string, guard: Guard, verdict: string, targets: WalkerTarget
 export const addToKill: WalkerDef = {
   name: 'add_to_kill',
   models: 'memory_failure_dev_pagemap() -> add_to_kill()',
-  protection: { '5.4': 'get_dev_pagemap() + dax_lock_page()', '6.19': 'get_dev_pagemap() + dax_lock_folio()' },
+  protection: {
+    '5.4': 'get_dev_pagemap() + dax_lock_page()',
+    '6.19': 'get_dev_pagemap() + dax_lock_folio()',
+  },
   threadVerdict: 'add_to_kill(): safe, protected by get_dev_pagemap() and dax_lock_page()',
   targets: 'device',
   run(k, pfn) {
@@ -46,8 +50,17 @@ export const addToKill: WalkerDef = {
 };
 
 export const DEVICE_PAGE_USERS: readonly WalkerDef[] = [
-  user('put_devmap_managed_page', 'page-reference', 'put_devmap_managed_page(): safe, page reference is held'),
-  user('is_device_private_page', 'page-reference', 'is_device_private_page(): safe? gpu driver manages private page lifetime', 'device-private'),
+  user(
+    'put_devmap_managed_page',
+    'page-reference',
+    'put_devmap_managed_page(): safe, page reference is held',
+  ),
+  user(
+    'is_device_private_page',
+    'page-reference',
+    'is_device_private_page(): safe? gpu driver manages private page lifetime',
+    'device-private',
+  ),
   user('is_pci_p2pdma_page', 'page-reference', 'is_pci_p2pdma_page(): safe, page reference is held'),
   user('uncharge_page', 'none', 'uncharge_page(): unsafe? HMM', 'device-private'),
   addToKill,

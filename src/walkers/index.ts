@@ -1,6 +1,7 @@
 /** The pfn walkers, one way in. */
-import { compaction } from './compaction.js';
+
 import { checkPageSpanWalker } from './check-page-span.js';
+import { compaction } from './compaction.js';
 import { DEVICE_PAGE_USERS } from './device-page-users.js';
 import { kpagecount, kpageflags } from './kpageflags.js';
 import { kvmIsReservedPfn } from './kvm.js';
@@ -27,7 +28,10 @@ export const PFN_WALKERS: readonly WalkerDef[] = [
   checkPageSpanWalker,
 ];
 
-export const WALKERS: readonly WalkerDef[] = [...PFN_WALKERS, ...DEVICE_PAGE_USERS.filter((w) => !PFN_WALKERS.includes(w))];
+export const WALKERS: readonly WalkerDef[] = [
+  ...PFN_WALKERS,
+  ...DEVICE_PAGE_USERS.filter((w) => !PFN_WALKERS.includes(w)),
+];
 
 export const WALKER_NAMES: readonly string[] = WALKERS.map((w) => w.name);
 

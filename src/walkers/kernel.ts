@@ -7,14 +7,14 @@
  */
 import type { Geometry, KernelVersion } from '../arch/geometry.js';
 import type { Design, DesignContext, Lookup } from '../designs/design.js';
+import type { WalkerCtx } from '../explore/engine.js';
 import { G_HOTPLUG_LOCK, GLOBALS_ADDR, P_FLAGS, P_PGMAP, P_REFCOUNT, PG_REFCOUNT } from '../model/layout.js';
-import { NULL } from '../model/memory.js';
 import { pageAddress } from '../model/memmap.js';
+import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { rcuReadLock, rcuReadUnlock } from '../rcu/memb.js';
-import type { WalkerCtx } from '../explore/engine.js';
 
 export const NO_PAGE = -1;
 
@@ -94,7 +94,7 @@ export class WalkerKernel {
   }
 
   pfnValid(pfn: number): boolean {
-    this.ctx.note('pfn_valid', `pfn ${pfn}`, pfn);
+    this.ctx.note('pfn_valid', `pfn 0x${pfn.toString(16)}`, pfn);
     const r = this.lookup.pfnValid(pfn);
     this.afterLookup();
     return r;
@@ -102,7 +102,7 @@ export class WalkerKernel {
 
   /** pfn_to_online_page(); a returned page is acted upon, so its truth is checked. */
   pfnToOnlinePage(pfn: number): number {
-    this.ctx.note('pfn_to_online_page', `pfn ${pfn}`, pfn);
+    this.ctx.note('pfn_to_online_page', `pfn 0x${pfn.toString(16)}`, pfn);
     const page = this.lookup.pfnToOnlinePage(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'online', 'pfn_to_online_page() returned it');
@@ -114,7 +114,7 @@ export class WalkerKernel {
   }
 
   pfnToDevicePage(pfn: number): number {
-    this.ctx.note('pfn_to_device_page', `pfn ${pfn}`, pfn);
+    this.ctx.note('pfn_to_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
     const page = this.lookup.pfnToDevicePage!(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'device', 'pfn_to_device_page() returned it');
@@ -123,13 +123,13 @@ export class WalkerKernel {
 
   /** is_zone_device_page() as the design answers it (page flags, or a pfn-based map). */
   isZoneDevicePage(pfn: number): boolean {
-    this.ctx.note('is_zone_device_page', `pfn ${pfn}`, pfn);
+    this.ctx.note('is_zone_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
     return this.lookup.isZoneDevicePage(pfn);
   }
 
   /** Read one word of pfn's struct page (through the vmemmap), holding the page meanwhile. */
   private pageWord(pfn: number, word: number, what: string): number {
-    this.ctx.note('deref', `${what} of pfn ${pfn}`, pfn);
+    this.ctx.note('deref', `${what} of pfn 0x${pfn.toString(16)}`, pfn);
     this.ctx.hold(pfn);
     const addr = pageAddress(this.ctx.mem, this.g, pfn);
     const v = addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
@@ -160,7 +160,7 @@ export class WalkerKernel {
 
   /** get_dev_pagemap(): a live reference on pfn's pgmap (table record), or 0. */
   getDevPagemap(pfn: number): number {
-    this.ctx.note('get_dev_pagemap', `pfn ${pfn}`, pfn);
+    this.ctx.note('get_dev_pagemap', `pfn 0x${pfn.toString(16)}`, pfn);
     const rec = pgmapArrayLoad(this.ctx.mem, pfn);
     if (rec === 0) return 0;
     const got = this.ctx.rmw(rec + PG_REFCOUNT, (v) => trygetLive(v) ?? v);

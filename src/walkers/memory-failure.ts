@@ -15,7 +15,10 @@ import type { WalkerDef } from './walker.js';
 export const memoryFailure: WalkerDef = {
   name: 'memory_failure',
   models: 'memory_failure() / memory_failure_dev_pagemap()',
-  protection: { '5.4': 'a pgmap reference for ZONE_DEVICE; none for online pages', '6.19': 'mf_mutex; a pgmap reference for ZONE_DEVICE' },
+  protection: {
+    '5.4': 'a pgmap reference for ZONE_DEVICE; none for online pages',
+    '6.19': 'mf_mutex; a pgmap reference for ZONE_DEVICE',
+  },
   threadVerdict: 'add_to_kill(): safe, protected by get_dev_pagemap() and dax_lock_page()',
   targets: 'any',
   run(k, pfn) {
@@ -40,7 +43,10 @@ export const memoryFailure: WalkerDef = {
 export const softOfflinePage: WalkerDef = {
   name: 'soft_offline_page',
   models: 'soft_offline_page()',
-  protection: { '5.4': 'none for the is_zone_device_page() test; get_online_mems() after it', '6.19': 'get_online_mems() around pfn_to_online_page()' },
+  protection: {
+    '5.4': 'none for the is_zone_device_page() test; get_online_mems() after it',
+    '6.19': 'get_online_mems() around pfn_to_online_page()',
+  },
   threadVerdict: 'soft_offline_page(): unsafe',
   targets: 'any',
   run(k, pfn) {

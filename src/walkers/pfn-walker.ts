@@ -7,7 +7,8 @@ import type { WalkerDef } from './walker.js';
 
 export const pfnWalker: WalkerDef = {
   name: 'pfn-walker',
-  models: "the design's own reader protocol around pfn_to_online_page()/pfn_to_device_page() and a use of the page",
+  models:
+    "the design's own reader protocol around pfn_to_online_page()/pfn_to_device_page() and a use of the page",
   protection: { '5.4': "the design's", '6.19': "the design's" },
   targets: 'any',
   run(k, pfn) {

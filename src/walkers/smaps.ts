@@ -8,7 +8,10 @@ import type { WalkerDef } from './walker.js';
 export const smapsPmdEntry: WalkerDef = {
   name: 'smaps_pmd_entry',
   models: 'smaps_pmd_entry()',
-  protection: { '5.4': "mmap_sem only: nothing keeps the device's memmap", '6.19': "mmap_lock only: nothing keeps the device's memmap" },
+  protection: {
+    '5.4': "mmap_sem only: nothing keeps the device's memmap",
+    '6.19': "mmap_lock only: nothing keeps the device's memmap",
+  },
   threadVerdict: 'smaps_pmd_entry(): unsafe',
   targets: 'device',
   run(k, pfn) {
