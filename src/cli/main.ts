@@ -11,6 +11,7 @@ import { designsCommand } from './designs.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
 import { usercopyCommand } from './usercopy.js';
+import { viewCommand } from './view.js';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   compareCommand,
   designsCommand,
   usercopyCommand,
+  viewCommand,
 ];
 
 function usage(): string {
