@@ -3,7 +3,7 @@
  * sections to subsections to pages; the inspector for the pfn under the
  * pointer (or pinned by a click); the trace player when a trace is served.
  */
-import { legendItems, type MapHighlight } from '../../report/map.js';
+import { type LayoutMap, legendItems, type MapHighlight } from '../../report/map.js';
 import { hex } from '../../units.js';
 import type { PfnInspect, ScenarioSummary, ViewInfo } from '../api.js';
 import { $, clear, el, getJson, swatch } from './dom.js';
@@ -153,12 +153,38 @@ function breadcrumb(): void {
   b.append(el('span', { class: 'dim' }, `  —  ${hint}; Esc zooms out`));
 }
 
-function highlights(): MapHighlight[] {
-  return state.held.map((h) => ({
+const CHANGED = '#d01c8b';
+
+function outline(colour: string): HTMLElement {
+  const i = el('i', { class: 'sw' });
+  i.style.borderColor = colour;
+  return i;
+}
+
+/** The map last drawn, to outline what the new position changed. */
+let previous: { key: string; step: number; map: LayoutMap } | undefined;
+
+/** Cells whose class, parts or flags differ from the map drawn before (same scenario and zoom). */
+function changedCells(key: string, map: LayoutMap): MapHighlight[] {
+  const before = previous;
+  previous = { key, step: k(), map };
+  if (!before || before.key !== key || before.step === k()) return [];
+  const old = new Map(before.map.cells.map((c) => [c.nr, c]));
+  return map.cells
+    .filter((c) => {
+      const o = old.get(c.nr);
+      return !o || o.cls !== c.cls || o.flags !== c.flags || String(o.parts) !== String(c.parts);
+    })
+    .map((c) => ({ pfn: c.nr * map.unitPages, colour: CHANGED }));
+}
+
+function highlights(changed: MapHighlight[]): MapHighlight[] {
+  const held = state.held.map((h) => ({
     pfn: h.pfn,
     colour: h.bad ? '#e00000' : '#1f78ff',
     title: `held by a walker: ${h.page}`,
   }));
+  return [...changed, ...held];
 }
 
 async function drawMap(): Promise<void> {
@@ -166,17 +192,29 @@ async function drawMap(): Promise<void> {
   if (!s) return;
   const seq = ++state.mapSeq;
   try {
-    const map = await getJson<Parameters<MapView['draw']>[0]>(
-      `/api/map?${q(state.zoom as Record<string, number>)}`,
-    );
+    const map = await getJson<LayoutMap>(`/api/map?${q(state.zoom as Record<string, number>)}`);
     if (seq !== state.mapSeq) return;
-    mapView.draw(map, highlights(), state.pinned);
+    const changed = changedCells(`${state.summary!.id}:${state.zoom.section}:${state.zoom.subsection}`, map);
+    mapView.draw(map, highlights(changed), state.pinned);
     breadcrumb();
     const legend = $('legend');
     clear(legend);
     for (const item of legendItems([map]))
       legend.append(
         el('span', { class: `swatch${item.band ? ' band' : ''}` }, swatch(item.colour), item.label),
+      );
+    if (changed.length)
+      legend.append(
+        el(
+          'span',
+          { class: 'swatch outline' },
+          outline(CHANGED),
+          `changed since the last position drawn (${changed.length})`,
+        ),
+      );
+    if (state.held.length)
+      legend.append(
+        el('span', { class: 'swatch outline' }, outline('#e00000'), 'struct page held by a walker'),
       );
     const cells = map.cells.length;
     $('map-note').textContent =

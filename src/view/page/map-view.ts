@@ -130,10 +130,11 @@ export class MapView {
     box.hidden = !sc;
     if (!sc || !this.scene) return;
     const s = this.scene.scale;
-    box.style.left = `${this.surface.offsetLeft + sc.x * s - 2}px`;
-    box.style.top = `${this.surface.offsetTop + sc.y * s - 2}px`;
-    box.style.width = `${sc.w * s + 4}px`;
-    box.style.height = `${sc.h * s + 4}px`;
+    const out = box === this.pinBox ? 5 : 2;
+    box.style.left = `${this.surface.offsetLeft + sc.x * s - out}px`;
+    box.style.top = `${this.surface.offsetTop + sc.y * s - out}px`;
+    box.style.width = `${sc.w * s + 2 * out}px`;
+    box.style.height = `${sc.h * s + 2 * out}px`;
   }
 
   private pick(e: MouseEvent): MapPick | undefined {
@@ -163,9 +164,10 @@ export class MapView {
     clear(this.tip);
     append(
       this.tip,
-      el('b', {}, cellName(this.map, c)),
+      el('b', {}, this.map.level === 'pages' ? `pfn ${hex(pick.pfn)}` : cellName(this.map, c)),
       el('br'),
-      `pfn ${hex(pick.pfn)}  phys ${hex(pick.pfn * this.map.pageSize)}`,
+      this.map.level === 'pages' ? '' : `pfn ${hex(pick.pfn)}  `,
+      `phys ${hex(pick.pfn * this.map.pageSize)}`,
       el('br'),
       CELL_LABELS[part],
       this.map.level !== 'pages'

@@ -79,7 +79,12 @@ export class TracePlayer {
       {},
       el('th', {}, '#'),
       ...tr.threads.map((t) =>
-        el('th', { class: t.kind }, t.name, el('span', { class: 'dim' }, ` ${t.kind}`)),
+        el(
+          'th',
+          { class: t.kind },
+          t.name,
+          t.name === t.kind ? null : el('span', { class: 'dim' }, ` (${t.kind})`),
+        ),
       ),
     );
     const body = tr.steps.map((s) => {
@@ -97,7 +102,7 @@ export class TracePlayer {
                 ' ',
                 el('span', {}, s.detail),
                 s.pfn !== undefined
-                  ? el('a', { href: '#', class: 'pfn', 'data-pfn': s.pfn }, ` pfn ${hex(s.pfn)}`)
+                  ? el('a', { href: '#', class: 'pfn', 'data-pfn': s.pfn }, `pfn ${hex(s.pfn)}`)
                   : null,
               )
             : null,
