@@ -9,7 +9,7 @@
  */
 import type { PfnAnswers } from '../compare/index.js';
 import type { ExploreTrace } from '../explore/trace.js';
-import type { PfnReport } from '../report/layout.js';
+import type { LayoutReport, PfnReport } from '../report/layout.js';
 import type { CellClass } from '../report/map.js';
 
 export interface ViewScenarioRef {
@@ -58,16 +58,9 @@ export interface ScenarioSummary {
   readonly source: string;
   readonly arch: string;
   readonly kernel: string;
-  readonly geometry: {
-    readonly pageSize: number;
-    readonly sectionSize: number;
-    readonly subsectionSize: number;
-    readonly pagesPerSection: number;
+  /** As `pfnlab run --json` reports it, with PAGES_PER_SUBSECTION and the first pfn beyond MAX_PHYSMEM_BITS. */
+  readonly geometry: LayoutReport['geometry'] & {
     readonly pagesPerSubsection: number;
-    readonly subsectionsPerSection: number;
-    readonly sectionsPerRoot: number;
-    readonly memoryBlockSize: number;
-    readonly maxPhysmemBits: number;
     readonly maxPfn: number;
   };
   readonly designs: readonly {

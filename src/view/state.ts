@@ -17,7 +17,7 @@ import type { Machine } from '../model/machine.js';
 import { pgmapFirstPfn } from '../model/pgmap.js';
 import { zoneEndPfn } from '../model/zones.js';
 import { runScenario } from '../ops/scenario-run.js';
-import { pfnReport } from '../report/layout.js';
+import { layoutGeometry, pfnReport } from '../report/layout.js';
 import { type LayoutMap, truthClass } from '../report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../report/map-layout.js';
 import type { PfnInspect, ScenarioSummary, ViewOperation, ViewStep } from './api.js';
@@ -253,18 +253,7 @@ export class ScenarioView {
       source: s.source,
       arch: g.arch,
       kernel: g.kernel,
-      geometry: {
-        pageSize: g.pageSize,
-        sectionSize: g.sectionSize,
-        subsectionSize: g.subsectionSize,
-        pagesPerSection: g.pagesPerSection,
-        pagesPerSubsection: g.pagesPerSubsection,
-        subsectionsPerSection: g.subsectionsPerSection,
-        sectionsPerRoot: g.sectionsPerRoot,
-        memoryBlockSize: m.blockSize,
-        maxPhysmemBits: g.maxPhysmemBits,
-        maxPfn: g.maxPfn,
-      },
+      geometry: { ...layoutGeometry(m), pagesPerSubsection: g.pagesPerSubsection, maxPfn: g.maxPfn },
       designs: this.designs.map((d) => ({ name: d.name, summary: d.summary, protection: d.protection })),
       steps: this.steps,
       operations: this.operations,
