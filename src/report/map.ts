@@ -130,6 +130,8 @@ export interface MapHighlight {
 
 export interface MapStyle {
   readonly cell?: number;
+  /** A cell's height, when not square (dense maps: narrow cells, still easy to point at). */
+  readonly cellHeight?: number;
   readonly gap?: number;
   readonly perRow?: number;
   /** Draw the zone/node/block/pgmap bands (default true). */
@@ -139,6 +141,8 @@ export interface MapStyle {
   readonly highlight?: readonly MapHighlight[];
   /** Drawn this many times larger (the viewer's map is bigger than the report's). */
   readonly scale?: number;
+  /** Height of one band track (default 9; below 8 the bands carry no labels). */
+  readonly band?: number;
 }
 
 export interface SceneRect {
@@ -190,6 +194,8 @@ export interface MapScene {
 const MIN_COLLAPSED_GAP = 4;
 const LABEL_WIDTH = 118;
 const BAND_HEIGHT = 9;
+/** Bands thinner than this carry no labels. */
+const LABELLED_BAND = 8;
 const ROW_GAP = 7;
 const FONT = 'ui-monospace,SFMono-Regular,Menlo,Consolas,monospace';
 
@@ -272,6 +278,7 @@ function bandSegments(
   cell: number,
   gap: number,
   titles: boolean,
+  band: number,
 ): void {
   const first = row.find((p) => p.cell)?.cell;
   const last = [...row].reverse().find((p) => p.cell)?.cell;
@@ -289,15 +296,15 @@ function bandSegments(
         x: seg.x0,
         y,
         w,
-        h: BAND_HEIGHT - 1,
+        h: band - 1,
         fill: r.fill,
         title: titles ? r.title : undefined,
       });
-      if (r.label && w >= r.label.length * 4.9 + 4) {
+      if (r.label && band >= LABELLED_BAND && w >= r.label.length * 4.9 + 4) {
         items.push({
           kind: 'text',
           x: seg.x0 + 2,
-          y: y + BAND_HEIGHT - 2.5,
+          y: y + band - 2.5,
           text: r.label,
           size: 7.5,
           fill: textColourOn(r.fill),
@@ -341,13 +348,15 @@ function rowLabel(map: LayoutMap, c: SectionCell): string {
 /** Lay the map out: cells in rows of perRow, bands under each row, highlights on top. */
 export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
   const cell = style.cell ?? 14;
+  const cellH = style.cellHeight ?? cell;
   const gap = style.gap ?? 2;
   const perRow = style.perRow ?? 32;
   const titles = style.titles ?? true;
   const bands = style.bands === false ? [] : map.bands.filter((b) => b.ranges.length);
   const bandTracks = bands.map((b) => ({ name: b.name, tracks: tracks(b.ranges) }));
   const trackCount = bandTracks.reduce((n, b) => n + b.tracks.length, 0);
-  const rowHeight = cell + (trackCount ? 2 + trackCount * BAND_HEIGHT : 0) + ROW_GAP;
+  const band = style.band ?? BAND_HEIGHT;
+  const rowHeight = cellH + (trackCount ? 2 + trackCount * band : 0) + ROW_GAP;
   const items: (SceneRect | SceneText)[] = [];
   const cells: SceneCell[] = [];
   const lines = rows(map, perRow);
@@ -365,7 +374,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
       items.push({
         kind: 'text',
         x: 0,
-        y: top + cell / 2 + 3.5,
+        y: top + cellH / 2 + 3.5,
         text: rowLabel(map, firstCell),
         size: 9.5,
         fill: '#333',
@@ -379,7 +388,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
           x: left + 0.5,
           y: top + 0.5,
           w: cell - 1,
-          h: cell - 1,
+          h: cellH - 1,
           fill: '#fff',
           stroke: '#bbb',
           strokeWidth: 0.8,
@@ -392,7 +401,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
         items.push({
           kind: 'text',
           x: left + cell / 2,
-          y: top + cell / 2 + 3,
+          y: top + cellH / 2 + 3,
           text: '…',
           size: 9,
           anchor: 'middle',
@@ -412,7 +421,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
             x: left + k * w,
             y: top,
             w: (j - k + 1) * w,
-            h: cell,
+            h: cellH,
             fill: CELL_COLOURS[c.parts[k]],
           });
           k = j + 1;
@@ -423,39 +432,39 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
         x: left,
         y: top,
         w: cell,
-        h: cell,
+        h: cellH,
         fill: c.parts ? 'transparent' : CELL_COLOURS[c.cls],
         stroke: c.parts ? '#000' : '#555',
         strokeWidth: c.parts ? 0.7 : 0.4,
         title,
         data: { nr: c.nr, cls: c.cls },
       });
-      if (map.level === 'sections' && c.flags.includes('E')) {
+      if (map.level === 'sections' && c.flags.includes('E') && cell >= 8) {
         items.push({ kind: 'rect', x: left + 1, y: top + 1, w: 3, h: 3, fill: '#222' });
       }
-      const sc: SceneCell = { x: left, y: top, w: cell, h: cell, cell: c, start: c.nr * unit, pages: unit };
+      const sc: SceneCell = { x: left, y: top, w: cell, h: cellH, cell: c, start: c.nr * unit, pages: unit };
       cells.push(sc);
       for (const h of style.highlight ?? []) {
         if (h.pfn >= sc.start && h.pfn < sc.start + unit)
           outlines.push({ c: sc, colour: h.colour, title: h.title });
       }
     });
-    let y = top + cell + 2;
+    let y = top + cellH + 2;
     for (const b of bandTracks) {
       b.tracks.forEach((t, ti) => {
-        if (ti === 0) {
+        if (ti === 0 && band >= LABELLED_BAND) {
           items.push({
             kind: 'text',
             x: LABEL_WIDTH - 6,
-            y: y + BAND_HEIGHT - 2,
+            y: y + band - 2,
             text: b.name,
             size: 7.5,
             fill: '#888',
             anchor: 'end',
           });
         }
-        bandSegments(items, placed, t, unit, y, cell, gap, titles);
-        y += BAND_HEIGHT;
+        bandSegments(items, placed, t, unit, y, cell, gap, titles, band);
+        y += band;
       });
     }
   });

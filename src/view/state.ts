@@ -28,7 +28,8 @@ export interface ScenarioViewOptions {
 }
 
 const DEFAULT_BUDGET = 128 * 2 ** 20;
-const RECENT = 6;
+/** Machines re-run for positions without a clone, kept around the last one asked for. */
+const RECENT = 8;
 
 /** Stops a re-run once it reaches the position it was asked for. */
 const REACHED = Symbol('reached');
@@ -148,15 +149,21 @@ export class ScenarioView {
     this.checkStep(k);
     const kept = this.kept.get(k) ?? this.recent.get(k);
     if (kept) return kept;
+    // Re-run from boot, keeping the positions around k too: the next ones asked for are usually neighbours.
     let found: Machine | undefined;
+    const from = k - 2;
+    const to = k + RECENT - 3;
     this.walk((m, at) => {
-      if (at !== k) return false;
-      found = m.clone();
-      return true;
+      if (at >= from && !this.kept.has(at)) {
+        const copy = m.clone();
+        this.recent.delete(at);
+        this.recent.set(at, copy);
+        if (at === k) found = copy;
+      }
+      return at >= to;
     });
+    while (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
     if (!found) throw new Error(`step ${k} not reached on re-run`);
-    this.recent.set(k, found);
-    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
     return found;
   }
 

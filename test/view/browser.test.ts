@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -69,6 +69,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
   let browser: Browser;
   let server: ViewServer;
   let traceServer: ViewServer;
+  let bigServer: ViewServer;
   const errors: string[] = [];
   const scenario = loadScenario(SCENARIO);
   const afterOps = (n: number) => runWithDesigns(scenario, DESIGNS, n).machine;
@@ -83,9 +84,22 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
       encoding: 'utf8',
     });
     assert.equal(built.status, 0, built.stderr);
-    [server, traceServer, browser] = await Promise.all([
+    // 1.5 TiB of boot memory: 12288 sections, past the SVG limit.
+    const big = join(assetsDir, 'big.json');
+    writeFileSync(
+      big,
+      JSON.stringify({
+        name: 'big',
+        boot: [
+          { start: 0, size: '1T' },
+          { start: '2T', size: '512G' },
+        ],
+      }),
+    );
+    [server, traceServer, bigServer, browser] = await Promise.all([
       startViewServer(viewContentFor(SCENARIO), { assetsDir }),
       startViewServer(viewContentFor('test/fixtures/traces/no-sync.json'), { assetsDir }),
+      startViewServer(viewContentFor(big), { assetsDir }),
       chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
     ]);
   });
@@ -93,6 +107,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await browser?.close();
     await server?.close();
     await traceServer?.close();
+    await bigServer?.close();
   });
 
   async function open(url: string): Promise<Page> {
@@ -233,6 +248,21 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await page.click('#trace-last');
     await page.waitForSelector('#trace-lanes tr.current.violation[data-t="7"]');
     await page.screenshot({ path: join(ARTIFACTS, 'view-trace.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('paints a map of more than 10k sections on a canvas, still inspectable by pointer', async () => {
+    const page = await open(bigServer.url);
+    await page.waitForSelector('body[data-level="sections"]');
+    const canvas = page.locator('#map canvas.pfnlab-map');
+    assert.equal(Number(await canvas.getAttribute('data-cells')), 12288);
+    assert.equal(await page.locator('#map svg').count(), 0);
+    await canvas.click({ position: { x: 300, y: 7 } });
+    const pfn = Number.parseInt((await page.inputValue('#goto')).slice(2), 16);
+    await page.waitForSelector(`#inspector h3:has-text("pfn 0x${pfn.toString(16)} ")`);
+    assert.ok(pfn < 2 ** 28, `pfn ${pfn} is in the first TiB`);
+    assert.match((await page.textContent('#inspector .truth')) ?? '', /^online, zone (DMA32|Normal)/);
     await page.close();
     assert.deepEqual(errors, []);
   });

@@ -102,9 +102,17 @@ export class MapView {
 
   draw(map: LayoutMap, highlight: readonly MapHighlight[], pinned: number | null): void {
     this.map = map;
-    const perRow = map.level === 'pages' && map.cells.length >= 256 ? 64 : 32;
-    const cell = perRow === 64 ? 8 : 16;
-    const natural = mapScene(map, { cell, gap: 2, perRow, titles: false, highlight });
+    // Denser rows for larger maps, so that thousands of sections stay a page or two tall.
+    const n = map.cells.length;
+    const [perRow, cell, cellHeight, gap, band] =
+      n > 4096
+        ? [128, 4, 10, 1, 4]
+        : n > 1024
+          ? [64, 8, 12, 1, 6]
+          : map.level === 'pages' && n >= 256
+            ? [64, 8, 12, 1, 9]
+            : [32, 16, 16, 2, 9];
+    const natural = mapScene(map, { cell, cellHeight, gap, perRow, band, titles: false, highlight });
     // As large as the panel allows, up to 1.6 times the report's size.
     const scale = Math.max(0.6, Math.min(1.6, (this.root.clientWidth - 4) / natural.width));
     this.scene = { ...natural, scale };
