@@ -234,6 +234,7 @@ async function loadScenario(id: string, at?: number): Promise<void> {
   state.pinned = null;
   inspections.clear();
   $('title').textContent = s.name;
+  document.title = `pfnlab view: ${s.name}`;
   $('description').textContent = s.description ?? '';
   const g = s.geometry;
   $('geometry').textContent =
@@ -307,7 +308,8 @@ async function start(): Promise<void> {
     const sync = info.traceSync;
     await loadScenario(info.current, sync ? sync[0] : undefined);
   } else {
-    $('scenario-panel').hidden = true;
+    $('main').hidden = true;
+    $('title').textContent = info.trace ? `explorer trace: ${info.trace.scenario}` : 'nothing to show';
   }
   if (info.traceScenarioError) status(info.traceScenarioError, true);
   if (info.trace) {
