@@ -2,14 +2,14 @@
 // Runs every test/**/*.test.ts with node:test through tsx (Node 20 has no glob in `node --test`).
 // Extra arguments filter test files by substring: `npm test -- model` runs test files whose path has "model".
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 function find(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...find(path));
+    if (lstatSync(path).isDirectory()) out.push(...find(path));
     else if (name.endsWith('.test.ts')) out.push(path);
   }
   return out;

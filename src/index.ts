@@ -8,6 +8,21 @@ export { deriveGeometry, GeometryError, STRUCT_PAGE_SIZE, SUBSECTION_SHIFT } fro
 export type { PfnLocation } from './arch/pfn.js';
 export { locatePfn, pfnToSectionNr, sectionNrToPfn, subsectionMapIndex } from './arch/pfn.js';
 export { geometryFor, PRESET_NAMES, PRESETS } from './arch/presets.js';
+export type { CaptureOptions, CaptureResult } from './io/capture.js';
+export { captureMachine } from './io/capture.js';
+export type { ExportFormat, ExportOptions } from './io/export/index.js';
+export {
+  EXPORT_FORMATS,
+  exportMachine,
+  iomemText,
+  lsmemJson,
+  sysfsEntries,
+  zoneinfoText,
+} from './io/export/index.js';
+export type { ImportOptions, ImportReport, ImportResult, ImportSources } from './io/import/index.js';
+export { importMachine, readMachineFacts, renderImportReport } from './io/import/index.js';
+export type { MachineManifest } from './io/machine-dir.js';
+export { MACHINE_FILES } from './io/machine-dir.js';
 export type { Scenario } from './io/scenario.js';
 export { builtinScenarioNames, loadScenario, SCENARIO_SCHEMA_PATH, scenarioFromJson } from './io/scenario.js';
 export type { Errno } from './model/errors.js';
@@ -22,7 +37,7 @@ export type { MemoryHandle, MemoryOptions } from './model/memory.js';
 export { Memory } from './model/memory.js';
 export type { Pgmap, PgmapType } from './model/pgmap.js';
 export { getDevPagemap } from './model/pgmap.js';
-export type { WordReader } from './model/sections.js';
+export type { Words } from './model/sections.js';
 export type { Truth, TruthState } from './model/truth.js';
 export { TRUTH_STATES } from './model/truth.js';
 export type { BootRange, KernelStep, OperationPlan, OpSpec, StepArgs, WriteSide } from './ops/index.js';
@@ -31,3 +46,5 @@ export type { OperationLog, RunOptions, ScenarioResult } from './ops/scenario-ru
 export { bootScenario, runScenario, ScenarioStepError } from './ops/scenario-run.js';
 export type { LayoutReport, PfnReport } from './report/layout.js';
 export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
+export type { StepResult as VerifyStepResult, VerifyOptions, VerifyResult } from './verify/index.js';
+export { renderVerify, runVerify } from './verify/index.js';

@@ -1,8 +1,13 @@
 /** Shared test helpers: small machines, fingerprints, a captured CLI. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Geometry } from '../src/arch/geometry.js';
 import { geometryFor } from '../src/arch/presets.js';
 import { main } from '../src/cli/main.js';
+import { loadScenario } from '../src/io/scenario.js';
 import type { Machine } from '../src/model/machine.js';
 import { runScenario } from '../src/ops/scenario-run.js';
 import type { BootRange, OpSpec } from '../src/ops/spec.js';
@@ -69,4 +74,39 @@ export async function cli(...argv: string[]): Promise<CliResult> {
     outIsTty: false,
   });
   return { code, stdout, stderr };
+}
+
+/** A command that must fail as bad usage or input: exit 2, one line on stderr, no stack trace. */
+export async function expectUsageError(...argv: string[]): Promise<CliResult> {
+  const r = await cli(...argv);
+  const what = argv.join(' ');
+  assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n').length, 1, `${what} printed ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  return r;
+}
+
+/** text cut into pieces of `size` characters, to feed a stream parser. */
+export function inChunks(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+/** A fresh temporary directory, in memory (/dev/shm) where there is one: tests that write many small files. */
+export function scratchDir(prefix: string): string {
+  let base = tmpdir();
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    base = '/dev/shm';
+  } catch {
+    // no tmpfs: the ordinary temporary directory
+  }
+  return mkdtempSync(join(base, `pfnlab-${prefix}-`));
+}
+
+/** A built-in scenario's machine after boot and its first `after` steps (all when absent). */
+export function builtinMachine(name: string, after?: number): Machine {
+  return runScenario(loadScenario(name), { operations: after }).machine;
 }

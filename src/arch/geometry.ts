@@ -62,6 +62,8 @@ export interface Geometry extends GeometryParams {
   readonly maxPfn: number;
   /** Words of one subsection bitmap (32 subsections per word). */
   readonly subsectionMapWords: number;
+  /** log2(SECTIONS_PER_ROOT): section numbers fit 32 bits, so roots are found with shifts. */
+  readonly rootShift: number;
 }
 
 export class GeometryError extends Error {
@@ -150,5 +152,6 @@ export function deriveGeometry(p: GeometryParams): Geometry {
     pageblockNrPages: 2 ** p.pageblockOrder,
     maxPfn: 2 ** (p.maxPhysmemBits - p.pageShift),
     subsectionMapWords: Math.ceil(subsectionsPerSection / 32),
+    rootShift: Math.log2(p.sectionsPerRoot),
   };
 }

@@ -17,7 +17,15 @@ export function sectionNrToPfn(g: Geometry, nr: number): number {
 
 /** subsection_map_index(): the subsection of pfn inside its section. */
 export function subsectionMapIndex(g: Geometry, pfn: number): number {
-  return Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+  return offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection)) >>> g.pfnSubsectionShift;
+}
+
+/**
+ * pfn's offset inside section nr, as a 32-bit integer. Hot paths use this
+ * rather than `pfn % PAGES_PER_SECTION`: a double modulus is a library call.
+ */
+export function offsetInSection(g: Geometry, pfn: number, nr: number): number {
+  return (pfn - nr * g.pagesPerSection) | 0;
 }
 
 /** The global subsection number: pfn / PAGES_PER_SUBSECTION. */
@@ -76,7 +84,7 @@ export function locatePfn(g: Geometry, pfn: number, sectionsPerBlock: number): P
     phys: pfnPhys(g, pfn),
     section,
     root: sectionNrToRoot(g, section),
-    rootIndex: section % g.sectionsPerRoot,
+    rootIndex: section & (g.sectionsPerRoot - 1),
     subsection: subsectionMapIndex(g, pfn),
     block: sectionNrToBlockId(section, sectionsPerBlock),
   };

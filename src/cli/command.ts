@@ -62,6 +62,14 @@ export function intOption(command: string, p: Parsed, name: string): number | un
   return Number(v);
 }
 
+/** --after N: how many of a scenario's steps to run (undefined: all), refused past its end. */
+export function afterOption(command: string, p: Parsed, steps: number): number | undefined {
+  const after = intOption(command, p, 'after');
+  if (after !== undefined && after > steps)
+    throw new InputError(command, `--after ${after}: the scenario has only ${steps} steps`, after);
+  return after;
+}
+
 export function printJson(io: CliIo, value: unknown): void {
   io.out(`${JSON.stringify(value, null, 2)}\n`);
 }

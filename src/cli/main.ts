@@ -3,14 +3,18 @@
  * Exit codes: 0 success, 1 a violation or wrong answer found, 2 bad usage or input.
  */
 import { isPfnlabError } from '../model/errors.js';
+import { captureCommand } from './capture.js';
 import type { CliIo, Command } from './command.js';
 import { wantsHelp } from './command.js';
 import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { designsCommand } from './designs.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
 import { usercopyCommand } from './usercopy.js';
+import { verifyCommand } from './verify.js';
 import { viewCommand } from './view.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -20,6 +24,10 @@ export const COMMANDS: readonly Command[] = [
   compareCommand,
   designsCommand,
   usercopyCommand,
+  importCommand,
+  exportCommand,
+  captureCommand,
+  verifyCommand,
   viewCommand,
 ];
 

@@ -5,7 +5,14 @@ import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { pfnReport, renderPfn } from '../report/layout.js';
 import { parsePfn } from '../units.js';
-import { type CliIo, type Command, intOption, parseCommandArgs, printJson, stringOption } from './command.js';
+import {
+  afterOption,
+  type CliIo,
+  type Command,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
 import { renderDesignAnswers } from './render-answers.js';
 
@@ -19,7 +26,8 @@ flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,
 offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
 
   <pfn>               decimal or 0x-hex
-  --scenario <file>   a scenario file or built-in scenario name
+  --scenario <file>   a scenario file, a built-in scenario name, or a directory from
+                      pfnlab capture or pfnlab export (imported)
   --after N           the state after boot and the first N steps (default: all)
   --design D          only these designs (repeatable; a name or a module path); default all five
   --json              JSON with keys pfn, section, subsection, block, truth {state, zone, pgmap},
@@ -46,14 +54,7 @@ offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
         pfn,
       );
     }
-    const after = intOption('pfn', p, 'after');
-    if (after !== undefined && after > scenario.steps.length) {
-      throw new InputError(
-        'pfn',
-        `--after ${after}: the scenario has only ${scenario.steps.length} steps`,
-        after,
-      );
-    }
+    const after = afterOption('pfn', p, scenario.steps.length);
     const designs = await designsFromOption(p);
     const { machine, bound } = runWithDesigns(scenario, designs, after);
     const report = pfnReport(machine, pfn);

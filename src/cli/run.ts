@@ -16,7 +16,8 @@ print the final layout: sections (P present, M memmap, O online, E early,
 D ZONE_DEVICE taint), memory blocks, zones, pgmaps and the truth summed by
 state; then any pfns listed under "queries".
 
-<scenario> is a scenario file or the name of a built-in scenario.
+<scenario> is a scenario file, the name of a built-in scenario, or a directory
+written by \`pfnlab capture\` or \`pfnlab export\` (imported first).
 
   --json   print the layout (and the operation log) as JSON
   --log    also print every kernel step each operation took`,

@@ -7,17 +7,25 @@
 import type { BoundDesign } from '../designs/index.js';
 import type { Machine } from '../model/machine.js';
 import { MEM_KIND_NAMES } from '../model/memory.js';
-import type { WordReader } from '../model/sections.js';
+import type { Words } from '../model/sections.js';
 import { pfnClasses } from './classes.js';
 
-/** A WordReader that counts loads by the kind of allocation they hit. */
-export class CountingReader implements WordReader {
-  readonly counts = new Float64Array(16);
-  constructor(private readonly m: Machine) {}
-  load(addr: number): number {
-    this.counts[this.m.mem.kindOf(addr)]++;
-    return this.m.mem.load(addr);
-  }
+/** Model memory as Words that count every load by the kind of allocation it hits. */
+export function countingWords(m: Machine): { words: Words; counts: Float64Array } {
+  const counts = new Float64Array(16);
+  const proxy = new Proxy(m.mem.words, {
+    get(target, key) {
+      if (typeof key === 'string') {
+        const addr = Number(key);
+        if (Number.isInteger(addr)) {
+          counts[m.mem.kindOf(addr)]++;
+          return target[addr];
+        }
+      }
+      return Reflect.get(target, key);
+    },
+  });
+  return { words: proxy, counts };
 }
 
 /** Loads by kind; `total` leaves out the vmemmap walk (the MMU's work: pfn_to_page() is arithmetic). */
@@ -26,8 +34,8 @@ export type LookupCost = Record<string, number>;
 /** Average loads per pfn_to_online_page() call, by kind, over every pfn of a present section. */
 export function lookupCost(m: Machine, b: BoundDesign): LookupCost {
   const present = new Set(m.sections.presentSectionNrs());
-  const counter = new CountingReader(m);
-  const lookup = b.design.lookup({ ...b.ctx, mem: counter });
+  const counter = countingWords(m);
+  const lookup = b.design.lookup({ ...b.ctx, mem: counter.words });
   let weight = 0;
   const totals = new Float64Array(16);
   for (const c of pfnClasses(m)) {

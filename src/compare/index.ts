@@ -91,7 +91,7 @@ export function answersFor(m: Machine, b: BoundDesign, pfn: number): PfnAnswers 
   const device = l.pfnToDevicePage ? l.pfnToDevicePage(pfn) : undefined;
   const valid = l.pfnValid(pfn);
   const zoneDevice = l.isZoneDevicePage(pfn);
-  const mapped = pageAddress(m.mem, m.g, pfn) !== NULL;
+  const mapped = pageAddress(m.mem.words, m.g, pfn) !== NULL;
   const truth = m.truthOf(pfn);
   const blocked = b.design.protection === 'hotplug-lock' && hotplugLockHeld(m);
   const judged =
@@ -113,10 +113,12 @@ export function runWithDesigns(
   s: Scenario,
   designs: readonly Design[],
   operations?: number,
+  capacityWords?: number,
 ): { machine: Machine; bound: BoundDesign[]; log: OperationLog[] } {
   let bound: BoundDesign[] = [];
   const { machine, log } = runScenario(s, {
     operations,
+    memory: capacityWords ? { capacityWords } : undefined,
     prepare(m) {
       bound = bindDesigns(m, designs);
       return bound.map((b) => b.writeSide);

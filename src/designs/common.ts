@@ -3,38 +3,33 @@
  * and writing a design's per-subsection bitmap, and matching core steps.
  */
 import type { Geometry } from '../arch/geometry.js';
+import { offsetInSection } from '../arch/pfn.js';
 import { P_FLAGS, S_USAGE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { pageAddress, pageAddressInSection } from '../model/memmap.js';
+import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, pageZonenum } from '../model/page-flags.js';
-import { testSubsectionBit, usageBitmapOffset, type WordReader } from '../model/sections.js';
+import { testSubsectionBit, usageBitmapOffset, type Words } from '../model/sections.js';
 import { sectionChunks } from '../ops/sparse.js';
 import { type KernelStep, step } from '../ops/step.js';
 import { hex } from '../units.js';
 
 /** page->flags of pfn's struct page; an unmapped memmap reads as poison (the kernel would fault). */
-export function pageFlags(mem: WordReader, g: Geometry, pfn: number): number {
+export function pageFlags(mem: Words, g: Geometry, pfn: number): number {
   const addr = pageAddress(mem, g, pfn);
-  return addr === NULL ? PAGE_POISON_PATTERN : mem.load(addr + P_FLAGS);
-}
-
-/** page->flags for a caller that already holds pfn's section record. */
-export function pageFlagsInSection(mem: WordReader, g: Geometry, ms: number, pfn: number): number {
-  const addr = pageAddressInSection(mem, g, ms, pfn);
-  return addr === NULL ? PAGE_POISON_PATTERN : mem.load(addr + P_FLAGS);
+  return addr === NULL ? PAGE_POISON_PATTERN : mem[addr + P_FLAGS];
 }
 
 /** page_zonenum(pfn_to_page(pfn)) */
-export function pageZone(mem: WordReader, g: Geometry, pfn: number): number {
+export function pageZone(mem: Words, g: Geometry, pfn: number): number {
   return pageZonenum(pageFlags(mem, g, pfn));
 }
 
 /** Test pfn's subsection in bitmap `slot` of its section's usage record (NULL usage: clear). */
-export function testUsageBit(mem: WordReader, g: Geometry, ms: number, pfn: number, slot: number): boolean {
-  const usage = mem.load(ms + S_USAGE);
+export function testUsageBit(mem: Words, g: Geometry, ms: number, pfn: number, slot: number): boolean {
+  const usage = mem[ms + S_USAGE];
   if (usage === NULL) return false;
-  const index = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+  const index = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection)) >>> g.pfnSubsectionShift;
   return testSubsectionBit(mem, usage + usageBitmapOffset(g, slot), index);
 }
 

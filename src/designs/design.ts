@@ -5,11 +5,11 @@
  *
  * A design reads only what its kernel would keep: section flags, the usage
  * record (subsection_map and the design's own bitmaps), the pgmap table and
- * the memmap, through a WordReader. It never sees the truth.
+ * the memmap, through a Words. It never sees the truth.
  */
 import type { Geometry } from '../arch/geometry.js';
 import type { Machine } from '../model/machine.js';
-import type { WordReader } from '../model/sections.js';
+import type { Words } from '../model/sections.js';
 import type { WriteSide } from '../ops/step.js';
 import type { KernelHelpers } from './helpers.js';
 
@@ -25,7 +25,7 @@ export type ReaderProtection =
 
 /** What a design needs to read: memory, geometry, and where its usage bitmaps live. */
 export interface DesignContext {
-  readonly mem: WordReader;
+  readonly mem: Words;
   readonly g: Geometry;
   /** The usage-record bitmap slot of each bitmap the design asked for, by name. */
   readonly slots: Readonly<Record<string, number>>;

@@ -14,16 +14,16 @@ import { upstream } from './upstream.js';
 /** get_online_mems(): may proceed when no writer holds the lock; returns false to mean "would block". */
 export function memHotplugTryReadLock(mem: WordMemory): boolean {
   const addr = GLOBALS_ADDR + G_HOTPLUG_LOCK;
-  const v = mem.load(addr);
+  const v = mem[addr];
   if (v & HOTPLUG_LOCK_WRITER) return false;
-  mem.store(addr, v + 1);
+  mem[addr] = v + 1;
   return true;
 }
 
 /** put_online_mems() */
 export function memHotplugReadUnlock(mem: WordMemory): void {
   const addr = GLOBALS_ADDR + G_HOTPLUG_LOCK;
-  mem.store(addr, mem.load(addr) - 1);
+  mem[addr] = mem[addr] - 1;
 }
 
 export const hotplugLock: Design = {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { InputError } from '../model/errors.js';
 import { USAGE_DESIGN_BITMAPS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import type { WordReader } from '../model/sections.js';
+import type { Words } from '../model/sections.js';
 import type { WriteSide } from '../ops/step.js';
 import {
   activeBitmapCheckBeforeLock,
@@ -100,7 +100,7 @@ export function assignSlots(designs: readonly Design[]): Map<Design, Record<stri
   return out;
 }
 
-export function bindDesigns(m: Machine, designs: readonly Design[], mem: WordReader = m.mem): BoundDesign[] {
+export function bindDesigns(m: Machine, designs: readonly Design[], mem: Words = m.mem.words): BoundDesign[] {
   const slots = assignSlots(designs);
   return designs.map((design) => {
     const ctx: DesignContext = { mem, g: m.g, slots: slots.get(design)!, helpers: kernelHelpers };

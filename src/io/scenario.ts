@@ -13,6 +13,7 @@ import { type Errno, InputError } from '../model/errors.js';
 import type { PgmapType } from '../model/pgmap.js';
 import type { BootRange, OpSpec } from '../ops/spec.js';
 import { parsePfn, parseSize } from '../units.js';
+import { importMachine } from './import/index.js';
 import { type Schema, SchemaValidator } from './json-schema.js';
 
 export interface Scenario {
@@ -25,6 +26,8 @@ export interface Scenario {
   readonly queries: readonly number[];
   /** Where it came from: a file path, or 'builtin:<name>'. */
   readonly source: string;
+  /** The `verify` section (QEMU machine for `pfnlab verify`), as the schema validated it; src/verify reads it. */
+  readonly verify?: unknown;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -182,10 +185,11 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     walkers: (obj.walkers as string[]) ?? [],
     queries,
     source,
+    verify: obj.verify,
   };
 }
 
-/** Read a scenario from a file path, or from the built-ins by name. */
+/** Read a scenario from a file path, a captured or exported machine directory, or the built-ins by name. */
 export function loadScenario(ref: string): Scenario {
   let path = ref;
   let source = ref;
@@ -201,7 +205,8 @@ export function loadScenario(ref: string): Scenario {
       );
     }
   }
-  if (statSync(path).isDirectory()) fail(ref, 'is a directory, not a scenario file');
+  // A directory written by `pfnlab capture` or `pfnlab export`: import the machine it describes.
+  if (statSync(path).isDirectory()) return importMachine({ dir: path }).converted;
   const text = readFileSync(path, 'utf8');
   return scenarioFromJson(parseJsonText(text, source), source);
 }

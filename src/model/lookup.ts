@@ -16,13 +16,13 @@ import {
   onlineSection,
   pfnSectionValid,
   validSection,
-  type WordReader,
+  type Words,
 } from './sections.js';
 
 export const NO_PAGE = -1;
 
 /** pfn_valid() in 5.4: valid_section && (early_section || pfn_section_valid). No RCU. */
-export function pfnValid54(mem: WordReader, g: Geometry, pfn: number): boolean {
+export function pfnValid54(mem: Words, g: Geometry, pfn: number): boolean {
   const nr = Math.floor(pfn / g.pagesPerSection);
   if (nr >= g.nrMemSections) return false;
   const ms = nrToSection(mem, g, nr);
@@ -35,13 +35,13 @@ export function pfnValid54(mem: WordReader, g: Geometry, pfn: number): boolean {
  * rcu_read_lock_sched() to keep ms->usage alive; callers that model RCU take
  * the read lock around this call.
  */
-export function pfnValid619(mem: WordReader, g: Geometry, pfn: number): boolean {
+export function pfnValid619(mem: Words, g: Geometry, pfn: number): boolean {
   if (pfn >= g.maxPfn) return false; // PHYS_PFN(PFN_PHYS(pfn)) != pfn
   return pfnValid54(mem, g, pfn);
 }
 
 /** pfn_to_online_page() in 5.4: the section's ONLINE bit alone. */
-export function pfnToOnlinePage54(mem: WordReader, g: Geometry, pfn: number): number {
+export function pfnToOnlinePage54(mem: Words, g: Geometry, pfn: number): number {
   const nr = Math.floor(pfn / g.pagesPerSection);
   if (nr >= g.nrMemSections) return NO_PAGE;
   const ms = nrToSection(mem, g, nr);
@@ -49,7 +49,7 @@ export function pfnToOnlinePage54(mem: WordReader, g: Geometry, pfn: number): nu
 }
 
 /** pfn_to_online_page() in 6.19: ONLINE, the subsection map, then the ZONE_DEVICE taint slow path. */
-export function pfnToOnlinePage619(mem: WordReader, g: Geometry, pfn: number): number {
+export function pfnToOnlinePage619(mem: Words, g: Geometry, pfn: number): number {
   const nr = Math.floor(pfn / g.pagesPerSection);
   if (nr >= g.nrMemSections) return NO_PAGE;
   const ms = nrToSection(mem, g, nr);

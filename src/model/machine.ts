@@ -45,6 +45,22 @@ export const IMMEDIATE_RECLAIM: Reclaimer = {
   },
 };
 
+/** The machine's state outside model memory. */
+export interface Bookkeeping {
+  readonly truth: TruthMap;
+  readonly nodes: ReadonlyMap<number, Pgdat>;
+  readonly blocks: ReadonlyMap<number, MemoryBlock>;
+  readonly pgmaps: ReadonlyMap<string, Pgmap>;
+  readonly resources: readonly Resource[];
+  readonly pins: readonly PinnedRange[];
+  readonly blockSize: number;
+  readonly sectionsPerBlock: number;
+  readonly booted: boolean;
+  readonly nextPgmapNum: number;
+  readonly generation: number;
+  readonly reclaimer: Reclaimer;
+}
+
 export interface MachineOptions {
   readonly memory?: MemoryOptions;
 }
@@ -89,20 +105,41 @@ export class Machine {
     this.sections = new SectionTable(this.mem, g);
     this.memmap = new Memmap(this.mem, g);
     this.pgmapTable = new PgmapTable(this.mem);
-    if (cloneOf) {
-      this.memmap.generation = cloneOf.memmap.generation;
-      this.truth = cloneOf.truth.clone();
-      for (const [nid, p] of cloneOf.nodes) this.nodes.set(nid, clonePgdat(p));
-      for (const [id, b] of cloneOf.blocks) this.blocks.set(id, cloneBlock(b));
-      for (const [id, p] of cloneOf.pgmaps) this.pgmaps.set(id, clonePgmap(p));
-      this.resources = cloneOf.resources.map((r) => ({ ...r }));
-      this.pins = cloneOf.pins.slice();
-      this.blockSize = cloneOf.blockSize;
-      this.sectionsPerBlock = cloneOf.sectionsPerBlock;
-      this.booted = cloneOf.booted;
-      this.nextPgmapNum = cloneOf.nextPgmapNum;
-      this.reclaimer = cloneOf.reclaimer;
-    }
+    if (cloneOf) this.restoreBookkeeping(cloneOf.snapshotBookkeeping());
+  }
+
+  /** A deep copy of everything but memory: what the kernel keeps in ordinary structures, and the truth. */
+  snapshotBookkeeping(): Bookkeeping {
+    return {
+      truth: this.truth.clone(),
+      nodes: new Map([...this.nodes].map(([nid, p]) => [nid, clonePgdat(p)])),
+      blocks: new Map([...this.blocks].map(([id, b]) => [id, cloneBlock(b)])),
+      pgmaps: new Map([...this.pgmaps].map(([id, p]) => [id, clonePgmap(p)])),
+      resources: this.resources.map((r) => ({ ...r })),
+      pins: this.pins.slice(),
+      blockSize: this.blockSize,
+      sectionsPerBlock: this.sectionsPerBlock,
+      booted: this.booted,
+      nextPgmapNum: this.nextPgmapNum,
+      generation: this.memmap.generation,
+      reclaimer: this.reclaimer,
+    };
+  }
+
+  /** Put bookkeeping back as a snapshot had it (the snapshot stays usable). */
+  restoreBookkeeping(b: Bookkeeping): void {
+    this.truth = b.truth.clone();
+    this.nodes = new Map([...b.nodes].map(([nid, p]) => [nid, clonePgdat(p)]));
+    this.blocks = new Map([...b.blocks].map(([id, x]) => [id, cloneBlock(x)]));
+    this.pgmaps = new Map([...b.pgmaps].map(([id, p]) => [id, clonePgmap(p)]));
+    this.resources = b.resources.map((r) => ({ ...r }));
+    this.pins = b.pins.slice();
+    this.blockSize = b.blockSize;
+    this.sectionsPerBlock = b.sectionsPerBlock;
+    this.booted = b.booted;
+    this.nextPgmapNum = b.nextPgmapNum;
+    this.memmap.generation = b.generation;
+    this.reclaimer = b.reclaimer;
   }
 
   /** A deep copy: memory words, bookkeeping and truth. */

@@ -22,6 +22,7 @@
  * holding a stale pointer can tell the memory was freed and reused.
  */
 import type { Geometry } from '../arch/geometry.js';
+import { offsetInSection } from '../arch/pfn.js';
 import {
   N_CHILD,
   N_GEN,
@@ -40,7 +41,7 @@ import {
 } from './layout.js';
 import { MemKind, type Memory, NULL } from './memory.js';
 import { PAGE_POISON_PATTERN } from './page-flags.js';
-import { pfnToSection, type WordReader } from './sections.js';
+import { pfnToSection, type Words } from './sections.js';
 
 /** The contents of one struct page. */
 export interface PageValue {
@@ -56,31 +57,31 @@ export const POISONED_PAGE: PageValue = { flags: PAGE_POISON_PATTERN, refcount: 
  * pfn_to_page() followed through the vmemmap mapping: the address of pfn's
  * struct page words, or NULL when no memmap maps it.
  */
-export function pageAddress(mem: WordReader, g: Geometry, pfn: number): number {
+export function pageAddress(mem: Words, g: Geometry, pfn: number): number {
   const ms = pfnToSection(mem, g, pfn);
   return ms === NULL ? NULL : pageAddressInSection(mem, g, ms, pfn);
 }
 
 /** pageAddress() for a caller that already holds pfn's section record. */
-export function pageAddressInSection(mem: WordReader, g: Geometry, ms: number, pfn: number): number {
-  const node = mem.load(ms + S_MEMMAP);
+export function pageAddressInSection(mem: Words, g: Geometry, ms: number, pfn: number): number {
+  const node = mem[ms + S_MEMMAP];
   if (node === NULL) return NULL;
-  if (mem.load(node + N_STATE) !== NODE_SPLIT) return node + N_PAGE;
-  const offsetInSection = pfn % g.pagesPerSection;
-  const sub = mem.load(mem.load(node + N_CHILD) + Math.floor(offsetInSection / g.pagesPerSubsection));
+  if (mem[node + N_STATE] !== NODE_SPLIT) return node + N_PAGE;
+  const offset = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection));
+  const sub = mem[mem[node + N_CHILD] + (offset >>> g.pfnSubsectionShift)];
   if (sub === NULL) return NULL;
-  if (mem.load(sub + N_STATE) !== NODE_SPLIT) return sub + N_PAGE;
-  return mem.load(sub + N_CHILD) + (offsetInSection % g.pagesPerSubsection) * PAGE_WORDS;
+  if (mem[sub + N_STATE] !== NODE_SPLIT) return sub + N_PAGE;
+  return mem[sub + N_CHILD] + (offset & (g.pagesPerSubsection - 1)) * PAGE_WORDS;
 }
 
 /** The memmap node (section or subsection level) whose words hold pfn's struct page. */
-export function pageNode(mem: WordReader, g: Geometry, pfn: number): number {
+export function pageNode(mem: Words, g: Geometry, pfn: number): number {
   const ms = pfnToSection(mem, g, pfn);
   if (ms === NULL) return NULL;
-  const node = mem.load(ms + S_MEMMAP);
-  if (node === NULL || mem.load(node + N_STATE) !== NODE_SPLIT) return node;
-  const offsetInSection = pfn % g.pagesPerSection;
-  return mem.load(mem.load(node + N_CHILD) + Math.floor(offsetInSection / g.pagesPerSubsection));
+  const node = mem[ms + S_MEMMAP];
+  if (node === NULL || mem[node + N_STATE] !== NODE_SPLIT) return node;
+  const offset = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection));
+  return mem[mem[node + N_CHILD] + (offset >>> g.pfnSubsectionShift)];
 }
 
 /**
@@ -300,7 +301,7 @@ export class Memmap {
 
   /** Read pfn's struct page, or undefined when no memmap maps it. */
   read(pfn: number): PageValue | undefined {
-    const addr = pageAddress(this.mem, this.g, pfn);
+    const addr = pageAddress(this.mem.words, this.g, pfn);
     return addr === NULL ? undefined : this.readPage(addr);
   }
 
@@ -322,7 +323,7 @@ export class Memmap {
       return done;
     };
     while (pfn < endPfn) {
-      const node = pageNode(this.mem, g, pfn);
+      const node = pageNode(this.mem.words, g, pfn);
       let stepEnd: number;
       let page: PageValue | undefined;
       if (node === NULL) {
@@ -345,7 +346,7 @@ export class Memmap {
   }
 
   private isSectionNode(node: number, pfn: number): boolean {
-    const ms = pfnToSection(this.mem, this.g, pfn);
+    const ms = pfnToSection(this.mem.words, this.g, pfn);
     return ms !== NULL && this.mem.load(ms + S_MEMMAP) === node;
   }
 }

@@ -80,6 +80,49 @@ export interface MemoryHandle {
   readonly shadow: SharedArrayBuffer;
 }
 
+/** A 32-bit mix of (addr, value), for Zobrist hashing of memory contents. */
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
+  h = Math.imul(h ^ (h >>> 16), 0xc2b2ae35);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x27d4eb2f);
+  return h ^ (h >>> 16);
+}
+
+const J_WORD = 0;
+const J_SHADOW = 1;
+const J_TOP = 2;
+const J_LIVE = 3;
+
+/**
+ * Every change to a Memory, so that the explorer can go back to an earlier
+ * state, and a 64-bit Zobrist hash of the words (two 32-bit halves) kept up
+ * to date on every store. Hashes compare states reached from the same start.
+ */
+export class Journal {
+  readonly entries: number[] = [];
+  hash1 = 0;
+  hash2 = 0;
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  /** The hash contribution of one word, to subtract words kept out of a state key. */
+  static contribution(addr: number, value: number): [number, number] {
+    return [mix(addr, value), mix(addr * 31 + 7, value ^ 0x5bd1e995)];
+  }
+
+  rehash(addr: number, from: number, to: number): void {
+    this.hash1 ^= mix(addr, from) ^ mix(addr, to);
+    this.hash2 ^= mix(addr * 31 + 7, from ^ 0x5bd1e995) ^ mix(addr * 31 + 7, to ^ 0x5bd1e995);
+  }
+
+  record(kind: number, addr: number, old: number): void {
+    this.entries.push(kind, addr, old);
+  }
+}
+
 /**
  * A word store with a size-class allocator. Allocation and freeing happen on
  * the writer (the thread that runs kernel operations); readers only load.
@@ -92,6 +135,8 @@ export class Memory {
   /** Free blocks by size in words; LIFO. */
   private readonly freeLists = new Map<number, number[]>();
   private liveWords = 0;
+  /** While set, every change is journaled and freed blocks are never reused (see Journal). */
+  journal: Journal | null = null;
 
   constructor(options: MemoryOptions = {}, existing?: { words: Int32Array; shadow: Uint8Array }) {
     if (existing) {
@@ -138,7 +183,58 @@ export class Memory {
   }
 
   store(addr: number, value: number): void {
+    const j = this.journal;
+    if (j !== null) {
+      const old = this.words[addr];
+      j.record(J_WORD, addr, old);
+      j.rehash(addr, old, value);
+    }
     this.words[addr] = value;
+  }
+
+  /** Set the shadow of n words to `kind`, or (kind < 0) mark them freed keeping their kinds. */
+  private setShadow(addr: number, n: number, kind: number): void {
+    const j = this.journal;
+    if (j === null && kind >= 0) {
+      this.shadow.fill(kind, addr, addr + n);
+      return;
+    }
+    for (let i = addr; i < addr + n; i++) {
+      j?.record(J_SHADOW, i, this.shadow[i]);
+      this.shadow[i] = kind < 0 ? this.shadow[i] | SHADOW_FREED : kind;
+    }
+  }
+
+  private setLive(n: number): void {
+    this.journal?.record(J_LIVE, 0, this.liveWords);
+    this.liveWords = n;
+  }
+
+  /** Start journaling every change (and stop reusing freed blocks, so that late readers see them freed). */
+  startJournal(): Journal {
+    this.journal = new Journal();
+    return this.journal;
+  }
+
+  /** Undo journaled changes back to an earlier journal length. */
+  undoTo(length: number): void {
+    const j = this.journal!;
+    const e = j.entries;
+    while (e.length > length) {
+      const old = e.pop()!;
+      const addr = e.pop()!;
+      const kind = e.pop()!;
+      if (kind === J_WORD) {
+        j.rehash(addr, this.words[addr], old);
+        this.words[addr] = old;
+      } else if (kind === J_SHADOW) {
+        this.shadow[addr] = old;
+      } else if (kind === J_TOP) {
+        this.top = old;
+      } else {
+        this.liveWords = old;
+      }
+    }
   }
 
   isLive(addr: number): boolean {
@@ -153,7 +249,7 @@ export class Memory {
 
   /** Allocate n zeroed words (kzalloc) of a kind. Returns the address of the first. */
   alloc(n: number, kind: MemKind = MemKind.Other): number {
-    const list = this.freeLists.get(n);
+    const list = this.journal === null ? this.freeLists.get(n) : undefined;
     let addr: number;
     if (list && list.length > 0) {
       addr = list.pop()!;
@@ -163,31 +259,34 @@ export class Memory {
       addr = header + HEADER_WORDS;
       const end = addr + n;
       if (end > this.words.length) throw new OutOfModelMemoryError(n);
+      this.journal?.record(J_TOP, 0, this.top);
       this.top = end;
-      this.words[header] = n;
+      this.store(header, n);
     }
-    this.shadow.fill(kind, addr, addr + n);
-    this.liveWords += n + HEADER_WORDS;
+    this.setShadow(addr, n, kind);
+    this.setLive(this.liveWords + n + HEADER_WORDS);
     return addr;
   }
 
   /** Re-label words of a live allocation (a record mixing kinds, e.g. a header). */
   setKind(addr: number, n: number, kind: MemKind): void {
-    this.shadow.fill(kind, addr, addr + n);
+    this.setShadow(addr, n, kind);
   }
 
   /** Free a block (kfree). Its words stay as they were; the shadow marks them freed. */
   free(addr: number): void {
     const n = this.words[addr - HEADER_WORDS];
     if (!this.isLive(addr)) throw new Error(`double free or bad pointer ${addr}`);
-    this.shadow.fill(this.shadow[addr] | SHADOW_FREED, addr, addr + n);
-    let list = this.freeLists.get(n);
-    if (!list) {
-      list = [];
-      this.freeLists.set(n, list);
+    this.setShadow(addr, n, -1);
+    if (this.journal === null) {
+      let list = this.freeLists.get(n);
+      if (!list) {
+        list = [];
+        this.freeLists.set(n, list);
+      }
+      list.push(addr);
     }
-    list.push(addr);
-    this.liveWords -= n + HEADER_WORDS;
+    this.setLive(this.liveWords - n - HEADER_WORDS);
   }
 
   sizeOf(addr: number): number {

@@ -23,7 +23,7 @@ import {
   pfnLo,
 } from './layout.js';
 import type { Memory } from './memory.js';
-import type { WordReader } from './sections.js';
+import type { Words } from './sections.js';
 
 export type PgmapType = 'fsdax' | 'devdax' | 'device_private' | 'p2pdma' | 'generic';
 export const PGMAP_TYPES: readonly PgmapType[] = ['fsdax', 'devdax', 'device_private', 'p2pdma', 'generic'];
@@ -74,8 +74,16 @@ export function clonePgmap(p: Pgmap): Pgmap {
   return { ...p, altmap: p.altmap ? { ...p.altmap } : undefined };
 }
 
-export function pgmapTableAddr(mem: WordReader): number {
-  return mem.load(GLOBALS_ADDR + G_PGMAP_TABLE);
+/** In PG_REFCOUNT: the reference is dead (percpu_ref_kill); the rest is the count. */
+export const PGMAP_REF_DEAD = 1 << 30;
+
+/** percpu_ref_tryget_live() as one read-modify-write of the refcount word: the new value, or undefined. */
+export function trygetLive(refcount: number): number | undefined {
+  return refcount & PGMAP_REF_DEAD ? undefined : refcount + 1;
+}
+
+export function pgmapTableAddr(mem: Words): number {
+  return mem[GLOBALS_ADDR + G_PGMAP_TABLE];
 }
 
 /**
@@ -83,14 +91,14 @@ export function pgmapTableAddr(mem: WordReader): number {
  * The kernel's xarray lookup runs under rcu_read_lock; here it is a scan of
  * PGMAP_SLOTS fixed records.
  */
-export function pgmapArrayLoad(mem: WordReader, pfn: number): number {
+export function pgmapArrayLoad(mem: Words, pfn: number): number {
   const table = pgmapTableAddr(mem);
   for (let i = 0; i < PGMAP_SLOTS; i++) {
     const rec = table + i * PGMAP_WORDS;
-    if (mem.load(rec + PG_IN_ARRAY) === 0) continue;
-    const start = joinPfn(mem.load(rec + PG_START_LO), mem.load(rec + PG_START_HI));
+    if (mem[rec + PG_IN_ARRAY] === 0) continue;
+    const start = joinPfn(mem[rec + PG_START_LO], mem[rec + PG_START_HI]);
     if (pfn < start) continue;
-    const end = joinPfn(mem.load(rec + PG_END_LO), mem.load(rec + PG_END_HI));
+    const end = joinPfn(mem[rec + PG_END_LO], mem[rec + PG_END_HI]);
     if (pfn < end) return rec;
   }
   return 0;
@@ -101,10 +109,10 @@ export function pgmapArrayLoad(mem: WordReader, pfn: number): number {
  * taken (percpu_ref_tryget_live), else 0. The reference is dropped at once;
  * callers here only ask "is there a pgmap".
  */
-export function getDevPagemap(mem: WordReader, pfn: number): number {
+export function getDevPagemap(mem: Words, pfn: number): number {
   const rec = pgmapArrayLoad(mem, pfn);
-  if (rec === 0 || mem.load(rec + PG_REF_LIVE) === 0) return 0;
-  return mem.load(rec + PG_ID);
+  if (rec === 0 || mem[rec + PG_REF_LIVE] === 0) return 0;
+  return mem[rec + PG_ID];
 }
 
 /** The writer side of the pgmap table. */
@@ -142,9 +150,10 @@ export class PgmapTable {
     this.mem.store(rec + PG_IN_ARRAY, inArray ? 1 : 0);
   }
 
-  /** percpu_ref_kill() */
+  /** percpu_ref_kill(): no new live references from now on. */
   kill(rec: number): void {
     this.mem.store(rec + PG_REF_LIVE, 0);
+    this.mem.store(rec + PG_REFCOUNT, this.mem.load(rec + PG_REFCOUNT) | PGMAP_REF_DEAD);
   }
 
   addRefs(rec: number, n: number): void {
@@ -152,7 +161,7 @@ export class PgmapTable {
   }
 
   refs(rec: number): number {
-    return this.mem.load(rec + PG_REFCOUNT);
+    return this.mem.load(rec + PG_REFCOUNT) & ~PGMAP_REF_DEAD;
   }
 
   /** percpu_ref_exit(): the record is free again. */

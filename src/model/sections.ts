@@ -3,11 +3,12 @@
  * records hanging off it (mm/sparse.c, include/linux/mmzone.h).
  *
  * Reader side: small predicates named after the kernel's, taking any
- * WordReader, so that designs run them on plain, shared or instrumented memory.
+ * Words, so that designs run them on plain, shared or instrumented memory.
  * Writer side: SectionTable, which allocates roots and usage records and flips
  * flag bits.
  */
 import type { Geometry } from '../arch/geometry.js';
+import { offsetInSection } from '../arch/pfn.js';
 import {
   G_HIGHEST_PRESENT_SECTION,
   G_ROOTS,
@@ -29,62 +30,67 @@ import {
 } from './layout.js';
 import { MemKind, type Memory, NULL } from './memory.js';
 
-/** What readers need of memory: one load. Plain, shared and instrumented memories all provide it. */
-export interface WordReader {
-  load(addr: number): number;
+/**
+ * What readers read: model memory as an indexable array of 32-bit words. An
+ * Int32Array (plain or over a SharedArrayBuffer) is one; the explorer passes a
+ * Proxy that turns every access into a scheduling point. Readers index it
+ * directly because that is what V8 compiles best on the hot paths.
+ */
+export interface Words {
+  readonly [addr: number]: number;
 }
 
 /** The address of the root pointer array (fixed once the machine exists). */
-export function rootsAddr(mem: WordReader): number {
-  return mem.load(GLOBALS_ADDR + G_ROOTS);
+export function rootsAddr(mem: Words): number {
+  return mem[GLOBALS_ADDR + G_ROOTS];
 }
 
 /** __nr_to_section(): the section record's address, or NULL when its root is absent. */
-export function nrToSection(mem: WordReader, g: Geometry, nr: number): number {
+export function nrToSection(mem: Words, g: Geometry, nr: number): number {
   if (nr >= g.nrMemSections) return NULL;
-  const root = mem.load(rootsAddr(mem) + Math.floor(nr / g.sectionsPerRoot));
+  const root = mem[rootsAddr(mem) + (nr >>> g.rootShift)];
   if (root === NULL) return NULL;
-  return root + (nr % g.sectionsPerRoot) * SECTION_WORDS;
+  return root + (nr & (g.sectionsPerRoot - 1)) * SECTION_WORDS;
 }
 
 /** __pfn_to_section() */
-export function pfnToSection(mem: WordReader, g: Geometry, pfn: number): number {
+export function pfnToSection(mem: Words, g: Geometry, pfn: number): number {
   return nrToSection(mem, g, Math.floor(pfn / g.pagesPerSection));
 }
 
-export function sectionFlags(mem: WordReader, ms: number): number {
-  return ms === NULL ? 0 : mem.load(ms + S_FLAGS);
+export function sectionFlags(mem: Words, ms: number): number {
+  return ms === NULL ? 0 : mem[ms + S_FLAGS];
 }
 
 /** present_section() */
-export function presentSection(mem: WordReader, ms: number): boolean {
+export function presentSection(mem: Words, ms: number): boolean {
   return (sectionFlags(mem, ms) & SECTION_MARKED_PRESENT) !== 0;
 }
 
 /** valid_section(): the section has a memmap (SECTION_HAS_MEM_MAP). */
-export function validSection(mem: WordReader, ms: number): boolean {
+export function validSection(mem: Words, ms: number): boolean {
   return (sectionFlags(mem, ms) & SECTION_HAS_MEM_MAP) !== 0;
 }
 
 /** online_section() */
-export function onlineSection(mem: WordReader, ms: number): boolean {
+export function onlineSection(mem: Words, ms: number): boolean {
   return (sectionFlags(mem, ms) & SECTION_IS_ONLINE) !== 0;
 }
 
 /** early_section() */
-export function earlySection(mem: WordReader, ms: number): boolean {
+export function earlySection(mem: Words, ms: number): boolean {
   return (sectionFlags(mem, ms) & SECTION_IS_EARLY) !== 0;
 }
 
 /** online_device_section() (6.x): ONLINE and TAINT_ZONE_DEVICE both set. */
-export function onlineDeviceSection(mem: WordReader, ms: number): boolean {
+export function onlineDeviceSection(mem: Words, ms: number): boolean {
   const want = SECTION_IS_ONLINE | SECTION_TAINT_ZONE_DEVICE;
   return (sectionFlags(mem, ms) & want) === want;
 }
 
 /** Test bit `index` of a per-subsection bitmap starting at `addr`. */
-export function testSubsectionBit(mem: WordReader, addr: number, index: number): boolean {
-  return (mem.load(addr + (index >>> 5)) & (1 << (index & 31))) !== 0;
+export function testSubsectionBit(mem: Words, addr: number, index: number): boolean {
+  return (mem[addr + (index >>> 5)] & (1 << (index & 31))) !== 0;
 }
 
 /** The word offset inside a usage record of design bitmap `slot` (0 is subsection_map). */
@@ -93,10 +99,10 @@ export function usageBitmapOffset(g: Geometry, slot: number): number {
 }
 
 /** pfn_section_valid() (6.x form: a NULL usage reads as invalid). */
-export function pfnSectionValid(mem: WordReader, g: Geometry, ms: number, pfn: number): boolean {
-  const usage = mem.load(ms + S_USAGE);
+export function pfnSectionValid(mem: Words, g: Geometry, ms: number, pfn: number): boolean {
+  const usage = mem[ms + S_USAGE];
   if (usage === NULL) return false;
-  const idx = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+  const idx = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection)) >>> g.pfnSubsectionShift;
   return testSubsectionBit(mem, usage + U_SUBSECTION_MAP, idx);
 }
 
@@ -120,7 +126,7 @@ export class SectionTable {
 
   /** __nr_to_section() */
   section(nr: number): number {
-    return nrToSection(this.mem, this.g, nr);
+    return nrToSection(this.mem.words, this.g, nr);
   }
 
   /** sparse_index_init(): allocate the root holding section nr on first use. */
@@ -134,7 +140,7 @@ export class SectionTable {
         this.mem.setKind(root + i * SECTION_WORDS + S_MEMMAP, 1, MemKind.Vmemmap);
       this.mem.store(rootSlot, root);
     }
-    return root + (nr % this.g.sectionsPerRoot) * SECTION_WORDS;
+    return root + (nr & (this.g.sectionsPerRoot - 1)) * SECTION_WORDS;
   }
 
   flags(ms: number): number {
@@ -208,7 +214,7 @@ export class SectionTable {
   }
 
   testSubsection(usage: number, slot: number, index: number): boolean {
-    return testSubsectionBit(this.mem, usage + usageBitmapOffset(this.g, slot), index);
+    return testSubsectionBit(this.mem.words, usage + usageBitmapOffset(this.g, slot), index);
   }
 
   /** Is every bit of bitmap `slot` clear? (is_subsection_map_empty() for slot 0) */

@@ -94,7 +94,7 @@ function validate(m: Machine, spec: MemremapSpec): void {
   const startPfn = spec.start / m.g.pageSize;
   const lastPfn = end / m.g.pageSize - 1;
   for (const pfn of [startPfn, lastPfn]) {
-    const other = getDevPagemap(m.mem, pfn);
+    const other = getDevPagemap(m.mem.words, pfn);
     if (other)
       refuse(
         'ENOMEM',

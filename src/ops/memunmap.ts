@@ -58,7 +58,8 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
       args,
       `${endPfn - first} page references`,
       (mm) => {
-        mm.pgmapTable.addRefs(slot, -mm.pgmapTable.refs(slot));
+        // Drop the references percpu_ref_get_many() took for the device pages; others' stay.
+      if (!isPrivate || kernel === '5.4') mm.pgmapTable.addRefs(slot, -(endPfn - first));
       },
     ),
     step(

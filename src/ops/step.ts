@@ -36,6 +36,11 @@ export interface KernelStep {
   run(m: Machine): string | undefined;
   /** A blocking step (an RCU wait, a lock) is enabled only when ready; absent means always. */
   ready?(m: Machine): boolean;
+  /**
+   * The memory words the step reads and writes, when it can say (RCU steps do);
+   * absent means it may touch anything. The explorer's partial-order reduction uses it.
+   */
+  readonly footprint?: { readonly reads: readonly number[]; readonly writes: readonly number[] };
 }
 
 /**

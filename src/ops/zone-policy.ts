@@ -73,7 +73,7 @@ export function validZones(m: Machine, b: MemoryBlock): string[] {
 /** Does pfn still count for zone's span: an online page of this node and zone? */
 function pfnInZone(m: Machine, zone: Zone, pfn: number): boolean {
   const lookup = m.g.kernel === '5.4' ? pfnToOnlinePage54 : pfnToOnlinePage619;
-  if (lookup(m.mem, m.g, pfn) < 0) return false;
+  if (lookup(m.mem.words, m.g, pfn) < 0) return false;
   const page = m.memmap.read(pfn);
   if (!page) return false;
   return pageToNid(page.flags) === zone.nid && pageZonenum(page.flags) === zone.id;

@@ -17,13 +17,13 @@
 
 import { G_RCU, GLOBALS_ADDR } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { MemKind } from '../model/memory.js';
-import type { WordReader } from '../model/sections.js';
+import { type Memory, MemKind } from '../model/memory.js';
+import type { Words } from '../model/sections.js';
 import { type KernelStep, step } from '../ops/step.js';
 
-/** What the RCU reader side needs: loads and stores (Atomics ones in the shared backend). */
-export interface WordMemory extends WordReader {
-  store(addr: number, value: number): void;
+/** What the RCU reader side needs: words it can also write. */
+export interface WordMemory {
+  [addr: number]: number;
 }
 
 export const RCU_GP = 0; // gp.ctr: PHASE | nesting unit
@@ -42,33 +42,39 @@ export function rcuSlotAddr(rcu: number, slot: number): number {
   return rcu + RCU_SLOT_STRIDE * (slot + 1);
 }
 
-/** Allocate the RCU state for up to maxReaders readers (once per machine). */
+/** Allocate and initialize the RCU state for up to maxReaders readers in memory. */
+export function rcuAlloc(mem: Memory, maxReaders: number): number {
+  const rcu = mem.alloc(RCU_SLOT_STRIDE * (maxReaders + 1), MemKind.Rcu);
+  mem.store(rcu + RCU_GP, RCU_GP_COUNT);
+  mem.store(rcu + RCU_NR_READERS, maxReaders);
+  return rcu;
+}
+
+/** The machine's RCU state for up to maxReaders readers (allocated once). */
 export function rcuInit(m: Machine, maxReaders: number): number {
   const existing = m.mem.load(GLOBALS_ADDR + G_RCU);
   if (existing) return existing;
-  const rcu = m.mem.alloc(RCU_SLOT_STRIDE * (maxReaders + 1), MemKind.Rcu);
-  m.mem.store(rcu + RCU_GP, RCU_GP_COUNT);
-  m.mem.store(rcu + RCU_NR_READERS, maxReaders);
+  const rcu = rcuAlloc(m.mem, maxReaders);
   m.mem.store(GLOBALS_ADDR + G_RCU, rcu);
   return rcu;
 }
 
-export function rcuAddr(mem: WordReader): number {
-  return mem.load(GLOBALS_ADDR + G_RCU);
+export function rcuAddr(mem: Words): number {
+  return mem[GLOBALS_ADDR + G_RCU];
 }
 
 /** rcu_read_lock(): an outermost lock copies gp (count 1 + phase); a nested one adds 1. */
 export function rcuReadLock(mem: WordMemory, rcu: number, slot: number): void {
   const ctr = rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
-  const tmp = mem.load(ctr);
-  if ((tmp & RCU_NEST_MASK) === 0) mem.store(ctr, mem.load(rcu + RCU_GP));
-  else mem.store(ctr, tmp + RCU_GP_COUNT);
+  const tmp = mem[ctr];
+  if ((tmp & RCU_NEST_MASK) === 0) mem[ctr] = mem[rcu + RCU_GP];
+  else mem[ctr] = tmp + RCU_GP_COUNT;
 }
 
 /** rcu_read_unlock() */
 export function rcuReadUnlock(mem: WordMemory, rcu: number, slot: number): void {
   const ctr = rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
-  mem.store(ctr, mem.load(ctr) - RCU_GP_COUNT);
+  mem[ctr] = mem[ctr] - RCU_GP_COUNT;
 }
 
 /** Is this reader inside a critical section that began before gp's current phase? */
@@ -76,39 +82,71 @@ export function readerActiveOld(ctr: number, gp: number): boolean {
   return (ctr & RCU_NEST_MASK) !== 0 && ((ctr ^ gp) & RCU_PHASE) !== 0;
 }
 
+/** One step of a grace period, over raw memory (the explorer's RCU model uses these directly). */
+export interface RcuStep {
+  readonly fn: string;
+  readonly detail: string;
+  readonly reads: readonly number[];
+  readonly writes: readonly number[];
+  ready(w: Words): boolean;
+  run(mem: Memory): void;
+}
+
 /**
  * synchronize_rcu() as steps: for each flip, flip gp's phase, then one
- * blocking step per reader slot that is enabled once that reader is not in an
- * old critical section. `flips` = 1 is the broken single-flip variant.
+ * blocking step per reader slot, enabled once that reader is not in an old
+ * critical section. `flips` = 1 is the broken single-flip variant.
  */
-export function synchronizeRcuSteps(m: Machine, flips: 1 | 2, why: string): KernelStep[] {
-  const rcu = rcuAddr(m.mem);
-  if (!rcu) return [step('synchronize_rcu', {}, `${why} (no readers registered)`, () => undefined)];
-  const readers = m.mem.load(rcu + RCU_NR_READERS);
-  const steps: KernelStep[] = [];
+export function synchronizeRcuPlan(rcu: number, readers: number, flips: 1 | 2, why: string): RcuStep[] {
+  const gp = rcu + RCU_GP;
+  const steps: RcuStep[] = [];
   for (let f = 0; f < flips; f++) {
-    steps.push(
-      step('synchronize_rcu', {}, `${why}: flip the grace-period phase (${f + 1}/${flips})`, (mm) => {
-        mm.mem.store(rcu + RCU_GP, mm.mem.load(rcu + RCU_GP) ^ RCU_PHASE);
-      }),
-    );
+    steps.push({
+      fn: 'synchronize_rcu',
+      detail: `${why}: flip the grace-period phase (${f + 1}/${flips})`,
+      reads: [gp],
+      writes: [gp],
+      ready: () => true,
+      run: (mem) => mem.store(gp, mem.load(gp) ^ RCU_PHASE),
+    });
     for (let r = 0; r < readers; r++) {
-      const slot = rcuSlotAddr(rcu, r);
-      steps.push(
-        step(
-          'synchronize_rcu',
-          {},
-          `${why}: wait for reader ${r} (${f + 1}/${flips})`,
-          () => undefined,
-          (mm) => !readerActiveOld(mm.mem.load(slot + RCU_SLOT_CTR), mm.mem.load(rcu + RCU_GP)),
-        ),
-      );
+      const ctr = rcuSlotAddr(rcu, r) + RCU_SLOT_CTR;
+      steps.push({
+        fn: 'synchronize_rcu',
+        detail: `${why}: wait for reader ${r} (${f + 1}/${flips})`,
+        reads: [gp, ctr],
+        writes: [],
+        ready: (w) => !readerActiveOld(w[ctr], w[gp]),
+        run: () => undefined,
+      });
     }
   }
-  steps.push(
-    step('synchronize_rcu', {}, `${why}: grace period complete`, (mm) => {
-      mm.mem.store(rcu + RCU_GRACE_PERIODS, mm.mem.load(rcu + RCU_GRACE_PERIODS) + 1);
-    }),
-  );
+  const done = rcu + RCU_GRACE_PERIODS;
+  steps.push({
+    fn: 'synchronize_rcu',
+    detail: `${why}: grace period complete`,
+    reads: [done],
+    writes: [done],
+    ready: () => true,
+    run: (mem) => mem.store(done, mem.load(done) + 1),
+  });
   return steps;
+}
+
+/** synchronize_rcu() on a machine, as kernel steps a scheduler can interleave. */
+export function synchronizeRcuSteps(m: Machine, flips: 1 | 2, why: string): KernelStep[] {
+  const rcu = rcuAddr(m.mem.words);
+  if (!rcu) return [step('synchronize_rcu', {}, `${why} (no readers registered)`, () => undefined)];
+  const readers = m.mem.load(rcu + RCU_NR_READERS);
+  return synchronizeRcuPlan(rcu, readers, flips, why).map((s) => ({
+    fn: s.fn,
+    args: {},
+    detail: s.detail,
+    footprint: { reads: s.reads, writes: s.writes },
+    ready: (mm: Machine) => s.ready(mm.mem.words),
+    run: (mm: Machine) => {
+      s.run(mm.mem);
+      return undefined;
+    },
+  }));
 }

@@ -12,6 +12,7 @@
  * compound pages or CMA, so those early exits are never taken.
  */
 import type { Lookup } from '../designs/design.js';
+import type { WalkerDef } from './walker.js';
 import { SECTION_IS_EARLY } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
@@ -80,3 +81,20 @@ export function checkPageSpan(pages: readonly PageSpanPage[], v: PageSpanVariant
   }
   return { allowed: true, why: 'every page is Reserved' };
 }
+
+/**
+ * check_page_span() as a walker: hardened usercopy tests PageReserved() of
+ * every page a copy spans. The object belongs to the caller, who keeps it
+ * (and so its pages) alive: the walker is run on pages no operation touches.
+ */
+export const checkPageSpanWalker: WalkerDef = {
+  name: 'check_page_span',
+  models: 'check_page_span() (mm/usercopy.c, 5.4; removed in v5.18)',
+  protection: { '5.4': "the caller's object: its pages stay allocated", '6.19': 'gone (v5.18)' },
+  targets: 'untouched',
+  run(k, pfn) {
+    k.enter();
+    if (!k.pageReserved(pfn)) k.pageReserved(pfn + 1);
+    k.exit();
+  },
+};

@@ -43,9 +43,9 @@ describe('boot (memblocks_present, sparse_init, memmap_init, memory_dev_init)', 
     assert.equal(m.truthOf(pfn).state, 'hole');
     // pfn_valid() is true (early section) but 6.19 pfn_to_online_page() says NULL (subsection not valid);
     // 5.4 returned the page.
-    assert.equal(pfnValid619(m.mem, m.g, pfn), true);
-    assert.equal(pfnToOnlinePage619(m.mem, m.g, pfn), -1);
-    assert.equal(pfnToOnlinePage54(m.mem, m.g, pfn), pfn);
+    assert.equal(pfnValid619(m.mem.words, m.g, pfn), true);
+    assert.equal(pfnToOnlinePage619(m.mem.words, m.g, pfn), -1);
+    assert.equal(pfnToOnlinePage54(m.mem.words, m.g, pfn), pfn);
   });
 
   it('5.4 zeroes hole struct pages instead (zero_resv_unavail)', () => {

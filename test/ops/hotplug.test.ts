@@ -49,8 +49,8 @@ describe('add_memory (add_memory_resource -> __add_pages -> sparse_add_section)'
 
   it('the memmap is poisoned while pfn_valid() is already true (the window David wanted closed)', () => {
     assert.ok(pagePoisoned(m.memmap.read(DIMM_PFN)!.flags));
-    assert.equal(pfnValid619(m.mem, m.g, DIMM_PFN), true);
-    assert.equal(pfnToOnlinePage619(m.mem, m.g, DIMM_PFN), -1);
+    assert.equal(pfnValid619(m.mem.words, m.g, DIMM_PFN), true);
+    assert.equal(pfnToOnlinePage619(m.mem.words, m.g, DIMM_PFN), -1);
     assert.equal(m.truthOf(DIMM_PFN).state, 'uninitialized');
   });
 
@@ -90,7 +90,7 @@ describe('online (memory_block_online -> online_pages)', () => {
     assert.equal(page.flags & (PG_offline | PG_reserved), 0);
     assert.equal(page.refcount, 0);
     assert.ok(m.sections.flags(m.sections.section(128)) & SECTION_IS_ONLINE);
-    assert.equal(pfnToOnlinePage619(m.mem, m.g, DIMM_PFN), DIMM_PFN);
+    assert.equal(pfnToOnlinePage619(m.mem.words, m.g, DIMM_PFN), DIMM_PFN);
     assert.equal(m.truthOf(DIMM_PFN).zone, 'Movable');
     assert.deepEqual(validZones(m, m.blocks.get(128)!), ['Movable']);
     assert.deepEqual(checkInvariants(m), []);
@@ -156,7 +156,7 @@ describe('offline (memory_block_offline -> offline_pages)', () => {
     const page = m.memmap.read(DIMM_PFN)!;
     assert.ok(!pagePoisoned(page.flags) && page.flags & PG_reserved);
     assert.equal(m.node(0).zones[ZONE_MOVABLE].zoneStartPfn, DIMM_PFN);
-    assert.equal(pfnToOnlinePage54(m.mem, m.g, DIMM_PFN), -1);
+    assert.equal(pfnToOnlinePage54(m.mem.words, m.g, DIMM_PFN), -1);
     assert.deepEqual(checkInvariants(m), []);
   });
 
@@ -202,7 +202,7 @@ describe('remove (try_remove_memory -> __remove_pages -> section_deactivate)', (
     assert.ok(m.mem.isLive(usage), 'usage still readable until the grace period ends');
     assert.equal(m.memmap.read(DIMM_PFN), undefined);
     assert.equal(m.truthOf(DIMM_PFN).state, 'freed');
-    assert.equal(pfnValid619(m.mem, m.g, DIMM_PFN), false);
+    assert.equal(pfnValid619(m.mem.words, m.g, DIMM_PFN), false);
     assert.equal(m.blocks.has(128), false);
     assert.deepEqual(checkInvariants(m), []);
   });

@@ -42,9 +42,9 @@ function observe(m: Machine, pfn: number): Row {
       usage !== NULL &&
       m.sections.testSubsection(usage, 0, Math.floor((pfn % m.g.pagesPerSection) / m.g.pagesPerSubsection)),
     online: (flags & SECTION_IS_ONLINE) !== 0,
-    pfnValid: pfnValid619(m.mem, m.g, pfn),
-    online619: pfnToOnlinePage619(m.mem, m.g, pfn) >= 0,
-    online54: pfnToOnlinePage54(m.mem, m.g, pfn) >= 0,
+    pfnValid: pfnValid619(m.mem.words, m.g, pfn),
+    online619: pfnToOnlinePage619(m.mem.words, m.g, pfn) >= 0,
+    online54: pfnToOnlinePage54(m.mem.words, m.g, pfn) >= 0,
     memmap,
   };
 }

@@ -44,7 +44,7 @@ describe('memremap (memremap_pages -> pagemap_range)', () => {
   it('driver-reserved pfns keep an uninitialized (poisoned) memmap that pfn_valid() still covers', () => {
     const page = m.memmap.read(PMEM_PFN)!;
     assert.ok(pagePoisoned(page.flags));
-    assert.equal(pfnValid619(m.mem, m.g, PMEM_PFN), true);
+    assert.equal(pfnValid619(m.mem.words, m.g, PMEM_PFN), true);
     assert.equal(m.truthOf(PMEM_PFN).state, 'driver-reserved');
   });
 
@@ -63,18 +63,18 @@ describe('memremap (memremap_pages -> pagemap_range)', () => {
     assert.equal(m.pgmapByNum(page.pgmap)?.id, 'pmem0');
     assert.equal(page.refcount, 0);
     assert.deepEqual(m.truthOf(firstDevice), { state: 'device', zone: 'Device', pgmap: 'pmem0', nid: 0 });
-    assert.equal(getDevPagemap(m.mem, firstDevice), page.pgmap);
+    assert.equal(getDevPagemap(m.mem.words, firstDevice), page.pgmap);
   });
 
   it('the shared section stays ONLINE from boot RAM, is tainted, and 6.19 hides the device pfns', () => {
     const flags = m.sections.flags(m.sections.section(32));
     assert.ok(flags & SECTION_IS_ONLINE);
     assert.ok(flags & SECTION_TAINT_ZONE_DEVICE);
-    assert.equal(pfnToOnlinePage619(m.mem, m.g, firstDevice), -1);
+    assert.equal(pfnToOnlinePage619(m.mem.words, m.g, firstDevice), -1);
     // 5.4's pfn_to_online_page() only looked at the section's ONLINE bit: it returns the device page.
-    assert.equal(pfnToOnlinePage54(m.mem, m.g, firstDevice), firstDevice);
+    assert.equal(pfnToOnlinePage54(m.mem.words, m.g, firstDevice), firstDevice);
     // The boot RAM half is still online.
-    assert.equal(pfnToOnlinePage619(m.mem, m.g, PMEM_PFN - 1), PMEM_PFN - 1);
+    assert.equal(pfnToOnlinePage619(m.mem.words, m.g, PMEM_PFN - 1), PMEM_PFN - 1);
   });
 
   it('a section holding only device memory never becomes ONLINE', () => {
@@ -119,7 +119,7 @@ describe('memunmap (memunmap_pages)', () => {
     assert.ok(pagePoisoned(m.memmap.read(PMEM_PFN + 1000)!.flags));
     assert.equal(m.truthOf(PMEM_PFN + 1000).state, 'hole');
     assert.equal(m.pgmaps.size, 0);
-    assert.equal(getDevPagemap(m.mem, PMEM_PFN + 1000), 0);
+    assert.equal(getDevPagemap(m.mem.words, PMEM_PFN + 1000), 0);
     assert.equal(m.node(0).zones[ZONE_DEVICE].spannedPages, 16384, 'ZONE_DEVICE never shrinks');
     assert.deepEqual(checkInvariants(m), []);
   });

@@ -1,0 +1,55 @@
+/**
+ * Large layouts for benchmarks: a 16 TiB x86_64 machine with every kind of
+ * section (boot RAM with holes, hot-added memory online in Normal and Movable,
+ * offline and never-onlined blocks, removed blocks, ZONE_DEVICE ranges with
+ * altmaps, device-private memory, and device memory sharing sections with RAM).
+ */
+import { geometryFor } from '../src/arch/presets.js';
+import type { Scenario } from '../src/io/scenario.js';
+import type { OpSpec } from '../src/ops/spec.js';
+
+const GiB = 2 ** 30;
+const TiB = 2 ** 40;
+
+export function mixed16TiB(): Scenario {
+  const steps: OpSpec[] = [];
+  // 4-6 TiB: hot-added, onlined movable; then a few blocks offlined, some removed.
+  steps.push({ op: 'add_memory', start: 4 * TiB, size: 2 * TiB });
+  steps.push({ op: 'online', start: 4 * TiB, size: TiB, zone: 'movable' });
+  steps.push({ op: 'online', start: 5 * TiB, size: TiB, zone: 'normal' });
+  steps.push({ op: 'offline', start: 5 * TiB + 512 * GiB, size: 64 * GiB });
+  steps.push({ op: 'remove', start: 5 * TiB + 512 * GiB, size: 32 * GiB });
+  // 6-8 TiB: hot-added, never onlined.
+  steps.push({ op: 'add_memory', start: 6 * TiB, size: 2 * TiB });
+  // 8-12 TiB: device memory, 16 pgmaps of 256 GiB, every other one with an altmap.
+  for (let i = 0; i < 16; i++) {
+    steps.push({
+      op: 'memremap',
+      start: 8 * TiB + i * 256 * GiB,
+      size: 256 * GiB,
+      type: i % 3 === 0 ? 'fsdax' : i % 3 === 1 ? 'devdax' : 'device_private',
+      id: `dev${i}`,
+      altmap: i % 2 === 0 ? { reserve: 2 * 2 ** 20 } : undefined,
+    });
+  }
+  // Device memory in the holes of boot sections at the top of boot RAM.
+  steps.push({
+    op: 'memremap',
+    start: 4 * TiB - 64 * 2 ** 20,
+    size: 32 * 2 ** 20,
+    type: 'fsdax',
+    id: 'shared0',
+  });
+  return {
+    name: 'mixed-16TiB',
+    geometry: geometryFor('x86_64'),
+    boot: [
+      { start: 0, size: 2 * GiB, node: 0 },
+      { start: 4 * GiB, size: 4 * TiB - 4 * GiB - 128 * 2 ** 20, node: 0 },
+    ],
+    steps,
+    walkers: [],
+    queries: [],
+    source: 'bench',
+  };
+}

@@ -1,0 +1,76 @@
+/** pfnlab export: what the kernel would show for a scenario's machine, in the kernel's formats. */
+import { EXPORT_FORMATS, type ExportFormat, exportMachine } from '../io/export/index.js';
+import { withFileErrors } from '../io/machine-dir.js';
+import { loadScenario } from '../io/scenario.js';
+import { InputError } from '../model/errors.js';
+import { runScenario } from '../ops/scenario-run.js';
+import {
+  afterOption,
+  type CliIo,
+  type Command,
+  listOption,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
+
+function formats(requested: string[]): ExportFormat[] {
+  const names = requested.flatMap((f) => f.split(',')).filter(Boolean);
+  if (names.length === 0) return [...EXPORT_FORMATS];
+  for (const n of names) {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(n))
+      throw new InputError('export', `--format ${n}: one of ${EXPORT_FORMATS.join(', ')}`, n);
+  }
+  return [...new Set(names)] as ExportFormat[];
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write what the kernel would show for a scenario (sysfs, lsmem, zoneinfo, iomem)',
+  help: `usage: pfnlab export <scenario> --out DIR [--format sysfs|lsmem|zoneinfo|iomem]...
+                     [--after N] [--lsmem-all] [--json]
+
+Run the scenario (or its first N steps) and write, in the kernel's exact
+formats, what the machine would show: DIR/sys/devices/system/memory (and
+node links), DIR/lsmem.json (lsmem --json -b), DIR/proc/zoneinfo and
+DIR/proc/iomem, plus a manifest (uname -m, release, page size).
+\`pfnlab import DIR\` reads it back.
+
+  --format F    one or more of sysfs, lsmem, zoneinfo, iomem (repeat or comma-separate; default all)
+  --out DIR     where to write (created if missing)
+  --after N     the machine after boot and the first N steps (default: all)
+  --lsmem-all   lsmem -a: one row per block instead of merged ranges
+  --json        print the files written as JSON`,
+  run(argv: string[], io: CliIo): number {
+    const p = parseCommandArgs('export', argv, {
+      format: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      after: { type: 'string' },
+      'lsmem-all': { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    if (p.positionals.length !== 1) throw new InputError('export', 'expected exactly one <scenario>');
+    const out = stringOption(p, 'out');
+    if (!out) throw new InputError('export', '--out DIR is required');
+    const which = formats(listOption(p, 'format'));
+    const scenario = loadScenario(p.positionals[0]);
+    const after = afterOption('export', p, scenario.steps.length);
+    const { machine } = runScenario(scenario, { operations: after });
+    const files = withFileErrors(() =>
+      exportMachine(machine, out, {
+        formats: which,
+        lsmemAll: Boolean(p.values['lsmem-all']),
+        scenario: scenario.name,
+      }),
+    );
+    if (p.values.json) {
+      printJson(io, { scenario: scenario.name, dir: out, formats: which, files });
+    } else {
+      const blocks = files.filter((f) => f.endsWith('/state')).length;
+      io.out(
+        `exported ${scenario.name} (${which.join(', ')}) to ${out}: ${files.length} files${blocks ? `, ${blocks} memory blocks` : ''}\n`,
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,94 @@
+/** pfnlab verify <scenario>... [--kernel VMLINUZ] [--json] [--keep DIR]; pfnlab verify --setup */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadScenario } from '../io/scenario.js';
+import { InputError } from '../model/errors.js';
+import { renderVerify, runVerify, setup, type VerifyResult } from '../verify/index.js';
+import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
+
+/** Scenario arguments: files, built-in names, or directories of *.json (scenarios/verify). */
+function scenarioRefs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    if (existsSync(a) && statSync(a).isDirectory()) {
+      const files = readdirSync(a)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
+      if (!files.length) throw new InputError(a, 'directory has no *.json scenarios');
+      out.push(...files.map((f) => join(a, f)));
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'replay a scenario on a real Linux kernel under QEMU and compare it with the model',
+  help: `usage: pfnlab verify <scenario>... [--kernel VMLINUZ] [--modules DIR] [--json] [--keep DIR]
+       pfnlab verify --setup [--dry-run]
+
+Boot a Linux kernel under QEMU (TCG) with a busybox initramfs pfnlab builds,
+replay the scenario's steps on it (pc-dimm hot-add and ACPI unplug through
+QMP, memoryN/state writes, virtio-mem resizes, NVDIMM namespaces switched to
+devdax or fsdax), and after boot and after every step compare the guest's
+memory blocks (state, valid_zones, phys_index), /proc/zoneinfo (start_pfn,
+spanned, present) and /proc/iomem with the model's, and every refusal's errno.
+The model boots from the guest's own /proc/iomem. Steps that cannot be
+replayed are listed. A scenario's optional "verify" section sizes the QEMU
+machine (memory, slots, maxmem, nvdimms, virtioMem); see scenarios/verify/.
+
+<scenario> is a scenario file, a built-in name, or a directory of scenarios.
+
+  --kernel VMLINUZ  the kernel to boot (default: the one --setup put in
+                    ~/.cache/pfnlab/kernel; its modules are found beside it)
+  --modules DIR     that kernel's /lib/modules/<release> directory
+  --cache DIR       the cache directory (default ~/.cache/pfnlab, or $PFNLAB_CACHE)
+  --keep DIR        keep each run's snapshots (a sysfs/proc tree per step,
+                    the model's view, the console log, the QEMU command line)
+  --json            print the whole result as JSON
+  --setup           install qemu-system-x86, busybox-static, cpio and gzip
+                    (apt-get) and the Debian cloud kernel into the cache
+  --dry-run         with --setup: only say what would be done
+
+Exit status: 0 the model and the kernel agree, 1 a disagreement, 2 bad input
+or a missing tool (run 'pfnlab verify --setup').`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const p = parseCommandArgs('verify', argv, {
+      kernel: { type: 'string' },
+      modules: { type: 'string' },
+      cache: { type: 'string' },
+      keep: { type: 'string' },
+      json: { type: 'boolean' },
+      setup: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    });
+    const cache = stringOption(p, 'cache');
+    if (p.values.setup) {
+      if (p.positionals.length) throw new InputError('verify', '--setup takes no scenario');
+      const steps = setup({ cache, dryRun: Boolean(p.values['dry-run']), log: (l) => io.err(`${l}\n`) });
+      if (p.values.json) printJson(io, steps);
+      else for (const s of steps) io.out(`${s.done ? 'ok  ' : 'todo'} ${s.what}: ${s.command}\n`);
+      return 0;
+    }
+    if (p.values['dry-run']) throw new InputError('verify', '--dry-run goes with --setup');
+    if (!p.positionals.length) throw new InputError('verify', 'expected a <scenario> (or --setup)');
+    const scenarios = scenarioRefs(p.positionals).map((ref) => loadScenario(ref));
+    const keep = stringOption(p, 'keep');
+    const results: VerifyResult[] = [];
+    for (const s of scenarios) {
+      const r = await runVerify(s, {
+        kernel: stringOption(p, 'kernel'),
+        modules: stringOption(p, 'modules'),
+        cache,
+        keep: keep && (scenarios.length > 1 ? join(keep, s.name) : keep),
+        onProgress: io.errIsTty ? (l) => io.err(`${l}\n`) : undefined,
+      });
+      results.push(r);
+      if (!p.values.json) io.out(`${results.length > 1 ? '\n' : ''}${renderVerify(r)}\n`);
+    }
+    if (p.values.json) printJson(io, results.length === 1 ? results[0] : results);
+    return results.some((r) => r.disagreements > 0) ? 1 : 0;
+  },
+};

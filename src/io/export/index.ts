@@ -1,0 +1,98 @@
+/**
+ * Exporting a model as the kernel would show it, the one way out: a machine
+ * directory (src/io/machine-dir.ts) with any of the sysfs memory tree, lsmem
+ * JSON, /proc/zoneinfo and /proc/iomem, plus a manifest giving what
+ * `uname -m`, `uname -r` and getconf PAGESIZE would say.
+ */
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Geometry } from '../../arch/geometry.js';
+import type { Machine } from '../../model/machine.js';
+import { MACHINE_FILES, type MachineManifest } from '../machine-dir.js';
+import { iomemText } from './iomem.js';
+import { lsmemJson } from './lsmem.js';
+import { sysfsEntries, type TreeEntry } from './sysfs.js';
+import { zoneinfoText } from './zoneinfo.js';
+
+export { iomemText, iomemTree } from './iomem.js';
+export { lsmemJson } from './lsmem.js';
+export { sysfsEntries } from './sysfs.js';
+export { zoneinfoText } from './zoneinfo.js';
+
+export const EXPORT_FORMATS = ['sysfs', 'lsmem', 'zoneinfo', 'iomem'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportOptions {
+  readonly formats: readonly ExportFormat[];
+  /** lsmem -a: one row per block. */
+  readonly lsmemAll?: boolean;
+  /** The scenario's name, recorded in the manifest. */
+  readonly scenario?: string;
+}
+
+/** uname -m for a preset. */
+export function unameMachine(g: Geometry): string {
+  if (g.arch.startsWith('arm64')) return 'aarch64';
+  if (g.arch.startsWith('ppc64')) return 'ppc64le';
+  return 'x86_64';
+}
+
+/** The entries of each format, paths relative to the directory. */
+export function exportEntries(m: Machine, format: ExportFormat, opts: ExportOptions): TreeEntry[] {
+  switch (format) {
+    case 'sysfs':
+      return sysfsEntries(m);
+    case 'lsmem':
+      return [{ path: MACHINE_FILES.lsmem, text: lsmemJson(m, opts.lsmemAll) }];
+    case 'zoneinfo':
+      return [{ path: MACHINE_FILES.zoneinfo, text: zoneinfoText(m) }];
+    case 'iomem':
+      return [{ path: MACHINE_FILES.iomem, text: iomemText(m) }];
+  }
+}
+
+/** Write one entry, creating its directory once (made: directories already created). */
+function writeEntry(dir: string, e: TreeEntry, made: Set<string>): void {
+  const path = join(dir, e.path);
+  const parent = dirname(path);
+  if (!made.has(parent)) {
+    mkdirSync(parent, { recursive: true });
+    made.add(parent);
+  }
+  if ('link' in e) symlinkSync(e.link, path);
+  else writeFileSync(path, e.text);
+}
+
+/** What an earlier export of the same format left behind, removed first so blocks do not linger. */
+function clear(dir: string, format: ExportFormat): void {
+  const paths =
+    format === 'sysfs' ? [MACHINE_FILES.sysfsMemory, MACHINE_FILES.sysfsNode] : [MACHINE_FILES[format]];
+  for (const p of paths) rmSync(join(dir, p), { recursive: true, force: true });
+}
+
+/** Write the formats into dir; returns the paths written (relative to dir). */
+export function exportMachine(m: Machine, dir: string, opts: ExportOptions): string[] {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const made = new Set<string>();
+  for (const format of opts.formats) {
+    clear(dir, format);
+    for (const e of exportEntries(m, format, opts)) {
+      writeEntry(dir, e, made);
+      written.push(e.path);
+    }
+  }
+  const manifest: MachineManifest = {
+    pfnlab: 'export',
+    version: 1,
+    host: { machine: unameMachine(m.g), release: `${m.g.kernel}.0`, pageSize: m.g.pageSize },
+    scenario: opts.scenario,
+    read: opts.formats.map((f) => ({
+      file: f === 'sysfs' ? MACHINE_FILES.sysfsMemory : MACHINE_FILES[f],
+      from: 'model',
+    })),
+    failed: [],
+  };
+  writeFileSync(join(dir, MACHINE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  return written;
+}

@@ -1,0 +1,391 @@
+/**
+ * System RAM and memory blocks -> boot ranges and hotplug steps.
+ *
+ * Boot memory: System RAM that /proc/iomem shows (one resource per firmware
+ * range, or per register_memory_resource() for hot-added memory), page
+ * aligned. A resource is hot-added when it is driver-managed ("System RAM
+ * (kmem)", "(virtio_mem)"...), or block aligned and made only of blocks that
+ * boot memory never is in the model (offline, or online in ZONE_MOVABLE), or
+ * block aligned, online, and either a resource of its own right after another
+ * on its node (the firmware map merges adjacent ranges) or above memory
+ * already found hot-added. Without
+ * /proc/iomem: online blocks in a kernel zone are boot memory, the rest
+ * hot-added. Hot-added ranges become add_memory steps, their online blocks
+ * online steps in the zone they are in; boot blocks found offline or movable
+ * become offline (and online movable) steps.
+ */
+import type { Geometry } from '../../arch/geometry.js';
+import { formatSize, hex } from '../../units.js';
+import type { BlockFact, MachineFacts } from './facts.js';
+import { walkIomem } from './iomem.js';
+import type { ReportBuilder } from './report.js';
+import type { SysfsZoneName } from './sysfs.js';
+import { fail } from './text.js';
+import type { ZoneinfoZone } from './zoneinfo.js';
+
+export interface RamRange {
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
+  /** Driver-managed (kmem, virtio_mem): always hot-added. */
+  readonly driver: boolean;
+  readonly where: string;
+}
+
+export interface RangeJson {
+  readonly start: string;
+  readonly size: string;
+  readonly node?: number;
+}
+
+export type StepJson = Record<string, unknown> & { readonly op: string };
+
+export interface MemoryPlan {
+  readonly boot: RangeJson[];
+  readonly steps: StepJson[];
+  /** Where System RAM is, for placing device ranges. */
+  readonly ram: readonly RamRange[];
+}
+
+interface Context {
+  readonly facts: MachineFacts;
+  readonly g: Geometry;
+  readonly blockSize: number;
+  readonly blocks: Map<number, BlockFact>;
+  readonly report: ReportBuilder;
+}
+
+/** A byte range in a scenario: start in hex, size as a K/M/G size where exact. */
+export function rangeJson(start: number, end: number, node?: number): RangeJson {
+  return node === undefined
+    ? { start: hex(start), size: formatSize(end - start) }
+    : { start: hex(start), size: formatSize(end - start), node };
+}
+
+/** The zone spans zoneinfo shows, per node, populated zones only. */
+function populatedZones(facts: MachineFacts): ZoneinfoZone[] {
+  return facts.zoneinfo?.zones.filter((z) => z.present > 0 && z.startPfn !== undefined) ?? [];
+}
+
+/** The node whose populated zones span pfn (zoneinfo), if any. */
+function zoneinfoNode(facts: MachineFacts, pfn: number): number | undefined {
+  return populatedZones(facts).find((z) => z.startPfn! <= pfn && pfn < z.startPfn! + z.spanned)?.node;
+}
+
+function inMovableSpan(facts: MachineFacts, node: number | undefined, pfn: number): boolean {
+  return populatedZones(facts).some(
+    (z) =>
+      z.zone === 'Movable' &&
+      (node === undefined || z.node === node) &&
+      z.startPfn! <= pfn &&
+      pfn < z.startPfn! + z.spanned,
+  );
+}
+
+function blockNode(c: Context, id: number): number {
+  return c.blocks.get(id)?.node ?? zoneinfoNode(c.facts, (id * c.blockSize) / c.g.pageSize) ?? 0;
+}
+
+/** The zone an online block is in: its own fact, else zoneinfo's Movable span. */
+function blockZone(c: Context, b: BlockFact): SysfsZoneName | undefined {
+  if (b.zone !== undefined) return b.zone;
+  return inMovableSpan(c.facts, b.node, (b.id * c.blockSize) / c.g.pageSize) ? 'Movable' : undefined;
+}
+
+/** A block boot memory never is in the model: offline, going offline, or movable. */
+function hotplugLooking(c: Context, b: BlockFact | undefined): boolean {
+  if (!b) return false;
+  return b.state !== 'online' || blockZone(c, b) === 'Movable';
+}
+
+function blockIdsOf(c: Context, r: { start: number; end: number }): number[] {
+  const ids: number[] = [];
+  for (let id = Math.floor(r.start / c.blockSize); id * c.blockSize < r.end; id++) ids.push(id);
+  return ids;
+}
+
+function aligned(c: Context, r: { start: number; end: number }): boolean {
+  return r.start % c.blockSize === 0 && r.end % c.blockSize === 0;
+}
+
+/** System RAM resources of /proc/iomem, page aligned inward (memblock drops partial pages). */
+function iomemRam(c: Context): RamRange[] {
+  const out: RamRange[] = [];
+  for (const r of walkIomem(c.facts.iomem!.roots)) {
+    if (!r.name.startsWith('System RAM')) continue;
+    const start = Math.ceil(r.start / c.g.pageSize) * c.g.pageSize;
+    const end = Math.floor(r.end / c.g.pageSize) * c.g.pageSize;
+    if (start !== r.start || end !== r.end)
+      c.report.infer(`${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} trimmed to whole pages`);
+    if (end > start) out.push({ start, end, driver: r.name !== 'System RAM', where: r.where });
+  }
+  return out;
+}
+
+/** Without /proc/iomem: runs of consecutive blocks on one node that are all boot-like or all hotplug-like. */
+function blockRam(c: Context): RamRange[] {
+  const out: RamRange[] = [];
+  const ids = [...c.blocks.keys()].sort((a, b) => a - b);
+  const kind = (id: number) => `${blockNode(c, id)} ${hotplugLooking(c, c.blocks.get(id))}`;
+  for (const id of ids) {
+    const last = out[out.length - 1];
+    const start = id * c.blockSize;
+    if (last && last.end === start && kind(id) === kind(id - 1)) {
+      out[out.length - 1] = { ...last, end: start + c.blockSize };
+    } else {
+      out.push({ start, end: start + c.blockSize, driver: false, where: c.blocks.get(id)!.where });
+    }
+  }
+  return out;
+}
+
+/** daxctl devices in system-ram mode, when no /proc/iomem shows their "System RAM (kmem)". */
+function daxKmemRam(c: Context): RamRange[] {
+  const out: RamRange[] = [];
+  for (const d of c.facts.dax.flatMap((x) => x.devices)) {
+    if (d.mode !== 'system-ram') continue;
+    for (const m of d.mappings) {
+      // dax_kmem_range(): the hotplug range is memory-block aligned inward.
+      const start = Math.ceil(m.start / c.blockSize) * c.blockSize;
+      const end = Math.floor(m.end / c.blockSize) * c.blockSize;
+      if (end > start) out.push({ start, end, driver: true, where: d.where });
+    }
+  }
+  return out;
+}
+
+/** Without block facts: every block System RAM touches is online, its zone from zoneinfo. */
+function deriveBlocks(c: Context, ram: readonly RamRange[]): void {
+  for (const r of ram) {
+    for (const id of blockIdsOf(c, r)) {
+      const pfn = (id * c.blockSize) / c.g.pageSize;
+      const node = zoneinfoNode(c.facts, pfn);
+      c.blocks.set(id, {
+        id,
+        state: 'online',
+        zone: inMovableSpan(c.facts, node, pfn) ? 'Movable' : undefined,
+        node,
+        where: r.where,
+      });
+    }
+  }
+  c.report.cannotKnow(
+    'memory block states: no sysfs or lsmem was given, so every block with System RAM is taken as online',
+  );
+}
+
+/**
+ * A separate System RAM resource that starts where another on the same node
+ * ends was registered separately: the firmware map merges adjacent ranges.
+ */
+function separatelyRegistered(c: Context, ram: readonly RamRange[], i: number): boolean {
+  const prev = ram[i - 1];
+  const r = ram[i];
+  return (
+    prev !== undefined &&
+    prev.end === r.start &&
+    blockNode(c, Math.floor((r.start - 1) / c.blockSize)) === blockNode(c, Math.floor(r.start / c.blockSize))
+  );
+}
+
+function allOnline(c: Context, r: RamRange): boolean {
+  return blockIdsOf(c, r).every((id) => c.blocks.get(id)?.state === 'online');
+}
+
+/** Is a RAM range hot-added? (See the module comment for the rules.) */
+function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boolean[] {
+  const hot = ram.map(
+    (r) => r.driver || (aligned(c, r) && blockIdsOf(c, r).every((id) => hotplugLooking(c, c.blocks.get(id)))),
+  );
+  if (!withIomem) return hot;
+  ram.forEach((r, i) => {
+    if (hot[i] || !aligned(c, r) || !allOnline(c, r) || !separatelyRegistered(c, ram, i)) return;
+    hot[i] = true;
+    c.report.infer(
+      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: a resource of its own right after another (the firmware map would have merged them)`,
+    );
+  });
+  const firstHot = Math.min(...ram.filter((r, i) => hot[i] && !r.driver).map((r) => r.start));
+  return ram.map((r, i) => {
+    if (hot[i] || !aligned(c, r) || r.start < firstHot || !allOnline(c, r)) return hot[i];
+    c.report.infer(
+      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: it lies above hot-added memory at ${hex(firstHot)}`,
+    );
+    return true;
+  });
+}
+
+/** Split a range at the block boundaries where the node changes. */
+function byNode(
+  c: Context,
+  r: { start: number; end: number },
+): { start: number; end: number; node: number }[] {
+  const out: { start: number; end: number; node: number }[] = [];
+  for (const id of blockIdsOf(c, r)) {
+    const start = Math.max(r.start, id * c.blockSize);
+    const end = Math.min(r.end, (id + 1) * c.blockSize);
+    const node = blockNode(c, id);
+    const last = out[out.length - 1];
+    if (last && last.node === node && last.end === start) last.end = end;
+    else out.push({ start, end, node });
+  }
+  return out;
+}
+
+/** Consecutive ids with the same key, as [first, last] runs. */
+function runs<K>(ids: readonly number[], key: (id: number) => K): { first: number; last: number; key: K }[] {
+  const out: { first: number; last: number; key: K }[] = [];
+  for (const id of [...ids].sort((a, b) => a - b)) {
+    const k = key(id);
+    const last = out[out.length - 1];
+    if (last && last.last === id - 1 && last.key === k) last.last = id;
+    else out.push({ first: id, last: id, key: k });
+  }
+  return out;
+}
+
+function blockRange(c: Context, first: number, last: number): { start: string; size: string } {
+  return rangeJson(first * c.blockSize, (last + 1) * c.blockSize);
+}
+
+/** The online step's zone for a hot-added block. */
+function onlineZone(c: Context, b: BlockFact): 'normal' | 'movable' | undefined {
+  const zone = blockZone(c, b);
+  if (zone === 'Movable') return 'movable';
+  if (zone === 'none')
+    c.report.mismatch(`memory${b.id} is hot-added but spans zones ("none"): onlined normal`);
+  if (zone !== undefined) return 'normal';
+  if (!c.facts.zoneinfo)
+    c.report.cannotKnow(
+      `the zone of hot-added online blocks (no valid_zones, lsmem ZONES or zoneinfo): the kernel's default zone`,
+    );
+  return c.facts.zoneinfo ? 'normal' : undefined;
+}
+
+function onlineSteps(c: Context, ids: readonly number[]): StepJson[] {
+  const online = ids.filter((id) => c.blocks.get(id)?.state !== 'offline');
+  return runs(online, (id) => onlineZone(c, c.blocks.get(id)!)).map((r) => {
+    const step: StepJson = { op: 'online', ...blockRange(c, r.first, r.last) };
+    return r.key ? { ...step, zone: r.key } : step;
+  });
+}
+
+/** Boot blocks the model cannot boot into: offline ones, and movable ones (kernelcore=/movablecore=). */
+function bootBlockSteps(c: Context, ids: readonly number[]): StepJson[] {
+  const kind = (id: number) => {
+    const b = c.blocks.get(id);
+    if (!b) return 'boot';
+    if (b.state === 'offline') return 'offline';
+    return blockZone(c, b) === 'Movable' ? 'movable' : 'boot';
+  };
+  const steps: StepJson[] = [];
+  for (const r of runs(ids, kind)) {
+    if (r.key === 'boot') continue;
+    steps.push({ op: 'offline', ...blockRange(c, r.first, r.last) });
+    if (r.key === 'movable') steps.push({ op: 'online', ...blockRange(c, r.first, r.last), zone: 'movable' });
+    c.report.infer(
+      `memory${r.first}${r.last > r.first ? `-memory${r.last}` : ''}: boot memory that is ${r.key === 'offline' ? 'offline: an offline step' : 'in ZONE_MOVABLE: offlined and onlined movable'}`,
+    );
+  }
+  return steps;
+}
+
+/** Which input tells a block fact: sysfs, else an lsmem column, else zoneinfo; named as given. */
+function sourceOf(
+  facts: MachineFacts,
+  column: string,
+  names: readonly [string, string, string],
+): string | undefined {
+  if (facts.sysfs) return names[0];
+  if (facts.lsmem?.columns.includes(column)) return names[1];
+  return facts.zoneinfo ? names[2] : undefined;
+}
+
+/** Where block zones and nodes came from, said once. */
+function noteSources(c: Context, derived: boolean): void {
+  const zones = sourceOf(c.facts, 'zones', [
+    'valid_zones',
+    'lsmem ZONES',
+    "zoneinfo's ZONE_MOVABLE spans (a block inside one is movable, the rest in kernel zones)",
+  ]);
+  if (zones && !derived) c.report.infer(`zones of online blocks from ${zones}`);
+  else if (!zones) c.report.cannotKnow('the zone of online blocks: no valid_zones, lsmem ZONES or zoneinfo');
+  const nodes = sourceOf(c.facts, 'node', ['the memoryN/nodeK links', 'lsmem NODE', "zoneinfo's node spans"]);
+  if (nodes) c.report.infer(`nodes from ${nodes}`);
+  else c.report.cannotKnow('NUMA nodes: no sysfs node links, lsmem NODE or zoneinfo; node 0 assumed');
+}
+
+function noteGoingOffline(c: Context): void {
+  for (const b of c.blocks.values()) {
+    if (b.state === 'going-offline')
+      c.report.mismatch(`memory${b.id} is going-offline (an offline in progress): imported as online`);
+  }
+}
+
+/** Blocks that no System RAM covers (firmware-reserved memory the kernel keeps a memmap for). */
+function noteUncovered(c: Context, ram: readonly RamRange[]): void {
+  const covered = new Set(ram.flatMap((r) => blockIdsOf(c, r)));
+  const missing = [...c.blocks.keys()].filter((id) => !covered.has(id));
+  for (const r of runs(missing, () => 0)) {
+    c.report.mismatch(
+      `memory${r.first}${r.last > r.first ? `-memory${r.last}` : ''}: no System RAM in /proc/iomem covers ${r.last > r.first ? 'them' : 'it'} (firmware-reserved memory?); not reproduced`,
+    );
+  }
+}
+
+/** Trim block-granular boot ranges to the node spans zoneinfo shows (no iomem: no finer holes known). */
+function trimToZoneinfo(c: Context, r: { start: number; end: number; node: number }) {
+  const zones = populatedZones(c.facts).filter((z) => z.node === r.node);
+  if (zones.length === 0) return r;
+  const lo = Math.min(...zones.map((z) => z.startPfn!)) * c.g.pageSize;
+  const hi = Math.max(...zones.map((z) => z.startPfn! + z.spanned)) * c.g.pageSize;
+  return { ...r, start: Math.max(r.start, lo), end: Math.min(r.end, hi) };
+}
+
+export function inferMemory(
+  facts: MachineFacts,
+  g: Geometry,
+  blockSize: number,
+  blocks: Map<number, BlockFact> | undefined,
+  report: ReportBuilder,
+): MemoryPlan {
+  const c: Context = { facts, g, blockSize, blocks: blocks ?? new Map(), report };
+  const withIomem = facts.iomem !== undefined;
+  if (!withIomem && !blocks)
+    fail('import', 'nothing describes the memory: give a sysfs tree, lsmem output or /proc/iomem');
+  const ram = withIomem ? iomemRam(c) : [...blockRam(c), ...daxKmemRam(c)];
+  if (ram.length === 0) fail(facts.iomem?.file ?? 'import', 'no System RAM at all');
+  if (!blocks) deriveBlocks(c, ram);
+  noteSources(c, !blocks);
+  if (!withIomem)
+    report.cannotKnow(
+      'exact boot ranges and holes: without /proc/iomem boot memory is whole blocks (trimmed to zoneinfo node spans); online blocks in kernel zones are taken as boot memory, offline or movable ones as hot-added',
+    );
+  noteGoingOffline(c);
+  if (withIomem && blocks) noteUncovered(c, ram);
+  const hot = classify(c, ram, withIomem);
+  const boot: RangeJson[] = [];
+  const bootIds = new Set<number>();
+  const adds: StepJson[] = [];
+  const onlines: StepJson[] = [];
+  ram.forEach((r, i) => {
+    const ids = blockIdsOf(c, r);
+    if (!hot[i]) {
+      for (const piece of byNode(c, r)) {
+        const p = withIomem ? piece : trimToZoneinfo(c, piece);
+        if (p.end > p.start) boot.push(rangeJson(p.start, p.end, p.node));
+      }
+      for (const id of ids) bootIds.add(id);
+      return;
+    }
+    for (const piece of byNode(c, r))
+      adds.push({ op: 'add_memory', ...rangeJson(piece.start, piece.end, piece.node) });
+    onlines.push(...onlineSteps(c, ids));
+  });
+  if (boot.length === 0) fail(facts.iomem?.file ?? 'import', 'no boot memory: every range looks hot-added');
+  const hotBytes = ram.filter((_, i) => hot[i]).reduce((s, r) => s + r.end - r.start, 0);
+  report.infer(
+    `${boot.length} boot range(s); ${adds.length} hot-added range(s)${hotBytes ? ` (${formatSize(hotBytes)})` : ''} as add_memory, ${onlines.length} online step(s)`,
+  );
+  return { boot, steps: [...bootBlockSteps(c, [...bootIds]), ...adds, ...onlines], ram };
+}

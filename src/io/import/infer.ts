@@ -1,0 +1,83 @@
+/**
+ * Parsed facts -> a scenario that reproduces the machine, and the report of
+ * how: geometry (infer-geometry), boot memory and hotplug steps
+ * (infer-memory), device ranges (infer-devices), then a run of the result
+ * held against the files (check).
+ */
+import type { Machine } from '../../model/machine.js';
+import { compareWithFacts, reproduce, type ScenarioJson } from './check.js';
+import { blockFacts, type MachineFacts } from './facts.js';
+import { inferDevices } from './infer-devices.js';
+import { chooseGeometry } from './infer-geometry.js';
+import { inferMemory } from './infer-memory.js';
+import { type ImportReport, ReportBuilder } from './report.js';
+
+export interface ImportOptions {
+  /** An arch preset name; inferred when absent. */
+  readonly arch?: string;
+  /** The scenario's name. */
+  readonly name?: string;
+}
+
+export interface ImportResult {
+  /** A scenario object valid under schema/scenario.schema.json. */
+  readonly scenario: ScenarioJson;
+  readonly report: ImportReport;
+  /** The model after running the scenario. */
+  readonly machine: Machine;
+}
+
+function sourcesOf(facts: MachineFacts): string[] {
+  return [
+    facts.manifest ? 'manifest' : undefined,
+    facts.sysfs?.dir,
+    facts.lsmem?.file,
+    facts.iomem?.file,
+    facts.zoneinfo?.file,
+    ...facts.dax.map((d) => d.file),
+  ].filter((s): s is string => s !== undefined);
+}
+
+function skippedOf(facts: MachineFacts): string[] {
+  return [
+    ...(facts.sysfs?.skipped ?? []),
+    ...(facts.lsmem?.skipped ?? []),
+    ...(facts.iomem?.skipped ?? []),
+    ...(facts.zoneinfo?.skipped ?? []),
+    ...facts.dax.flatMap((d) => d.skipped),
+  ];
+}
+
+/** What no input file can tell, whatever was given. */
+function noteLimits(facts: MachineFacts, report: ReportBuilder): void {
+  report.cannotKnow(
+    'the history: memory removed since boot, pgmaps since unmapped, and whether an offline block was ever online leave no trace in these files',
+  );
+  report.cannotKnow(
+    'page references and pins: the model offlines blocks the real machine may refuse with -EBUSY',
+  );
+  if (!facts.zoneinfo) report.cannotKnow('zone spans: no /proc/zoneinfo to check the imported zones against');
+}
+
+export function inferScenario(facts: MachineFacts, options: ImportOptions = {}): ImportResult {
+  const report = new ReportBuilder();
+  report.sources.push(...sourcesOf(facts));
+  report.skip(skippedOf(facts));
+  const choice = chooseGeometry(facts, options.arch, report);
+  const blocks = blockFacts(facts, choice.blockSize, report);
+  const memory = inferMemory(facts, choice.geometry, choice.blockSize, blocks, report);
+  const devices = inferDevices(facts, choice.geometry, memory.ram, report);
+  const scenario: ScenarioJson = {
+    name: options.name ?? facts.manifest?.scenario ?? 'imported',
+    description: `imported from ${report.sources.join(', ')}`,
+    arch: choice.arch,
+    ...(choice.kernel === '5.4' && !choice.arch.endsWith('-5.4') ? { kernel: '5.4' } : {}),
+    overrides: choice.overrides,
+    boot: memory.boot,
+    steps: [...memory.steps, ...devices],
+  };
+  const machine = reproduce(scenario, report);
+  compareWithFacts(machine, facts, blocks, report);
+  noteLimits(facts, report);
+  return { scenario, report: report.build(choice.arch, choice.kernel, choice.blockSize), machine };
+}

@@ -1,0 +1,186 @@
+/**
+ * What a pfn walker can do, bound to one run of it: the design's lookups and
+ * read-side protection, the kernel's own protections (a pgmap reference, the
+ * hotplug lock, a page reference), and dereferencing a struct page. Every
+ * memory access goes through the walker's context, so the explorer can
+ * interleave it and catch a read of a poisoned, uninitialized or freed page.
+ */
+import type { Geometry, KernelVersion } from '../arch/geometry.js';
+import type { Design, DesignContext, Lookup } from '../designs/design.js';
+import { G_HOTPLUG_LOCK, GLOBALS_ADDR, P_FLAGS, P_PGMAP, P_REFCOUNT, PG_REFCOUNT } from '../model/layout.js';
+import { NULL } from '../model/memory.js';
+import { pageAddress } from '../model/memmap.js';
+import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
+import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
+import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { rcuReadLock, rcuReadUnlock } from '../rcu/memb.js';
+import type { WalkerCtx } from '../explore/engine.js';
+
+export const NO_PAGE = -1;
+
+export class WalkerKernel {
+  readonly lookup: Lookup;
+  private locked = false;
+  private pendingLock = false;
+
+  constructor(
+    readonly ctx: WalkerCtx,
+    readonly design: Design,
+    designCtx: DesignContext,
+    readonly g: Geometry,
+    readonly kernel: KernelVersion,
+    /** This walker's RCU reader slot. */
+    private readonly rcuSlot: number,
+    private readonly rcu: number,
+  ) {
+    this.lookup = design.lookup({ ...designCtx, mem: ctx.mem });
+  }
+
+  get mem(): { [addr: number]: number } {
+    return this.ctx.mem;
+  }
+
+  /**
+   * Enter the read side the design asks of every pfn walker: rcu_read_lock()
+   * for RCU designs, get_online_mems() for hotplug-lock, nothing otherwise. A
+   * check-before-lock design takes the lock only after the first lookup.
+   */
+  enter(): void {
+    if (this.design.protection === 'rcu') {
+      if (this.design.checkBeforeLock) this.pendingLock = true;
+      else this.rcuLock();
+    } else if (this.design.protection === 'hotplug-lock') {
+      this.getOnlineMems();
+    }
+  }
+
+  exit(): void {
+    if (this.design.protection === 'rcu') {
+      this.pendingLock = false;
+      if (this.locked) this.rcuUnlock();
+    } else if (this.design.protection === 'hotplug-lock') {
+      this.putOnlineMems();
+    }
+  }
+
+  private afterLookup(): void {
+    if (this.pendingLock) {
+      this.pendingLock = false;
+      this.rcuLock();
+    }
+  }
+
+  rcuLock(): void {
+    this.ctx.note('rcu_read_lock', `reader ${this.rcuSlot}`);
+    rcuReadLock(this.ctx.mem, this.rcu, this.rcuSlot);
+    this.locked = true;
+  }
+
+  rcuUnlock(): void {
+    this.ctx.note('rcu_read_unlock', `reader ${this.rcuSlot}`);
+    rcuReadUnlock(this.ctx.mem, this.rcu, this.rcuSlot);
+    this.locked = false;
+  }
+
+  /** get_online_mems(): mem_hotplug_lock for read; waits while an operation holds it. */
+  getOnlineMems(): void {
+    this.ctx.note('get_online_mems', 'mem_hotplug_lock for read');
+    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, (v) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1));
+  }
+
+  putOnlineMems(): void {
+    this.ctx.note('put_online_mems', 'mem_hotplug_lock released');
+    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, (v) => v - 1);
+  }
+
+  pfnValid(pfn: number): boolean {
+    this.ctx.note('pfn_valid', `pfn ${pfn}`, pfn);
+    const r = this.lookup.pfnValid(pfn);
+    this.afterLookup();
+    return r;
+  }
+
+  /** pfn_to_online_page(); a returned page is acted upon, so its truth is checked. */
+  pfnToOnlinePage(pfn: number): number {
+    this.ctx.note('pfn_to_online_page', `pfn ${pfn}`, pfn);
+    const page = this.lookup.pfnToOnlinePage(pfn);
+    this.afterLookup();
+    if (page !== NO_PAGE) this.ctx.expect(pfn, 'online', 'pfn_to_online_page() returned it');
+    return page;
+  }
+
+  hasDeviceLookup(): boolean {
+    return this.lookup.pfnToDevicePage !== undefined;
+  }
+
+  pfnToDevicePage(pfn: number): number {
+    this.ctx.note('pfn_to_device_page', `pfn ${pfn}`, pfn);
+    const page = this.lookup.pfnToDevicePage!(pfn);
+    this.afterLookup();
+    if (page !== NO_PAGE) this.ctx.expect(pfn, 'device', 'pfn_to_device_page() returned it');
+    return page;
+  }
+
+  /** is_zone_device_page() as the design answers it (page flags, or a pfn-based map). */
+  isZoneDevicePage(pfn: number): boolean {
+    this.ctx.note('is_zone_device_page', `pfn ${pfn}`, pfn);
+    return this.lookup.isZoneDevicePage(pfn);
+  }
+
+  /** Read one word of pfn's struct page (through the vmemmap), holding the page meanwhile. */
+  private pageWord(pfn: number, word: number, what: string): number {
+    this.ctx.note('deref', `${what} of pfn ${pfn}`, pfn);
+    this.ctx.hold(pfn);
+    const addr = pageAddress(this.ctx.mem, this.g, pfn);
+    const v = addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
+    this.ctx.release(pfn);
+    return v;
+  }
+
+  pageFlags(pfn: number, what = 'page->flags'): number {
+    return this.pageWord(pfn, P_FLAGS, what);
+  }
+
+  pageCount(pfn: number): number {
+    return this.pageWord(pfn, P_REFCOUNT, 'page_count()');
+  }
+
+  pagePgmap(pfn: number): number {
+    return this.pageWord(pfn, P_PGMAP, 'page->pgmap');
+  }
+
+  pageReserved(pfn: number): boolean {
+    return (this.pageFlags(pfn, 'PageReserved()') & PG_reserved) !== 0;
+  }
+
+  /** page_zone() compared by id. */
+  pageZone(pfn: number): number {
+    return pageZonenum(this.pageFlags(pfn, 'page_zone()'));
+  }
+
+  /** get_dev_pagemap(): a live reference on pfn's pgmap (table record), or 0. */
+  getDevPagemap(pfn: number): number {
+    this.ctx.note('get_dev_pagemap', `pfn ${pfn}`, pfn);
+    const rec = pgmapArrayLoad(this.ctx.mem, pfn);
+    if (rec === 0) return 0;
+    const got = this.ctx.rmw(rec + PG_REFCOUNT, (v) => trygetLive(v) ?? v);
+    return trygetLive(got) === undefined ? 0 : rec;
+  }
+
+  putDevPagemap(rec: number): void {
+    if (rec === 0) return;
+    this.ctx.note('put_dev_pagemap', 'drop the pgmap reference');
+    this.ctx.rmw(rec + PG_REFCOUNT, (v) => v - 1);
+  }
+
+  /** A reference the caller held on the page since before the walk (a pgmap reference for device pages): dropped now. */
+  putPage(rec: number): void {
+    if (rec === 0) return;
+    this.ctx.note('put_page', 'drop the page reference the caller held');
+    this.ctx.rmw(rec + PG_REFCOUNT, (v) => v - 1);
+  }
+
+  isDeviceZone(zone: number): boolean {
+    return zone === ZONE_DEVICE;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * memory_failure() and soft_offline_page() (mm/memory-failure.c).
+ *
+ * memory_failure(): pfn_to_online_page(); otherwise, for a valid pfn,
+ * get_dev_pagemap() - a live pgmap reference - before touching a ZONE_DEVICE
+ * page (memory_failure_dev_pagemap, dax_lock_page). A design with
+ * pfn_to_device_page() uses that instead.
+ *
+ * soft_offline_page(): 5.4 takes a page and tests is_zone_device_page()
+ * first, with no reference ("unsafe" in Dan Williams' audit); 6.x takes a pfn,
+ * pfn_valid() then pfn_to_online_page(), inside get_online_mems().
+ */
+import type { WalkerDef } from './walker.js';
+
+export const memoryFailure: WalkerDef = {
+  name: 'memory_failure',
+  models: 'memory_failure() / memory_failure_dev_pagemap()',
+  protection: { '5.4': 'a pgmap reference for ZONE_DEVICE; none for online pages', '6.19': 'mf_mutex; a pgmap reference for ZONE_DEVICE' },
+  threadVerdict: 'add_to_kill(): safe, protected by get_dev_pagemap() and dax_lock_page()',
+  targets: 'any',
+  run(k, pfn) {
+    k.enter();
+    const page = k.pfnToOnlinePage(pfn);
+    if (page >= 0) {
+      k.pageFlags(page, 'get_hwpoison_page()');
+    } else if (k.hasDeviceLookup()) {
+      const d = k.pfnToDevicePage(pfn);
+      if (d >= 0) k.pageFlags(d, 'memory_failure_dev_pagemap()');
+    } else if (k.pfnValid(pfn)) {
+      const pgmap = k.getDevPagemap(pfn);
+      if (pgmap) {
+        k.pageFlags(pfn, 'dax_lock_page()');
+        k.putDevPagemap(pgmap);
+      }
+    }
+    k.exit();
+  },
+};
+
+export const softOfflinePage: WalkerDef = {
+  name: 'soft_offline_page',
+  models: 'soft_offline_page()',
+  protection: { '5.4': 'none for the is_zone_device_page() test; get_online_mems() after it', '6.19': 'get_online_mems() around pfn_to_online_page()' },
+  threadVerdict: 'soft_offline_page(): unsafe',
+  targets: 'any',
+  run(k, pfn) {
+    k.enter();
+    if (k.kernel === '5.4') {
+      if (k.pfnValid(pfn) && !k.isZoneDevicePage(pfn)) {
+        k.getOnlineMems();
+        k.pageCount(pfn);
+        k.putOnlineMems();
+      }
+    } else if (k.pfnValid(pfn)) {
+      k.getOnlineMems();
+      const page = k.pfnToOnlinePage(pfn);
+      if (page >= 0) k.pageCount(page);
+      k.putOnlineMems();
+    }
+    k.exit();
+  },
+};

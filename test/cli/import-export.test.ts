@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cli, scratchDir } from '../helpers.js';
+
+const LAPTOP = 'test/fixtures/machines/x86-laptop';
+
+async function fails(...argv: string[]): Promise<string> {
+  const r = await cli(...argv);
+  assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n').length, 1, `${argv.join(' ')} printed ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  return r.stderr;
+}
+
+describe('pfnlab import, export, capture', () => {
+  it('import: the scenario on stdout and the report on stderr; -o writes it; --json has both', async () => {
+    const plain = await cli('import', LAPTOP);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(JSON.parse(plain.stdout).arch, 'x86_64');
+    assert.match(plain.stderr, /^import report: x86_64/);
+    const out = join(scratchDir('cli'), 'laptop.json');
+    const written = await cli('import', LAPTOP, '-o', out, '--name', 'laptop');
+    assert.match(written.stdout, /wrote .*laptop\.json\nimport report/);
+    assert.equal(JSON.parse(readFileSync(out, 'utf8')).name, 'laptop');
+    const run = await cli('run', out, '--json');
+    assert.equal(JSON.parse(run.stdout).layout.blocks.length, 3);
+    const json = JSON.parse((await cli('import', '--lsmem', `${LAPTOP}/lsmem.json`, '--json')).stdout);
+    assert.deepEqual(Object.keys(json), ['scenario', 'report']);
+    assert.match(json.report.unknown.join('\n'), /without \/proc\/iomem/);
+  });
+
+  it('export writes the formats asked for; run and pfn take the directory as a scenario', async () => {
+    const dir = join(scratchDir('cli'), 'pmem');
+    const r = await cli(
+      'export',
+      'pmem-shares-a-section-with-boot-ram',
+      '--after',
+      '3',
+      '--out',
+      dir,
+      '--format',
+      'sysfs,iomem',
+      '--format',
+      'zoneinfo',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /exported pmem-shares-a-section-with-boot-ram \(sysfs, iomem, zoneinfo\)/);
+    assert.equal(existsSync(join(dir, 'lsmem.json')), false);
+    const pfn = await cli('pfn', '0x104400', '--scenario', dir, '--json');
+    assert.equal(pfn.code, 0, pfn.stderr);
+    assert.deepEqual(JSON.parse(pfn.stdout).truth, { state: 'device', zone: 'Device', pgmap: 'pmem0' });
+    const run = await cli('run', dir);
+    assert.match(run.stdout, /memremap fsdax pmem0/);
+    const json = JSON.parse((await cli('export', 'dimm-hotplug', '--out', join(dir, 'x'), '--json')).stdout);
+    assert.deepEqual(json.formats, ['sysfs', 'lsmem', 'zoneinfo', 'iomem']);
+  });
+
+  it('capture --root a sysroot, then import it', async () => {
+    const root = join(scratchDir('cli'), 'root');
+    await cli('export', 'dimm-hotplug', '--after', '2', '--out', root, '--format', 'sysfs,iomem,zoneinfo');
+    const cap = join(scratchDir('cli'), 'cap');
+    const r = await cli('capture', cap, '--root', root);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /read {3}\/sys\/devices\/system\/memory \(64 blocks\)/);
+    assert.match(r.stdout, /MISSED daxctl list, ndctl list: they read the live \/sys only/);
+    const imported = JSON.parse((await cli('import', cap, '--json')).stdout).scenario;
+    assert.deepEqual(imported.steps, [
+      { op: 'add_memory', start: '0x400000000', size: '1G', node: 0 },
+      { op: 'online', start: '0x400000000', size: '1G', zone: 'movable' },
+    ]);
+  });
+
+  it('bad usage and bad input: one line on stderr, exit 2', async () => {
+    const tmp = scratchDir('cli-bad');
+    writeFileSync(join(tmp, 'note.txt'), 'hello\n');
+    assert.match(await fails('import'), /give --sysfs, --lsmem or --iomem/);
+    assert.match(await fails('import', join(tmp, 'nowhere')), /no such directory/);
+    assert.match(await fails('import', tmp), /not a capture or export directory/);
+    assert.match(
+      await fails('import', '--lsmem', 'test/fixtures/malformed/lsmem-de.txt'),
+      /lsmem-de\.txt:2: .*LC_ALL=C/,
+    );
+    assert.match(await fails('import', '--iomem', 'test/fixtures/malformed/iomem-nonroot'), /run|root/);
+    assert.match(await fails('import', LAPTOP, '--arch', 'vax'), /unknown arch 'vax'/);
+    assert.match(await fails('import', LAPTOP, '--arch', 'arm64-64k'), /memoryBlockSize/);
+    assert.match(await fails('export', 'dimm-hotplug'), /--out DIR is required/);
+    assert.match(await fails('export', 'dimm-hotplug', '--out', tmp, '--format', 'dmesg'), /--format dmesg/);
+    assert.match(await fails('export', 'dimm-hotplug', '--out', tmp, '--after', '99'), /only 7 steps/);
+    assert.match(await fails('capture'), /exactly one DIR/);
+    assert.match(await fails('capture', tmp), /not a capture directory/);
+    assert.match(await fails('run', 'test/fixtures/malformed'), /not a capture or export directory/);
+    assert.match(
+      await fails('export', 'dimm-hotplug', '--out', join(tmp, 'note.txt', 'x')),
+      /note\.txt.*ENOTDIR/,
+    );
+    assert.match(await fails('import', LAPTOP, '-o', join(tmp, 'note.txt', 'x.json')), /ENOTDIR/);
+    assert.match(await fails('import', '--sysfs', join(tmp, 'note.txt')), /not a sysfs memory tree/);
+  });
+});
