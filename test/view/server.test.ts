@@ -291,6 +291,21 @@ describe('pfnlab view: scenario state', () => {
     );
   });
 
+  it('opens a capture directory through loadScenario, as every command does', () => {
+    const content = viewContentFor('test/fixtures/machines/pmem-devdax');
+    const info = content.info();
+    assert.equal(info.scenarios.length, 1);
+    const view = content.view(info.current!)!;
+    assert.match(view.scenario.source, /pmem-devdax/);
+    const last = view.steps.length - 1;
+    const cells = view.map(last).cells;
+    assert.ok(cells.length > 0);
+    assert.ok(
+      cells.some((c) => c.cls === 'device' || c.parts?.includes('device')),
+      'the devdax namespace is drawn as device memory',
+    );
+  });
+
   it('plays a trace whose scenario cannot be loaded, saying why', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pfnlab-trace-'));
     const path = join(dir, 'lost.json');
