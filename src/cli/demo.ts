@@ -10,7 +10,7 @@ import { CATEGORIES, DESIGNS } from '../designs/index.js';
 import { builtinScenarioNames, loadScenario } from '../io/scenario.js';
 import { checkInvariants } from '../model/invariants.js';
 import { type ReportScenario, renderDemoReport, sumTotals } from '../report/html.js';
-import { layoutMap } from '../report/map.js';
+import { layoutMap } from '../report/map-layout.js';
 import { renderTable } from '../report/table.js';
 import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
 

@@ -15,6 +15,7 @@ import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
 import { usercopyCommand } from './usercopy.js';
 import { verifyCommand } from './verify.js';
+import { viewCommand } from './view.js';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   captureCommand,
   verifyCommand,
+  viewCommand,
 ];
 
 function usage(): string {

@@ -75,7 +75,7 @@ export function renderDemoReport(
     '<h2>Wrong answers, all scenarios</h2>',
     categoryTable(designs, sumTotals(scenarios.map((s) => s.result))),
     ...extras.flatMap((e) => [`<h2>${escapeXml(e.title)}</h2>`, e.html]),
-    `<h2>Legend</h2><p>${renderLegend(scenarios.flatMap((s) => s.maps.map((m) => m.map)))} <span class="swatch">a cell is a section; a striped cell shows its subsections</span></p>`,
+    `<h2>Legend</h2><p>${renderLegend(scenarios.flatMap((s) => s.maps.map((m) => m.map)))} <span class="swatch">a cell is a section (pfns left to right); a striped cell shows its subsections; under each row, bands for the zone and node spans, memory blocks and pgmaps</span></p>`,
   ];
   for (const s of scenarios) {
     parts.push(`<h2 id="${escapeXml(s.name)}">${escapeXml(s.name)}</h2>`);

@@ -162,6 +162,21 @@ function blockRuns(m: Machine): BlockRun[] {
   return runs;
 }
 
+/** The geometry a layout is drawn in: the arch's constants and the boot-time memory block size. */
+export function layoutGeometry(m: Machine): LayoutReport['geometry'] {
+  const g = m.g;
+  return {
+    pageSize: g.pageSize,
+    sectionSize: g.sectionSize,
+    subsectionSize: g.subsectionSize,
+    pagesPerSection: g.pagesPerSection,
+    subsectionsPerSection: g.subsectionsPerSection,
+    sectionsPerRoot: g.sectionsPerRoot,
+    maxPhysmemBits: g.maxPhysmemBits,
+    memoryBlockSize: m.blockSize,
+  };
+}
+
 export function layoutReport(m: Machine): LayoutReport {
   const g = m.g;
   const zones: ZoneReport[] = [];
@@ -192,16 +207,7 @@ export function layoutReport(m: Machine): LayoutReport {
   return {
     arch: g.arch,
     kernel: g.kernel,
-    geometry: {
-      pageSize: g.pageSize,
-      sectionSize: g.sectionSize,
-      subsectionSize: g.subsectionSize,
-      pagesPerSection: g.pagesPerSection,
-      subsectionsPerSection: g.subsectionsPerSection,
-      sectionsPerRoot: g.sectionsPerRoot,
-      maxPhysmemBits: g.maxPhysmemBits,
-      memoryBlockSize: m.blockSize,
-    },
+    geometry: layoutGeometry(m),
     sections: sectionRuns(m),
     blocks: blockRuns(m),
     zones,

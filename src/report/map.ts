@@ -1,13 +1,18 @@
 /**
- * A map of the physical address space: one cell per section, coloured by what
- * its pfns are; a section whose subsections differ is drawn as a strip of
- * subsections. Pure data and SVG text, no DOM, so the demo report (Node) and
- * the viewer (browser) draw the same map.
+ * The map of the physical address space, drawn once for both the demo report
+ * (Node, SVG text) and the viewer (browser, SVG or canvas). Pure data in, a
+ * scene of rectangles and labels out; no DOM, no Node.
+ *
+ * A map is a grid of cells at one zoom level: sections (the whole address
+ * space, runs of absent sections collapsed), the subsections of one section,
+ * or the pages of one subsection. A cell is coloured by what its pfns are; a
+ * cell whose pfns differ is drawn as a strip of its parts. Under each row run
+ * the bands: zones, nodes, memory blocks, and pgmaps with their altmap.
+ *
+ * The map's data (LayoutMap) is built from a Machine in map-layout.ts.
  */
-import type { Machine } from '../model/machine.js';
-import { NULL } from '../model/memory.js';
 import type { Truth } from '../model/truth.js';
-import { sectionFlagLetters } from './flags.js';
+import { hex } from '../units.js';
 
 /** What a cell is, for colour: truth states, online split by zone. */
 export type CellClass =
@@ -53,91 +58,146 @@ export const CELL_LABELS: Readonly<Record<CellClass, string>> = {
   hole: 'hole (memmap, no memory)',
   'tearing-down': 'memmap being torn down',
   freed: 'memmap freed',
-  'no-memmap': 'no memmap',
+  'no-memmap': 'absent (no memmap)',
   mixed: 'mixed',
 };
+
+/** Band colours that are not cell colours: memory block states, the altmap's memmap part, nodes. */
+export const BAND_COLOURS = {
+  blockOnline: '#01665e',
+  blockOffline: '#c7eae5',
+  blockGoingOffline: '#dfc27d',
+  altmapReserve: CELL_COLOURS['driver-reserved'],
+  altmapMemmap: '#fdae61',
+  nodes: ['#bdbdbd', '#8c8c8c', '#d9d9d9', '#737373'],
+} as const;
 
 export function truthClass(t: Truth): CellClass {
   if (t.state === 'online') return `online-${t.zone ?? 'Normal'}` as CellClass;
   return t.state as CellClass;
 }
 
+/** The zoom levels: a cell is a section, a subsection, or a page. */
+export type MapLevel = 'sections' | 'subsections' | 'pages';
+
 export interface SectionCell {
+  /** The cell's number at its level: section nr, global subsection nr (pfn / PAGES_PER_SUBSECTION), or pfn. */
   readonly nr: number;
+  /** Section flags (P M O E D) for a section; 'S' (set in subsection_map) or '-' for a subsection; '' for a page. */
   readonly flags: string;
   readonly cls: CellClass;
-  /** Per-subsection classes when they differ. */
-  readonly subsections?: readonly CellClass[];
+  /** Classes of equal parts of the cell, when they differ. */
+  readonly parts?: readonly CellClass[];
+}
+
+/** A pfn range drawn in a band. */
+export interface BandRange {
+  readonly start: number;
+  readonly end: number;
+  readonly fill: string;
+  /** Written inside the band where it fits. */
+  readonly label: string;
+  readonly title: string;
+  /** What the colour means, for the legend (bands whose colours are cell colours have none). */
+  readonly legend?: string;
+}
+
+export interface MapBand {
+  readonly name: 'zone' | 'node' | 'block' | 'pgmap';
+  readonly ranges: readonly BandRange[];
 }
 
 export interface LayoutMap {
+  readonly level: MapLevel;
+  readonly pageSize: number;
   readonly pagesPerSection: number;
   readonly sectionSize: number;
   readonly subsectionsPerSection: number;
+  readonly pagesPerSubsection: number;
+  /** pfns per cell at this level. */
+  readonly unitPages: number;
+  /** Sorted by nr. At the sections level, runs of fewer than 4 absent sections are cells too. */
   readonly cells: readonly SectionCell[];
+  readonly bands: readonly MapBand[];
 }
 
-/** The class covering most of [start, end). */
-function dominantClass(m: Machine, start: number, end: number): CellClass {
-  const weight = new Map<CellClass, number>();
-  for (const piece of m.truth.slice(start, end)) {
-    const c = truthClass(piece.truth);
-    weight.set(c, (weight.get(c) ?? 0) + piece.end - piece.start);
-  }
-  let best: CellClass = 'no-memmap';
-  let most = -1;
-  for (const [c, w] of weight) {
-    if (w > most) {
-      best = c;
-      most = w;
-    }
-  }
-  return best;
+/** A pfn to outline on the map (the trace player's held page). */
+export interface MapHighlight {
+  readonly pfn: number;
+  readonly colour: string;
+  readonly title?: string;
 }
 
-/** Sections with any state or truth, as map cells. */
-export function layoutMap(m: Machine): LayoutMap {
-  const g = m.g;
-  const nrs = new Set<number>(m.sections.allocatedSectionNrs());
-  for (const iv of m.truth.intervals()) {
-    const last = Math.floor((iv.end - 1) / g.pagesPerSection);
-    for (let nr = Math.floor(iv.start / g.pagesPerSection); nr <= last && nrs.size < 1 << 20; nr++)
-      nrs.add(nr);
-  }
-  const cells: SectionCell[] = [];
-  for (const nr of [...nrs].sort((a, b) => a - b)) {
-    const ms = m.sections.section(nr);
-    const flags = sectionFlagLetters(ms === NULL ? 0 : m.sections.flags(ms));
-    const base = nr * g.pagesPerSection;
-    const pieces = m.truth.slice(base, base + g.pagesPerSection);
-    if (pieces.length === 1) {
-      cells.push({ nr, flags, cls: truthClass(pieces[0].truth) });
-      continue;
-    }
-    const subsections: CellClass[] = [];
-    for (let i = 0; i < g.subsectionsPerSection; i++) {
-      const s = base + i * g.pagesPerSubsection;
-      subsections.push(dominantClass(m, s, s + g.pagesPerSubsection));
-    }
-    const uniform = subsections.every((c) => c === subsections[0]);
-    cells.push({
-      nr,
-      flags,
-      cls: uniform ? subsections[0] : 'mixed',
-      subsections: uniform ? undefined : subsections,
-    });
-  }
-  return {
-    pagesPerSection: g.pagesPerSection,
-    sectionSize: g.sectionSize,
-    subsectionsPerSection: g.subsectionsPerSection,
-    cells,
-  };
+export interface MapStyle {
+  readonly cell?: number;
+  /** A cell's height, when not square (dense maps: narrow cells, still easy to point at). */
+  readonly cellHeight?: number;
+  readonly gap?: number;
+  readonly perRow?: number;
+  /** Draw the zone/node/block/pgmap bands (default true). */
+  readonly bands?: boolean;
+  /** <title> tooltips in the SVG (default true; the viewer draws its own). */
+  readonly titles?: boolean;
+  readonly highlight?: readonly MapHighlight[];
+  /** Drawn this many times larger (the viewer's map is bigger than the report's). */
+  readonly scale?: number;
+  /** Height of one band track (default 9; below 8 the bands carry no labels). */
+  readonly band?: number;
 }
 
-const CELL = 14;
-const GAP = 2;
-const PER_ROW = 32;
+export interface SceneRect {
+  readonly kind: 'rect';
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly fill: string;
+  readonly stroke?: string;
+  readonly strokeWidth?: number;
+  readonly dash?: boolean;
+  readonly title?: string;
+  /** data-* attributes in SVG (cells: nr, cls). */
+  readonly data?: Readonly<Record<string, string | number>>;
+}
+
+export interface SceneText {
+  readonly kind: 'text';
+  readonly x: number;
+  readonly y: number;
+  readonly text: string;
+  readonly size: number;
+  readonly fill?: string;
+  readonly anchor?: 'start' | 'middle' | 'end';
+  readonly title?: string;
+}
+
+/** Where a cell is drawn, for hit testing: the pfns [start, start + pages) across [x, x + w). */
+export interface SceneCell {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly cell: SectionCell;
+  readonly start: number;
+  readonly pages: number;
+}
+
+export interface MapScene {
+  /** In scene units; drawn scale times larger. */
+  readonly width: number;
+  readonly height: number;
+  readonly scale: number;
+  readonly items: readonly (SceneRect | SceneText)[];
+  readonly cells: readonly SceneCell[];
+}
+
+const MIN_COLLAPSED_GAP = 4;
+const LABEL_WIDTH = 118;
+const BAND_HEIGHT = 9;
+/** Bands thinner than this carry no labels. */
+const LABELLED_BAND = 8;
+const ROW_GAP = 7;
+const FONT = 'ui-monospace,SFMono-Regular,Menlo,Consolas,monospace';
 
 function escapeXml(s: string): string {
   return s.replace(
@@ -146,86 +206,364 @@ function escapeXml(s: string): string {
   );
 }
 
-/** Rows of cells; a run of 4+ absent sections becomes a gap marker. */
-function rows(map: LayoutMap): (SectionCell | { gap: number; from: number })[][] {
-  const out: (SectionCell | { gap: number; from: number })[][] = [[]];
-  let prev = -1;
+/** Black or white text, whichever reads better on a fill. */
+export function textColourOn(fill: string): string {
+  const n = Number.parseInt(fill.slice(1), 16);
+  const lum = 0.299 * ((n >> 16) & 255) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
+  return lum > 150 ? '#111' : '#fff';
+}
+
+/** What one cell is called: "section 32 [PMOED]", "subsection 34 of section 32", "pfn 0x104400". */
+export function cellName(map: LayoutMap, c: SectionCell): string {
+  if (map.level === 'sections') return `section ${c.nr} [${c.flags}]`;
+  if (map.level === 'subsections') {
+    const sec = Math.floor(c.nr / map.subsectionsPerSection);
+    const state = c.flags === 'S' ? 'in subsection_map' : 'not in subsection_map';
+    return `subsection ${c.nr % map.subsectionsPerSection} of section ${sec} (${state})`;
+  }
+  return `pfn ${hex(c.nr)}`;
+}
+
+type Slot = { cell: SectionCell } | { gap: number; from: number };
+
+/** Rows of slots; a jump of MIN_COLLAPSED_GAP+ absent sections becomes one gap slot. */
+function rows(map: LayoutMap, perRow: number): Slot[][] {
+  const out: Slot[][] = [[]];
+  let prev: number | undefined;
+  const push = (s: Slot) => {
+    if (out[out.length - 1].length >= perRow) out.push([]);
+    out[out.length - 1].push(s);
+  };
   for (const cell of map.cells) {
-    const row = () => out[out.length - 1];
-    if (prev >= 0 && cell.nr - prev > 1) {
+    if (prev !== undefined && cell.nr - prev > 1) {
       const missing = cell.nr - prev - 1;
-      if (missing >= 4) {
-        row().push({ gap: missing, from: prev + 1 });
-      } else {
-        for (let k = prev + 1; k < cell.nr; k++) row().push({ nr: k, flags: '-', cls: 'no-memmap' });
-      }
+      if (missing >= MIN_COLLAPSED_GAP) push({ gap: missing, from: prev + 1 });
+      else for (let k = prev + 1; k < cell.nr; k++) push({ cell: { nr: k, flags: '-', cls: 'no-memmap' } });
     }
-    if (row().length >= PER_ROW) out.push([]);
-    row().push(cell);
+    push({ cell });
     prev = cell.nr;
   }
   return out.filter((r) => r.length);
 }
 
-/** An SVG map: a cell per section, left to right, PER_ROW per row, with tooltips. */
-export function renderMapSvg(map: LayoutMap): string {
-  const lines = rows(map);
-  const width = PER_ROW * (CELL + GAP) + 90;
-  const height = lines.length * (CELL + GAP) + 4;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" class="pfnlab-map">`,
-  ];
-  lines.forEach((row, y) => {
-    const first = row.find((c) => 'nr' in c) as SectionCell | undefined;
-    const top = y * (CELL + GAP) + 2;
-    parts.push(
-      `<text x="0" y="${top + CELL - 3}" font-size="10" font-family="monospace">${first ? `§${first.nr}` : ''}</text>`,
-    );
-    row.forEach((c, x) => {
-      const left = 80 + x * (CELL + GAP);
-      if ('gap' in c) {
-        parts.push(
-          `<text x="${left}" y="${top + CELL - 3}" font-size="9" font-family="monospace"><title>${c.gap} absent sections from §${c.from}</title>…</text>`,
-        );
+/** Spread overlapping ranges over tracks (zone spans may overlap); returns ranges per track. */
+function tracks(ranges: readonly BandRange[]): BandRange[][] {
+  const out: BandRange[][] = [];
+  const ends: number[] = [];
+  for (const r of [...ranges].sort((a, b) => a.start - b.start || b.end - a.end)) {
+    let t = ends.findIndex((e) => e <= r.start);
+    if (t < 0) {
+      t = out.length;
+      out.push([]);
+      ends.push(0);
+    }
+    out[t].push(r);
+    ends[t] = r.end;
+  }
+  return out;
+}
+
+interface Placed {
+  readonly x: number;
+  readonly cell?: SectionCell;
+}
+
+/** A band track across one row: each range as one rect per run of adjacent cells, labelled where it fits. */
+function bandSegments(
+  items: (SceneRect | SceneText)[],
+  row: readonly Placed[],
+  ranges: readonly BandRange[],
+  unit: number,
+  y: number,
+  cell: number,
+  gap: number,
+  titles: boolean,
+  band: number,
+): void {
+  const first = row.find((p) => p.cell)?.cell;
+  const last = [...row].reverse().find((p) => p.cell)?.cell;
+  if (!first || !last) return;
+  const rowStart = first.nr * unit;
+  const rowEnd = (last.nr + 1) * unit;
+  for (const r of ranges) {
+    if (r.end <= rowStart || r.start >= rowEnd) continue;
+    let seg: { x0: number; x1: number } | undefined;
+    const flush = () => {
+      if (!seg) return;
+      const w = seg.x1 - seg.x0;
+      items.push({
+        kind: 'rect',
+        x: seg.x0,
+        y,
+        w,
+        h: band - 1,
+        fill: r.fill,
+        title: titles ? r.title : undefined,
+      });
+      if (r.label && band >= LABELLED_BAND && w >= r.label.length * 4.9 + 4) {
+        items.push({
+          kind: 'text',
+          x: seg.x0 + 2,
+          y: y + band - 2.5,
+          text: r.label,
+          size: 7.5,
+          fill: textColourOn(r.fill),
+        });
+      }
+      seg = undefined;
+    };
+    for (let i = 0; i < row.length; i++) {
+      const p = row[i];
+      if (!p.cell) {
+        flush();
+        continue;
+      }
+      const cs = p.cell.nr * unit;
+      const ce = cs + unit;
+      if (r.end <= cs || r.start >= ce) {
+        flush();
+        continue;
+      }
+      const x0 = p.x + ((Math.max(r.start, cs) - cs) / unit) * cell;
+      let x1 = p.x + ((Math.min(r.end, ce) - cs) / unit) * cell;
+      const next = row[i + 1]?.cell;
+      if (r.end > ce && next && next.nr === p.cell.nr + 1) x1 += gap;
+      if (seg && Math.abs(seg.x1 - x0) < 0.01) seg.x1 = x1;
+      else {
+        flush();
+        seg = { x0, x1 };
+      }
+    }
+    flush();
+  }
+}
+
+/** Where a row starts, as a label: "§32 0x100000000", "0x104000000", "pfn 0x104400". */
+function rowLabel(map: LayoutMap, c: SectionCell): string {
+  if (map.level === 'sections') return `§${c.nr} ${hex(c.nr * map.sectionSize)}`;
+  if (map.level === 'subsections') return hex(c.nr * map.pagesPerSubsection * map.pageSize);
+  return `pfn ${hex(c.nr)}`;
+}
+
+/** Lay the map out: cells in rows of perRow, bands under each row, highlights on top. */
+export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
+  const cell = style.cell ?? 14;
+  const cellH = style.cellHeight ?? cell;
+  const gap = style.gap ?? 2;
+  const perRow = style.perRow ?? 32;
+  const titles = style.titles ?? true;
+  const bands = style.bands === false ? [] : map.bands.filter((b) => b.ranges.length);
+  const bandTracks = bands.map((b) => ({ name: b.name, tracks: tracks(b.ranges) }));
+  const trackCount = bandTracks.reduce((n, b) => n + b.tracks.length, 0);
+  const band = style.band ?? BAND_HEIGHT;
+  const rowHeight = cellH + (trackCount ? 2 + trackCount * band : 0) + ROW_GAP;
+  const items: (SceneRect | SceneText)[] = [];
+  const cells: SceneCell[] = [];
+  const lines = rows(map, perRow);
+  const unit = map.unitPages;
+  const outlines: { c: SceneCell; colour: string; title?: string }[] = [];
+
+  lines.forEach((row, r) => {
+    const top = r * rowHeight + 2;
+    const placed: Placed[] = row.map((s, i) => ({
+      x: LABEL_WIDTH + i * (cell + gap),
+      cell: 'cell' in s ? s.cell : undefined,
+    }));
+    const firstCell = placed.find((p) => p.cell)?.cell;
+    if (firstCell) {
+      items.push({
+        kind: 'text',
+        x: 0,
+        y: top + cellH / 2 + 3.5,
+        text: rowLabel(map, firstCell),
+        size: 9.5,
+        fill: '#333',
+      });
+    }
+    row.forEach((s, i) => {
+      const left = placed[i].x;
+      if ('gap' in s) {
+        items.push({
+          kind: 'rect',
+          x: left + 0.5,
+          y: top + 0.5,
+          w: cell - 1,
+          h: cellH - 1,
+          fill: '#fff',
+          stroke: '#bbb',
+          strokeWidth: 0.8,
+          dash: true,
+          title: titles
+            ? `${s.gap} absent sections, §${s.from}-§${s.from + s.gap - 1} (${hex(s.from * map.sectionSize)}-${hex((s.from + s.gap) * map.sectionSize - 1)})`
+            : undefined,
+          data: { gap: s.from, count: s.gap },
+        });
+        items.push({
+          kind: 'text',
+          x: left + cell / 2,
+          y: top + cellH / 2 + 3,
+          text: '…',
+          size: 9,
+          anchor: 'middle',
+          fill: '#777',
+        });
         return;
       }
-      const title = `section ${c.nr} [${c.flags}] ${CELL_LABELS[c.cls]}`;
-      if (c.subsections) {
-        const w = CELL / c.subsections.length;
-        parts.push(`<g data-section="${c.nr}"><title>${escapeXml(title)}</title>`);
-        c.subsections.forEach((s, i) => {
-          parts.push(
-            `<rect x="${(left + i * w).toFixed(2)}" y="${top}" width="${w.toFixed(2)}" height="${CELL}" fill="${CELL_COLOURS[s]}"/>`,
-          );
-        });
-        parts.push(
-          `<rect x="${left}" y="${top}" width="${CELL}" height="${CELL}" fill="none" stroke="#000" stroke-width="0.6"/></g>`,
-        );
-      } else {
-        parts.push(
-          `<rect data-section="${c.nr}" x="${left}" y="${top}" width="${CELL}" height="${CELL}" fill="${CELL_COLOURS[c.cls]}" stroke="#444" stroke-width="0.4"><title>${escapeXml(title)}</title></rect>`,
-        );
+      const c = s.cell;
+      const title = titles ? `${cellName(map, c)}: ${CELL_LABELS[c.cls]}` : undefined;
+      if (c.parts) {
+        const w = cell / c.parts.length;
+        for (let k = 0; k < c.parts.length; ) {
+          let j = k;
+          while (j + 1 < c.parts.length && c.parts[j + 1] === c.parts[k]) j++;
+          items.push({
+            kind: 'rect',
+            x: left + k * w,
+            y: top,
+            w: (j - k + 1) * w,
+            h: cellH,
+            fill: CELL_COLOURS[c.parts[k]],
+          });
+          k = j + 1;
+        }
+      }
+      items.push({
+        kind: 'rect',
+        x: left,
+        y: top,
+        w: cell,
+        h: cellH,
+        fill: c.parts ? 'transparent' : CELL_COLOURS[c.cls],
+        stroke: c.parts ? '#000' : '#555',
+        strokeWidth: c.parts ? 0.7 : 0.4,
+        title,
+        data: { nr: c.nr, cls: c.cls },
+      });
+      if (map.level === 'sections' && c.flags.includes('E') && cell >= 8) {
+        items.push({ kind: 'rect', x: left + 1, y: top + 1, w: 3, h: 3, fill: '#222' });
+      }
+      const sc: SceneCell = { x: left, y: top, w: cell, h: cellH, cell: c, start: c.nr * unit, pages: unit };
+      cells.push(sc);
+      for (const h of style.highlight ?? []) {
+        if (h.pfn >= sc.start && h.pfn < sc.start + unit)
+          outlines.push({ c: sc, colour: h.colour, title: h.title });
       }
     });
+    let y = top + cellH + 2;
+    for (const b of bandTracks) {
+      b.tracks.forEach((t, ti) => {
+        if (ti === 0 && band >= LABELLED_BAND) {
+          items.push({
+            kind: 'text',
+            x: LABEL_WIDTH - 6,
+            y: y + band - 2,
+            text: b.name,
+            size: 7.5,
+            fill: '#888',
+            anchor: 'end',
+          });
+        }
+        bandSegments(items, placed, t, unit, y, cell, gap, titles, band);
+        y += band;
+      });
+    }
   });
+  for (const o of outlines) {
+    items.push({
+      kind: 'rect',
+      x: o.c.x - 1.5,
+      y: o.c.y - 1.5,
+      w: o.c.w + 3,
+      h: o.c.h + 3,
+      fill: 'none',
+      stroke: o.colour,
+      strokeWidth: 2.5,
+      title: titles ? o.title : undefined,
+      data: { highlight: o.c.cell.nr },
+    });
+  }
+  return {
+    width: LABEL_WIDTH + perRow * (cell + gap) + 4,
+    height: lines.length * rowHeight + 2,
+    scale: style.scale ?? 1,
+    items,
+    cells,
+  };
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+/** A scene as SVG text. */
+export function sceneSvg(scene: MapScene): string {
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${fmt(scene.width * scene.scale)}" height="${fmt(scene.height * scene.scale)}" viewBox="0 0 ${fmt(scene.width)} ${fmt(scene.height)}" class="pfnlab-map" font-family="${FONT}">`,
+  ];
+  for (const it of scene.items) {
+    const title = it.title ? `<title>${escapeXml(it.title)}</title>` : '';
+    if (it.kind === 'text') {
+      const anchor = it.anchor && it.anchor !== 'start' ? ` text-anchor="${it.anchor}"` : '';
+      parts.push(
+        `<text x="${fmt(it.x)}" y="${fmt(it.y)}" font-size="${it.size}"${it.fill ? ` fill="${it.fill}"` : ''}${anchor}>${title}${escapeXml(it.text)}</text>`,
+      );
+      continue;
+    }
+    const data = it.data
+      ? Object.entries(it.data)
+          .map(([k, v]) => ` data-${k}="${escapeXml(String(v))}"`)
+          .join('')
+      : '';
+    const stroke = it.stroke ? ` stroke="${it.stroke}" stroke-width="${it.strokeWidth ?? 1}"` : '';
+    const dash = it.dash ? ' stroke-dasharray="2 2"' : '';
+    const attrs = `x="${fmt(it.x)}" y="${fmt(it.y)}" width="${fmt(it.w)}" height="${fmt(it.h)}" fill="${it.fill}"${stroke}${dash}${data}`;
+    parts.push(title ? `<rect ${attrs}>${title}</rect>` : `<rect ${attrs}/>`);
+  }
   parts.push('</svg>');
   return parts.join('');
 }
 
-/** The legend: the classes that occur in a map. */
-export function renderLegend(maps: readonly LayoutMap[]): string {
+/** An SVG map: a cell per section (or subsection, or page), PER_ROW per row, bands under each row. */
+export function renderMapSvg(map: LayoutMap, style: MapStyle = {}): string {
+  return sceneSvg(mapScene(map, style));
+}
+
+export interface LegendItem {
+  readonly colour: string;
+  readonly label: string;
+  /** A band colour rather than a cell colour. */
+  readonly band?: boolean;
+}
+
+/** What the colours of some maps mean: the cell classes that occur, then the band colours. */
+export function legendItems(maps: readonly LayoutMap[]): LegendItem[] {
   const used = new Set<CellClass>();
+  const bandColours = new Map<string, string>();
+  let early = false;
   for (const map of maps) {
     for (const c of map.cells) {
       used.add(c.cls);
-      for (const s of c.subsections ?? []) used.add(s);
+      for (const s of c.parts ?? []) used.add(s);
+      if (map.level === 'sections' && c.flags.includes('E')) early = true;
     }
+    for (const b of map.bands) for (const r of b.ranges) if (r.legend) bandColours.set(r.fill, r.legend);
   }
   used.delete('mixed');
-  return [...used]
+  const order = Object.keys(CELL_COLOURS) as CellClass[];
+  const items: LegendItem[] = order
+    .filter((c) => used.has(c))
+    .map((c) => ({ colour: CELL_COLOURS[c], label: CELL_LABELS[c] }));
+  if (early) items.push({ colour: '#222', label: 'early section (corner mark)' });
+  for (const [colour, label] of bandColours) items.push({ colour, label, band: true });
+  return items;
+}
+
+/** The legend as HTML: the classes that occur in some maps, and the band colours. */
+export function renderLegend(maps: readonly LayoutMap[]): string {
+  return legendItems(maps)
     .map(
-      (c) =>
-        `<span class="swatch"><i style="background:${CELL_COLOURS[c]}"></i>${escapeXml(CELL_LABELS[c])}</span>`,
+      (i) =>
+        `<span class="swatch${i.band ? ' band' : ''}"><i style="background:${i.colour}"></i>${escapeXml(i.label)}</span>`,
     )
     .join(' ');
 }

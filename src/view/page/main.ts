@@ -1,0 +1,333 @@
+/**
+ * The viewer page: a scenario's map at one slider position, zoomable from
+ * sections to subsections to pages; the inspector for the pfn under the
+ * pointer (or pinned by a click); the trace player when a trace is served.
+ */
+import { type LayoutMap, legendItems, type MapHighlight } from '../../report/map.js';
+import { hex } from '../../units.js';
+import type { PfnInspect, ScenarioSummary, ViewInfo } from '../api.js';
+import { $, clear, el, getJson, swatch } from './dom.js';
+import { renderInspector } from './inspector.js';
+import { type MapPick, MapView } from './map-view.js';
+import { Stepper } from './stepper.js';
+import { type HeldPage, TracePlayer } from './trace-player.js';
+
+interface Zoom {
+  section?: number;
+  subsection?: number;
+}
+
+const state = {
+  info: undefined as ViewInfo | undefined,
+  summary: undefined as ScenarioSummary | undefined,
+  zoom: {} as Zoom,
+  pinned: null as number | null,
+  hover: null as number | null,
+  held: [] as HeldPage[],
+  trace: undefined as TracePlayer | undefined,
+  /** Bumped by every map request; a late answer to an older one is dropped. */
+  mapSeq: 0,
+  pfnSeq: 0,
+};
+
+const inspections = new Map<string, PfnInspect>();
+
+function k(): number {
+  return stepper.position;
+}
+
+function q(extra: Record<string, number | undefined> = {}): string {
+  const p = new URLSearchParams({ s: state.summary!.id, step: String(k()) });
+  for (const [key, v] of Object.entries(extra)) if (v !== undefined) p.set(key, String(v));
+  return p.toString();
+}
+
+function status(text: string, error = false): void {
+  const s = $('status');
+  s.textContent = text;
+  s.classList.toggle('error', error);
+}
+
+const mapView = new MapView($('map'), {
+  hover(pick: MapPick | undefined) {
+    state.hover = pick ? pick.pfn : null;
+    if (state.pinned === null && pick) scheduleInspect(pick.pfn);
+  },
+  click(pick: MapPick) {
+    pinPfn(pick.pfn);
+  },
+  zoom(pick: MapPick) {
+    const map = mapView.current;
+    if (!map || !state.summary) return;
+    const g = state.summary.geometry;
+    if (map.level === 'sections') setZoom({ section: pick.sc.cell.nr });
+    else if (map.level === 'subsections')
+      setZoom({ section: state.zoom.section, subsection: pick.sc.cell.nr % g.subsectionsPerSection });
+    pinPfn(pick.pfn);
+  },
+});
+
+const stepper = new Stepper(() => {
+  void drawMap();
+  refreshInspector();
+});
+
+let hoverTimer: ReturnType<typeof setTimeout> | undefined;
+function scheduleInspect(pfn: number): void {
+  clearTimeout(hoverTimer);
+  hoverTimer = setTimeout(() => {
+    if (state.pinned === null) void inspect(pfn, false);
+  }, 40);
+}
+
+function pinPfn(pfn: number): void {
+  clearTimeout(hoverTimer);
+  state.pinned = pfn;
+  mapView.pin(pfn);
+  ($('goto') as HTMLInputElement).value = hex(pfn);
+  void inspect(pfn, true);
+}
+
+function refreshInspector(): void {
+  const pfn = state.pinned ?? state.hover;
+  if (pfn !== null) void inspect(pfn, state.pinned !== null);
+}
+
+async function inspect(pfn: number, pinned: boolean): Promise<void> {
+  const s = state.summary;
+  if (!s) return;
+  const seq = ++state.pfnSeq;
+  const key = `${s.id}:${k()}:${pfn}`;
+  try {
+    let r = inspections.get(key);
+    if (!r) {
+      r = await getJson<PfnInspect>(`/api/pfn?${q({ pfn })}`);
+      inspections.set(key, r);
+      if (inspections.size > 500) inspections.delete(inspections.keys().next().value!);
+    }
+    if (seq !== state.pfnSeq) return;
+    renderInspector($('inspector'), r, s, pinned, {
+      zoomSection: (nr) => setZoom({ section: nr }),
+      zoomSubsection: (nr, index) => setZoom({ section: nr, subsection: index }),
+    });
+  } catch (e) {
+    if (seq === state.pfnSeq) status((e as Error).message, true);
+  }
+}
+
+function setZoom(z: Zoom): void {
+  state.zoom = z;
+  void drawMap();
+}
+
+function breadcrumb(): void {
+  const b = $('crumbs');
+  clear(b);
+  const g = state.summary!.geometry;
+  const parts: [string, Zoom][] = [['address space', {}]];
+  const { section, subsection } = state.zoom;
+  if (section !== undefined)
+    parts.push([`section ${section} (${hex(section * g.sectionSize)})`, { section }]);
+  if (section !== undefined && subsection !== undefined) {
+    const phys = section * g.sectionSize + subsection * g.subsectionSize;
+    parts.push([`subsection ${subsection} (${hex(phys)})`, { section, subsection }]);
+  }
+  parts.forEach(([label, z], i) => {
+    if (i > 0) b.append(el('span', { class: 'sep' }, ' › '));
+    if (i === parts.length - 1) b.append(el('b', {}, label));
+    else {
+      const a = el('a', { href: '#' }, label);
+      a.onclick = (e) => {
+        e.preventDefault();
+        setZoom(z);
+      };
+      b.append(a);
+    }
+  });
+  const hint =
+    state.zoom.subsection !== undefined
+      ? 'a cell is a page'
+      : state.zoom.section !== undefined
+        ? 'a cell is a subsection; double-click one for its pages'
+        : 'a cell is a section; double-click one for its subsections';
+  b.append(el('span', { class: 'dim' }, `  —  ${hint}; Esc zooms out`));
+}
+
+const CHANGED = '#d01c8b';
+
+function outline(colour: string): HTMLElement {
+  const i = el('i', { class: 'sw' });
+  i.style.borderColor = colour;
+  return i;
+}
+
+/** The map last drawn, to outline what the new position changed. */
+let previous: { key: string; step: number; map: LayoutMap } | undefined;
+
+/** Cells whose class, parts or flags differ from the map drawn before (same scenario and zoom). */
+function changedCells(key: string, map: LayoutMap): MapHighlight[] {
+  const before = previous;
+  previous = { key, step: k(), map };
+  if (!before || before.key !== key || before.step === k()) return [];
+  const old = new Map(before.map.cells.map((c) => [c.nr, c]));
+  return map.cells
+    .filter((c) => {
+      const o = old.get(c.nr);
+      return !o || o.cls !== c.cls || o.flags !== c.flags || String(o.parts) !== String(c.parts);
+    })
+    .map((c) => ({ pfn: c.nr * map.unitPages, colour: CHANGED }));
+}
+
+function highlights(changed: MapHighlight[]): MapHighlight[] {
+  const held = state.held.map((h) => ({
+    pfn: h.pfn,
+    colour: h.bad ? '#e00000' : '#1f78ff',
+    title: `held by a walker: ${h.page}`,
+  }));
+  return [...changed, ...held];
+}
+
+async function drawMap(): Promise<void> {
+  const s = state.summary;
+  if (!s) return;
+  const seq = ++state.mapSeq;
+  try {
+    const map = await getJson<LayoutMap>(`/api/map?${q(state.zoom as Record<string, number>)}`);
+    if (seq !== state.mapSeq) return;
+    const changed = changedCells(`${state.summary!.id}:${state.zoom.section}:${state.zoom.subsection}`, map);
+    mapView.draw(map, highlights(changed), state.pinned);
+    breadcrumb();
+    const legend = $('legend');
+    clear(legend);
+    for (const item of legendItems([map]))
+      legend.append(
+        el('span', { class: `swatch${item.band ? ' band' : ''}` }, swatch(item.colour), item.label),
+      );
+    if (changed.length)
+      legend.append(
+        el(
+          'span',
+          { class: 'swatch outline' },
+          outline(CHANGED),
+          `changed since the last position drawn (${changed.length})`,
+        ),
+      );
+    if (state.held.length)
+      legend.append(
+        el('span', { class: 'swatch outline' }, outline('#e00000'), 'struct page held by a walker'),
+      );
+    const cells = map.cells.length;
+    $('map-note').textContent =
+      `${cells} ${map.level} drawn${map.level === 'sections' ? ' (runs of 4+ absent sections collapsed to …)' : ''}`;
+    document.body.dataset.step = String(k());
+    document.body.dataset.level = map.level;
+    status('');
+  } catch (e) {
+    if (seq === state.mapSeq) status((e as Error).message, true);
+  }
+}
+
+async function loadScenario(id: string, at?: number): Promise<void> {
+  const s = await getJson<ScenarioSummary>(`/api/scenario?s=${encodeURIComponent(id)}`);
+  state.summary = s;
+  state.zoom = {};
+  state.pinned = null;
+  inspections.clear();
+  $('title').textContent = s.name;
+  document.title = `pfnlab view: ${s.name}`;
+  $('description').textContent = s.description ?? '';
+  const g = s.geometry;
+  $('geometry').textContent =
+    `${s.arch}, kernel ${s.kernel}: pages ${g.pageSize / 1024}K, sections ${hex(g.sectionSize)} (${g.subsectionsPerSection} subsections of ${hex(g.subsectionSize)}), memory blocks ${hex(g.memoryBlockSize)}, MAX_PHYSMEM_BITS ${g.maxPhysmemBits}; ${s.steps.length} kernel steps, ${s.operations.length - 1} operations`;
+  clear($('inspector'));
+  $('inspector').append(el('p', { class: 'dim' }, 'Hover over the map for a pfn; click to pin it.'));
+  stepper.load(s, at ?? s.initial);
+}
+
+function onKey(e: KeyboardEvent): void {
+  const t = e.target as HTMLElement;
+  if (t.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+  const player = state.trace;
+  const move = (d: -1 | 1) => {
+    if (player && !e.shiftKey) player.set(player.position + d);
+    else if (e.shiftKey && !player) stepper.jumpOp(d);
+    else stepper.set(stepper.position + d);
+  };
+  switch (e.key) {
+    case 'ArrowLeft':
+      move(-1);
+      break;
+    case 'ArrowRight':
+      move(1);
+      break;
+    case 'PageUp':
+      stepper.jumpOp(-1);
+      break;
+    case 'PageDown':
+      stepper.jumpOp(1);
+      break;
+    case 'Home':
+      stepper.set(0);
+      break;
+    case 'End':
+      stepper.set(stepper.max);
+      break;
+    case 'Escape':
+      if (state.zoom.subsection !== undefined) setZoom({ section: state.zoom.section });
+      else setZoom({});
+      break;
+    default:
+      return;
+  }
+  e.preventDefault();
+}
+
+async function start(): Promise<void> {
+  const info = await getJson<ViewInfo>('/api/info');
+  state.info = info;
+  const select = $('scenario') as HTMLSelectElement;
+  for (const s of info.scenarios)
+    select.append(el('option', { value: s.id, title: s.description ?? '' }, s.name));
+  select.hidden = info.scenarios.length < 2;
+  $('title').hidden = !select.hidden;
+  select.onchange = () => void loadScenario(select.value);
+  ($('goto-form') as HTMLFormElement).onsubmit = (e) => {
+    e.preventDefault();
+    const text = ($('goto') as HTMLInputElement).value.trim();
+    const pfn = /^0x[0-9a-f]+$/i.test(text)
+      ? Number.parseInt(text, 16)
+      : /^\d+$/.test(text)
+        ? Number(text)
+        : NaN;
+    if (Number.isSafeInteger(pfn)) pinPfn(pfn);
+    else status(`'${text}' is not a pfn (decimal or 0x-hex)`, true);
+  };
+  document.addEventListener('keydown', onKey);
+  if (info.current !== null) {
+    select.value = info.current;
+    const sync = info.traceSync;
+    await loadScenario(info.current, sync ? sync[0] : undefined);
+  } else {
+    $('main').hidden = true;
+    $('title').textContent = info.trace ? `explorer trace: ${info.trace.scenario}` : 'nothing to show';
+  }
+  if (info.traceScenarioError) status(info.traceScenarioError, true);
+  if (info.trace) {
+    state.trace = new TracePlayer(
+      info.trace,
+      (t, held) => {
+        state.held = held;
+        const sync = info.traceSync;
+        const target = sync && t > 0 ? sync[t - 1] : sync?.[0];
+        if (state.summary && target !== undefined && target !== stepper.position) stepper.set(target);
+        else void drawMap();
+        const bad = held.find((h) => h.bad) ?? held[0];
+        if (bad && state.summary) pinPfn(bad.pfn);
+      },
+      (pfn) => pinPfn(pfn),
+    );
+  }
+  document.body.dataset.ready = '1';
+}
+
+start().catch((e) => status(`cannot start: ${(e as Error).message}`, true));

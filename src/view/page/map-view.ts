@@ -1,0 +1,192 @@
+/**
+ * The map in the page: the shared scene (src/report/map.ts) drawn as SVG, or
+ * on a canvas past CANVAS_CELLS cells; pointer events turned into pfns.
+ */
+import {
+  CELL_LABELS,
+  cellName,
+  type LayoutMap,
+  type MapHighlight,
+  type MapScene,
+  mapScene,
+  type SceneCell,
+  sceneSvg,
+} from '../../report/map.js';
+import { hex } from '../../units.js';
+import { append, clear, el } from './dom.js';
+
+/** Past this many cells the map is painted on a canvas. */
+export const CANVAS_CELLS = 10_000;
+
+export interface MapPick {
+  readonly sc: SceneCell;
+  readonly pfn: number;
+}
+
+export interface MapEvents {
+  hover(pick: MapPick | undefined): void;
+  click(pick: MapPick): void;
+  zoom(pick: MapPick): void;
+}
+
+function paint(canvas: HTMLCanvasElement, scene: MapScene): void {
+  const ratio = window.devicePixelRatio || 1;
+  const s = scene.scale;
+  canvas.width = Math.ceil(scene.width * s * ratio);
+  canvas.height = Math.ceil(scene.height * s * ratio);
+  canvas.style.width = `${scene.width * s}px`;
+  canvas.style.height = `${scene.height * s}px`;
+  const ctx = canvas.getContext('2d')!;
+  ctx.scale(ratio * s, ratio * s);
+  for (const it of scene.items) {
+    if (it.kind === 'text') {
+      ctx.font = `${it.size}px ui-monospace,monospace`;
+      ctx.fillStyle = it.fill ?? '#000';
+      ctx.textAlign = it.anchor === 'middle' ? 'center' : it.anchor === 'end' ? 'right' : 'left';
+      ctx.fillText(it.text, it.x, it.y);
+      continue;
+    }
+    if (it.fill !== 'none') {
+      ctx.fillStyle = it.fill;
+      ctx.fillRect(it.x, it.y, it.w, it.h);
+    }
+    if (it.stroke) {
+      ctx.setLineDash(it.dash ? [2, 2] : []);
+      ctx.strokeStyle = it.stroke;
+      ctx.lineWidth = it.strokeWidth ?? 1;
+      ctx.strokeRect(it.x, it.y, it.w, it.h);
+    }
+  }
+}
+
+export class MapView {
+  private scene: MapScene | undefined;
+  private map: LayoutMap | undefined;
+  private readonly surface: HTMLElement;
+  private readonly hoverBox: HTMLElement;
+  private readonly pinBox: HTMLElement;
+  private readonly tip: HTMLElement;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly events: MapEvents,
+  ) {
+    this.surface = el('div', { class: 'surface' });
+    this.hoverBox = el('div', { class: 'cellbox hover' });
+    this.pinBox = el('div', { class: 'cellbox pinned' });
+    this.tip = el('div', { class: 'tip', role: 'tooltip' });
+    clear(root);
+    root.append(this.surface, this.hoverBox, this.pinBox, this.tip);
+    root.addEventListener('mousemove', (e) => this.onMove(e));
+    root.addEventListener('mouseleave', () => {
+      this.hoverBox.hidden = true;
+      this.tip.hidden = true;
+      this.events.hover(undefined);
+    });
+    root.addEventListener('click', (e) => {
+      const pick = this.pick(e);
+      if (pick) this.events.click(pick);
+    });
+    root.addEventListener('dblclick', (e) => {
+      const pick = this.pick(e);
+      if (pick) this.events.zoom(pick);
+    });
+    this.hoverBox.hidden = true;
+    this.pinBox.hidden = true;
+    this.tip.hidden = true;
+  }
+
+  get current(): LayoutMap | undefined {
+    return this.map;
+  }
+
+  draw(map: LayoutMap, highlight: readonly MapHighlight[], pinned: number | null): void {
+    this.map = map;
+    // Denser rows for larger maps, so that thousands of sections stay a page or two tall.
+    const n = map.cells.length;
+    const [perRow, cell, cellHeight, gap, band] =
+      n > 4096
+        ? [128, 4, 10, 1, 4]
+        : n > 1024
+          ? [64, 8, 12, 1, 6]
+          : map.level === 'pages' && n >= 256
+            ? [64, 8, 12, 1, 9]
+            : [32, 16, 16, 2, 9];
+    const natural = mapScene(map, { cell, cellHeight, gap, perRow, band, titles: false, highlight });
+    // As large as the panel allows, up to 1.6 times the report's size.
+    const scale = Math.max(0.6, Math.min(1.6, (this.root.clientWidth - 4) / natural.width));
+    this.scene = { ...natural, scale };
+    clear(this.surface);
+    if (this.scene.cells.length > CANVAS_CELLS) {
+      const canvas = el('canvas', { class: 'pfnlab-map', 'data-cells': this.scene.cells.length });
+      paint(canvas, this.scene);
+      this.surface.append(canvas);
+    } else {
+      this.surface.innerHTML = sceneSvg(this.scene);
+    }
+    this.pin(pinned);
+  }
+
+  /** Outline the cell holding pfn (or hide the outline). */
+  pin(pfn: number | null): void {
+    const sc =
+      pfn === null ? undefined : this.scene?.cells.find((c) => pfn >= c.start && pfn < c.start + c.pages);
+    this.place(this.pinBox, sc);
+  }
+
+  private place(box: HTMLElement, sc: SceneCell | undefined): void {
+    box.hidden = !sc;
+    if (!sc || !this.scene) return;
+    const s = this.scene.scale;
+    const out = box === this.pinBox ? 5 : 2;
+    box.style.left = `${this.surface.offsetLeft + sc.x * s - out}px`;
+    box.style.top = `${this.surface.offsetTop + sc.y * s - out}px`;
+    box.style.width = `${sc.w * s + 2 * out}px`;
+    box.style.height = `${sc.h * s + 2 * out}px`;
+  }
+
+  private pick(e: MouseEvent): MapPick | undefined {
+    const target = this.surface.firstElementChild;
+    if (!this.scene || !target) return undefined;
+    const r = target.getBoundingClientRect();
+    const x = (e.clientX - r.left) / this.scene.scale;
+    const y = (e.clientY - r.top) / this.scene.scale;
+    const sc = this.scene.cells.find((c) => x >= c.x && x < c.x + c.w + 2 && y >= c.y && y < c.y + c.h);
+    if (!sc) return undefined;
+    const frac = Math.min(Math.max((x - sc.x) / sc.w, 0), 0.999999);
+    return { sc, pfn: sc.start + Math.floor(frac * sc.pages) };
+  }
+
+  private onMove(e: MouseEvent): void {
+    const pick = this.pick(e);
+    this.place(this.hoverBox, pick?.sc);
+    if (!pick || !this.map) {
+      this.tip.hidden = true;
+      this.events.hover(undefined);
+      return;
+    }
+    const c = pick.sc.cell;
+    const part = c.parts
+      ? c.parts[Math.floor(((pick.pfn - pick.sc.start) / pick.sc.pages) * c.parts.length)]
+      : c.cls;
+    clear(this.tip);
+    append(
+      this.tip,
+      el('b', {}, this.map.level === 'pages' ? `pfn ${hex(pick.pfn)}` : cellName(this.map, c)),
+      el('br'),
+      this.map.level === 'pages' ? '' : `pfn ${hex(pick.pfn)}  `,
+      `phys ${hex(pick.pfn * this.map.pageSize)}`,
+      el('br'),
+      CELL_LABELS[part],
+      this.map.level !== 'pages'
+        ? el('div', { class: 'hint' }, 'click: inspect · double-click: zoom in')
+        : null,
+    );
+    this.tip.hidden = false;
+    const box = this.root.getBoundingClientRect();
+    const left = e.clientX - box.left + 14;
+    this.tip.style.left = `${Math.min(left, this.root.clientWidth - 260)}px`;
+    this.tip.style.top = `${e.clientY - box.top + 16}px`;
+    this.events.hover(pick);
+  }
+}

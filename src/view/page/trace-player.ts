@@ -1,0 +1,175 @@
+/**
+ * The explorer counterexample player: one lane per thread (the writer, each
+ * walker), a row per step, the struct pages walkers hold after each step
+ * (red when poisoned, freed or uninitialized under the walker), the violation.
+ */
+import type { ExploreTrace, PageState, TraceStep } from '../../explore/trace.js';
+import { hex } from '../../units.js';
+import { $, clear, el } from './dom.js';
+import { scrollWithin } from './stepper.js';
+
+/** A held page in one of these states is one the walker must not touch. */
+export const BAD_PAGE_STATES: readonly PageState[] = ['poisoned', 'freed', 'uninitialized'];
+
+export interface HeldPage {
+  readonly thread: number;
+  readonly pfn: number;
+  readonly page: PageState;
+  readonly bad: boolean;
+}
+
+export function heldAt(step: TraceStep | undefined): HeldPage[] {
+  return (step?.held ?? []).map((h) => ({ ...h, bad: BAD_PAGE_STATES.includes(h.page) }));
+}
+
+export class TracePlayer {
+  private t = 0;
+  private readonly slider = $('trace-slider') as HTMLInputElement;
+
+  constructor(
+    private readonly trace: ExploreTrace,
+    /** Called with the step shown (0: before the first) and the pages held then. */
+    private readonly onChange: (t: number, held: HeldPage[]) => void,
+    private readonly inspect: (pfn: number) => void,
+  ) {
+    const tr = trace;
+    $('trace').hidden = false;
+    $('trace-title').textContent = `${tr.design} on ${tr.scenario}: ${tr.verdict}`;
+    $('trace-stats').textContent =
+      `${tr.states} states, ${tr.transitions} transitions, ${tr.seconds} s; walkers ${tr.walkers.join(', ') || '-'}${tr.replay ? `; replay ${tr.replay}` : ''}`;
+    const v = $('trace-violation');
+    if (tr.violation) {
+      const at = [...tr.steps]
+        .reverse()
+        .find((s) => s.thread === tr.violation!.thread && s.pfn === tr.violation!.pfn);
+      v.hidden = false;
+      clear(v);
+      v.append(
+        el('b', {}, `${tr.violation.kind}`),
+        at ? ` at step ${at.index}` : '',
+        ` (${this.threadName(tr.violation.thread)}, pfn ${hex(tr.violation.pfn)}): `,
+        tr.violation.message,
+      );
+    } else {
+      v.hidden = true;
+    }
+    this.slider.min = '0';
+    this.slider.max = String(tr.steps.length);
+    this.slider.addEventListener('input', () => this.set(Number(this.slider.value)));
+    $('trace-first').onclick = () => this.set(0);
+    $('trace-prev').onclick = () => this.set(this.t - 1);
+    $('trace-next').onclick = () => this.set(this.t + 1);
+    $('trace-last').onclick = () => this.set(tr.steps.length);
+    this.table();
+    this.set(0, true);
+  }
+
+  private threadName(id: number): string {
+    return this.trace.threads.find((t) => t.id === id)?.name ?? `thread ${id}`;
+  }
+
+  get position(): number {
+    return this.t;
+  }
+
+  private table(): void {
+    const tr = this.trace;
+    const head = el(
+      'tr',
+      {},
+      el('th', {}, '#'),
+      ...tr.threads.map((t) =>
+        el(
+          'th',
+          { class: t.kind },
+          t.name,
+          t.name === t.kind ? null : el('span', { class: 'dim' }, ` (${t.kind})`),
+        ),
+      ),
+    );
+    const body = tr.steps.map((s) => {
+      const held = heldAt(s);
+      const cells = tr.threads.map((th) => {
+        const mine = held.filter((h) => h.thread === th.id);
+        const td = el(
+          'td',
+          { class: th.kind },
+          s.thread === th.id
+            ? el(
+                'div',
+                { class: 'act' },
+                el('code', {}, s.fn),
+                ' ',
+                el('span', {}, s.detail),
+                s.pfn !== undefined
+                  ? el('a', { href: '#', class: 'pfn', 'data-pfn': s.pfn }, `pfn ${hex(s.pfn)}`)
+                  : null,
+              )
+            : null,
+          ...mine.map((h) =>
+            el(
+              'div',
+              {
+                class: `held${h.bad ? ' bad' : ''}`,
+                'data-pfn': h.pfn,
+                'data-page': h.page,
+                title: h.bad ? `the walker holds a ${h.page} struct page` : 'a struct page the walker holds',
+              },
+              `holds struct page ${hex(h.pfn)}: ${h.page}`,
+            ),
+          ),
+        );
+        return td;
+      });
+      const isViolation =
+        tr.violation && s === [...tr.steps].reverse().find((x) => x.thread === tr.violation!.thread);
+      return el(
+        'tr',
+        { 'data-t': s.index, class: isViolation ? 'violation' : '' },
+        el('td', { class: 'n' }, String(s.index)),
+        ...cells,
+      );
+    });
+    const table = $('trace-lanes');
+    clear(table);
+    table.append(el('thead', {}, head), el('tbody', {}, ...body));
+    for (const a of table.querySelectorAll<HTMLElement>('a.pfn')) {
+      a.onclick = (e) => {
+        e.preventDefault();
+        this.inspect(Number(a.dataset.pfn));
+      };
+    }
+    for (const tr of table.querySelectorAll<HTMLElement>('tbody tr'))
+      tr.onclick = (e) => {
+        if ((e.target as HTMLElement).tagName !== 'A') this.set(Number(tr.dataset.t));
+      };
+  }
+
+  set(t: number, force = false): void {
+    const to = Math.max(0, Math.min(this.trace.steps.length, Math.round(t)));
+    if (to === this.t && !force) return;
+    this.t = to;
+    this.slider.value = String(to);
+    const step = this.trace.steps[to - 1];
+    $('trace-count').textContent = `${to} / ${this.trace.steps.length}`;
+    $('trace-now').textContent = step
+      ? `${this.threadName(step.thread)}: ${step.fn} — ${step.detail}`
+      : 'before the first step';
+    const lanes = $('trace-lanes');
+    let current: HTMLElement | undefined;
+    for (const row of lanes.querySelectorAll<HTMLElement>('tbody tr')) {
+      const n = Number(row.dataset.t);
+      row.classList.toggle('current', n === to);
+      row.classList.toggle('future', n > to);
+      if (n === to) current = row;
+    }
+    const scroller = lanes.parentElement!;
+    if (current) scrollWithin(scroller, current);
+    const held = heldAt(step);
+    $('trace').classList.toggle(
+      'bad-now',
+      held.some((h) => h.bad),
+    );
+    this.onChange(to, held);
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The viewer in Debian's chromium, driven by playwright-core. CI installs
+ * chromium (.ci/run); without /usr/bin/chromium these tests fail, unless
+ * PFNLAB_SKIP_BROWSER=1 says to skip them. Screenshots go to test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { runWithDesigns } from '../../src/compare/index.js';
+import { DESIGNS } from '../../src/designs/index.js';
+import { loadScenario } from '../../src/io/scenario.js';
+import type { Machine } from '../../src/model/machine.js';
+import { CELL_COLOURS } from '../../src/report/map.js';
+import { layoutMap } from '../../src/report/map-layout.js';
+import { startViewServer, type ViewServer, viewContentFor } from '../../src/view/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** The flags that work on a closed network (no background connections to Google's hosts). */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ARTIFACTS = 'test-artifacts';
+const SCENARIO = 'pmem-shares-a-section-with-boot-ram';
+
+const missing = !existsSync(CHROMIUM);
+const skip =
+  missing && process.env.PFNLAB_SKIP_BROWSER === '1'
+    ? `${CHROMIUM} is missing and PFNLAB_SKIP_BROWSER=1: browser tests skipped (apt-get install chromium to run them)`
+    : false;
+
+/** The map's cells as the page drew them: nr -> [data-cls, fill]. */
+async function drawnCells(page: Page): Promise<Map<number, [string, string]>> {
+  const cells = await page.$$eval('#map svg rect[data-nr]', (rects) =>
+    rects.map(
+      (r) => [Number(r.getAttribute('data-nr')), r.getAttribute('data-cls'), r.getAttribute('fill')] as const,
+    ),
+  );
+  return new Map(cells.map(([nr, cls, fill]) => [nr, [cls ?? '', fill ?? '']]));
+}
+
+/** The page's map equals layoutMap() of the machine: the same cells, each in its class's colour. */
+async function assertMapIs(page: Page, m: Machine): Promise<void> {
+  const expected = layoutMap(m).cells;
+  const drawn = await drawnCells(page);
+  assert.equal(drawn.size, expected.length, 'one cell per section of layoutMap()');
+  for (const c of expected) {
+    const d = drawn.get(c.nr);
+    assert.ok(d, `section ${c.nr} drawn`);
+    assert.equal(d[0], c.cls, `section ${c.nr}`);
+    assert.equal(d[1], c.cls === 'mixed' ? 'transparent' : CELL_COLOURS[c.cls], `section ${c.nr} colour`);
+  }
+}
+
+async function atStep(page: Page, k: number): Promise<void> {
+  await page.waitForSelector(`body[data-step="${k}"][data-level="sections"]`);
+}
+
+describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
+  let browser: Browser;
+  let server: ViewServer;
+  let traceServer: ViewServer;
+  let bigServer: ViewServer;
+  const errors: string[] = [];
+  const scenario = loadScenario(SCENARIO);
+  const afterOps = (n: number) => runWithDesigns(scenario, DESIGNS, n).machine;
+
+  before(async () => {
+    if (missing)
+      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (or PFNLAB_SKIP_BROWSER=1 to skip)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // The page as the current sources build it (npm run build does the same into dist/view-assets).
+    const assetsDir = mkdtempSync(join(tmpdir(), 'pfnlab-view-assets-'));
+    const built = spawnSync(process.execPath, ['scripts/build-view.mjs', '--out', assetsDir], {
+      encoding: 'utf8',
+    });
+    assert.equal(built.status, 0, built.stderr);
+    // 1.5 TiB of boot memory: 12288 sections, past the SVG limit.
+    const big = join(assetsDir, 'big.json');
+    writeFileSync(
+      big,
+      JSON.stringify({
+        name: 'big',
+        boot: [
+          { start: 0, size: '1T' },
+          { start: '2T', size: '512G' },
+        ],
+      }),
+    );
+    [server, traceServer, bigServer, browser] = await Promise.all([
+      startViewServer(viewContentFor(SCENARIO), { assetsDir }),
+      startViewServer(viewContentFor('test/fixtures/traces/no-sync.json'), { assetsDir }),
+      startViewServer(viewContentFor(big), { assetsDir }),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await traceServer?.close();
+    await bigServer?.close();
+  });
+
+  async function open(url: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('request', (r) => {
+      if (!r.url().startsWith(url)) errors.push(`request outside the server: ${r.url()}`);
+    });
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="1"]');
+    return page;
+  }
+
+  it("loads and draws the scenario's sections in their colours after boot and at the end", async () => {
+    const page = await open(server.url);
+    const s = JSON.parse(await (await page.request.get(`${server.url}api/scenario`)).text());
+    await atStep(page, s.initial);
+    assert.equal(await page.textContent('#scenario-panel .now'), `boot: ${s.operations[0].summary}`);
+    await assertMapIs(page, afterOps(0));
+    await page.keyboard.press('End');
+    await atStep(page, s.steps.length - 1);
+    await assertMapIs(page, afterOps(6));
+    const legend = await page.textContent('#legend');
+    assert.match(legend ?? '', /online, ZONE_MOVABLE/);
+    await page.screenshot({ path: join(ARTIFACTS, 'view-scenario.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('the slider and the arrow keys change the state, kernel step by kernel step', async () => {
+    const page = await open(server.url);
+    const s = JSON.parse(await (await page.request.get(`${server.url}api/scenario`)).text());
+    await atStep(page, s.initial);
+    const before = await drawnCells(page);
+    // The slider itself: to the end of add_memory (operation 1).
+    await page.locator('#slider').fill(String(s.operations[1].last));
+    await atStep(page, s.operations[1].last);
+    await assertMapIs(page, afterOps(1));
+    assert.notDeepEqual(await drawnCells(page), before);
+    assert.equal(
+      (await drawnCells(page)).get(64)?.[0],
+      'uninitialized',
+      'the hot-added DIMM has a memmap, not yet initialized',
+    );
+    // An operation chip, then one kernel step back with the left arrow.
+    await page.click('#ops .op[data-op="2"]');
+    await atStep(page, s.operations[2].last);
+    await assertMapIs(page, afterOps(2));
+    await page.keyboard.press('ArrowLeft');
+    const k = s.operations[2].last - 1;
+    await atStep(page, k);
+    assert.equal(await page.textContent('#step-fn code'), s.steps[k].fn);
+    assert.equal(await page.textContent('#kernel-steps li.current code'), s.steps[k].fn);
+    await page.keyboard.press('PageDown');
+    await atStep(page, s.operations[2].last);
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it("clicking a cell shows that pfn's truth and every design's answers; zooming to pages", async () => {
+    const page = await open(server.url);
+    const s = JSON.parse(await (await page.request.get(`${server.url}api/scenario`)).text());
+    await page.click('#ops .op[data-op="3"]');
+    await atStep(page, s.operations[3].last);
+    const m = afterOps(3);
+    for (const nr of [5, 32, 64]) {
+      await page.click(`#map svg rect[data-nr="${nr}"]`);
+      const pfn = Number.parseInt((await page.inputValue('#goto')).slice(2), 16);
+      assert.equal(Math.floor(pfn / 32768), nr, `the clicked pfn ${pfn} is in section ${nr}`);
+      await page.waitForSelector(`#inspector h3:has-text("pfn 0x${pfn.toString(16)} ")`);
+      const truth = m.truthOf(pfn);
+      assert.equal(await page.getAttribute('#inspector .truth', 'data-state'), truth.state, `pfn ${pfn}`);
+      assert.equal(await page.locator('#inspector table.answers tbody tr').count(), DESIGNS.length);
+    }
+    // The README's pfn, by the box: device memory of pmem0, which 5.4 hands out as online.
+    await page.fill('#goto', '0x104400');
+    await page.press('#goto', 'Enter');
+    await page.waitForSelector('#inspector h3:has-text("pfn 0x104400 ")');
+    assert.match((await page.textContent('#inspector .truth')) ?? '', /device, zone Device, pgmap pmem0/);
+    assert.match((await page.textContent('#inspector tr[data-design="v5.4"]')) ?? '', /device-as-online/);
+    // Zoom: section 32's subsections, then subsection 34's pages.
+    await page.click('#inspector button[data-zoom="section"]');
+    await page.waitForSelector('body[data-level="subsections"]');
+    assert.equal(await page.locator('#map svg rect[data-nr]').count(), 64);
+    await page.dblclick(`#map svg rect[data-nr="${32 * 64 + 34}"]`);
+    await page.waitForSelector('body[data-level="pages"]');
+    assert.equal(await page.locator('#map svg rect[data-nr]').count(), 512);
+    assert.equal(await page.getAttribute('#map svg rect[data-nr="1065984"]', 'data-cls'), 'device');
+    await page.screenshot({ path: join(ARTIFACTS, 'view-pages.png'), fullPage: true });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('body[data-level="subsections"]');
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('plays the trace: lanes, the poisoned page a walker holds in red, the violation', async () => {
+    const page = await open(traceServer.url);
+    assert.match(
+      (await page.textContent('#trace-title')) ?? '',
+      /active-bitmap\/no-sync on dimm-hotplug: unsafe/,
+    );
+    assert.match(
+      (await page.textContent('#trace-violation')) ?? '',
+      /poisoned-deref.*did not wait for a grace period/,
+    );
+    assert.deepEqual(await page.$$eval('#trace-lanes thead th', (th) => th.map((t) => t.textContent)), [
+      '#',
+      'writer',
+      'pfn-walker (walker)',
+    ]);
+    // Step 3: the walker holds an initialized page, nothing red.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('#trace-lanes tr.current[data-t="3"]');
+    assert.equal(await page.locator('#trace-lanes tr.current .held').count(), 1);
+    assert.equal(await page.locator('#trace-lanes tr.current .held.bad').count(), 0);
+    // Step 6: the writer poisoned it under the walker.
+    await page.locator('#trace-slider').fill('6');
+    await page.waitForSelector('#trace-lanes tr.current[data-t="6"]');
+    const held = page.locator('#trace-lanes tr.current .held.bad');
+    assert.equal(await held.count(), 1);
+    assert.equal(await held.getAttribute('data-page'), 'poisoned');
+    assert.match((await held.textContent()) ?? '', /0x400000: poisoned/);
+    assert.equal(
+      await page.evaluate(
+        "getComputedStyle(document.querySelector('#trace-lanes tr.current .held.bad')).backgroundColor",
+      ),
+      'rgb(215, 25, 28)',
+      'highlighted red',
+    );
+    // The map follows the writer: the poisoned page's section outlined red, its struct page poisoned.
+    await page.waitForSelector('#map svg rect[data-highlight="128"][stroke="#e00000"]');
+    await page.waitForSelector('#inspector h3:has-text("pfn 0x400000 ")');
+    assert.match((await page.textContent('#inspector table.kv')) ?? '', /flags poisoned/);
+    assert.equal(await page.textContent('#step-fn code'), 'page_init_poison');
+    await page.click('#trace-last');
+    await page.waitForSelector('#trace-lanes tr.current.violation[data-t="7"]');
+    await page.screenshot({ path: join(ARTIFACTS, 'view-trace.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('paints a map of more than 10k sections on a canvas, still inspectable by pointer', async () => {
+    const page = await open(bigServer.url);
+    await page.waitForSelector('body[data-level="sections"]');
+    const canvas = page.locator('#map canvas.pfnlab-map');
+    assert.equal(Number(await canvas.getAttribute('data-cells')), 12288);
+    assert.equal(await page.locator('#map svg').count(), 0);
+    await canvas.click({ position: { x: 300, y: 7 } });
+    const pfn = Number.parseInt((await page.inputValue('#goto')).slice(2), 16);
+    await page.waitForSelector(`#inspector h3:has-text("pfn 0x${pfn.toString(16)} ")`);
+    assert.ok(pfn < 2 ** 28, `pfn ${pfn} is in the first TiB`);
+    assert.match((await page.textContent('#inspector .truth')) ?? '', /^online, zone (DMA32|Normal)/);
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,0 +1,402 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runWithDesigns } from '../../src/compare/index.js';
+import { DESIGNS } from '../../src/designs/index.js';
+import { loadScenario } from '../../src/io/scenario.js';
+import { pfnReport } from '../../src/report/layout.js';
+import { layoutMap } from '../../src/report/map-layout.js';
+import {
+  ASSETS,
+  DEFAULT_ASSETS_DIR,
+  ScenarioView,
+  startViewServer,
+  syncTrace,
+  type ViewServer,
+  viewContentFor,
+} from '../../src/view/index.js';
+import { cli } from '../helpers.js';
+
+const TRACE = 'test/fixtures/traces/no-sync.json';
+
+/** Stand-in assets: the server's behaviour does not depend on the page. */
+function stubAssets(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pfnlab-assets-'));
+  for (const a of Object.values(ASSETS)) writeFileSync(join(dir, a.file), `stub ${a.file}`);
+  return dir;
+}
+
+interface Got {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** A raw request: the path goes on the wire exactly as given. */
+function get(port: number, path: string, opts: { method?: string; host?: string } = {}): Promise<Got> {
+  return new Promise((ok, fail) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: { host: opts.host ?? `127.0.0.1:${port}` },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const s = connect({ host, port });
+    s.setTimeout(1000);
+    s.on('connect', () => {
+      s.destroy();
+      ok(true);
+    });
+    s.on('error', () => ok(false));
+    s.on('timeout', () => {
+      s.destroy();
+      ok(false);
+    });
+  });
+}
+
+describe('pfnlab view: the server', () => {
+  let server: ViewServer;
+  before(async () => {
+    server = await startViewServer(viewContentFor('pmem-shares-a-section-with-boot-ram'), {
+      assetsDir: stubAssets(),
+    });
+  });
+  after(() => server.close());
+
+  it('listens on 127.0.0.1 only', async () => {
+    assert.equal(server.address.address, '127.0.0.1');
+    assert.equal(server.url, `http://127.0.0.1:${server.port}/`);
+    assert.ok(await accepts('127.0.0.1', server.port));
+    assert.equal(await accepts('127.0.0.2', server.port), false, 'another loopback address is refused');
+    assert.equal(await accepts('::1', server.port), false, 'IPv6 loopback is refused');
+    for (const addrs of Object.values(networkInterfaces())) {
+      for (const a of addrs ?? []) {
+        if (a.internal) continue;
+        assert.equal(await accepts(a.address, server.port), false, `${a.address} is refused`);
+      }
+    }
+  });
+
+  it('serves the packaged assets, with no-sniff and a same-origin CSP', async () => {
+    for (const [path, a] of Object.entries(ASSETS)) {
+      const r = await get(server.port, path);
+      assert.equal(r.status, 200, path);
+      assert.equal(r.body, `stub ${a.file}`);
+      assert.equal(r.headers['content-type'], a.type);
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+      assert.match(String(r.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
+    }
+  });
+
+  it('answers 404 to everything else, traversal in any spelling included', async () => {
+    for (const path of [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/%2E%2E%2Fpackage.json',
+      '/..%2fpackage.json',
+      '/..%5cpackage.json',
+      '/app.js/../../package.json',
+      '/./app.js',
+      '//etc/passwd',
+      '/index.html',
+      '/app.js%00',
+      '/package.json',
+      '/dist/view-assets/app.js',
+      '/api',
+      '/api/',
+      '/api/../package.json',
+      '/api/nope',
+      '/favicon.ico',
+    ]) {
+      const r = await get(server.port, path);
+      assert.equal(r.status, 404, path);
+      assert.doesNotMatch(r.body, /"name": "pfnlab"|root:/, path);
+    }
+  });
+
+  it('allows only GET and HEAD, and only requests naming its own host', async () => {
+    const post = await get(server.port, '/api/info', { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.allow, 'GET, HEAD');
+    const head = await get(server.port, '/', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    const rebound = await get(server.port, '/api/info', { host: 'evil.example:80' });
+    assert.equal(rebound.status, 403);
+    assert.equal((await get(server.port, '/', { host: `localhost:${server.port}` })).status, 200);
+  });
+
+  it('API: info, the scenario and its slider positions', async () => {
+    const info = JSON.parse((await get(server.port, '/api/info')).body);
+    assert.deepEqual(
+      info.scenarios.map((s: { id: string }) => s.id),
+      ['pmem-shares-a-section-with-boot-ram'],
+    );
+    assert.equal(info.current, 'pmem-shares-a-section-with-boot-ram');
+    const s = JSON.parse((await get(server.port, '/api/scenario')).body);
+    assert.equal(s.name, 'pmem-shares-a-section-with-boot-ram');
+    assert.deepEqual(
+      s.operations.map((o: { op: string }) => o.op),
+      ['boot', 'add_memory', 'online', 'memremap', 'offline', 'remove', 'memunmap'],
+    );
+    assert.equal(s.steps.length, s.operations[6].last + 1);
+    assert.equal(s.initial, s.operations[0].last);
+    assert.deepEqual(
+      s.designs.map((d: { name: string }) => d.name),
+      DESIGNS.map((d) => d.name),
+    );
+    // Every position belongs to its operation, in order, each with a kernel function's name.
+    for (const o of s.operations)
+      for (let k = o.first; k <= o.last; k++) assert.equal(s.steps[k].op, o.index, `step ${k}`);
+    const memremap = s.steps
+      .slice(s.operations[3].first, s.operations[3].last + 1)
+      .map((x: { fn: string }) => x.fn);
+    assert.ok(memremap.includes('move_pfn_range_to_zone') && memremap.includes('memmap_init_zone_device'));
+  });
+
+  it('API: the map after a step at every zoom level, as layoutMap draws it', async () => {
+    const s = JSON.parse((await get(server.port, '/api/scenario')).body);
+    const end3 = s.operations[3].last;
+    const map = JSON.parse((await get(server.port, `/api/map?step=${end3}`)).body);
+    const expected = layoutMap(
+      runWithDesigns(loadScenario('pmem-shares-a-section-with-boot-ram'), DESIGNS, 3).machine,
+    );
+    assert.deepEqual(map, JSON.parse(JSON.stringify(expected)));
+    const subs = JSON.parse((await get(server.port, `/api/map?step=${end3}&section=32`)).body);
+    assert.equal(subs.level, 'subsections');
+    assert.equal(subs.cells.length, 64);
+    const pages = JSON.parse((await get(server.port, `/api/map?step=${end3}&section=32&subsection=34`)).body);
+    assert.equal(pages.level, 'pages');
+    assert.equal(pages.cells[0].nr, 0x104400);
+  });
+
+  it("API: a pfn's location, truth, struct page and every design's answers", async () => {
+    const s = JSON.parse((await get(server.port, '/api/scenario')).body);
+    const end3 = s.operations[3].last;
+    const r = JSON.parse((await get(server.port, `/api/pfn?step=${end3}&pfn=0x104400`)).body);
+    const m = runWithDesigns(loadScenario('pmem-shares-a-section-with-boot-ram'), DESIGNS, 3).machine;
+    assert.deepEqual(r.report, JSON.parse(JSON.stringify(pfnReport(m, 0x104400))));
+    assert.deepEqual(r.report.truth, { state: 'device', zone: 'Device', pgmap: 'pmem0' });
+    assert.equal(r.cls, 'device');
+    assert.deepEqual(r.pgmap, {
+      id: 'pmem0',
+      type: 'fsdax',
+      state: 'live',
+      start: 0x104000,
+      end: 0x108000,
+      part: 'device pages',
+    });
+    assert.equal(r.block.id, 32);
+    assert.deepEqual(
+      Object.keys(r.designs),
+      DESIGNS.map((d) => d.name),
+    );
+    assert.equal(r.designs['v5.4'].pfnToOnlinePage, true, '5.4 returns the device page as online');
+    assert.deepEqual(r.designs['v5.4'].wrong, ['device-as-online']);
+    const reserve = JSON.parse((await get(server.port, `/api/pfn?step=${end3}&pfn=${0x104000}`)).body);
+    assert.equal(reserve.pgmap.part, 'altmap reserve');
+  });
+
+  it('API: bad parameters are 400 with a message; unknown scenarios 404', async () => {
+    for (const [path, pattern] of [
+      ['/api/map', /missing step/],
+      ['/api/map?step=abc', /step must be a non-negative integer/],
+      ['/api/map?step=99999', /step must be 0\.\./],
+      ['/api/map?step=0&section=-1', /section must be a non-negative integer/],
+      ['/api/map?step=0&section=0&subsection=64', /subsection must be 0\.\.63/],
+      ['/api/pfn?step=0', /missing pfn/],
+      ['/api/pfn?step=0&pfn=0x400000000', /pfn must be 0\.\.17179869183/],
+    ] as const) {
+      const r = await get(server.port, path);
+      assert.equal(r.status, 400, path);
+      assert.match(JSON.parse(r.body).error, pattern, path);
+    }
+    assert.equal((await get(server.port, '/api/scenario?s=nope')).status, 404);
+  });
+});
+
+describe('pfnlab view: scenario state', () => {
+  it('serves the same machine from a clone or from a re-run when clones exceed the budget', () => {
+    const s = loadScenario('pmem-shares-a-section-with-boot-ram');
+    const all = new ScenarioView('a', s, DESIGNS);
+    const thin = new ScenarioView('b', s, DESIGNS, { budgetBytes: 400_000 });
+    assert.equal(all.keptPositions, all.steps.length);
+    assert.ok(thin.keptPositions < all.steps.length / 4, `${thin.keptPositions} kept`);
+    for (const k of [0, 7, 40, 101, 150, all.steps.length - 1]) {
+      assert.deepEqual(thin.map(k), all.map(k), `map at ${k}`);
+      assert.deepEqual(thin.inspect(k, 0x104400), all.inspect(k, 0x104400), `pfn at ${k}`);
+    }
+  });
+
+  it('gives a refused operation one position on an unchanged machine', () => {
+    const v = new ScenarioView('d', loadScenario('dimm-hotplug'), DESIGNS);
+    const refused = v.operations.find((o) => o.refused)!;
+    assert.equal(refused.first, refused.last);
+    const step = v.steps[refused.first];
+    assert.match(step.refused!, /^-EBUSY/);
+    assert.deepEqual(v.map(refused.first), v.map(refused.first - 1));
+  });
+
+  it('lines a trace up with the scenario: the writer steps found in order', () => {
+    const content = viewContentFor(TRACE);
+    const info = content.info();
+    assert.equal(info.trace?.design, 'active-bitmap/no-sync');
+    assert.ok(
+      content.designs.some((d) => d.name === 'active-bitmap/no-sync'),
+      "the trace's design is woven in",
+    );
+    const view = content.view(info.current!)!;
+    const sync = info.traceSync!;
+    assert.equal(sync.length, info.trace!.steps.length);
+    // Walker steps before the writer's first see the machine just before it; the writer's steps map to theirs.
+    assert.equal(view.steps[sync[0] + 1].fn, 'set_subsections_inactive');
+    assert.deepEqual(
+      [3, 4, 5].map((i) => view.steps[sync[i]].fn),
+      ['set_subsections_inactive', 'offline_mem_sections', 'page_init_poison'],
+    );
+    assert.equal(view.steps[sync[5]].detail, 'pfn 0x400000-0x407fff');
+    assert.equal(sync[6], sync[5], 'the walker step after the poison sees the same machine');
+    assert.equal(view.inspect(sync[5], 0x400000).report.page?.flags, 'poisoned');
+    assert.equal(
+      syncTrace(
+        { ...info.trace!, steps: [{ index: 1, thread: 0, fn: 'no_such_fn', detail: '' }] },
+        view.steps,
+      ),
+      undefined,
+    );
+  });
+
+  it('opens a capture directory through loadScenario, as every command does', () => {
+    const content = viewContentFor('test/fixtures/machines/pmem-devdax');
+    const info = content.info();
+    assert.equal(info.scenarios.length, 1);
+    const view = content.view(info.current!)!;
+    assert.match(view.scenario.source, /pmem-devdax/);
+    const last = view.steps.length - 1;
+    const cells = view.map(last).cells;
+    assert.ok(cells.length > 0);
+    assert.ok(
+      cells.some((c) => c.cls === 'device' || c.parts?.includes('device')),
+      'the devdax namespace is drawn as device memory',
+    );
+  });
+
+  it('plays a trace whose scenario cannot be loaded, saying why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-trace-'));
+    const path = join(dir, 'lost.json');
+    const trace = JSON.parse(readFileSync(TRACE, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...trace, scenario: 'no-such-scenario' }));
+    const info = viewContentFor(path).info();
+    assert.equal(info.current, null);
+    assert.match(info.traceScenarioError!, /no-such-scenario.*could not be loaded/);
+    assert.equal(info.trace?.steps.length, 7);
+  });
+});
+
+describe('pfnlab view: the command', () => {
+  it('--help, and bad input is one line with exit 2', async () => {
+    const help = await cli('view', '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /usage: pfnlab view \[scenario \| capture-dir \| trace\.json\] \[--port P\]/);
+    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-view-'));
+    const badTrace = join(dir, 'bad.json');
+    writeFileSync(
+      badTrace,
+      JSON.stringify({
+        format: 'pfnlab-explore-trace',
+        version: 1,
+        scenario: 'x',
+        design: 'y',
+        verdict: 'unsafe',
+        threads: [],
+        steps: [{ thread: 3, fn: 'f' }],
+      }),
+    );
+    mkdirSync(join(dir, 'empty'));
+    for (const args of [
+      ['no-such-scenario'],
+      ['a', 'b'],
+      ['--port', 'x'],
+      ['--port', '70000'],
+      ['--bogus'],
+      [badTrace],
+    ]) {
+      const r = await cli('view', ...args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^pfnlab: /);
+    }
+    assert.match((await cli('view', badTrace)).stderr, /\$\.steps\[0\]\.thread: no thread 3/);
+  });
+
+  it('refuses a port in use, in one line', async () => {
+    const busy = await startViewServer(viewContentFor('dimm-hotplug'), { assetsDir: stubAssets() });
+    try {
+      const r = await cli('view', 'dimm-hotplug', '--port', String(busy.port));
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('prints its URL, serves, and stops on Ctrl-C with exit 0', async () => {
+    assert.ok(
+      existsSync(join(DEFAULT_ASSETS_DIR, 'app.js')),
+      'npm run build packages the page into dist/view-assets',
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        "import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(['view', 'dimm-hotplug'], m.processIo()); })",
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    const url = await new Promise<string>((ok, fail) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /at (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
+        if (m) ok(m[1]);
+      });
+      child.on('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
+    });
+    const port = Number(new URL(url).port);
+    const page = await get(port, '/');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<script type="module" src="\/app.js">/);
+    const code = await new Promise<number | null>((ok) => {
+      child.on('exit', (c) => ok(c));
+      child.kill('SIGINT');
+    });
+    assert.equal(code, 0);
+  });
+});
