@@ -216,7 +216,7 @@ export class World {
 
   private writerStep(_onViolation: (v: Violation) => void): Footprint | undefined {
     const s = this.program.writerStep(this.pc);
-    if (!s || !s.ready()) return undefined;
+    if (!s?.ready()) return undefined;
     if (!this.books.has(this.pc)) this.books.set(this.pc, this.program.snapshot());
     s.run();
     this.pc++;
