@@ -22,6 +22,7 @@ export class WalkerKernel {
   readonly lookup: Lookup;
   private locked = false;
   private pendingLock = false;
+  private readonly touched = new Set<number>();
 
   constructor(
     readonly ctx: WalkerCtx,
@@ -100,9 +101,18 @@ export class WalkerKernel {
     return r;
   }
 
+  /** The walker works on pfn's page from its lookup to the end of the walk. */
+  private touch(pfn: number): void {
+    if (!this.touched.has(pfn)) {
+      this.touched.add(pfn);
+      this.ctx.hold(pfn);
+    }
+  }
+
   /** pfn_to_online_page(); a returned page is acted upon, so its truth is checked. */
   pfnToOnlinePage(pfn: number): number {
     this.ctx.note('pfn_to_online_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    this.touch(pfn);
     const page = this.lookup.pfnToOnlinePage(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'online', 'pfn_to_online_page() returned it');
@@ -115,6 +125,7 @@ export class WalkerKernel {
 
   pfnToDevicePage(pfn: number): number {
     this.ctx.note('pfn_to_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    this.touch(pfn);
     const page = this.lookup.pfnToDevicePage!(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'device', 'pfn_to_device_page() returned it');
@@ -124,17 +135,16 @@ export class WalkerKernel {
   /** is_zone_device_page() as the design answers it (page flags, or a pfn-based map). */
   isZoneDevicePage(pfn: number): boolean {
     this.ctx.note('is_zone_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    this.touch(pfn);
     return this.lookup.isZoneDevicePage(pfn);
   }
 
   /** Read one word of pfn's struct page (through the vmemmap), holding the page meanwhile. */
   private pageWord(pfn: number, word: number, what: string): number {
     this.ctx.note('deref', `${what} of pfn 0x${pfn.toString(16)}`, pfn);
-    this.ctx.hold(pfn);
+    this.touch(pfn);
     const addr = pageAddress(this.ctx.mem, this.g, pfn);
-    const v = addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
-    this.ctx.release(pfn);
-    return v;
+    return addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
   }
 
   pageFlags(pfn: number, what = 'page->flags'): number {
