@@ -165,8 +165,8 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     size: size(source, `$.boot[${i}].size`, r.size),
     node: (r.node as number | undefined) ?? 0,
   }));
-  const pins = (obj.steps as Record<string, unknown>[] | undefined) ?? [];
-  const steps = pins.map((s, i) => {
+  const rawSteps = (obj.steps as Record<string, unknown>[] | undefined) ?? [];
+  const steps = rawSteps.map((s, i) => {
     const step = convertStep(source, `$.steps[${i}]`, s);
     if ((step.op === 'pin' || step.op === 'unpin') && step.size === 0)
       return { ...step, size: geometry.pageSize };
