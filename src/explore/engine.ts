@@ -12,6 +12,7 @@
  * backtrack; the writer's bookkeeping is snapshotted around its steps.
  */
 import { Journal, MEM_KIND_NAMES, MemKind, type Memory, SHADOW_FREED } from '../model/memory.js';
+import { rng } from '../random.js';
 import type { ViolationKind } from './trace.js';
 
 /** One atomic writer step. */
@@ -553,18 +554,6 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     seconds,
     schedule: best?.schedule,
     violation: best?.violation,
-  };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
