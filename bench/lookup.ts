@@ -118,7 +118,11 @@ const { machine, bound } = runWithDesigns(scenario, DESIGNS);
 const g = machine.g;
 const pfns = randomPfns(LOOKUPS, (16 * 2 ** 40) / g.pageSize);
 
-/** The timing loop. Each design gets its own copy (new Function) so its call site stays monomorphic, as a kernel call is direct. */
+/**
+ * The timing loop. Each design gets its own copy (new Function) so its call site stays monomorphic,
+ * as a kernel call is direct. The copies' sources differ by a comment naming the design: V8's eval
+ * cache hands identical sources the same feedback, which would make one shared, megamorphic site.
+ */
 const PASS_SOURCE = `
   let hits = 0;
   let sum = 0;
@@ -142,7 +146,7 @@ const passes = new Map<string, Pass>();
 function jsPass(b: (typeof bound)[number]): { ns: number; hits: number; sum: number } {
   let pass = passes.get(b.design.name);
   if (!pass) {
-    pass = new Function('lookup', 'pfns', PASS_SOURCE) as Pass;
+    pass = new Function('lookup', 'pfns', `// ${b.design.name}\n${PASS_SOURCE}`) as Pass;
     passes.set(b.design.name, pass);
   }
   return pass(b.lookup, pfns);
