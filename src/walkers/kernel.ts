@@ -18,10 +18,30 @@ import { rcuReadLock, rcuReadUnlock } from '../rcu/memb.js';
 
 export const NO_PAGE = -1;
 
+// The read-modify-writes walkers make, created once: a closure per call costs a defineProperty under tsx.
+const READ_LOCK = (v: number) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1);
+const DECREMENT = (v: number) => v - 1;
+const TRYGET_LIVE = (v: number) => trygetLive(v) ?? v;
+
+/**
+ * What a walker running on a real thread plugs in (src/stress): the RCU read
+ * side of its registered reader slot, and a check of every struct page word it
+ * reads. The explorer needs neither: it checks every access itself.
+ */
+export interface WalkerHooks {
+  /** rcu_read_lock()/rcu_read_unlock() of a registered reader, instead of the deterministic ones over ctx.mem. */
+  readonly rcu?: { lock(): void; unlock(): void };
+  /** After each struct page read: the pfn, the address read (NULL: no memmap maps it), the value, what read it. */
+  readonly pageRead?: (pfn: number, addr: number, value: number, what: string) => void;
+  /** Build no trace notes (their strings are most of a walk's cost, and nobody reads them on a real thread). */
+  readonly quiet?: boolean;
+}
+
 export class WalkerKernel {
   readonly lookup: Lookup;
   private locked = false;
   private pendingLock = false;
+  private readonly noting: boolean;
 
   constructor(
     readonly ctx: WalkerCtx,
@@ -32,8 +52,10 @@ export class WalkerKernel {
     /** This walker's RCU reader slot. */
     private readonly rcuSlot: number,
     private readonly rcu: number,
+    private readonly hooks: WalkerHooks = {},
   ) {
     this.lookup = design.lookup({ ...designCtx, mem: ctx.mem });
+    this.noting = hooks.quiet !== true;
   }
 
   get mem(): { [addr: number]: number } {
@@ -71,30 +93,32 @@ export class WalkerKernel {
   }
 
   rcuLock(): void {
-    this.ctx.note('rcu_read_lock', `reader ${this.rcuSlot}`);
-    rcuReadLock(this.ctx.mem, this.rcu, this.rcuSlot);
+    if (this.noting) this.ctx.note('rcu_read_lock', `reader ${this.rcuSlot}`);
+    if (this.hooks.rcu) this.hooks.rcu.lock();
+    else rcuReadLock(this.ctx.mem, this.rcu, this.rcuSlot);
     this.locked = true;
   }
 
   rcuUnlock(): void {
-    this.ctx.note('rcu_read_unlock', `reader ${this.rcuSlot}`);
-    rcuReadUnlock(this.ctx.mem, this.rcu, this.rcuSlot);
+    if (this.noting) this.ctx.note('rcu_read_unlock', `reader ${this.rcuSlot}`);
+    if (this.hooks.rcu) this.hooks.rcu.unlock();
+    else rcuReadUnlock(this.ctx.mem, this.rcu, this.rcuSlot);
     this.locked = false;
   }
 
   /** get_online_mems(): mem_hotplug_lock for read; waits while an operation holds it. */
   getOnlineMems(): void {
-    this.ctx.note('get_online_mems', 'mem_hotplug_lock for read');
-    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, (v) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1));
+    if (this.noting) this.ctx.note('get_online_mems', 'mem_hotplug_lock for read');
+    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, READ_LOCK);
   }
 
   putOnlineMems(): void {
-    this.ctx.note('put_online_mems', 'mem_hotplug_lock released');
-    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, (v) => v - 1);
+    if (this.noting) this.ctx.note('put_online_mems', 'mem_hotplug_lock released');
+    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, DECREMENT);
   }
 
   pfnValid(pfn: number): boolean {
-    this.ctx.note('pfn_valid', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('pfn_valid', `pfn 0x${pfn.toString(16)}`, pfn);
     const r = this.lookup.pfnValid(pfn);
     this.afterLookup();
     return r;
@@ -102,7 +126,7 @@ export class WalkerKernel {
 
   /** pfn_to_online_page(); a returned page is acted upon, so its truth is checked. */
   pfnToOnlinePage(pfn: number): number {
-    this.ctx.note('pfn_to_online_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('pfn_to_online_page', `pfn 0x${pfn.toString(16)}`, pfn);
     const page = this.lookup.pfnToOnlinePage(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'online', 'pfn_to_online_page() returned it');
@@ -114,7 +138,7 @@ export class WalkerKernel {
   }
 
   pfnToDevicePage(pfn: number): number {
-    this.ctx.note('pfn_to_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('pfn_to_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
     const page = this.lookup.pfnToDevicePage!(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'device', 'pfn_to_device_page() returned it');
@@ -123,16 +147,17 @@ export class WalkerKernel {
 
   /** is_zone_device_page() as the design answers it (page flags, or a pfn-based map). */
   isZoneDevicePage(pfn: number): boolean {
-    this.ctx.note('is_zone_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('is_zone_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
     return this.lookup.isZoneDevicePage(pfn);
   }
 
   /** Read one word of pfn's struct page (through the vmemmap), holding the page meanwhile. */
   private pageWord(pfn: number, word: number, what: string): number {
-    this.ctx.note('deref', `${what} of pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('deref', `${what} of pfn 0x${pfn.toString(16)}`, pfn);
     this.ctx.hold(pfn);
     const addr = pageAddress(this.ctx.mem, this.g, pfn);
     const v = addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
+    this.hooks.pageRead?.(pfn, addr === NULL ? NULL : addr + word, v, what);
     this.ctx.release(pfn);
     return v;
   }
@@ -160,24 +185,24 @@ export class WalkerKernel {
 
   /** get_dev_pagemap(): a live reference on pfn's pgmap (table record), or 0. */
   getDevPagemap(pfn: number): number {
-    this.ctx.note('get_dev_pagemap', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('get_dev_pagemap', `pfn 0x${pfn.toString(16)}`, pfn);
     const rec = pgmapArrayLoad(this.ctx.mem, pfn);
     if (rec === 0) return 0;
-    const got = this.ctx.rmw(rec + PG_REFCOUNT, (v) => trygetLive(v) ?? v);
+    const got = this.ctx.rmw(rec + PG_REFCOUNT, TRYGET_LIVE);
     return trygetLive(got) === undefined ? 0 : rec;
   }
 
   putDevPagemap(rec: number): void {
     if (rec === 0) return;
-    this.ctx.note('put_dev_pagemap', 'drop the pgmap reference');
-    this.ctx.rmw(rec + PG_REFCOUNT, (v) => v - 1);
+    if (this.noting) this.ctx.note('put_dev_pagemap', 'drop the pgmap reference');
+    this.ctx.rmw(rec + PG_REFCOUNT, DECREMENT);
   }
 
   /** A reference the caller held on the page since before the walk (a pgmap reference for device pages): dropped now. */
   putPage(rec: number): void {
     if (rec === 0) return;
-    this.ctx.note('put_page', 'drop the page reference the caller held');
-    this.ctx.rmw(rec + PG_REFCOUNT, (v) => v - 1);
+    if (this.noting) this.ctx.note('put_page', 'drop the page reference the caller held');
+    this.ctx.rmw(rec + PG_REFCOUNT, DECREMENT);
   }
 
   isDeviceZone(zone: number): boolean {
