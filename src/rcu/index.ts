@@ -30,7 +30,7 @@ export {
   ownerId,
   RCU_MODES,
   type RcuMode,
-  RcuReader,
+  type RcuReader,
   type RcuStall,
   SharedRcu,
   type SharedRcuHandle,

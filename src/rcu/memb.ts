@@ -102,11 +102,19 @@ export class PlainWords implements RcuWords {
   }
 }
 
-/** rcu_read_lock(): an outermost lock copies gp (count 1 + phase); a nested one adds 1. */
-export function readLock(w: RcuWords, rcu: number, slot: number): void {
-  const ctr = rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
+/** The address of a reader's counter. */
+export function rcuCtrAddr(rcu: number, slot: number): number {
+  return rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
+}
+
+/**
+ * rcu_read_lock() of the reader whose counter is at `ctr`, gp at `gp`: an
+ * outermost lock copies gp (count 1 + phase); a nested one adds 1. (By
+ * address: a real-thread reader computes them once.)
+ */
+export function readLockAt(w: RcuWords, gp: number, ctr: number): void {
   const tmp = w.load(ctr);
-  if ((tmp & RCU_NEST_MASK) === 0) w.store(ctr, w.load(rcu + RCU_GP));
+  if ((tmp & RCU_NEST_MASK) === 0) w.store(ctr, w.load(gp));
   else w.store(ctr, tmp + RCU_GP_COUNT);
 }
 
@@ -114,8 +122,7 @@ export function readLock(w: RcuWords, rcu: number, slot: number): void {
  * rcu_read_unlock(). Returns true when it left the outermost section: a
  * backend whose writer sleeps then checks the futex word and wakes it.
  */
-export function readUnlock(w: RcuWords, rcu: number, slot: number): boolean {
-  const ctr = rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
+export function readUnlockAt(w: RcuWords, ctr: number): boolean {
   const next = w.load(ctr) - RCU_GP_COUNT;
   w.store(ctr, next);
   return (next & RCU_NEST_MASK) === 0;
@@ -126,22 +133,31 @@ export function readUnlock(w: RcuWords, rcu: number, slot: number): boolean {
  * this point; it copies gp into its counter if they differ. Returns true when
  * it did (a sleeping writer may be waiting for exactly this).
  */
-export function quiescentState(w: RcuWords, rcu: number, slot: number): boolean {
-  const ctr = rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR;
-  const gp = w.load(rcu + RCU_GP);
-  if (w.load(ctr) === gp) return false;
-  w.store(ctr, gp);
+export function quiescentStateAt(w: RcuWords, gp: number, ctr: number): boolean {
+  const now = w.load(gp);
+  if (w.load(ctr) === now) return false;
+  w.store(ctr, now);
   return true;
 }
 
 /** rcu_thread_online() (QSBR): the reader is a reader again, as of gp's current phase. */
-export function threadOnline(w: RcuWords, rcu: number, slot: number): void {
-  w.store(rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR, w.load(rcu + RCU_GP));
+export function threadOnlineAt(w: RcuWords, gp: number, ctr: number): void {
+  w.store(ctr, w.load(gp));
 }
 
 /** rcu_thread_offline() (QSBR): the reader holds nothing until it comes online again. */
-export function threadOffline(w: RcuWords, rcu: number, slot: number): void {
-  w.store(rcuSlotAddr(rcu, slot) + RCU_SLOT_CTR, 0);
+export function threadOfflineAt(w: RcuWords, ctr: number): void {
+  w.store(ctr, 0);
+}
+
+/** readLockAt() by RCU block and slot. */
+export function readLock(w: RcuWords, rcu: number, slot: number): void {
+  readLockAt(w, rcu + RCU_GP, rcuCtrAddr(rcu, slot));
+}
+
+/** readUnlockAt() by RCU block and slot. */
+export function readUnlock(w: RcuWords, rcu: number, slot: number): boolean {
+  return readUnlockAt(w, rcuCtrAddr(rcu, slot));
 }
 
 /** rcuReadLock() over plain words: the explorer's walkers and the RCU model. */

@@ -28,8 +28,9 @@
 import { threadId } from 'node:worker_threads';
 import { Memory } from '../model/memory.js';
 import {
-  quiescentState,
+  quiescentStateAt,
   RCU_FUTEX,
+  RCU_GP,
   RCU_GP_LOCK,
   RCU_GRACE_PERIODS,
   RCU_NR_READERS,
@@ -42,11 +43,11 @@ import {
   rcuAlloc,
   rcuSlotAddr,
   readerQuiesced,
-  readLock,
-  readUnlock,
+  readLockAt,
+  readUnlockAt,
   synchronizeRcuPlan,
-  threadOffline,
-  threadOnline,
+  threadOfflineAt,
+  threadOnlineAt,
 } from './memb.js';
 
 /** RcuWords through Atomics: sequentially consistent loads and stores. */
@@ -55,6 +56,26 @@ export class AtomicWords implements RcuWords {
 
   load(addr: number): number {
     return Atomics.load(this.words, addr);
+  }
+
+  store(addr: number, value: number): void {
+    Atomics.store(this.words, addr, value);
+  }
+}
+
+/**
+ * A reader's view of the words: Atomics, except for its own counter, which
+ * only its own thread writes (recovery runs once the thread is dead), so a
+ * plain load sees the latest value; that saves a third of a memb read pair.
+ */
+class ReaderWords implements RcuWords {
+  constructor(
+    private readonly words: Int32Array,
+    private readonly own: number,
+  ) {}
+
+  load(addr: number): number {
+    return addr === this.own ? this.words[addr] : Atomics.load(this.words, addr);
   }
 
   store(addr: number, value: number): void {
@@ -104,6 +125,8 @@ export class SharedRcu {
   readonly w: AtomicWords;
   /** Reader slots (NR_READERS). */
   readonly slots: number;
+  /** synchronize_rcu()'s plan: built once (its steps are closures, which tsx makes dear to create). */
+  private readonly plan: readonly RcuStep[];
   private asyncTail: Promise<void> = Promise.resolve();
 
   constructor(
@@ -113,6 +136,7 @@ export class SharedRcu {
     if (!(words.buffer instanceof SharedArrayBuffer)) throw new Error('SharedRcu needs a SharedArrayBuffer');
     this.w = new AtomicWords(words);
     this.slots = Atomics.load(words, base + RCU_NR_READERS);
+    this.plan = synchronizeRcuPlan(base, this.slots, 2, 'synchronize_rcu');
   }
 
   /** A standalone RCU instance for up to maxReaders readers, in its own small shared memory. */
@@ -155,7 +179,7 @@ export class SharedRcu {
       const at = rcuSlotAddr(this.base, slot);
       if (Atomics.compareExchange(this.words, at + RCU_SLOT_ALIVE, 0, owner) !== 0) continue;
       const gen = Atomics.add(this.words, at + RCU_SLOT_GEN, 1) + 1;
-      return new RcuReader(this, slot, gen, mode);
+      return newReader(this, slot, gen, mode);
     }
     throw new Error(`all ${this.slots} RCU reader slots are taken`);
   }
@@ -215,7 +239,7 @@ export class SharedRcu {
     const owner = ownerId();
     this.lockWriter(owner);
     try {
-      for (const s of synchronizeRcuPlan(this.base, this.slots, 2, 'synchronize_rcu')) this.runStep(s, opts);
+      for (const s of this.plan) this.runStep(s, opts);
     } finally {
       this.unlockWriter(owner);
     }
@@ -230,8 +254,7 @@ export class SharedRcu {
       const owner = ownerId();
       await this.lockWriterAsync(owner);
       try {
-        for (const s of synchronizeRcuPlan(this.base, this.slots, 2, 'synchronize_rcu'))
-          await this.runStepAsync(s, opts);
+        for (const s of this.plan) await this.runStepAsync(s, opts);
       } finally {
         this.unlockWriter(owner);
       }
@@ -324,47 +347,106 @@ export class SharedRcu {
  * A registered reader (one slot). memb: lock()/unlock() around each read-side
  * critical section, nesting allowed. qsbr: lock()/unlock() cost nothing; the
  * reader calls quiescentState() from its loop when it holds no reference, and
- * goes offline() before it blocks.
+ * goes offline() before it blocks. Two classes, so that each read side is
+ * straight-line code at its call site.
  */
-export class RcuReader {
+export interface RcuReader {
+  readonly rcu: SharedRcu;
+  readonly slot: number;
+  readonly gen: number;
+  readonly mode: RcuMode;
   readonly qsbr: boolean;
-  private readonly w: AtomicWords;
-  private readonly base: number;
+  lock(): void;
+  unlock(): void;
+  /** QSBR: no reference from before this point is held. A no-op for memb readers. */
+  quiescentState(): void;
+  /** QSBR: stop being a reader (before blocking); grace periods stop waiting for this slot. */
+  offline(): void;
+  online(): void;
+  unregister(): void;
+}
+
+function newReader(rcu: SharedRcu, slot: number, gen: number, mode: RcuMode): RcuReader {
+  return mode === 'qsbr' ? new QsbrReader(rcu, slot, gen) : new MembReader(rcu, slot, gen);
+}
+
+class MembReader implements RcuReader {
+  readonly mode = 'memb';
+  readonly qsbr = false;
+  private readonly w: ReaderWords;
+  private readonly words: Int32Array;
+  // Addresses computed once: the read side is a handful of loads and two stores.
+  private readonly gp: number;
+  private readonly ctr: number;
+  private readonly futex: number;
 
   constructor(
     readonly rcu: SharedRcu,
     readonly slot: number,
     readonly gen: number,
-    readonly mode: RcuMode,
   ) {
-    this.qsbr = mode === 'qsbr';
-    this.w = rcu.w;
-    this.base = rcu.base;
-    if (this.qsbr) threadOnline(this.w, this.base, slot);
+    this.gp = rcu.base + RCU_GP;
+    this.ctr = rcuSlotAddr(rcu.base, slot) + RCU_SLOT_CTR;
+    this.futex = rcu.base + RCU_FUTEX;
+    this.words = rcu.words;
+    this.w = new ReaderWords(rcu.words, this.ctr);
   }
 
   lock(): void {
-    if (!this.qsbr) readLock(this.w, this.base, this.slot);
+    readLockAt(this.w, this.gp, this.ctr);
   }
 
   unlock(): void {
-    if (!this.qsbr && readUnlock(this.w, this.base, this.slot)) this.rcu.wakeWriter();
+    // liburcu's wake-up: only when the writer said it sleeps (futex -1), checked after the counter
+    // store. A plain load: the store before it is an xchg, and a stale -1 missed costs the writer
+    // one sleep slice at most (its sleeps are bounded), never safety.
+    if (readUnlockAt(this.w, this.ctr) && this.words[this.futex] === -1) this.rcu.wakeWriter();
   }
 
-  /** QSBR: no reference from before this point is held. A no-op for memb readers. */
+  quiescentState(): void {}
+
+  offline(): void {}
+
+  online(): void {}
+
+  unregister(): void {
+    this.rcu.unregister(this);
+  }
+}
+
+class QsbrReader implements RcuReader {
+  readonly mode = 'qsbr';
+  readonly qsbr = true;
+  private readonly w: ReaderWords;
+  private readonly gp: number;
+  private readonly ctr: number;
+
+  constructor(
+    readonly rcu: SharedRcu,
+    readonly slot: number,
+    readonly gen: number,
+  ) {
+    this.gp = rcu.base + RCU_GP;
+    this.ctr = rcuSlotAddr(rcu.base, slot) + RCU_SLOT_CTR;
+    this.w = new ReaderWords(rcu.words, this.ctr);
+    threadOnlineAt(this.w, this.gp, this.ctr);
+  }
+
+  lock(): void {}
+
+  unlock(): void {}
+
   quiescentState(): void {
-    if (this.qsbr && quiescentState(this.w, this.base, this.slot)) this.rcu.wakeWriter();
+    if (quiescentStateAt(this.w, this.gp, this.ctr)) this.rcu.wakeWriter();
   }
 
-  /** QSBR: stop being a reader (before blocking); grace periods stop waiting for this slot. */
   offline(): void {
-    if (!this.qsbr) return;
-    threadOffline(this.w, this.base, this.slot);
+    threadOfflineAt(this.w, this.ctr);
     this.rcu.wakeWriter();
   }
 
   online(): void {
-    if (this.qsbr) threadOnline(this.w, this.base, this.slot);
+    threadOnlineAt(this.w, this.gp, this.ctr);
   }
 
   unregister(): void {

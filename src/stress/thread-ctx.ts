@@ -14,6 +14,7 @@
 import type { WalkerCtx } from '../explore/engine.js';
 import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { DECREMENT, READ_LOCK } from '../walkers/kernel.js';
 
 const SPINS = 200;
 const SLICE_MS = 1;
@@ -55,6 +56,16 @@ export function threadWalkerCtx(words: Int32Array, window: number): WalkerCtx {
 }
 
 const LOCK = GLOBALS_ADDR + G_HOTPLUG_LOCK;
+
+/** get_online_mems() as a walker takes it on a real thread (WalkerKernel.getOnlineMems through this ctx's rmw). */
+export function hotplugReadLock(words: Int32Array): void {
+  atomicRmw(words, LOCK, READ_LOCK);
+}
+
+/** put_online_mems() */
+export function hotplugReadUnlock(words: Int32Array): void {
+  atomicRmw(words, LOCK, DECREMENT);
+}
 
 /**
  * mem_hotplug_begin() for real: take the lock word from 0 to WRITER (what the

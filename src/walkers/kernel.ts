@@ -19,8 +19,10 @@ import { rcuReadLock, rcuReadUnlock } from '../rcu/memb.js';
 export const NO_PAGE = -1;
 
 // The read-modify-writes walkers make, created once: a closure per call costs a defineProperty under tsx.
-const READ_LOCK = (v: number) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1);
-const DECREMENT = (v: number) => v - 1;
+/** get_online_mems() on the lock word: one more reader, or "wait" while a writer holds it. */
+export const READ_LOCK = (v: number) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1);
+/** put_online_mems(), put_dev_pagemap(), put_page(): one reference less. */
+export const DECREMENT = (v: number) => v - 1;
 const TRYGET_LIVE = (v: number) => trygetLive(v) ?? v;
 
 /**
