@@ -115,6 +115,22 @@ const DEFAULT_SPINS = 2000;
 const DEFAULT_SLICE_MS = 1;
 const DEFAULT_STALL_MS = 2000;
 
+/**
+ * Atomics.waitAsync that keeps the event loop alive while it waits: a pending
+ * waitAsync holds no handle, so with nothing else pending Node would exit
+ * with the wait unresolved. Resolves when woken, or after `ms`.
+ */
+export async function sleepOn(words: Int32Array, index: number, value: number, ms: number): Promise<void> {
+  const r = Atomics.waitAsync(words, index, value, ms);
+  if (!r.async) return;
+  const alive = setTimeout(() => undefined, Math.ceil(ms) + 1000);
+  try {
+    await r.value;
+  } finally {
+    clearTimeout(alive);
+  }
+}
+
 /** The owner id this thread registers with: threadId + 1 (the main thread is 1, never 0). */
 export function ownerId(): number {
   return threadId + 1;
@@ -310,8 +326,7 @@ export class SharedRcu {
     for (;;) {
       Atomics.store(this.words, futex, -1);
       if (readerQuiesced(this.w, this.base, slot)) break;
-      const r = Atomics.waitAsync(this.words, futex, -1, opts.sliceMs ?? DEFAULT_SLICE_MS);
-      if (r.async) await r.value;
+      await sleepOn(this.words, futex, -1, opts.sliceMs ?? DEFAULT_SLICE_MS);
       if (readerQuiesced(this.w, this.base, slot)) break;
       warned = this.stallCheck(slot, started, warned, opts);
     }
@@ -332,8 +347,7 @@ export class SharedRcu {
     for (;;) {
       const held = Atomics.compareExchange(this.words, lock, 0, owner);
       if (held === 0) return;
-      const r = Atomics.waitAsync(this.words, lock, held, DEFAULT_SLICE_MS);
-      if (r.async) await r.value;
+      await sleepOn(this.words, lock, held, DEFAULT_SLICE_MS);
     }
   }
 

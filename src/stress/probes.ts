@@ -11,7 +11,7 @@
  * - rcu-hold: a reader that enters a read-side critical section and never
  *   leaves (to be terminated: its slot must be recovered).
  */
-import { type RcuMode, type RcuReader, SharedRcu, type SharedRcuHandle } from '../rcu/shared.js';
+import { type RcuMode, type RcuReader, SharedRcu, type SharedRcuHandle, sleepOn } from '../rcu/shared.js';
 import type { JobHandler } from './jobs.js';
 import type { Job } from './pool.js';
 import { hotplugReadLock, hotplugReadUnlock } from './thread-ctx.js';
@@ -125,8 +125,7 @@ export async function releaseBarrier(barrier: SharedArrayBuffer, n: number): Pro
   for (;;) {
     const ready = Atomics.load(b, B_READY);
     if (ready >= n) break;
-    const r = Atomics.waitAsync(b, B_READY, ready, 50);
-    if (r.async) await r.value;
+    await sleepOn(b, B_READY, ready, 50);
   }
   Atomics.store(b, B_GO, 1);
   Atomics.notify(b, B_GO);

@@ -14,6 +14,7 @@
 import type { WalkerCtx } from '../explore/engine.js';
 import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { sleepOn } from '../rcu/shared.js';
 import { DECREMENT, READ_LOCK } from '../walkers/kernel.js';
 
 const SPINS = 200;
@@ -79,8 +80,7 @@ export async function hotplugWriteLock(words: Int32Array): Promise<void> {
     const v = Atomics.compareExchange(words, LOCK, 0, HOTPLUG_LOCK_WRITER);
     if (v === 0) return;
     if (spins < SPINS) continue;
-    const r = Atomics.waitAsync(words, LOCK, v, 0.05);
-    if (r.async) await r.value;
+    await sleepOn(words, LOCK, v, 0.05);
   }
 }
 

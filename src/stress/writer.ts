@@ -27,7 +27,7 @@ import { planOperation } from '../ops/index.js';
 import type { OnlineSpec, OpSpec } from '../ops/spec.js';
 import type { WriteSide } from '../ops/step.js';
 import { rcuStepOf } from '../rcu/memb.js';
-import type { SharedRcu, WaitOptions } from '../rcu/shared.js';
+import { type SharedRcu, sleepOn, type WaitOptions } from '../rcu/shared.js';
 import { hex, memRange } from '../units.js';
 import type { Control } from './control.js';
 import type { OpRange } from './detector.js';
@@ -102,9 +102,8 @@ export interface WriterOptions {
 const pauseWord = new Int32Array(new SharedArrayBuffer(4));
 
 /** Sleep about `ms` without blocking the event loop. */
-export async function pause(ms: number): Promise<void> {
-  const r = Atomics.waitAsync(pauseWord, 0, 0, ms);
-  if (r.async) await r.value;
+export function pause(ms: number): Promise<void> {
+  return sleepOn(pauseWord, 0, 0, ms);
 }
 
 /** Let the event loop run (messages, exits, timers) between operations. */
