@@ -109,6 +109,16 @@ export interface WaitOptions {
   /** Report a wait for one reader longer than this, once (default 2000 ms). */
   readonly stallMs?: number;
   readonly onStall?: (stall: RcuStall) => void;
+  /** Checked between sleeps: when it says so, the wait gives up with an RcuAborted error. */
+  readonly aborted?: () => boolean;
+}
+
+/** A wait given up because its `aborted` check said so. */
+export class RcuAborted extends Error {
+  constructor() {
+    super('grace period abandoned');
+    this.name = 'RcuAborted';
+  }
 }
 
 const DEFAULT_SPINS = 2000;
@@ -298,6 +308,10 @@ export class SharedRcu {
   }
 
   private stallCheck(slot: number, started: number, warned: boolean, opts: WaitOptions): boolean {
+    if (opts.aborted?.()) {
+      Atomics.store(this.words, this.base + RCU_FUTEX, 0);
+      throw new RcuAborted();
+    }
     if (warned || !opts.onStall) return warned;
     const waitedMs = performance.now() - started;
     if (waitedMs < (opts.stallMs ?? DEFAULT_STALL_MS)) return false;

@@ -98,6 +98,10 @@ export class Control {
     this.f64[F_LOOKUPS + worker] = n;
   }
 
+  workerLookups(worker: number): number {
+    return this.f64[F_LOOKUPS + worker];
+  }
+
   lookups(): number {
     let n = 0;
     for (let w = 0; w < this.workers; w++) n += this.f64[F_LOOKUPS + w];

@@ -18,12 +18,12 @@ import { InputError } from '../model/errors.js';
 import { OutOfModelMemoryError } from '../model/memory.js';
 import { runScenario } from '../ops/scenario-run.js';
 import { rcuInit } from '../rcu/memb.js';
-import { type RcuMode, type RcuStall, SharedRcu } from '../rcu/shared.js';
+import { RcuAborted, type RcuMode, type RcuStall, SharedRcu } from '../rcu/shared.js';
 import { hex } from '../units.js';
 import { WALKER_NAMES, walkerByName } from '../walkers/index.js';
 import { Control, wallMs } from './control.js';
 import { type RawViolation, VIOLATION_KINDS, type ViolationKind } from './detector.js';
-import { WorkerPool } from './pool.js';
+import { type JobHandle, WorkerPool } from './pool.js';
 import type { WalkJob, WalkResult } from './walk.js';
 import { type CycleOp, deriveCycle, pause, StressWriter } from './writer.js';
 
@@ -55,6 +55,8 @@ export interface StressOptions {
   readonly stopOnViolation?: boolean;
   /** Examples kept per kind of violation (default 3). */
   readonly examples?: number;
+  /** A grace period waiting this long for one walker is a deadlock and ends the run (default 2000 ms). */
+  readonly stallMs?: number;
   /** Model memory capacity in words (default 2^27: 512 MiB of address space, committed as used). */
   readonly capacityWords?: number;
   /** A pool to run the walkers in (kept open); by default one is made and closed. */
@@ -109,7 +111,10 @@ export interface StressResult {
   readonly violations: Record<ViolationKind, number> & { readonly total: number };
   readonly firstViolationMs?: number;
   readonly examples: readonly StressExample[];
-  /** Grace periods that waited over 2 s for one reader (a deadlock shows up here). */
+  /**
+   * Grace periods that waited over `stallMs` for one walker: a deadlock, which
+   * ends the run (the walkers are terminated, and their counts lost).
+   */
   readonly stalls: readonly RcuStall[];
   readonly memory: {
     readonly capacityWords: number;
@@ -120,7 +125,7 @@ export interface StressResult {
     /** The writer stopped early because model memory ran out. */
     readonly exhausted: boolean;
   };
-  readonly verdict: 'violations' | 'clean';
+  readonly verdict: 'violations' | 'deadlock' | 'clean';
 }
 
 const DEFAULT_SECONDS = 5;
@@ -205,9 +210,24 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
 
   const control = Control.create(workers);
   const stalls: RcuStall[] = [];
-  const writer = new StressWriter(m, bound!.writeSide, cycle, control, {
+  let deadlocked = false;
+  let handles: JobHandle<WalkResult>[] = [];
+  const writer: StressWriter = new StressWriter(m, bound!.writeSide, cycle, control, {
     rcu,
-    wait: { onStall: (s) => stalls.push(s) },
+    wait: {
+      stallMs: o.stallMs,
+      onStall: (s) => {
+        stalls.push(s);
+        // A walk takes microseconds: a grace period that waits this long for one walker is a
+        // deadlock (a walker blocked inside its read-side critical section, on mem_hotplug_lock
+        // that the writer holds, say). End it: the walkers go, the writer gives up its waits.
+        if (deadlocked) return;
+        deadlocked = true;
+        control.stop();
+        writer.abort();
+        for (const h of handles) void h.terminate();
+      },
+    },
   });
   const { ranges, weights } = targetRanges(o.scenario, cycle);
   const kernel: KernelVersion = design.kernel ?? m.g.kernel;
@@ -240,21 +260,19 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
 
   let walkersDone = false;
   let failure: unknown;
-  const handles = jobs.map((job) => pool.start<WalkResult>(job));
+  handles = jobs.map((job) => pool.start<WalkResult>(job));
   // A walker that dies inside a read section must not block grace periods forever.
   const unsubscribe = pool.onExit((threadId) => rcu?.recoverOwner(threadId + 1));
-  const all = Promise.all(handles.map((h) => h.result)).then(
-    (r) => {
-      walkersDone = true;
-      return r;
-    },
-    (e) => {
-      walkersDone = true;
+  for (const h of handles)
+    h.result.catch((e) => {
+      if (deadlocked) return;
       failure ??= e;
       control.stop();
-      return [] as WalkResult[];
-    },
-  );
+    });
+  const settled = Promise.allSettled(handles.map((h) => h.result)).then((r) => {
+    walkersDone = true;
+    return r;
+  });
   // The clock starts when every walker walks (a worker loads its code first: ~25 ms, more under tsx).
   while (control.started < workers && !walkersDone) await pause(1);
   control.startMs = wallMs();
@@ -273,18 +291,30 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   let exhausted = false;
   try {
     await writer.run(() => {
-      if (walkersDone) return true;
+      if (walkersDone || control.stopped) return true;
       if (seconds !== undefined && performance.now() - started >= seconds * 1000) return true;
       return o.stopOnViolation === true && control.violations > 0;
     });
   } catch (e) {
     if (e instanceof OutOfModelMemoryError) exhausted = true;
-    else failure ??= e;
+    else if (!(e instanceof RcuAborted && deadlocked)) failure ??= e;
   } finally {
     control.stop();
     if (timer) clearInterval(timer);
   }
-  const results = await all;
+  // Walkers ended by a deadlock leave only their progress counts.
+  const results = (await settled).map(
+    (r, worker): WalkResult =>
+      r.status === 'fulfilled'
+        ? r.value
+        : {
+            worker,
+            lookups: control.workerLookups(worker),
+            derefs: 0,
+            counts: { freed: 0, poisoned: 0, uninitialized: 0 },
+            examples: [],
+          },
+  );
   unsubscribe();
   if (!o.pool) await pool.close();
   const elapsed = (performance.now() - started) / 1000;
@@ -386,7 +416,7 @@ function summarize(x: {
       ...x.memory,
       bytesPerCycle: cycles > 0 ? Math.round(growth / cycles) : 0,
     },
-    verdict: total > 0 ? 'violations' : 'clean',
+    verdict: x.stalls.length ? 'deadlock' : total > 0 ? 'violations' : 'clean',
   };
 }
 

@@ -14,7 +14,7 @@
 import type { WalkerCtx } from '../explore/engine.js';
 import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
-import { sleepOn } from '../rcu/shared.js';
+import { RcuAborted, sleepOn } from '../rcu/shared.js';
 import { DECREMENT, READ_LOCK } from '../walkers/kernel.js';
 
 const SPINS = 200;
@@ -75,11 +75,12 @@ export function hotplugReadUnlock(words: Int32Array): void {
  * Readers are preferred, as in the model: the writer waits for a moment with
  * no reader inside.
  */
-export async function hotplugWriteLock(words: Int32Array): Promise<void> {
+export async function hotplugWriteLock(words: Int32Array, aborted?: () => boolean): Promise<void> {
   for (let spins = 0; ; spins++) {
     const v = Atomics.compareExchange(words, LOCK, 0, HOTPLUG_LOCK_WRITER);
     if (v === 0) return;
     if (spins < SPINS) continue;
+    if (aborted?.()) throw new RcuAborted();
     await sleepOn(words, LOCK, v, 0.05);
   }
 }

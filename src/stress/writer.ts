@@ -27,7 +27,7 @@ import { planOperation } from '../ops/index.js';
 import type { OnlineSpec, OpSpec } from '../ops/spec.js';
 import type { WriteSide } from '../ops/step.js';
 import { rcuStepOf } from '../rcu/memb.js';
-import { type SharedRcu, sleepOn, type WaitOptions } from '../rcu/shared.js';
+import { RcuAborted, type SharedRcu, sleepOn, type WaitOptions } from '../rcu/shared.js';
 import { hex, memRange } from '../units.js';
 import type { Control } from './control.js';
 import type { OpRange } from './detector.js';
@@ -113,6 +113,9 @@ function yieldToEventLoop(): Promise<void> {
 
 export class StressWriter {
   readonly stats: WriterStats;
+  private aborted = false;
+  private readonly isAborted = () => this.aborted;
+  private readonly wait: WaitOptions;
 
   constructor(
     private readonly m: Machine,
@@ -128,6 +131,12 @@ export class StressWriter {
       gracePeriodMs: [],
       stepNames: cycle.map(() => []),
     };
+    this.wait = { ...opts.wait, aborted: this.isAborted };
+  }
+
+  /** Give up every wait now (they throw RcuAborted): the walkers that would end them are gone. */
+  abort(): void {
+    this.aborted = true;
   }
 
   /** Cycle until `stop()` says so (asked before every operation). */
@@ -162,17 +171,20 @@ export class StressWriter {
       const r = rcuStepOf(s);
       if (r && this.opts.rcu) {
         if (gpStart < 0) gpStart = performance.now();
-        await this.opts.rcu.runStepAsync(r, this.opts.wait);
+        await this.opts.rcu.runStepAsync(r, this.wait);
         if (r.kind === 'complete') {
           this.stats.gracePeriodMs.push(performance.now() - gpStart);
           gpStart = -1;
         }
       } else if (s.fn === 'mem_hotplug_begin') {
-        await hotplugWriteLock(words);
+        await hotplugWriteLock(words, this.isAborted);
       } else if (s.fn === 'mem_hotplug_done') {
         hotplugWriteUnlock(words);
       } else {
-        while (s.ready && !s.ready(m)) await pause(0.05);
+        while (s.ready && !s.ready(m)) {
+          if (this.aborted) throw new RcuAborted();
+          await pause(0.05);
+        }
         s.run(m);
       }
       this.stats.kernelSteps++;

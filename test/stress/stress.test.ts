@@ -68,6 +68,14 @@ describe('pfnlab stress', () => {
     }
   });
 
+  it('a walker that blocks inside its read-side critical section is a deadlock: reported, and the run ends', async () => {
+    // soft_offline_page takes mem_hotplug_lock inside the design's rcu_read_lock(), while offline_pages()
+    // holds that lock across its synchronize_rcu().
+    const r = await run('active-bitmap', { walkers: ['soft_offline_page'], stallMs: 100, seconds: 30 });
+    assert.equal(r.verdict, 'deadlock');
+    assert.ok(r.stalls.length > 0);
+  });
+
   it('CLI: --json result, exit 1 on violations', async () => {
     const r = await cli(
       'stress',
