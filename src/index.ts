@@ -48,3 +48,7 @@ export type { LayoutReport, PfnReport } from './report/layout.js';
 export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
 export type { StepResult as VerifyStepResult, VerifyOptions, VerifyResult } from './verify/index.js';
 export { renderVerify, runVerify } from './verify/index.js';
+export type { RcuMode, RcuReader, RcuStall, SharedRcuHandle, WaitOptions } from './rcu/index.js';
+export { SharedRcu } from './rcu/index.js';
+export type { StressExample, StressOptions, StressResult } from './stress/index.js';
+export { runStress, WorkerPool } from './stress/index.js';
