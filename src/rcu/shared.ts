@@ -319,50 +319,52 @@ export class SharedRcu {
     return true;
   }
 
-  private sleepForReader(slot: number, opts: WaitOptions): void {
+  /**
+   * liburcu's futex protocol for one reader, written once for both waits: say
+   * the writer sleeps (futex -1), look again, then sleep (the generator yields
+   * where the caller sleeps on the futex word, blocking or not), and so on.
+   */
+  private *futexWait(slot: number, opts: WaitOptions): Generator<void, void, void> {
     const futex = this.base + RCU_FUTEX;
     const started = performance.now();
     let warned = false;
     for (;;) {
       Atomics.store(this.words, futex, -1);
       if (readerQuiesced(this.w, this.base, slot)) break;
-      Atomics.wait(this.words, futex, -1, opts.sliceMs ?? DEFAULT_SLICE_MS);
+      yield;
       if (readerQuiesced(this.w, this.base, slot)) break;
       warned = this.stallCheck(slot, started, warned, opts);
     }
     Atomics.store(this.words, futex, 0);
+  }
+
+  private sleepForReader(slot: number, opts: WaitOptions): void {
+    for (const _ of this.futexWait(slot, opts))
+      Atomics.wait(this.words, this.base + RCU_FUTEX, -1, opts.sliceMs ?? DEFAULT_SLICE_MS);
   }
 
   private async sleepForReaderAsync(slot: number, opts: WaitOptions): Promise<void> {
-    const futex = this.base + RCU_FUTEX;
-    const started = performance.now();
-    let warned = false;
+    for (const _ of this.futexWait(slot, opts))
+      await sleepOn(this.words, this.base + RCU_FUTEX, -1, opts.sliceMs ?? DEFAULT_SLICE_MS);
+  }
+
+  /** The writer mutex: try to take it; yields the holder each time it is held by another. */
+  private *writerLock(owner: number): Generator<number, void, void> {
     for (;;) {
-      Atomics.store(this.words, futex, -1);
-      if (readerQuiesced(this.w, this.base, slot)) break;
-      await sleepOn(this.words, futex, -1, opts.sliceMs ?? DEFAULT_SLICE_MS);
-      if (readerQuiesced(this.w, this.base, slot)) break;
-      warned = this.stallCheck(slot, started, warned, opts);
+      const held = Atomics.compareExchange(this.words, this.base + RCU_GP_LOCK, 0, owner);
+      if (held === 0) return;
+      yield held;
     }
-    Atomics.store(this.words, futex, 0);
   }
 
   private lockWriter(owner: number): void {
-    const lock = this.base + RCU_GP_LOCK;
-    for (;;) {
-      const held = Atomics.compareExchange(this.words, lock, 0, owner);
-      if (held === 0) return;
-      Atomics.wait(this.words, lock, held, DEFAULT_SLICE_MS);
-    }
+    for (const held of this.writerLock(owner))
+      Atomics.wait(this.words, this.base + RCU_GP_LOCK, held, DEFAULT_SLICE_MS);
   }
 
   private async lockWriterAsync(owner: number): Promise<void> {
-    const lock = this.base + RCU_GP_LOCK;
-    for (;;) {
-      const held = Atomics.compareExchange(this.words, lock, 0, owner);
-      if (held === 0) return;
-      await sleepOn(this.words, lock, held, DEFAULT_SLICE_MS);
-    }
+    for (const held of this.writerLock(owner))
+      await sleepOn(this.words, this.base + RCU_GP_LOCK, held, DEFAULT_SLICE_MS);
   }
 
   private unlockWriter(owner: number): void {
@@ -398,14 +400,19 @@ function newReader(rcu: SharedRcu, slot: number, gen: number, mode: RcuMode): Rc
   return mode === 'qsbr' ? new QsbrReader(rcu, slot, gen) : new MembReader(rcu, slot, gen);
 }
 
+/** A reader's addresses, computed once (the read side is a handful of loads and stores), and its words. */
+function readerWords(rcu: SharedRcu, slot: number): { gp: number; ctr: number; w: ReaderWords } {
+  const ctr = rcuSlotAddr(rcu.base, slot) + RCU_SLOT_CTR;
+  return { gp: rcu.base + RCU_GP, ctr, w: new ReaderWords(rcu.words, ctr) };
+}
+
 class MembReader implements RcuReader {
   readonly mode = 'memb';
   readonly qsbr = false;
   private readonly w: ReaderWords;
-  private readonly words: Int32Array;
-  // Addresses computed once: the read side is a handful of loads and two stores.
   private readonly gp: number;
   private readonly ctr: number;
+  private readonly words: Int32Array;
   private readonly futex: number;
 
   constructor(
@@ -413,11 +420,9 @@ class MembReader implements RcuReader {
     readonly slot: number,
     readonly gen: number,
   ) {
-    this.gp = rcu.base + RCU_GP;
-    this.ctr = rcuSlotAddr(rcu.base, slot) + RCU_SLOT_CTR;
-    this.futex = rcu.base + RCU_FUTEX;
+    ({ gp: this.gp, ctr: this.ctr, w: this.w } = readerWords(rcu, slot));
     this.words = rcu.words;
-    this.w = new ReaderWords(rcu.words, this.ctr);
+    this.futex = rcu.base + RCU_FUTEX;
   }
 
   lock(): void {
@@ -454,9 +459,7 @@ class QsbrReader implements RcuReader {
     readonly slot: number,
     readonly gen: number,
   ) {
-    this.gp = rcu.base + RCU_GP;
-    this.ctr = rcuSlotAddr(rcu.base, slot) + RCU_SLOT_CTR;
-    this.w = new ReaderWords(rcu.words, this.ctr);
+    ({ gp: this.gp, ctr: this.ctr, w: this.w } = readerWords(rcu, slot));
     threadOnlineAt(this.w, this.gp, this.ctr);
   }
 

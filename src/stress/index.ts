@@ -72,22 +72,12 @@ export interface StressProgress {
   readonly violations: number;
 }
 
-export interface StressExample {
-  readonly kind: ViolationKind;
-  readonly pfn: number;
-  readonly what: string;
-  readonly walker: string;
-  readonly worker: number;
-  /** The word read. */
-  readonly value: number;
-  /** No memmap mapped the pfn any more. */
-  readonly unmapped: boolean;
-  readonly atMs: number;
-  /** What the writer was doing: cycle, operation, and the kernel step it was in (absent: the operation was done). */
-  readonly cycle: number;
+/** A violation as the result reports it: the writer's position by name. */
+export type StressExample = Omit<RawViolation, 'lookup' | 'op' | 'step'> & {
   readonly operation: string;
+  /** The kernel step the writer was in (absent: it was between operations). */
   readonly step?: string;
-}
+};
 
 export interface StressResult {
   readonly scenario: string;
