@@ -6,12 +6,14 @@
  */
 
 export {
+  PlainReadSide,
   PlainWords,
   RCU_GP,
   RCU_GRACE_PERIODS,
   RCU_NR_READERS,
   RCU_PHASE,
   RCU_SLOT_STRIDE,
+  type RcuReadSide,
   type RcuStep,
   type RcuWords,
   rcuAddr,
@@ -36,9 +38,3 @@ export {
   type SharedRcuHandle,
   type WaitOptions,
 } from './shared.js';
-
-/** What a walker's read side needs, whichever backend provides it. */
-export interface RcuReadSide {
-  lock(): void;
-  unlock(): void;
-}

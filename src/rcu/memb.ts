@@ -170,6 +170,29 @@ export function rcuReadUnlock(mem: WordMemory, rcu: number, slot: number): void 
   readUnlock(new PlainWords(mem), rcu, slot);
 }
 
+/** A reader's rcu_read_lock()/rcu_read_unlock(), whichever backend runs them. */
+export interface RcuReadSide {
+  lock(): void;
+  unlock(): void;
+}
+
+/** The deterministic backend's read side: one slot's lock and unlock over plain (or instrumented) words. */
+export class PlainReadSide implements RcuReadSide {
+  constructor(
+    private readonly mem: WordMemory,
+    private readonly rcu: number,
+    private readonly slot: number,
+  ) {}
+
+  lock(): void {
+    rcuReadLock(this.mem, this.rcu, this.slot);
+  }
+
+  unlock(): void {
+    rcuReadUnlock(this.mem, this.rcu, this.slot);
+  }
+}
+
 /** Is this reader inside a critical section that began before gp's current phase? */
 export function readerActiveOld(ctr: number, gp: number): boolean {
   return (ctr & RCU_NEST_MASK) !== 0 && ((ctr ^ gp) & RCU_PHASE) !== 0;

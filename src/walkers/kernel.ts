@@ -14,7 +14,7 @@ import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
-import { rcuReadLock, rcuReadUnlock } from '../rcu/memb.js';
+import { PlainReadSide, type RcuReadSide } from '../rcu/memb.js';
 
 export const NO_PAGE = -1;
 
@@ -32,7 +32,7 @@ const TRYGET_LIVE = (v: number) => trygetLive(v) ?? v;
  */
 export interface WalkerHooks {
   /** rcu_read_lock()/rcu_read_unlock() of a registered reader, instead of the deterministic ones over ctx.mem. */
-  readonly rcu?: { lock(): void; unlock(): void };
+  readonly rcu?: RcuReadSide;
   /** After each struct page read: the pfn, the address read (NULL: no memmap maps it), the value, what read it. */
   readonly pageRead?: (pfn: number, addr: number, value: number, what: string) => void;
   /** Build no trace notes (their strings are most of a walk's cost, and nobody reads them on a real thread). */
@@ -44,6 +44,7 @@ export class WalkerKernel {
   private locked = false;
   private pendingLock = false;
   private readonly noting: boolean;
+  private readonly readSide: RcuReadSide;
 
   constructor(
     readonly ctx: WalkerCtx,
@@ -53,11 +54,12 @@ export class WalkerKernel {
     readonly kernel: KernelVersion,
     /** This walker's RCU reader slot. */
     private readonly rcuSlot: number,
-    private readonly rcu: number,
+    rcu: number,
     private readonly hooks: WalkerHooks = {},
   ) {
     this.lookup = design.lookup({ ...designCtx, mem: ctx.mem });
     this.noting = hooks.quiet !== true;
+    this.readSide = hooks.rcu ?? new PlainReadSide(ctx.mem, rcu, rcuSlot);
   }
 
   get mem(): { [addr: number]: number } {
@@ -96,15 +98,13 @@ export class WalkerKernel {
 
   rcuLock(): void {
     if (this.noting) this.ctx.note('rcu_read_lock', `reader ${this.rcuSlot}`);
-    if (this.hooks.rcu) this.hooks.rcu.lock();
-    else rcuReadLock(this.ctx.mem, this.rcu, this.rcuSlot);
+    this.readSide.lock();
     this.locked = true;
   }
 
   rcuUnlock(): void {
     if (this.noting) this.ctx.note('rcu_read_unlock', `reader ${this.rcuSlot}`);
-    if (this.hooks.rcu) this.hooks.rcu.unlock();
-    else rcuReadUnlock(this.ctx.mem, this.rcu, this.rcuSlot);
+    this.readSide.unlock();
     this.locked = false;
   }
 

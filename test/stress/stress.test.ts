@@ -101,7 +101,11 @@ describe('pfnlab stress', () => {
       assert.ok(k in doc, k);
   });
 
-  it('CLI: bad usage and input are one line, exit 2', async () => {
+  it('CLI: --help; bad usage and input are one line, exit 2', async () => {
+    const help = await cli('stress', '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /usage: pfnlab stress <scenario> --design D/);
+    assert.match((await cli('--help')).stdout, /\bstress\b/);
     await expectUsageError('stress', 'dimm-hotplug');
     await expectUsageError('stress', 'dimm-hotplug', '--design', 'nope');
     await expectUsageError('stress', 'dimm-hotplug', '--design', 'v5.4', '--seconds', '1', '--lookups', '5');
