@@ -24,7 +24,8 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const reporter = process.env.CI || !process.stdout.isTTY ? 'spec' : 'spec';
+// spec in CI logs and terminals alike: one line per test, failures with their diff.
+const reporter = process.env.PFNLAB_TEST_REPORTER ?? 'spec';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...files],

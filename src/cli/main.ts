@@ -3,12 +3,14 @@
  * Exit codes: 0 success, 1 a violation or wrong answer found, 2 bad usage or input.
  */
 import { isPfnlabError } from '../model/errors.js';
+import { auditCommand } from './audit.js';
 import { captureCommand } from './capture.js';
 import type { CliIo, Command } from './command.js';
 import { wantsHelp } from './command.js';
 import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { designsCommand } from './designs.js';
+import { exploreCommand } from './explore.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { pfnCommand } from './pfn.js';
@@ -24,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   pfnCommand,
   compareCommand,
   designsCommand,
+  exploreCommand,
+  auditCommand,
   usercopyCommand,
   importCommand,
   exportCommand,

@@ -42,13 +42,13 @@ export function renderStress(r: StressResult): string {
   ];
   for (const s of r.stalls)
     lines.push(
-      `  RCU stall      a grace period waited ${(s.waitedMs / 1000).toFixed(1)} s for reader slot ${s.slot}: a deadlock; the walkers were ended`,
+      `  RCU stall      a grace period waited ${(s.waitedMs / 1000).toFixed(1)} s for reader slot ${s.slot}; the walkers were ended`,
     );
   if (r.examples.length) lines.push('', 'examples:', ...r.examples.map((e) => `  ${describeExample(e)}`));
   lines.push(
     '',
-    r.verdict === 'deadlock'
-      ? 'DEADLOCK: a grace period waited for a walker blocked inside its read-side critical section'
+    r.verdict === 'stall'
+      ? 'STALL: a grace period waited for a walker that did not leave its read-side critical section'
       : v.total
         ? `VIOLATIONS: ${n(v.total)} dereferences of freed, poisoned or uninitialized struct pages`
         : `clean: no bad dereference in ${n(r.derefs)} struct page reads`,
@@ -97,11 +97,11 @@ memremap step.
   --stop-on-violation  end the run at the first bad dereference
   --json            the whole result as JSON (model memory growth included)
 
-A grace period that waits 2 s for one walker is a deadlock (a walker blocked
-inside its read-side critical section, e.g. soft_offline_page taking
-mem_hotplug_lock under an RCU design): the run ends and says so.
+A grace period that waits 2 s for one walker is a stall (a walker blocked
+inside its read-side critical section, a deadlock; or a QSBR walker that
+announces no quiescent state): the run ends and says so.
 
-Exit status: 0 no violation, 1 a violation or a deadlock, 2 bad usage or input.`,
+Exit status: 0 no violation, 1 a violation or a stall, 2 bad usage or input.`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('stress', argv, {
       design: { type: 'string', short: 'd' },

@@ -23,6 +23,7 @@ import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { type OperationLog, runScenario } from '../ops/scenario-run.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { rng } from '../random.js';
 import { type PfnClass, pfnClasses } from './classes.js';
 import { RangeSet } from './range-set.js';
 
@@ -136,18 +137,6 @@ export function designAnswers(
   const out: Record<string, PfnAnswers> = {};
   for (const b of bound) out[b.design.name] = answersFor(m, b, pfn);
   return out;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Samples for a large layout: the start of every subsection of every allocated section, plus random pfns. */

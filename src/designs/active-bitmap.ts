@@ -148,7 +148,7 @@ export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
       : "David Hildenbrand's per-subsection active bitmap: pfn_active(), pfn_to_online_page(), pfn_to_device_page() under RCU",
     usageBitmaps: [ACTIVE],
     protection: 'rcu',
-    kernel: '5.4',
+    kernel: '6.19',
     checkBeforeLock: faults.checkBeforeLock,
     writeRules: [
       "online_pages(): set the block's subsections active right after online_mem_sections().",
@@ -203,7 +203,8 @@ export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
           return zone >= 0 && zone !== DEVICE ? pfn : -1; // -1 is NO_PAGE
         },
         pfnToDevicePage: (pfn) => (activeZone(pfn) === DEVICE ? pfn : -1),
-        isZoneDevicePage: (pfn) => pageZone(mem, g, pfn) === ZONE_DEVICE,
+        // "Is this pfn ZONE_DEVICE?" asked the design's way: pfn_to_device_page() != NULL.
+        isZoneDevicePage: (pfn) => activeZone(pfn) === DEVICE,
         pageZone: (pfn) => pageZone(mem, g, pfn),
       };
     },

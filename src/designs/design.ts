@@ -55,10 +55,13 @@ export interface Design {
   readonly usageBitmaps: readonly string[];
   readonly protection: ReaderProtection;
   /**
-   * The kernel whose pfn walkers this design is for: v5.4 and the 2019
-   * proposals convert 5.4's callers; upstream and hotplug-lock are today's.
-   * Walkers follow that version's code (page_idle, soft_offline_page, KVM
-   * changed), and `pfnlab audit` runs the model with it.
+   * The kernel this design is judged on: v5.4 is the kernel as the thread
+   * found it; upstream and the proposals are judged on today's (6.19), where
+   * ms->usage is freed with kfree_rcu() - on 5.4, which kfree()s it under a
+   * reader, active-bitmap's readers hit the 2023 usage race
+   * (CVE-2023-52489): `pfnlab explore explore/offline --design active-bitmap
+   * --kernel 5.4` shows it. Walkers follow that version's code (page_idle,
+   * soft_offline_page, KVM changed), and `pfnlab audit` runs the model with it.
    */
   readonly kernel?: KernelVersion;
   /** A broken reader protocol (fault injection): test before taking the read lock. */

@@ -17,7 +17,7 @@ export const DEVICE = 'device';
 
 export const deviceBitmap: Design = {
   name: 'device-bitmap',
-  kernel: '5.4',
+  kernel: '6.19',
   summary:
     "Dan Williams' ZONE_DEVICE subsection bitmap in mem_section_usage: device-ness from the pfn alone, no lifetime protection",
   usageBitmaps: [DEVICE],

@@ -12,6 +12,7 @@
  * backtrack; the writer's bookkeeping is snapshotted around its steps.
  */
 import { Journal, MEM_KIND_NAMES, MemKind, type Memory, SHADOW_FREED } from '../model/memory.js';
+import { rng } from '../random.js';
 import type { ViolationKind } from './trace.js';
 
 /** One atomic writer step. */
@@ -91,6 +92,8 @@ export interface SearchOptions {
   readonly firstViolation?: boolean;
   /** Give up after this many states (the verdict is then 'bounded'). */
   readonly maxStates?: number;
+  /** Switch off a reduction (both on by default), e.g. to measure what it saves. */
+  readonly reduce?: { readonly sleepSets?: boolean; readonly symmetry?: boolean };
   /** Called about once a second with progress. */
   readonly progress?: (p: { states: number; transitions: number; depth: number; seconds: number }) => void;
 }
@@ -156,7 +159,10 @@ export class World {
   private readonly books = new Map<number, unknown>();
   private bookPc = 0;
 
-  constructor(readonly program: Program) {
+  constructor(
+    readonly program: Program,
+    private readonly symmetry = true,
+  ) {
     this.journal = program.mem.journal ?? program.mem.startJournal();
     this.walkers = program.walkers.map(() => ({ iteration: 0, trace: [], held: [] }));
     this.privateInitial = new Map();
@@ -166,6 +172,10 @@ export class World {
 
   get threads(): number {
     return 1 + this.walkers.length;
+  }
+
+  threadNames(ids: readonly number[]): string {
+    return ids.map((t) => (t === 0 ? 'the writer' : this.program.walkers[t - 1].name)).join(', ');
   }
 
   done(thread: number): boolean {
@@ -179,12 +189,16 @@ export class World {
     return true;
   }
 
-  /** The state key: writer pc, shared memory hash, walker states sorted within symmetry groups. */
-  key(): string {
+  /**
+   * The state key: writer pc, shared memory hash, walker states sorted within
+   * symmetry groups; and the permutation that sorting applied (thread id ->
+   * canonical id), so that sleep sets can be compared across symmetric states.
+   */
+  key(): { key: string; perm: number[] } {
     let h1 = this.journal.hash1;
     let h2 = this.journal.hash2;
     const words = this.program.mem.words;
-    const groups = new Map<string, string[]>();
+    const groups = new Map<string, { s: string; thread: number }[]>();
     this.program.walkers.forEach((w, i) => {
       const st = this.walkers[i];
       const priv: number[] = [];
@@ -200,12 +214,19 @@ export class World {
         priv.push(cur);
       }
       const s = `${st.iteration}:${st.trace.join(',')}:${priv.join(',')}:${st.held.join(',')}`;
-      const g = groups.get(w.symmetryKey);
-      if (g) g.push(s);
-      else groups.set(w.symmetryKey, [s]);
+      const groupKey = this.symmetry ? w.symmetryKey : `${w.symmetryKey}#${i}`;
+      const g = groups.get(groupKey);
+      if (g) g.push({ s, thread: i + 1 });
+      else groups.set(groupKey, [{ s, thread: i + 1 }]);
     });
-    const parts = [...groups.entries()].map(([k, v]) => `${k}=${v.sort().join('|')}`);
-    return `${this.pc}#${h1 >>> 0}.${h2 >>> 0}#${parts.join(';')}`;
+    const perm = [0];
+    const parts: string[] = [];
+    for (const [k, members] of [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      members.sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : a.thread - b.thread));
+      for (const m of members) perm[m.thread] = perm.length;
+      parts.push(`${k}=${members.map((m) => m.s).join('|')}`);
+    }
+    return { key: `${this.pc}#${h1 >>> 0}.${h2 >>> 0}#${parts.join(';')}`, perm };
   }
 
   /** Run thread's next transition. Returns its footprint, or undefined if it is disabled (nothing changed). */
@@ -284,7 +305,7 @@ export class World {
         violate(
           freedPage ? 'freed-deref' : 'use-after-free',
           pfn,
-          `${program.name} read freed ${freedPage ? 'memmap' : 'kernel memory'} in ${label.fn}${pfn >= 0 ? ` (pfn ${pfn})` : ''}`,
+          `${program.name} read freed ${freedPage ? 'memmap' : 'kernel memory'} in ${label.fn}${pfn >= 0 ? ` (pfn 0x${pfn.toString(16)})` : ''}`,
         );
       } else if (pageKind(kind) && value === -1) {
         const uninit =
@@ -292,7 +313,7 @@ export class World {
         violate(
           uninit ? 'uninitialized-deref' : 'poisoned-deref',
           pfn,
-          `${program.name} read the ${uninit ? 'uninitialized' : 'poisoned'} struct page of pfn ${pfn} in ${label.fn}`,
+          `${program.name} read the ${uninit ? 'uninitialized' : 'poisoned'} struct page of pfn 0x${pfn.toString(16)} in ${label.fn}`,
         );
       }
     };
@@ -345,7 +366,8 @@ export class World {
         return old;
       },
       hold(pfn) {
-        held.push(pfn);
+        // Re-executions replay earlier holds: holding is idempotent.
+        if (!held.includes(pfn)) held.push(pfn);
       },
       release(pfn) {
         const i = held.indexOf(pfn);
@@ -423,7 +445,8 @@ interface Visit {
 
 /** Depth-first search with state hashing, sleep sets, a preemption bound, and branch and bound for a shortest violation. */
 export function search(program: Program, opts: SearchOptions = {}): SearchResult {
-  const world = new World(program);
+  const world = new World(program, opts.reduce?.symmetry ?? true);
+  const sleepSets = opts.reduce?.sleepSets ?? true;
   const visited = new Map<string, Visit>();
   const started = performance.now();
   let states = 0;
@@ -433,9 +456,6 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
   let lastProgress = started;
   const path: number[] = [];
 
-  const dominated = (v: Visit, sleep: number, preemptions: number, depth: number) =>
-    (v.sleep & ~sleep) === 0 && v.preemptions <= preemptions && v.depth <= depth;
-
   // Footprints of each thread's pending transition from the current state, for sleep sets.
   const explore = (sleep: Map<number, Footprint>, prev: number, preemptions: number): boolean => {
     if (opts.maxStates !== undefined && states >= opts.maxStates) {
@@ -444,13 +464,23 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     }
     const depth = path.length;
     if (best && depth + 1 >= best.schedule.length) return false;
+    const { key, perm } = world.key();
     let sleepMask = 0;
-    for (const t of sleep.keys()) sleepMask |= 1 << t;
-    const key = world.key();
+    for (const t of sleep.keys()) sleepMask |= 1 << perm[t];
+    // A state seen before is explored again only for what it could not do then: threads that
+    // were asleep then and are awake now (Godefroid's stateful sleep sets), unless it is now
+    // reached shallower or with fewer preemptions, which calls for a full exploration.
     const seen = visited.get(key);
-    if (seen && dominated(seen, sleepMask, preemptions, depth)) return false;
-    visited.set(key, { sleep: sleepMask, preemptions, depth });
-    states++;
+    let only = -1;
+    if (seen && seen.depth <= depth && seen.preemptions <= preemptions) {
+      const newlyAwake = seen.sleep & ~sleepMask;
+      if (newlyAwake === 0) return false;
+      only = newlyAwake;
+      seen.sleep &= sleepMask;
+    } else {
+      if (!seen) states++;
+      visited.set(key, { sleep: sleepMask, preemptions, depth });
+    }
     if (opts.progress && states % 1024 === 0) {
       const now = performance.now();
       if (now - lastProgress > 1000) {
@@ -473,7 +503,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
       if (!fp) continue;
       anyEnabled = true;
       enabled.add(t);
-      if (sleep.has(t)) {
+      if (sleep.has(t) || (only >= 0 && (only & (1 << perm[t])) === 0)) {
         world.load(saved);
         continue;
       }
@@ -492,7 +522,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
       const withinBound = opts.preemptionBound === undefined || preemptions + preempt <= opts.preemptionBound;
       if (withinBound) {
         const next = new Map<number, Footprint>();
-        for (const [u, ufp] of [...sleep, ...done]) if (!dependent(ufp, fp)) next.set(u, ufp);
+        if (sleepSets) for (const [u, ufp] of [...sleep, ...done]) if (!dependent(ufp, fp)) next.set(u, ufp);
         if (explore(next, t, preemptions + preempt)) return true;
       } else {
         bounded = true;
@@ -507,7 +537,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
         kind: 'deadlock',
         thread: stuck[0],
         pfn: -1,
-        message: `threads ${stuck.join(', ')} can never proceed`,
+        message: `deadlock: ${world.threadNames(stuck)} all wait for one another`,
       };
       if (!best || path.length < best.schedule.length) best = { schedule: [...path], violation: v };
       if (opts.firstViolation) return true;
@@ -524,18 +554,6 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     seconds,
     schedule: best?.schedule,
     violation: best?.violation,
-  };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -575,7 +593,7 @@ export function randomSearch(program: Program, runs: number, seed: number): Sear
           kind: 'deadlock',
           thread: candidates[0],
           pfn: -1,
-          message: `threads ${candidates.join(', ')} can never proceed`,
+          message: `deadlock: ${world.threadNames(candidates)} all wait for one another`,
         };
         if (!best || schedule.length < best.schedule.length) best = { schedule: [...schedule], violation: v };
         break;

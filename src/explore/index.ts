@@ -140,6 +140,8 @@ function toTrace(opts: ExploreOptions, r: SearchResult, scenarioRef: string): Ex
     version: 1,
     scenario: scenarioRef,
     design: opts.design.name,
+    kernel: opts.scenario.geometry.kernel,
+    from: scenarioFrom(opts.scenario, opts.from),
     walkers: opts.walkers.map((w) =>
       w.pfns ? `${w.walker.name}@${w.pfns.map((x) => `0x${x.toString(16)}`).join(',')}` : w.walker.name,
     ),

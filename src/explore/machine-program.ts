@@ -165,8 +165,10 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
     privateWords: [rcuSlotAddr(rcu, i) + RCU_SLOT_CTR],
     symmetryKey: `${spec.walker.name}@${targets[i].join(',')}`,
     run(ctx, iteration) {
+      const pfn = targets[i][iteration];
+      ctx.note(spec.walker.name, `walk pfn ${hex(pfn)}`, pfn);
       const k = new WalkerKernel(ctx, design, b.ctx, m.g, design.kernel ?? m.g.kernel, i, rcu);
-      spec.walker.run(k, targets[i][iteration], heldRefs[i][iteration]);
+      spec.walker.run(k, pfn, heldRefs[i][iteration]);
     },
   }));
   return {

@@ -51,6 +51,10 @@ export interface ExploreTrace {
   /** A scenario file path or a built-in scenario name, as given to explore. */
   readonly scenario: string;
   readonly design: string;
+  /** The kernel whose behaviour the model followed (a scenario's, or --kernel). */
+  readonly kernel?: '5.4' | '6.19';
+  /** Scenario steps run to completion before the exploration. */
+  readonly from?: number;
   readonly walkers: readonly string[];
   readonly verdict: 'safe' | 'unsafe' | 'bounded';
   readonly states: number;

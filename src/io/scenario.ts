@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Geometry, GeometryParams, KernelVersion } from '../arch/geometry.js';
-import { GeometryError } from '../arch/geometry.js';
+import { deriveGeometry, GeometryError } from '../arch/geometry.js';
 import { geometryFor } from '../arch/presets.js';
 import { type Errno, InputError } from '../model/errors.js';
 import type { PgmapType } from '../model/pgmap.js';
@@ -165,8 +165,8 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     size: size(source, `$.boot[${i}].size`, r.size),
     node: (r.node as number | undefined) ?? 0,
   }));
-  const pins = (obj.steps as Record<string, unknown>[] | undefined) ?? [];
-  const steps = pins.map((s, i) => {
+  const rawSteps = (obj.steps as Record<string, unknown>[] | undefined) ?? [];
+  const steps = rawSteps.map((s, i) => {
     const step = convertStep(source, `$.steps[${i}]`, s);
     if ((step.op === 'pin' || step.op === 'unpin') && step.size === 0)
       return { ...step, size: geometry.pageSize };
@@ -192,6 +192,12 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
   };
 }
 
+/** The same scenario on a model following another kernel version's behaviour. */
+export function scenarioWithKernel(s: Scenario, kernel: KernelVersion): Scenario {
+  if (s.geometry.kernel === kernel) return s;
+  return { ...s, geometry: deriveGeometry({ ...s.geometry, kernel }) };
+}
+
 /** Read a scenario from a file path, a captured or exported machine directory, or the built-ins by name. */
 export function loadScenario(ref: string): Scenario {
   let path = ref;
@@ -201,7 +207,7 @@ export function loadScenario(ref: string): Scenario {
     // Built-ins are named relative to scenarios/: "dimm-hotplug", "explore/offline".
     if (!ref.includes('..') && existsSync(builtin)) {
       path = builtin;
-      source = `builtin:${basename(builtin, '.json')}`;
+      source = `builtin:${ref.replace(/\.json$/, '')}`;
     } else {
       fail(
         ref,

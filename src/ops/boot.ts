@@ -197,7 +197,8 @@ export function planBoot(m: Machine, bootRanges: readonly BootRange[]): Operatio
         const id = Math.floor(nr / mm.sectionsPerBlock);
         const existing = mm.blocks.get(id);
         if (existing) {
-          // memory_block_add_nid_early(): a second node means no single zone.
+          // memory_block_add_nid_early(): a second node means no single zone; the block
+          // records the last node processed, as the kernel's does.
           if (existing.nid !== nid) {
             existing.zone = null;
             existing.nid = nid;

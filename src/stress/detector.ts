@@ -13,8 +13,8 @@
  *
  * A node split by a representation change (memmap.ts never merges nodes back)
  * stays allocated and keeps its old words, so it never reads as freed; and the
- * race window (hold()) comes before the address is resolved, so a read goes
- * through the memmap as it is at the read.
+ * race window (WalkerKernel's beforePageRead hook) comes before the address is
+ * resolved, so a read goes through the memmap as it is at the read.
  */
 import { NULL, SHADOW_FREED } from '../model/memory.js';
 import type { Control } from './control.js';

@@ -55,7 +55,7 @@ export interface StressOptions {
   readonly stopOnViolation?: boolean;
   /** Examples kept per kind of violation (default 3). */
   readonly examples?: number;
-  /** A grace period waiting this long for one walker is a deadlock and ends the run (default 2000 ms). */
+  /** A grace period waiting this long for one walker is a stall, which ends the run (default 2000 ms). */
   readonly stallMs?: number;
   /** Model memory capacity in words (default 2^27: 512 MiB of address space, committed as used). */
   readonly capacityWords?: number;
@@ -102,8 +102,9 @@ export interface StressResult {
   readonly firstViolationMs?: number;
   readonly examples: readonly StressExample[];
   /**
-   * Grace periods that waited over `stallMs` for one walker: a deadlock, which
-   * ends the run (the walkers are terminated, and their counts lost).
+   * Grace periods that waited over `stallMs` for one walker (blocked inside its
+   * read-side critical section: a deadlock; or a QSBR walker announcing no
+   * quiescent state). The run ends: the walkers are terminated, their counts lost.
    */
   readonly stalls: readonly RcuStall[];
   readonly memory: {
@@ -115,7 +116,7 @@ export interface StressResult {
     /** The writer stopped early because model memory ran out. */
     readonly exhausted: boolean;
   };
-  readonly verdict: 'violations' | 'deadlock' | 'clean';
+  readonly verdict: 'violations' | 'stall' | 'clean';
 }
 
 const DEFAULT_SECONDS = 5;
@@ -200,7 +201,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
 
   const control = Control.create(workers);
   const stalls: RcuStall[] = [];
-  let deadlocked = false;
+  let stalled = false;
   let handles: JobHandle<WalkResult>[] = [];
   const writer: StressWriter = new StressWriter(m, bound!.writeSide, cycle, control, {
     rcu,
@@ -208,11 +209,12 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
       stallMs: o.stallMs,
       onStall: (s) => {
         stalls.push(s);
-        // A walk takes microseconds: a grace period that waits this long for one walker is a
-        // deadlock (a walker blocked inside its read-side critical section, on mem_hotplug_lock
-        // that the writer holds, say). End it: the walkers go, the writer gives up its waits.
-        if (deadlocked) return;
-        deadlocked = true;
+        // A walk takes microseconds: a grace period that waits this long for one walker waits for
+        // nothing that will come (a walker blocked inside its read-side critical section on
+        // mem_hotplug_lock, which the writer holds, say). End it: the walkers go, the writer
+        // gives up its waits.
+        if (stalled) return;
+        stalled = true;
         control.stop();
         writer.abort();
         for (const h of handles) void h.terminate();
@@ -255,7 +257,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const unsubscribe = pool.onExit((threadId) => rcu?.recoverOwner(threadId + 1));
   for (const h of handles)
     h.result.catch((e) => {
-      if (deadlocked) return;
+      if (stalled) return;
       failure ??= e;
       control.stop();
     });
@@ -287,12 +289,12 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     });
   } catch (e) {
     if (e instanceof OutOfModelMemoryError) exhausted = true;
-    else if (!(e instanceof RcuAborted && deadlocked)) failure ??= e;
+    else if (!(e instanceof RcuAborted && stalled)) failure ??= e;
   } finally {
     control.stop();
     if (timer) clearInterval(timer);
   }
-  // Walkers ended by a deadlock leave only their progress counts.
+  // Walkers ended by a stall leave only their progress counts.
   const results = (await settled).map(
     (r, worker): WalkResult =>
       r.status === 'fulfilled'
@@ -406,7 +408,7 @@ function summarize(x: {
       ...x.memory,
       bytesPerCycle: cycles > 0 ? Math.round(growth / cycles) : 0,
     },
-    verdict: x.stalls.length ? 'deadlock' : total > 0 ? 'violations' : 'clean',
+    verdict: x.stalls.length ? 'stall' : total > 0 ? 'violations' : 'clean',
   };
 }
 

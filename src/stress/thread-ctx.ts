@@ -3,10 +3,9 @@
  * itself (no instrumentation on the hot path), read-modify-writes are
  * compareExchange loops, and a read-modify-write that "would block" (a reader
  * of mem_hotplug_lock while an operation holds it) spins, then sleeps on the
- * word until the writer's release wakes it. Notes and expectations are no-ops
- * (the explorer judges answers; stress checks dereferences). hold() is where
- * a walker is between a lookup and its use of the page: the race window, which
- * `window` widens by spinning.
+ * word until the writer's release wakes it. Notes, held pages and
+ * expectations are no-ops (the explorer judges answers; stress checks
+ * dereferences, through WalkerKernel's hooks).
  *
  * The writer's side of mem_hotplug_lock is here too, so that the lock's two
  * sides (a reader count, or HOTPLUG_LOCK_WRITER) live in one place.
@@ -43,14 +42,12 @@ export function atomicRmw(words: Int32Array, addr: number, f: (old: number) => n
   }
 }
 
-export function threadWalkerCtx(words: Int32Array, window: number): WalkerCtx {
+export function threadWalkerCtx(words: Int32Array): WalkerCtx {
   return {
     mem: words,
     note() {},
     rmw: (addr, f) => atomicRmw(words, addr, f),
-    hold() {
-      if (window > 0) spin(window);
-    },
+    hold() {},
     release() {},
     expect() {},
   };

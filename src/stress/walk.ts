@@ -11,12 +11,13 @@ import type { Geometry, KernelVersion } from '../arch/geometry.js';
 import { kernelHelpers } from '../designs/helpers.js';
 import { loadDesign } from '../designs/index.js';
 import { Memory, type MemoryHandle } from '../model/memory.js';
+import { rng } from '../random.js';
 import { type RcuMode, type RcuReader, SharedRcu } from '../rcu/shared.js';
 import { WalkerKernel, walkerByName } from '../walkers/index.js';
 import { Control } from './control.js';
 import { Detector, type OpRange, type RawViolation, type ViolationKind } from './detector.js';
 import type { Job } from './pool.js';
-import { threadWalkerCtx } from './thread-ctx.js';
+import { spin, threadWalkerCtx } from './thread-ctx.js';
 
 export interface WalkJob extends Job {
   readonly kind: 'stress-walk';
@@ -59,17 +60,6 @@ export interface WalkResult {
 
 const BATCH = 128;
 
-/** xorshift32, seeded per worker. */
-function rng(seed: number, worker: number): () => number {
-  let x = (seed ^ Math.imul(worker + 1, 0x9e3779b9)) | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-
 export async function walkJob(job: WalkJob): Promise<WalkResult> {
   const mem = Memory.attach(job.memory);
   const words = mem.words;
@@ -85,16 +75,23 @@ export async function walkJob(job: WalkJob): Promise<WalkResult> {
   if (job.rcu && design.protection === 'rcu')
     reader = SharedRcu.attach({ words: job.memory.words, base: job.rcu.base }).register(job.rcu.mode);
   const k = new WalkerKernel(
-    threadWalkerCtx(words, job.window),
+    threadWalkerCtx(words),
     design,
     { mem: words, g: job.geometry, slots: job.slots, helpers: kernelHelpers },
     job.geometry,
     job.kernel,
     reader?.slot ?? 0,
     job.rcu?.base ?? 0,
-    { rcu: reader, pageRead: detector.pageRead, quiet: true },
+    {
+      rcu: reader,
+      // The race window: between the lookup that found the page and each read of it.
+      beforePageRead: job.window > 0 ? () => spin(job.window) : undefined,
+      pageRead: detector.pageRead,
+      quiet: true,
+    },
   );
-  const random = rng(job.seed, job.worker);
+  // One stream per worker, from the run's seed.
+  const random = rng((job.seed ^ Math.imul(job.worker + 1, 0x9e3779b9)) >>> 0);
   const { ranges, weights } = job;
   const qsEvery = reader?.qsbr ? Math.max(1, job.rcu!.qsEvery) : 0;
   let sinceQs = 0;

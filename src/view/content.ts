@@ -7,7 +7,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DESIGNS, type Design, designByName } from '../designs/index.js';
 import type { ExploreTrace } from '../explore/trace.js';
-import { builtinScenarioNames, loadScenario, parseJsonText, type Scenario } from '../io/scenario.js';
+import {
+  builtinScenarioNames,
+  loadScenario,
+  parseJsonText,
+  type Scenario,
+  scenarioWithKernel,
+} from '../io/scenario.js';
 import { isPfnlabError } from '../model/errors.js';
 import type { ViewInfo, ViewScenarioRef } from './api.js';
 import { ScenarioView, type ScenarioViewOptions } from './state.js';
@@ -115,12 +121,17 @@ export function viewContentFor(ref: string | undefined, options: ScenarioViewOpt
     return new ViewContent([loadScenario(ref)], DESIGNS, undefined, undefined, options);
   const trace = checkTrace(raw, ref);
   const own = designByName(trace.design);
-  const designs = own && !DESIGNS.includes(own) ? [...DESIGNS, own] : DESIGNS;
+  // Run the scenario as the explorer did: the trace's design only, its walkers' RCU readers
+  // registered, on the kernel it modelled - so that the writer's steps line up.
+  const designs = own ? [own] : DESIGNS;
+  const traceOptions = { ...options, rcuReaders: trace.threads.filter((t) => t.kind === 'walker').length };
   try {
-    return new ViewContent([traceScenario(trace, ref)], designs, trace, undefined, options);
+    const s = traceScenario(trace, ref);
+    const scenario = trace.kernel ? scenarioWithKernel(s, trace.kernel) : s;
+    return new ViewContent([scenario], designs, trace, undefined, traceOptions);
   } catch (e) {
     if (!isPfnlabError(e)) throw e;
     const why = `scenario '${trace.scenario}' could not be loaded: ${e.message}`;
-    return new ViewContent([], designs, trace, why, options);
+    return new ViewContent([], designs, trace, why, traceOptions);
   }
 }

@@ -17,6 +17,7 @@ import type { Machine } from '../model/machine.js';
 import { pgmapFirstPfn } from '../model/pgmap.js';
 import { zoneEndPfn } from '../model/zones.js';
 import { runScenario } from '../ops/scenario-run.js';
+import { rcuInit } from '../rcu/memb.js';
 import { layoutGeometry, pfnReport } from '../report/layout.js';
 import { type LayoutMap, truthClass } from '../report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../report/map-layout.js';
@@ -25,6 +26,8 @@ import type { PfnInspect, ScenarioSummary, ViewOperation, ViewStep } from './api
 export interface ScenarioViewOptions {
   /** Bytes of machine clones to keep (default 128 MiB). */
   readonly budgetBytes?: number;
+  /** Register this many RCU readers before boot, as the explorer does for its walkers (so grace periods have the same steps). */
+  readonly rcuReaders?: number;
 }
 
 const DEFAULT_BUDGET = 128 * 2 ** 20;
@@ -55,6 +58,7 @@ export class ScenarioView {
   private readonly bound = new WeakMap<Machine, BoundDesign[]>();
   private readonly maps = new Map<string, LayoutMap>();
   private readonly budget: number;
+  private readonly rcuReaders: number;
 
   constructor(
     readonly id: string,
@@ -63,6 +67,7 @@ export class ScenarioView {
     options: ScenarioViewOptions = {},
   ) {
     this.budget = options.budgetBytes ?? DEFAULT_BUDGET;
+    this.rcuReaders = options.rcuReaders ?? 0;
     this.walk((m, k, entry) => {
       this.steps.push(entry);
       this.keep(k, m);
@@ -83,7 +88,10 @@ export class ScenarioView {
     const record = !this.operations.length;
     try {
       runScenario(this.scenario, {
-        prepare: (m) => bindDesigns(m, this.designs).map((b) => b.writeSide),
+        prepare: (m) => {
+          if (this.rcuReaders) rcuInit(m, this.rcuReaders);
+          return bindDesigns(m, this.designs).map((b) => b.writeSide);
+        },
         onStep: (m, op, _step, rec) => {
           const entry: ViewStep = {
             k,

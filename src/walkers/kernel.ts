@@ -33,9 +33,15 @@ const TRYGET_LIVE = (v: number) => trygetLive(v) ?? v;
 export interface WalkerHooks {
   /** rcu_read_lock()/rcu_read_unlock() of a registered reader, instead of the deterministic ones over ctx.mem. */
   readonly rcu?: RcuReadSide;
+  /** Before each struct page read, after the lookup that found the page: the walker's race window. */
+  readonly beforePageRead?: (pfn: number) => void;
   /** After each struct page read: the pfn, the address read (NULL: no memmap maps it), the value, what read it. */
   readonly pageRead?: (pfn: number, addr: number, value: number, what: string) => void;
-  /** Build no trace notes (their strings are most of a walk's cost, and nobody reads them on a real thread). */
+  /**
+   * Build no trace notes and keep no held pages (the notes' strings are most of
+   * a walk's cost, and a real-thread ctx does nothing with either); the kernel
+   * can then serve walk after walk.
+   */
   readonly quiet?: boolean;
 }
 
@@ -45,6 +51,7 @@ export class WalkerKernel {
   private pendingLock = false;
   private readonly noting: boolean;
   private readonly readSide: RcuReadSide;
+  private readonly touched = new Set<number>();
 
   constructor(
     readonly ctx: WalkerCtx,
@@ -126,9 +133,18 @@ export class WalkerKernel {
     return r;
   }
 
+  /** The walker works on pfn's page from its lookup to the end of the walk. */
+  private touch(pfn: number): void {
+    if (this.noting && !this.touched.has(pfn)) {
+      this.touched.add(pfn);
+      this.ctx.hold(pfn);
+    }
+  }
+
   /** pfn_to_online_page(); a returned page is acted upon, so its truth is checked. */
   pfnToOnlinePage(pfn: number): number {
     if (this.noting) this.ctx.note('pfn_to_online_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    this.touch(pfn);
     const page = this.lookup.pfnToOnlinePage(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'online', 'pfn_to_online_page() returned it');
@@ -141,6 +157,7 @@ export class WalkerKernel {
 
   pfnToDevicePage(pfn: number): number {
     if (this.noting) this.ctx.note('pfn_to_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    this.touch(pfn);
     const page = this.lookup.pfnToDevicePage!(pfn);
     this.afterLookup();
     if (page !== NO_PAGE) this.ctx.expect(pfn, 'device', 'pfn_to_device_page() returned it');
@@ -150,17 +167,18 @@ export class WalkerKernel {
   /** is_zone_device_page() as the design answers it (page flags, or a pfn-based map). */
   isZoneDevicePage(pfn: number): boolean {
     if (this.noting) this.ctx.note('is_zone_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    this.touch(pfn);
     return this.lookup.isZoneDevicePage(pfn);
   }
 
   /** Read one word of pfn's struct page (through the vmemmap), holding the page meanwhile. */
   private pageWord(pfn: number, word: number, what: string): number {
     if (this.noting) this.ctx.note('deref', `${what} of pfn 0x${pfn.toString(16)}`, pfn);
-    this.ctx.hold(pfn);
+    this.touch(pfn);
+    this.hooks.beforePageRead?.(pfn);
     const addr = pageAddress(this.ctx.mem, this.g, pfn);
     const v = addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
     this.hooks.pageRead?.(pfn, addr === NULL ? NULL : addr + word, v, what);
-    this.ctx.release(pfn);
     return v;
   }
 

@@ -19,7 +19,6 @@ export const memoryFailure: WalkerDef = {
     '5.4': 'a pgmap reference for ZONE_DEVICE; none for online pages',
     '6.19': 'mf_mutex; a pgmap reference for ZONE_DEVICE',
   },
-  threadVerdict: 'add_to_kill(): safe, protected by get_dev_pagemap() and dax_lock_page()',
   targets: 'any',
   run(k, pfn) {
     k.enter();
@@ -50,19 +49,21 @@ export const softOfflinePage: WalkerDef = {
   threadVerdict: 'soft_offline_page(): unsafe',
   targets: 'any',
   run(k, pfn) {
+    // The design's read side covers the unlocked part only: get_online_mems() sleeps, which an
+    // RCU reader must not do (and would deadlock against a writer waiting for a grace period
+    // under mem_hotplug_lock).
     k.enter();
+    const valid = k.pfnValid(pfn);
+    const device = k.kernel === '5.4' && valid && k.isZoneDevicePage(pfn);
+    k.exit();
+    if (!valid || device) return;
+    k.getOnlineMems();
     if (k.kernel === '5.4') {
-      if (k.pfnValid(pfn) && !k.isZoneDevicePage(pfn)) {
-        k.getOnlineMems();
-        k.pageCount(pfn);
-        k.putOnlineMems();
-      }
-    } else if (k.pfnValid(pfn)) {
-      k.getOnlineMems();
+      k.pageCount(pfn);
+    } else {
       const page = k.pfnToOnlinePage(pfn);
       if (page >= 0) k.pageCount(page);
-      k.putOnlineMems();
     }
-    k.exit();
+    k.putOnlineMems();
   },
 };

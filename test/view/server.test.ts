@@ -291,6 +291,28 @@ describe('pfnlab view: scenario state', () => {
     );
   });
 
+  it('lines up a trace the explorer just wrote: the same design, kernel and RCU readers', async () => {
+    const run = await cli('explore', 'explore/offline', '--design', 'upstream', '--json');
+    assert.equal(run.code, 1, 'upstream loses this race');
+    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-trace-'));
+    const path = join(dir, 'trace.json');
+    writeFileSync(path, run.stdout);
+    const content = viewContentFor(path);
+    const info = content.info();
+    assert.deepEqual(
+      content.designs.map((d) => d.name),
+      ['upstream'],
+    );
+    const sync = info.traceSync;
+    assert.ok(sync, 'every writer step of the trace is found in the scenario');
+    const view = content.view(info.current!)!;
+    const writer = info.trace!.threads.find((t) => t.kind === 'writer')!.id;
+    info.trace!.steps.forEach((s, i) => {
+      if (s.thread === writer) assert.equal(view.steps[sync[i]].fn, s.fn);
+      if (i > 0) assert.ok(sync[i] >= sync[i - 1], 'positions never go back');
+    });
+  });
+
   it('opens a capture directory through loadScenario, as every command does', () => {
     const content = viewContentFor('test/fixtures/machines/pmem-devdax');
     const info = content.info();
