@@ -41,7 +41,7 @@ describe('pfnlab stress', () => {
 
   for (const design of ['v5.4', 'active-bitmap/no-sync']) {
     it(`${design} with a widened window dereferences bad struct pages within a bounded run`, async () => {
-      const r = await run(design, { window: 1000, lookups: 4_000_000, stopOnViolation: true, examples: 1 });
+      const r = await run(design, { window: 1000, lookups: 10_000_000, stopOnViolation: true, examples: 1 });
       assert.equal(r.verdict, 'violations');
       assert.ok(r.violations.total > 0);
       assert.ok(r.cycles + r.operations > 0);
@@ -85,7 +85,7 @@ describe('pfnlab stress', () => {
       '--window',
       '1000',
       '--lookups',
-      '4000000',
+      '10000000',
       '--stop-on-violation',
       '--workers',
       '1',
