@@ -11,10 +11,10 @@
  * the cycle's pfn ranges come with them. Nothing else crosses threads while
  * the run lasts: walkers read the machine's words directly.
  */
-import type { KernelVersion } from '../arch/geometry.js';
-import { type BoundDesign, bindDesigns, loadDesign } from '../designs/index.js';
+import { type BoundDesign, bindDesigns, type Design, loadDesign } from '../designs/index.js';
 import type { Scenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
+import type { Machine } from '../model/machine.js';
 import { OutOfModelMemoryError } from '../model/memory.js';
 import { runScenario } from '../ops/scenario-run.js';
 import { rcuInit } from '../rcu/memb.js';
@@ -170,18 +170,22 @@ function checkOptions(o: StressOptions): void {
     throw new InputError('--workers', `must be between 1 and 64, got ${o.workers}`, o.workers);
 }
 
-/** Run a stress test. */
-export async function runStress(o: StressOptions): Promise<StressResult> {
-  checkOptions(o);
-  const design = await loadDesign(o.design);
-  const workers = o.workers ?? 2;
-  const walkers = [...(o.walkers ?? ['pfn-walker'])];
-  const seed = o.seed ?? 1;
-  const window = o.window ?? 0;
-  const capacityWords = o.capacityWords ?? DEFAULT_CAPACITY;
-  const seconds = o.seconds ?? (o.lookups === undefined ? DEFAULT_SECONDS : undefined);
-  const cycle = deriveCycle(o.scenario);
+/** The machine a run cycles, with the design bound to it and its RCU block. */
+interface Prepared {
+  readonly design: Design;
+  readonly m: Machine;
+  readonly bound: BoundDesign;
+  readonly cycle: readonly CycleOp[];
+  readonly rcuBase: number;
+  /** The real RCU backend over the machine's RCU block, for RCU designs. */
+  readonly rcu?: SharedRcu;
+  readonly rcuMode?: RcuMode;
+  readonly bootWords: number;
+}
 
+async function prepare(o: StressOptions, workers: number, capacityWords: number): Promise<Prepared> {
+  const design = await loadDesign(o.design);
+  const cycle = deriveCycle(o.scenario);
   let bound: BoundDesign | undefined;
   const { machine: m } = runScenario(o.scenario, {
     operations: 0,
@@ -193,17 +197,64 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   });
   // ms->usage is freed with kfree_rcu() in 6.x: it outlives every reader here (never freed), as in the explorer.
   if (m.g.kernel !== '5.4') m.reclaimer = { deferFree: () => undefined };
-  const usesRcu = design.protection === 'rcu';
   const rcuBase = rcuInit(m, workers);
-  const rcu = usesRcu ? SharedRcu.inMemory(m.mem, rcuBase) : undefined;
-  const rcuMode = usesRcu ? (o.rcu ?? 'memb') : undefined;
-  const bootWords = m.mem.highWater;
+  const usesRcu = design.protection === 'rcu';
+  return {
+    design,
+    m,
+    bound: bound!,
+    cycle,
+    rcuBase,
+    rcu: usesRcu ? SharedRcu.inMemory(m.mem, rcuBase) : undefined,
+    rcuMode: usesRcu ? (o.rcu ?? 'memb') : undefined,
+    bootWords: m.mem.highWater,
+  };
+}
+
+/** The walkers' jobs: the shared-layout handoff (memory, control block) and what each needs to rebuild its side. */
+function walkJobs(o: StressOptions, p: Prepared, control: Control, workers: number): WalkJob[] {
+  const { ranges, weights } = targetRanges(o.scenario, p.cycle);
+  const quota = o.lookups === undefined ? 0 : Math.ceil(o.lookups / workers);
+  return Array.from(
+    { length: workers },
+    (_, worker): WalkJob => ({
+      kind: 'stress-walk',
+      memory: p.m.mem.handle(),
+      control: control.buffer,
+      workers,
+      worker,
+      geometry: p.m.g,
+      design: o.design,
+      slots: p.bound.ctx.slots,
+      kernel: p.design.kernel ?? p.m.g.kernel,
+      walkers: o.walkers ?? ['pfn-walker'],
+      ranges,
+      weights,
+      ops: p.cycle.map(({ startPfn, endPfn, up }) => ({ startPfn, endPfn, up })),
+      seed: o.seed ?? 1,
+      window: o.window ?? 0,
+      rcu: p.rcuMode ? { base: p.rcuBase, mode: p.rcuMode, qsEvery: o.qsEvery ?? 16 } : undefined,
+      quota,
+      stopOnViolation: o.stopOnViolation ?? false,
+      examplesPerKind: o.examples ?? 3,
+    }),
+  );
+}
+
+/** Run a stress test. */
+export async function runStress(o: StressOptions): Promise<StressResult> {
+  checkOptions(o);
+  const workers = o.workers ?? 2;
+  const capacityWords = o.capacityWords ?? DEFAULT_CAPACITY;
+  const seconds = o.seconds ?? (o.lookups === undefined ? DEFAULT_SECONDS : undefined);
+  const p = await prepare(o, workers, capacityWords);
+  const { m, rcu, cycle } = p;
 
   const control = Control.create(workers);
   const stalls: RcuStall[] = [];
   let stalled = false;
   let handles: JobHandle<WalkResult>[] = [];
-  const writer: StressWriter = new StressWriter(m, bound!.writeSide, cycle, control, {
+  const writer: StressWriter = new StressWriter(m, p.bound.writeSide, cycle, control, {
     rcu,
     wait: {
       stallMs: o.stallMs,
@@ -221,34 +272,8 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
       },
     },
   });
-  const { ranges, weights } = targetRanges(o.scenario, cycle);
-  const kernel: KernelVersion = design.kernel ?? m.g.kernel;
   const pool = o.pool ?? new WorkerPool();
-  const quota = o.lookups === undefined ? 0 : Math.ceil(o.lookups / workers);
-  const jobs = Array.from(
-    { length: workers },
-    (_, worker): WalkJob => ({
-      kind: 'stress-walk',
-      memory: m.mem.handle(),
-      control: control.buffer,
-      workers,
-      worker,
-      geometry: m.g,
-      design: o.design,
-      slots: bound!.ctx.slots,
-      kernel,
-      walkers,
-      ranges,
-      weights,
-      ops: cycle.map(({ startPfn, endPfn, up }) => ({ startPfn, endPfn, up })),
-      seed,
-      window,
-      rcu: rcuMode ? { base: rcuBase, mode: rcuMode, qsEvery: o.qsEvery ?? 16 } : undefined,
-      quota,
-      stopOnViolation: o.stopOnViolation ?? false,
-      examplesPerKind: o.examples ?? 3,
-    }),
-  );
+  const jobs = walkJobs(o, p, control, workers);
 
   let walkersDone = false;
   let failure: unknown;
@@ -313,19 +338,19 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   if (failure) throw failure;
   return summarize({
     o,
-    design: design.name,
-    rcuMode,
+    design: p.design.name,
+    rcuMode: p.rcuMode,
     workers,
-    walkers,
-    seed,
-    window,
+    walkers: [...(o.walkers ?? ['pfn-walker'])],
+    seed: o.seed ?? 1,
+    window: o.window ?? 0,
     cycle,
     writer,
     results,
     elapsed,
     gracePeriods: (rcu?.gracePeriods ?? 0) - startGps,
     stalls,
-    memory: { capacityWords, bootWords, endWords: m.mem.highWater, exhausted },
+    memory: { capacityWords, bootWords: p.bootWords, endWords: m.mem.highWater, exhausted },
   });
 }
 
