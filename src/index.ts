@@ -44,7 +44,11 @@ export type { BootRange, KernelStep, OperationPlan, OpSpec, StepArgs, WriteSide 
 export { applyOperation, planBootOperation, planOperation, runPlan } from './ops/index.js';
 export type { OperationLog, RunOptions, ScenarioResult } from './ops/scenario-run.js';
 export { bootScenario, runScenario, ScenarioStepError } from './ops/scenario-run.js';
+export type { RcuMode, RcuReader, RcuStall, SharedRcuHandle, WaitOptions } from './rcu/index.js';
+export { SharedRcu } from './rcu/index.js';
 export type { LayoutReport, PfnReport } from './report/layout.js';
 export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
+export type { StressExample, StressOptions, StressResult } from './stress/index.js';
+export { runStress, WorkerPool } from './stress/index.js';
 export type { StepResult as VerifyStepResult, VerifyOptions, VerifyResult } from './verify/index.js';
 export { renderVerify, runVerify } from './verify/index.js';

@@ -15,6 +15,7 @@ import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
+import { stressCommand } from './stress.js';
 import { usercopyCommand } from './usercopy.js';
 import { verifyCommand } from './verify.js';
 import { viewCommand } from './view.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   captureCommand,
   verifyCommand,
   viewCommand,
+  stressCommand,
 ];
 
 function usage(): string {

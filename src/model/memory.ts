@@ -70,6 +70,13 @@ export interface MemoryOptions {
   readonly shared?: boolean;
   /** Capacity in words (default 2^28 words = 1 GiB of address space, committed lazily). */
   readonly capacityWords?: number;
+  /**
+   * Hand freed blocks out again (default). Off, a freed block stays freed for
+   * good, so that a reader on another thread that reaches it late always finds
+   * its shadow marked freed (the stress runner's choice; memory then grows
+   * with every allocation).
+   */
+  readonly reuseFreed?: boolean;
 }
 
 const DEFAULT_CAPACITY_WORDS = 2 ** 28;
@@ -137,8 +144,10 @@ export class Memory {
   private liveWords = 0;
   /** While set, every change is journaled and freed blocks are never reused (see Journal). */
   journal: Journal | null = null;
+  private readonly reuseFreed: boolean;
 
   constructor(options: MemoryOptions = {}, existing?: { words: Int32Array; shadow: Uint8Array }) {
+    this.reuseFreed = options.reuseFreed ?? true;
     if (existing) {
       this.words = existing.words;
       this.shadow = existing.shadow;
@@ -190,6 +199,24 @@ export class Memory {
       j.rehash(addr, old, value);
     }
     this.words[addr] = value;
+  }
+
+  /**
+   * An atomic read-modify-write for words that readers on other threads update
+   * too (a pgmap's reference count): a compareExchange loop on shared memory,
+   * a plain load and store otherwise. Returns the new value.
+   */
+  update(addr: number, f: (old: number) => number): number {
+    if (this.journal === null && this.words.buffer instanceof SharedArrayBuffer) {
+      for (;;) {
+        const old = Atomics.load(this.words, addr);
+        const next = f(old);
+        if (Atomics.compareExchange(this.words, addr, old, next) === old) return next;
+      }
+    }
+    const next = f(this.words[addr]);
+    this.store(addr, next);
+    return next;
   }
 
   /** Set the shadow of n words to `kind`, or (kind < 0) mark them freed keeping their kinds. */
@@ -249,7 +276,7 @@ export class Memory {
 
   /** Allocate n zeroed words (kzalloc) of a kind. Returns the address of the first. */
   alloc(n: number, kind: MemKind = MemKind.Other): number {
-    const list = this.journal === null ? this.freeLists.get(n) : undefined;
+    const list = this.journal === null && this.reuseFreed ? this.freeLists.get(n) : undefined;
     let addr: number;
     if (list && list.length > 0) {
       addr = list.pop()!;
@@ -278,7 +305,7 @@ export class Memory {
     const n = this.words[addr - HEADER_WORDS];
     if (!this.isLive(addr)) throw new Error(`double free or bad pointer ${addr}`);
     this.setShadow(addr, n, -1);
-    if (this.journal === null) {
+    if (this.journal === null && this.reuseFreed) {
       let list = this.freeLists.get(n);
       if (!list) {
         list = [];
@@ -296,7 +323,11 @@ export class Memory {
   /** A deep copy sized to what is in use (the explorer snapshots states this way). */
   clone(options: MemoryOptions = {}): Memory {
     const capacity = Math.max(options.capacityWords ?? 0, this.top + 1024);
-    const copy = new Memory({ shared: options.shared, capacityWords: capacity });
+    const copy = new Memory({
+      shared: options.shared,
+      capacityWords: capacity,
+      reuseFreed: options.reuseFreed ?? this.reuseFreed,
+    });
     copy.words.set(this.words.subarray(0, this.top));
     copy.shadow.set(this.shadow.subarray(0, this.top));
     copy.top = this.top;

@@ -153,11 +153,12 @@ export class PgmapTable {
   /** percpu_ref_kill(): no new live references from now on. */
   kill(rec: number): void {
     this.mem.store(rec + PG_REF_LIVE, 0);
-    this.mem.store(rec + PG_REFCOUNT, this.mem.load(rec + PG_REFCOUNT) | PGMAP_REF_DEAD);
+    this.mem.update(rec + PG_REFCOUNT, (v) => v | PGMAP_REF_DEAD);
   }
 
+  /** Walkers take and drop references on the same word (on other threads, under stress): atomically. */
   addRefs(rec: number, n: number): void {
-    this.mem.store(rec + PG_REFCOUNT, this.mem.load(rec + PG_REFCOUNT) + n);
+    this.mem.update(rec + PG_REFCOUNT, (v) => v + n);
   }
 
   refs(rec: number): number {

@@ -14,14 +14,43 @@ import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
 import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
-import { rcuReadLock, rcuReadUnlock } from '../rcu/memb.js';
+import { PlainReadSide, type RcuReadSide } from '../rcu/memb.js';
 
 export const NO_PAGE = -1;
+
+// The read-modify-writes walkers make, created once: a closure per call costs a defineProperty under tsx.
+/** get_online_mems() on the lock word: one more reader, or "wait" while a writer holds it. */
+export const READ_LOCK = (v: number) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1);
+/** put_online_mems(), put_dev_pagemap(), put_page(): one reference less. */
+export const DECREMENT = (v: number) => v - 1;
+const TRYGET_LIVE = (v: number) => trygetLive(v) ?? v;
+
+/**
+ * What a walker running on a real thread plugs in (src/stress): the RCU read
+ * side of its registered reader slot, and a check of every struct page word it
+ * reads. The explorer needs neither: it checks every access itself.
+ */
+export interface WalkerHooks {
+  /** rcu_read_lock()/rcu_read_unlock() of a registered reader, instead of the deterministic ones over ctx.mem. */
+  readonly rcu?: RcuReadSide;
+  /** Before each struct page read, after the lookup that found the page: the walker's race window. */
+  readonly beforePageRead?: (pfn: number) => void;
+  /** After each struct page read: the pfn, the address read (NULL: no memmap maps it), the value, what read it. */
+  readonly pageRead?: (pfn: number, addr: number, value: number, what: string) => void;
+  /**
+   * Build no trace notes and keep no held pages (the notes' strings are most of
+   * a walk's cost, and a real-thread ctx does nothing with either); the kernel
+   * can then serve walk after walk.
+   */
+  readonly quiet?: boolean;
+}
 
 export class WalkerKernel {
   readonly lookup: Lookup;
   private locked = false;
   private pendingLock = false;
+  private readonly noting: boolean;
+  private readonly readSide: RcuReadSide;
   private readonly touched = new Set<number>();
 
   constructor(
@@ -32,9 +61,12 @@ export class WalkerKernel {
     readonly kernel: KernelVersion,
     /** This walker's RCU reader slot. */
     private readonly rcuSlot: number,
-    private readonly rcu: number,
+    rcu: number,
+    private readonly hooks: WalkerHooks = {},
   ) {
     this.lookup = design.lookup({ ...designCtx, mem: ctx.mem });
+    this.noting = hooks.quiet !== true;
+    this.readSide = hooks.rcu ?? new PlainReadSide(ctx.mem, rcu, rcuSlot);
   }
 
   get mem(): { [addr: number]: number } {
@@ -72,30 +104,30 @@ export class WalkerKernel {
   }
 
   rcuLock(): void {
-    this.ctx.note('rcu_read_lock', `reader ${this.rcuSlot}`);
-    rcuReadLock(this.ctx.mem, this.rcu, this.rcuSlot);
+    if (this.noting) this.ctx.note('rcu_read_lock', `reader ${this.rcuSlot}`);
+    this.readSide.lock();
     this.locked = true;
   }
 
   rcuUnlock(): void {
-    this.ctx.note('rcu_read_unlock', `reader ${this.rcuSlot}`);
-    rcuReadUnlock(this.ctx.mem, this.rcu, this.rcuSlot);
+    if (this.noting) this.ctx.note('rcu_read_unlock', `reader ${this.rcuSlot}`);
+    this.readSide.unlock();
     this.locked = false;
   }
 
   /** get_online_mems(): mem_hotplug_lock for read; waits while an operation holds it. */
   getOnlineMems(): void {
-    this.ctx.note('get_online_mems', 'mem_hotplug_lock for read');
-    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, (v) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1));
+    if (this.noting) this.ctx.note('get_online_mems', 'mem_hotplug_lock for read');
+    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, READ_LOCK);
   }
 
   putOnlineMems(): void {
-    this.ctx.note('put_online_mems', 'mem_hotplug_lock released');
-    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, (v) => v - 1);
+    if (this.noting) this.ctx.note('put_online_mems', 'mem_hotplug_lock released');
+    this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, DECREMENT);
   }
 
   pfnValid(pfn: number): boolean {
-    this.ctx.note('pfn_valid', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('pfn_valid', `pfn 0x${pfn.toString(16)}`, pfn);
     const r = this.lookup.pfnValid(pfn);
     this.afterLookup();
     return r;
@@ -103,7 +135,7 @@ export class WalkerKernel {
 
   /** The walker works on pfn's page from its lookup to the end of the walk. */
   private touch(pfn: number): void {
-    if (!this.touched.has(pfn)) {
+    if (this.noting && !this.touched.has(pfn)) {
       this.touched.add(pfn);
       this.ctx.hold(pfn);
     }
@@ -111,7 +143,7 @@ export class WalkerKernel {
 
   /** pfn_to_online_page(); a returned page is acted upon, so its truth is checked. */
   pfnToOnlinePage(pfn: number): number {
-    this.ctx.note('pfn_to_online_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('pfn_to_online_page', `pfn 0x${pfn.toString(16)}`, pfn);
     this.touch(pfn);
     const page = this.lookup.pfnToOnlinePage(pfn);
     this.afterLookup();
@@ -124,7 +156,7 @@ export class WalkerKernel {
   }
 
   pfnToDevicePage(pfn: number): number {
-    this.ctx.note('pfn_to_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('pfn_to_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
     this.touch(pfn);
     const page = this.lookup.pfnToDevicePage!(pfn);
     this.afterLookup();
@@ -134,17 +166,20 @@ export class WalkerKernel {
 
   /** is_zone_device_page() as the design answers it (page flags, or a pfn-based map). */
   isZoneDevicePage(pfn: number): boolean {
-    this.ctx.note('is_zone_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('is_zone_device_page', `pfn 0x${pfn.toString(16)}`, pfn);
     this.touch(pfn);
     return this.lookup.isZoneDevicePage(pfn);
   }
 
   /** Read one word of pfn's struct page (through the vmemmap), holding the page meanwhile. */
   private pageWord(pfn: number, word: number, what: string): number {
-    this.ctx.note('deref', `${what} of pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('deref', `${what} of pfn 0x${pfn.toString(16)}`, pfn);
     this.touch(pfn);
+    this.hooks.beforePageRead?.(pfn);
     const addr = pageAddress(this.ctx.mem, this.g, pfn);
-    return addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
+    const v = addr === NULL ? PAGE_POISON_PATTERN : this.ctx.mem[addr + word];
+    this.hooks.pageRead?.(pfn, addr === NULL ? NULL : addr + word, v, what);
+    return v;
   }
 
   pageFlags(pfn: number, what = 'page->flags'): number {
@@ -170,24 +205,24 @@ export class WalkerKernel {
 
   /** get_dev_pagemap(): a live reference on pfn's pgmap (table record), or 0. */
   getDevPagemap(pfn: number): number {
-    this.ctx.note('get_dev_pagemap', `pfn 0x${pfn.toString(16)}`, pfn);
+    if (this.noting) this.ctx.note('get_dev_pagemap', `pfn 0x${pfn.toString(16)}`, pfn);
     const rec = pgmapArrayLoad(this.ctx.mem, pfn);
     if (rec === 0) return 0;
-    const got = this.ctx.rmw(rec + PG_REFCOUNT, (v) => trygetLive(v) ?? v);
+    const got = this.ctx.rmw(rec + PG_REFCOUNT, TRYGET_LIVE);
     return trygetLive(got) === undefined ? 0 : rec;
   }
 
   putDevPagemap(rec: number): void {
     if (rec === 0) return;
-    this.ctx.note('put_dev_pagemap', 'drop the pgmap reference');
-    this.ctx.rmw(rec + PG_REFCOUNT, (v) => v - 1);
+    if (this.noting) this.ctx.note('put_dev_pagemap', 'drop the pgmap reference');
+    this.ctx.rmw(rec + PG_REFCOUNT, DECREMENT);
   }
 
   /** A reference the caller held on the page since before the walk (a pgmap reference for device pages): dropped now. */
   putPage(rec: number): void {
     if (rec === 0) return;
-    this.ctx.note('put_page', 'drop the page reference the caller held');
-    this.ctx.rmw(rec + PG_REFCOUNT, (v) => v - 1);
+    if (this.noting) this.ctx.note('put_page', 'drop the page reference the caller held');
+    this.ctx.rmw(rec + PG_REFCOUNT, DECREMENT);
   }
 
   isDeviceZone(zone: number): boolean {
