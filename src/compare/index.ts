@@ -22,7 +22,7 @@ import type { Machine } from '../model/machine.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { type OperationLog, runScenario } from '../ops/scenario-run.js';
-import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { rng } from '../random.js';
 import { type PfnClass, pfnClasses } from './classes.js';
 import { RangeSet } from './range-set.js';
@@ -78,12 +78,12 @@ export interface PfnAnswers {
   readonly pfnToDevicePage: boolean | null;
   readonly isZoneDevicePage: boolean;
   readonly wrong: Category[];
-  /** hotplug-lock while a writer holds mem_hotplug_lock: the reader would wait. */
+  /** hotplug-lock while a writer holds or waits for mem_hotplug_lock: the reader would wait. */
   readonly blocked?: boolean;
 }
 
 function hotplugLockHeld(m: Machine): boolean {
-  return (m.mem.load(GLOBALS_ADDR + G_HOTPLUG_LOCK) & HOTPLUG_LOCK_WRITER) !== 0;
+  return (m.mem.load(GLOBALS_ADDR + G_HOTPLUG_LOCK) & (HOTPLUG_LOCK_WRITER | HOTPLUG_LOCK_BLOCK)) !== 0;
 }
 
 export function answersFor(m: Machine, b: BoundDesign, pfn: number): PfnAnswers {

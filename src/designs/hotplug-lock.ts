@@ -3,28 +3,11 @@
  * around lookup and use, as kmemleak and soft_offline_page() do, instead of
  * RCU. Lookups answer as upstream's; no operation can run while a reader is
  * inside, so no answer can go stale - at the price of a shared reader count
- * that every lookup writes. The cost baseline.
+ * that every lookup writes. The cost baseline. The read side is WalkerKernel's
+ * getOnlineMems()/putOnlineMems(); the write side is mem_hotplug_begin/done.
  */
-import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
-import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
-import type { WordMemory } from '../rcu/memb.js';
 import type { Design } from './design.js';
 import { upstream } from './upstream.js';
-
-/** get_online_mems(): may proceed when no writer holds the lock; returns false to mean "would block". */
-export function memHotplugTryReadLock(mem: WordMemory): boolean {
-  const addr = GLOBALS_ADDR + G_HOTPLUG_LOCK;
-  const v = mem[addr];
-  if (v & HOTPLUG_LOCK_WRITER) return false;
-  mem[addr] = v + 1;
-  return true;
-}
-
-/** put_online_mems() */
-export function memHotplugReadUnlock(mem: WordMemory): void {
-  const addr = GLOBALS_ADDR + G_HOTPLUG_LOCK;
-  mem[addr] = mem[addr] - 1;
-}
 
 export const hotplugLock: Design = {
   name: 'hotplug-lock',

@@ -35,7 +35,10 @@ export interface WalkerCtx {
   note(fn: string, detail: string, pfn?: number): void;
   /** An atomic read-modify-write; returning undefined means "would block here". */
   rmw(addr: number, f: (old: number) => number | undefined): number;
-  /** The walker now holds (uses) the struct page of pfn / has let it go. */
+  /**
+   * The walker now holds (uses) the struct page of pfn. Holds end with the
+   * walker's iteration (its rcu_read_unlock or put); release() ends one sooner.
+   */
   hold(pfn: number): void;
   release(pfn: number): void;
   /** The walker acts on a lookup's answer: is it right by the truth now? */

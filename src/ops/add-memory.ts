@@ -43,7 +43,7 @@ export function planAddMemory(m: Machine, spec: AddMemorySpec): OperationPlan {
       mm.resources.push({ start: spec.start, end, name: 'System RAM', kind: 'system-ram', boot: false });
       mm.resources.sort((a, b) => a.start - b.start);
     }),
-    memHotplugBegin(),
+    ...memHotplugBegin(),
     ...sparseAddSteps(m, nid, startPfn, endPfn),
     step(
       'create_memory_block_devices',

@@ -172,7 +172,7 @@ export function planMemremap(m: Machine, spec: MemremapSpec): OperationPlan {
     step('xa_store_range', args, `pgmap_array[${hex(startPfn)}..${hex(endPfn - 1)}] = ${spec.id}`, (mm) => {
       mm.pgmapTable.setInArray(pgmap.slot, true);
     }),
-    memHotplugBegin(),
+    ...memHotplugBegin(),
     step(
       isPrivate ? 'add_pages' : 'arch_add_memory',
       args,

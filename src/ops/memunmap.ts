@@ -69,7 +69,7 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
       () => undefined,
       (mm) => mm.pgmapTable.refs(slot) === 0,
     ),
-    memHotplugBegin(),
+    ...memHotplugBegin(),
   ];
   if (kernel !== '5.4') {
     steps.push(...removePfnRangeFromZoneSteps((mm) => mm.node(nid).zones[ZONE_DEVICE], startPfn, endPfn));

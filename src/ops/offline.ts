@@ -39,7 +39,7 @@ function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
       // From here the pages are isolated and migrated away: nobody may start using them.
       mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zoneId], nid, settling: true });
     }),
-    memHotplugBegin(),
+    ...memHotplugBegin(),
     step('do_migrate_range', args, `memory${blockId}: isolate and migrate`, (mm) => {
       // Every page is free or migrated away: nothing is pinned (checked while planning).
       mm.memmap.update(

@@ -38,7 +38,7 @@ function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): Kernel
   const args = () => ({ startPfn, endPfn, nid, block: blockId, zone });
   const sectionOf = (mm: Machine) => (n: number) => mm.sections.section(n);
   return [
-    memHotplugBegin(),
+    ...memHotplugBegin(),
     step('zone_for_pfn_range', args(), `memory${blockId} ${type}`, (mm) => {
       zone = zoneForPfnRange(mm, type, nid, startPfn, nr);
       return ZONE_NAMES[zone];

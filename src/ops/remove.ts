@@ -59,7 +59,7 @@ export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
   const args = { startPfn, endPfn };
   const zoneOf = lastZones(m, ids);
   const steps: KernelStep[] = [
-    memHotplugBegin(),
+    ...memHotplugBegin(),
     step('remove_memory_block_devices', args, `memory${ids[0]}-memory${ids[ids.length - 1]}`, (mm) => {
       for (const id of ids) mm.blocks.delete(id);
     }),

@@ -52,16 +52,31 @@ function chunkDetail(c: SectionChunk): string {
 
 /** The mem_hotplug_lock word: a count of readers, or WRITER while a writer holds it. */
 export const HOTPLUG_LOCK_WRITER = 1 << 30;
+/** sem->block of the percpu rwsem: a writer is waiting, so new readers wait too. */
+export const HOTPLUG_LOCK_BLOCK = 1 << 29;
+/** The lock word's reader count: what is left with the writer bits masked off. */
+export const HOTPLUG_LOCK_READERS = HOTPLUG_LOCK_BLOCK - 1;
 
-/** mem_hotplug_begin(): percpu_down_write; waits until no reader holds the lock. */
-export function memHotplugBegin(): KernelStep {
-  return step(
-    'mem_hotplug_begin',
-    {},
-    'take mem_hotplug_lock for write',
-    (m) => m.mem.store(GLOBALS_ADDR + G_HOTPLUG_LOCK, HOTPLUG_LOCK_WRITER),
-    (m) => m.mem.load(GLOBALS_ADDR + G_HOTPLUG_LOCK) === 0,
-  );
+/**
+ * mem_hotplug_begin(): percpu_down_write() in its two halves. First the
+ * writer sets block, after which get_online_mems() waits (writer preference:
+ * a stream of readers cannot starve hotplug); then it waits until the readers
+ * inside have left (readers_active_check()) and holds the lock.
+ */
+export function memHotplugBegin(): KernelStep[] {
+  const lock = GLOBALS_ADDR + G_HOTPLUG_LOCK;
+  return [
+    step('mem_hotplug_begin', {}, 'percpu_down_write: block new readers of mem_hotplug_lock', (m) =>
+      m.mem.store(lock, m.mem.load(lock) | HOTPLUG_LOCK_BLOCK),
+    ),
+    step(
+      'readers_active_check',
+      {},
+      'the readers inside have left: mem_hotplug_lock held for write',
+      (m) => m.mem.store(lock, HOTPLUG_LOCK_WRITER),
+      (m) => (m.mem.load(lock) & HOTPLUG_LOCK_READERS) === 0,
+    ),
+  ];
 }
 
 /** mem_hotplug_done() */

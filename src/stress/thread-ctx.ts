@@ -8,11 +8,11 @@
  * dereferences, through WalkerKernel's hooks).
  *
  * The writer's side of mem_hotplug_lock is here too, so that the lock's two
- * sides (a reader count, or HOTPLUG_LOCK_WRITER) live in one place.
+ * sides (a reader count, block, WRITER) live in one place.
  */
 import type { WalkerCtx } from '../explore/engine.js';
 import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
-import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { RcuAborted, sleepOn } from '../rcu/shared.js';
 import { DECREMENT, READ_LOCK } from '../walkers/kernel.js';
 
@@ -65,17 +65,20 @@ export function hotplugReadUnlock(words: Int32Array): void {
   atomicRmw(words, LOCK, DECREMENT);
 }
 
+/** mem_hotplug_begin() for real, its first half: set block, so that readers arriving now wait. */
+export function hotplugBlockReaders(words: Int32Array): void {
+  Atomics.or(words, LOCK, HOTPLUG_LOCK_BLOCK);
+}
+
 /**
- * mem_hotplug_begin() for real: take the lock word from 0 to WRITER (what the
- * model's step does once it is ready, here as one compareExchange), spinning,
+ * Its second half (readers_active_check()): once the readers inside have left,
+ * take the lock word from block to WRITER with one compareExchange; spinning,
  * then sleeping a slice at a time (Atomics.waitAsync: the event loop runs on).
- * Readers are preferred, as in the model: the writer waits for a moment with
- * no reader inside.
  */
 export async function hotplugWriteLock(words: Int32Array, aborted?: () => boolean): Promise<void> {
   for (let spins = 0; ; spins++) {
-    const v = Atomics.compareExchange(words, LOCK, 0, HOTPLUG_LOCK_WRITER);
-    if (v === 0) return;
+    const v = Atomics.compareExchange(words, LOCK, HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER);
+    if (v === HOTPLUG_LOCK_BLOCK) return;
     if (spins < SPINS) continue;
     if (aborted?.()) throw new RcuAborted();
     await sleepOn(words, LOCK, v, 0.05);

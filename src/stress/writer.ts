@@ -8,9 +8,9 @@
  * - a grace-period step (synchronize_rcu in the design's write side) runs on
  *   the shared RCU backend: flips with Atomics, waits by spinning then
  *   sleeping on the futex word with Atomics.waitAsync;
- * - mem_hotplug_begin takes the lock word with compareExchange, waiting for a
- *   moment with no reader inside; mem_hotplug_done releases it and wakes the
- *   readers waiting for it;
+ * - mem_hotplug_begin sets block (new readers wait), readers_active_check
+ *   takes the lock word with compareExchange once the readers inside have
+ *   left; mem_hotplug_done releases it and wakes the readers waiting for it;
  * - any other guarded step (wait_for_completion on a pgmap's references) is
  *   polled, sleeping 50 us between looks.
  *
@@ -31,7 +31,7 @@ import { RcuAborted, type SharedRcu, sleepOn, type WaitOptions } from '../rcu/sh
 import { hex, memRange } from '../units.js';
 import type { Control } from './control.js';
 import type { OpRange } from './detector.js';
-import { hotplugWriteLock, hotplugWriteUnlock } from './thread-ctx.js';
+import { hotplugBlockReaders, hotplugWriteLock, hotplugWriteUnlock } from './thread-ctx.js';
 
 export interface CycleOp extends OpRange {
   readonly spec: OpSpec;
@@ -177,6 +177,8 @@ export class StressWriter {
           gpStart = -1;
         }
       } else if (s.fn === 'mem_hotplug_begin') {
+        hotplugBlockReaders(words);
+      } else if (s.fn === 'readers_active_check') {
         await hotplugWriteLock(words, this.isAborted);
       } else if (s.fn === 'mem_hotplug_done') {
         hotplugWriteUnlock(words);

@@ -13,14 +13,14 @@ import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
-import { HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { PlainReadSide, type RcuReadSide } from '../rcu/memb.js';
 
 export const NO_PAGE = -1;
 
 // The read-modify-writes walkers make, created once: a closure per call costs a defineProperty under tsx.
-/** get_online_mems() on the lock word: one more reader, or "wait" while a writer holds it. */
-export const READ_LOCK = (v: number) => (v & HOTPLUG_LOCK_WRITER ? undefined : v + 1);
+/** get_online_mems() on the lock word: one more reader, or "wait" while a writer holds it or waits for it. */
+export const READ_LOCK = (v: number) => (v & (HOTPLUG_LOCK_WRITER | HOTPLUG_LOCK_BLOCK) ? undefined : v + 1);
 /** put_online_mems(), put_dev_pagemap(), put_page(): one reference less. */
 export const DECREMENT = (v: number) => v - 1;
 const TRYGET_LIVE = (v: number) => trygetLive(v) ?? v;
@@ -115,7 +115,7 @@ export class WalkerKernel {
     this.locked = false;
   }
 
-  /** get_online_mems(): mem_hotplug_lock for read; waits while an operation holds it. */
+  /** get_online_mems(): mem_hotplug_lock for read; waits while an operation holds it or waits to. */
   getOnlineMems(): void {
     if (this.noting) this.ctx.note('get_online_mems', 'mem_hotplug_lock for read');
     this.ctx.rmw(GLOBALS_ADDR + G_HOTPLUG_LOCK, READ_LOCK);

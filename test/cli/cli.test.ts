@@ -1,22 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { COMMANDS } from '../../src/cli/main.js';
 import { cli, expectUsageError } from '../helpers.js';
 
 describe('pfnlab CLI', () => {
   it('--help on every command', async () => {
     const top = await cli('--help');
     assert.equal(top.code, 0);
-    for (const name of [
+    const names = COMMANDS.map((c) => c.name);
+    for (const expected of [
       'demo',
       'run',
       'pfn',
       'compare',
-      'designs',
-      'usercopy',
+      'explore',
+      'audit',
+      'stress',
       'import',
-      'export',
-      'capture',
-    ]) {
+      'view',
+      'verify',
+    ])
+      assert.ok(names.includes(expected), expected);
+    for (const name of names) {
       assert.match(top.stdout, new RegExp(`\\b${name}\\b`));
       const r = await cli(name, '--help');
       assert.equal(r.code, 0);

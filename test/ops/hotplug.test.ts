@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HotplugError } from '../../src/model/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
-import { SECTION_HAS_MEM_MAP, SECTION_IS_ONLINE, SECTION_MARKED_PRESENT } from '../../src/model/layout.js';
+import {
+  G_HOTPLUG_LOCK,
+  GLOBALS_ADDR,
+  SECTION_HAS_MEM_MAP,
+  SECTION_IS_ONLINE,
+  SECTION_MARKED_PRESENT,
+} from '../../src/model/layout.js';
 import { pfnToOnlinePage54, pfnToOnlinePage619, pfnValid619 } from '../../src/model/lookup.js';
 import type { Machine } from '../../src/model/machine.js';
 import {
@@ -14,8 +20,10 @@ import {
   ZONE_NORMAL,
 } from '../../src/model/page-flags.js';
 import { applyOperation, planOperation } from '../../src/ops/index.js';
+import { HOTPLUG_LOCK_WRITER, memHotplugBegin, memHotplugDone } from '../../src/ops/sparse.js';
 import type { OpSpec } from '../../src/ops/spec.js';
 import { validZones } from '../../src/ops/zone-policy.js';
+import { DECREMENT, READ_LOCK } from '../../src/walkers/kernel.js';
 import { fingerprint, GiB, MiB, machine, x86 } from '../helpers.js';
 
 const BOOT = [
@@ -245,5 +253,24 @@ describe('remove (try_remove_memory -> __remove_pages -> section_deactivate)', (
     assert.equal(m.sections.flags(m.sections.section(56)), 0);
     assert.equal(m.truthOf((7 * GiB) / 4096).state, 'freed');
     assert.deepEqual(checkInvariants(m), []);
+  });
+});
+
+describe('mem_hotplug_lock (percpu_down_write): the writer is preferred', () => {
+  it('blocks new readers from mem_hotplug_begin, and holds the lock once the readers inside have left', () => {
+    const m = machine([{ start: 0, size: 2 * GiB }]);
+    const lock = GLOBALS_ADDR + G_HOTPLUG_LOCK;
+    m.mem.store(lock, 2); // two readers inside (get_online_mems)
+    const [begin, wait] = memHotplugBegin();
+    begin.run(m);
+    assert.equal(READ_LOCK(m.mem.load(lock)), undefined, 'a third reader waits');
+    assert.equal(wait.ready?.(m), false, 'the writer waits for the two inside');
+    m.mem.store(lock, DECREMENT(DECREMENT(m.mem.load(lock))));
+    assert.equal(wait.ready?.(m), true);
+    wait.run(m);
+    assert.equal(m.mem.load(lock), HOTPLUG_LOCK_WRITER);
+    assert.equal(READ_LOCK(m.mem.load(lock)), undefined);
+    memHotplugDone().run(m);
+    assert.equal(READ_LOCK(m.mem.load(lock)), 1);
   });
 });
