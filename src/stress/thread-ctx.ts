@@ -75,7 +75,7 @@ export function hotplugBlockReaders(words: Int32Array): void {
  * take the lock word from block to WRITER with one compareExchange; spinning,
  * then sleeping a slice at a time (Atomics.waitAsync: the event loop runs on).
  */
-export async function hotplugWriteLock(words: Int32Array, aborted?: () => boolean): Promise<void> {
+export async function hotplugWaitReaders(words: Int32Array, aborted?: () => boolean): Promise<void> {
   for (let spins = 0; ; spins++) {
     const v = Atomics.compareExchange(words, LOCK, HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER);
     if (v === HOTPLUG_LOCK_BLOCK) return;
@@ -83,6 +83,12 @@ export async function hotplugWriteLock(words: Int32Array, aborted?: () => boolea
     if (aborted?.()) throw new RcuAborted();
     await sleepOn(words, LOCK, v, 0.05);
   }
+}
+
+/** mem_hotplug_begin() whole: both halves. */
+export async function hotplugWriteLock(words: Int32Array, aborted?: () => boolean): Promise<void> {
+  hotplugBlockReaders(words);
+  await hotplugWaitReaders(words, aborted);
 }
 
 /** mem_hotplug_done(): release and wake the readers waiting for it. */

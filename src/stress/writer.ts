@@ -31,7 +31,7 @@ import { RcuAborted, type SharedRcu, sleepOn, type WaitOptions } from '../rcu/sh
 import { hex, memRange } from '../units.js';
 import type { Control } from './control.js';
 import type { OpRange } from './detector.js';
-import { hotplugBlockReaders, hotplugWriteLock, hotplugWriteUnlock } from './thread-ctx.js';
+import { hotplugBlockReaders, hotplugWaitReaders, hotplugWriteUnlock } from './thread-ctx.js';
 
 export interface CycleOp extends OpRange {
   readonly spec: OpSpec;
@@ -179,7 +179,7 @@ export class StressWriter {
       } else if (s.fn === 'mem_hotplug_begin') {
         hotplugBlockReaders(words);
       } else if (s.fn === 'readers_active_check') {
-        await hotplugWriteLock(words, this.isAborted);
+        await hotplugWaitReaders(words, this.isAborted);
       } else if (s.fn === 'mem_hotplug_done') {
         hotplugWriteUnlock(words);
       } else {
