@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/main.js';
 import { cli, expectUsageError } from '../helpers.js';
 
+/** A pfn of the pmem namespace once it is mapped: device memory in a section shared with boot RAM. */
+const PMEM_PFN = ['pfn', '0x104400', '--scenario', 'pmem-shares-a-section-with-boot-ram', '--after', '3'];
+
 describe('pfnlab CLI', () => {
   it('--help on every command', async () => {
     const top = await cli('--help');
@@ -50,15 +53,7 @@ describe('pfnlab CLI', () => {
   });
 
   it('pfn --json has pfn, section, subsection, block and truth {state, zone, pgmap}', async () => {
-    const r = await cli(
-      'pfn',
-      '0x104400',
-      '--scenario',
-      'pmem-shares-a-section-with-boot-ram',
-      '--after',
-      '3',
-      '--json',
-    );
+    const r = await cli(...PMEM_PFN, '--json');
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.pfn, 0x104400);
@@ -78,15 +73,7 @@ describe('pfnlab CLI', () => {
   });
 
   it("pfn shows every design's answers beside the truth", async () => {
-    const r = await cli(
-      'pfn',
-      '0x104400',
-      '--scenario',
-      'pmem-shares-a-section-with-boot-ram',
-      '--after',
-      '3',
-      '--json',
-    );
+    const r = await cli(...PMEM_PFN, '--json');
     const doc = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(doc.designs), [
       'v5.4',
@@ -103,14 +90,7 @@ describe('pfnlab CLI', () => {
       wrong: ['device-as-online'],
     });
     assert.equal(doc.designs['active-bitmap'].pfn_to_device_page, true);
-    const text = await cli(
-      'pfn',
-      '0x104400',
-      '--scenario',
-      'pmem-shares-a-section-with-boot-ram',
-      '--after',
-      '3',
-    );
+    const text = await cli(...PMEM_PFN);
     assert.match(text.stdout, /v5\.4 .*WRONG: device-as-online/);
   });
 
