@@ -536,12 +536,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     }
     if (!anyEnabled && !world.allDone()) {
       const stuck = [...Array(world.threads).keys()].filter((t) => !world.done(t));
-      const v: Violation = {
-        kind: 'deadlock',
-        thread: stuck[0],
-        pfn: -1,
-        message: `deadlock: ${world.threadNames(stuck)} all wait for one another`,
-      };
+      const v = deadlock(world, stuck);
       if (!best || path.length < best.schedule.length) best = { schedule: [...path], violation: v };
       if (opts.firstViolation) return true;
     }
@@ -557,6 +552,16 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     seconds,
     schedule: best?.schedule,
     violation: best?.violation,
+  };
+}
+
+/** No thread can move and some have not finished: each waits on another (a lock, a grace period). */
+function deadlock(world: World, stuck: readonly number[]): Violation {
+  return {
+    kind: 'deadlock',
+    thread: stuck[0],
+    pfn: -1,
+    message: `deadlock: ${world.threadNames(stuck)} all wait for one another`,
   };
 }
 
@@ -592,12 +597,7 @@ export function randomSearch(program: Program, runs: number, seed: number): Sear
         break;
       }
       if (!progressed) {
-        const v: Violation = {
-          kind: 'deadlock',
-          thread: candidates[0],
-          pfn: -1,
-          message: `deadlock: ${world.threadNames(candidates)} all wait for one another`,
-        };
+        const v = deadlock(world, candidates);
         if (!best || schedule.length < best.schedule.length) best = { schedule: [...schedule], violation: v };
         break;
       }
