@@ -57,6 +57,8 @@ export const MEM_KIND_NAMES: Readonly<Record<number, string>> = {
 
 /** Header words in front of every allocation: [size in words]. */
 const HEADER_WORDS = 1;
+/** Words faulted in ahead of the allocator at a time (1 MiB). */
+const TOUCH_CHUNK_WORDS = 2 ** 18;
 
 export class OutOfModelMemoryError extends Error {
   constructor(readonly requestedWords: number) {
@@ -139,6 +141,7 @@ export class Memory {
   readonly shadow: Uint8Array;
   /** The first word never handed out. */
   private top = 2;
+  private touched = 0;
   /** Free blocks by size in words; LIFO. */
   private readonly freeLists = new Map<number, number[]>();
   private liveWords = 0;
@@ -274,6 +277,18 @@ export class Memory {
     return this.shadow[addr] & ~SHADOW_FREED;
   }
 
+  /**
+   * Fault in the words ahead of `top` a chunk at a time, in address order, so that the model's
+   * pages are physically near-contiguous, as memblock hands out the memmap. Left to first use,
+   * they interleave with the JS heap's pages: measured 4% slower pfn lookups (bench/lookup).
+   * Only never-allocated words (at or above the old top) are written, and they are zero.
+   */
+  private touchAhead(from: number, end: number): void {
+    const next = Math.min(this.words.length, Math.ceil((end + 1) / TOUCH_CHUNK_WORDS) * TOUCH_CHUNK_WORDS);
+    this.words.fill(0, Math.max(this.touched, from), next);
+    this.touched = next;
+  }
+
   /** Allocate n zeroed words (kzalloc) of a kind. Returns the address of the first. */
   alloc(n: number, kind: MemKind = MemKind.Other): number {
     const list = this.journal === null && this.reuseFreed ? this.freeLists.get(n) : undefined;
@@ -288,6 +303,7 @@ export class Memory {
       if (end > this.words.length) throw new OutOfModelMemoryError(n);
       this.journal?.record(J_TOP, 0, this.top);
       this.top = end;
+      if (end > this.touched) this.touchAhead(header, end);
       this.store(header, n);
     }
     this.setShadow(addr, n, kind);
