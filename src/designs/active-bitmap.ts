@@ -77,17 +77,18 @@ const DEVICE = ZONE_DEVICE;
 /**
  * page->flags of the page at `offset` (subsection idx) of section ms, through the
  * vmemmap: poison when unmapped. Kept apart from the lookup so that V8 inlines
- * both (a function over ~460 bytes of bytecode is never inlined).
+ * both (a function over ~460 bytes of bytecode is never inlined); a const, so the
+ * inlined call needs no identity check per lookup.
  */
-function memmapFlags(mem: Words, ms: number, offset: number, idx: number, subMask: number): number {
-  const node = mem[ms + MEMMAP];
+const memmapFlags = (mem: Words, ms: number, offset: number, idx: number, subMask: number): number => {
+  const node = mem[(ms + MEMMAP) | 0];
   if (node === 0) return POISON;
-  if (mem[node + STATE] !== SPLIT) return mem[node + PAGE];
-  const sub = mem[mem[node + CHILD] + idx];
+  if (mem[(node + STATE) | 0] !== SPLIT) return mem[(node + PAGE) | 0];
+  const sub = mem[(mem[(node + CHILD) | 0] + idx) | 0];
   if (sub === 0) return POISON;
-  if (mem[sub + STATE] !== SPLIT) return mem[sub + PAGE];
-  return mem[mem[sub + CHILD] + (offset & subMask) * PAGE_STRIDE + PAGE];
-}
+  if (mem[(sub + STATE) | 0] !== SPLIT) return mem[(sub + PAGE) | 0];
+  return mem[(mem[(sub + CHILD) | 0] + (offset & subMask) * PAGE_STRIDE + PAGE) | 0];
+};
 
 function writeSide(ctx: DesignContext, faults: ActiveBitmapFaults, name: string): WriteSide {
   const slot = ctx.slots[ACTIVE];
@@ -186,14 +187,14 @@ export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
           offset = (pfn - nr * pps) | 0;
         }
         if (nr >= nrMax) return -1;
-        const root = mem[roots + (nr >>> rootShift)];
+        const root = mem[(roots + (nr >>> rootShift)) | 0];
         if (root === 0) return -1;
-        const ms = root + (nr & rootMask) * SECTION_STRIDE;
-        if ((mem[ms + FLAGS] & HAS_MEM_MAP) === 0) return -1;
-        const usage = mem[ms + USAGE];
+        const ms = (root + (nr & rootMask) * SECTION_STRIDE) | 0;
+        if ((mem[(ms + FLAGS) | 0] & HAS_MEM_MAP) === 0) return -1;
+        const usage = mem[(ms + USAGE) | 0];
         if (usage === 0) return -1;
         const idx = offset >>> subShift;
-        if ((mem[usage + activeMap + (idx >>> 5)] & (1 << (idx & 31))) === 0) return -1;
+        if (((mem[(usage + activeMap + (idx >>> 5)) | 0] >>> idx) & 1) === 0) return -1; // bit idx % 32
         return (memmapFlags(mem, ms, offset, idx, subMask) >>> ZONE_SHIFT) & ZONE_MASK;
       };
       return {
