@@ -5,12 +5,14 @@
  * the same pfns (compiled with `cc -O2` in this run; skipped with a message
  * when there is no compiler). Target: active-bitmap within 1.5x of C.
  *
- *   node --import tsx bench/lookup.ts [--lookups N]
+ *   node --import tsx bench/lookup.ts [--lookups N] [--rounds N]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { lookupCost } from '../src/compare/cost.js';
 import { runWithDesigns } from '../src/compare/index.js';
 import { DESIGNS } from '../src/designs/index.js';
@@ -32,11 +34,19 @@ import {
 } from '../src/model/layout.js';
 import { mixed16TiB } from './layouts.js';
 
-const args = process.argv.slice(2);
-const LOOKUPS = Number(args[args.indexOf('--lookups') + 1] || 1e7);
-const RUNS = 3;
-const PAIRS = 5;
+const { values: options } = parseArgs({
+  options: { lookups: { type: 'string', default: '1e7' }, rounds: { type: 'string', default: '9' } },
+});
+const LOOKUPS = Number(options.lookups);
+const ROUNDS = Number(options.rounds);
+if (!(Number.isInteger(LOOKUPS) && LOOKUPS > 0 && Number.isInteger(ROUNDS) && ROUNDS > 0)) {
+  console.error(
+    `bench/lookup: --lookups and --rounds take positive integers (got ${options.lookups}, ${options.rounds})`,
+  );
+  process.exit(2);
+}
 const WARMUP_PASSES = 2;
+const passOut = new Float64Array(3);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -103,7 +113,7 @@ int main(int argc, char **argv) {
   uint64_t *p = malloc(n * 8); for (long i = 0; i < n; i++) p[i] = (uint64_t)pfns[i];
   for (int r = 0; r < runs; r++) {
     long hits = 0; uint64_t sum = 0; double t0 = now();
-    for (long i = 0; i < n; i++) { int64_t x = lookup(p[i]); if (x >= 0) { hits++; sum += (uint64_t)x & 0xffff; } }
+    for (long i = 0; i < n; i++) { uint64_t pfn = p[i]; if (lookup(pfn) >= 0) { hits++; sum += pfn & 0xffff; } }
     printf("%.3f %ld %llu\\n", (now() - t0) * 1e9 / n, hits, (unsigned long long)sum);
   }
   return 0;
@@ -120,44 +130,56 @@ const g = machine.g;
 const pfns = randomPfns(LOOKUPS, (16 * 2 ** 40) / g.pageSize);
 
 /**
- * The timing loop. Each design gets its own copy (new Function) so its call site stays monomorphic,
- * as a kernel call is direct. The copies' sources differ by a comment naming the design: V8's eval
- * cache hands identical sources the same feedback, which would make one shared, megamorphic site.
- * Results go to a Float64Array rather than a fresh object: the object's map changed when the
- * checksum outgrew a small integer, which threw the settled code away (the next passes ran the
- * slower on-stack-replacement code, ~13% slower).
+ * The timing loop, as lean as the C's: a module whose lookup function and pfn array are
+ * module-level constants, so V8 compiles the call as a known, inlined function over a known array
+ * (passing them as parameters measured ~8% slower: a map, length and identity check per pfn).
+ * Each design imports its own copy so its call site stays monomorphic, as a kernel call is direct;
+ * the copies differ by a comment, lest V8's compilation cache hand them one shared feedback.
+ * Results go to a Float64Array rather than a fresh object, whose map changed when the checksum
+ * outgrew a small integer and threw the settled code away.
+ * The checksum adds the low bits of each pfn whose page came back (a page is named by its pfn), as
+ * the C does and as gcc compiles even `sum += x` (it knows x is the pfn); summing the returned
+ * number instead would cost V8 a float-to-int conversion per hit (~9%) the lookup never pays.
  */
-const PASS_SOURCE = `
+const PASS_MODULE = `
+const { lookup, pfns } = globalThis.__pfnlabLookupBench;
+const pfnToOnlinePage = lookup.pfnToOnlinePage;
+const n = pfns.length;
+export function pass(out) {
   let hits = 0;
   let sum = 0;
   const t0 = performance.now();
-  for (let i = 0; i < pfns.length; i++) {
-    const x = lookup.pfnToOnlinePage(pfns[i]);
-    if (x >= 0) {
+  for (let i = 0; i < n; i++) {
+    const pfn = pfns[i];
+    if (pfnToOnlinePage(pfn) >= 0) {
       hits++;
-      sum += x & 0xffff;
+      sum += pfn & 0xffff;
     }
   }
-  out[0] = ((performance.now() - t0) * 1e6) / pfns.length;
+  out[0] = ((performance.now() - t0) * 1e6) / n;
   out[1] = hits;
   out[2] = sum;
+}
 `;
-type Pass = (lookup: (typeof bound)[number]['lookup'], pfns: Float64Array, out: Float64Array) => void;
+type Pass = (out: Float64Array) => void;
+const workDir = mkdtempSync(join(tmpdir(), 'pfnlab-lookup-'));
+process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
 const passes = new Map<string, Pass>();
-const passOut = new Float64Array(3);
+for (const [i, b] of bound.entries()) {
+  Object.assign(globalThis, { __pfnlabLookupBench: { lookup: b.lookup, pfns } });
+  const file = join(workDir, `pass-${i}.mjs`);
+  writeFileSync(file, `// ${b.design.name}\n${PASS_MODULE}`);
+  const pass: Pass = (await import(pathToFileURL(file).href)).pass;
+  // Untimed passes first, so the timed ones run the JIT's settled code: the first pass enters
+  // through on-stack replacement, and its checksum outgrows a small integer part-way, which
+  // deoptimizes once more. C needs none.
+  for (let r = 0; r < WARMUP_PASSES; r++) pass(passOut);
+  passes.set(b.design.name, pass);
+}
 
 /** One pass of a design's pfn_to_online_page() over every pfn: ns per lookup and a checksum. */
 function jsPass(b: (typeof bound)[number]): { ns: number; hits: number; sum: number } {
-  let pass = passes.get(b.design.name);
-  if (!pass) {
-    pass = new Function('lookup', 'pfns', 'out', `// ${b.design.name}\n${PASS_SOURCE}`) as Pass;
-    passes.set(b.design.name, pass);
-    // Untimed passes first, so the timed ones run the JIT's settled code: the first pass enters
-    // through on-stack replacement, and its checksum outgrows a small integer part-way, which
-    // deoptimizes once more. C needs none.
-    for (let r = 0; r < WARMUP_PASSES; r++) pass(b.lookup, pfns, passOut);
-  }
-  pass(b.lookup, pfns, passOut);
+  passes.get(b.design.name)!(passOut);
   return { ns: passOut[0], hits: passOut[1], sum: passOut[2] };
 }
 
@@ -168,7 +190,7 @@ function buildC(): ((runs: number) => { ns: number; hits: number; sum: number }[
   } catch {
     return 'no C compiler (cc) on this machine';
   }
-  const dir = mkdtempSync(join(tmpdir(), 'pfnlab-lookup-'));
+  const dir = workDir;
   const words = machine.mem.highWater;
   writeFileSync(join(dir, 'words.bin'), new Uint8Array(machine.mem.words.buffer, 0, words * 4));
   writeFileSync(join(dir, 'pfns.bin'), new Uint8Array(pfns.buffer));
@@ -215,50 +237,45 @@ function buildC(): ((runs: number) => { ns: number; hits: number; sum: number }[
       });
 }
 
-const results: { design: string; ns: number; hits: number; sum: number; loads: number }[] = [];
-for (const b of bound) {
-  const passes = Array.from({ length: RUNS }, () => jsPass(b));
-  results.push({
-    design: b.design.name,
-    ns: median(passes.map((p) => p.ns)),
-    hits: passes[0].hits,
-    sum: passes[0].sum,
-    loads: 0,
-  });
-}
 const c = buildC();
-const active = bound.find((b) => b.design.name === 'active-bitmap')!;
-const pairs: { js: number; c: number }[] = [];
+const cNs: number[] = [];
+const jsNs = bound.map((): number[] => []);
 let cNote = typeof c === 'string' ? `C reference skipped: ${c}` : '';
-if (typeof c !== 'string') {
-  // Alternate C and JS passes so both see the same machine noise; the ratio is the median of pairs.
-  for (let r = 0; r < PAIRS; r++) {
-    const [cp] = c(1);
-    const jp = jsPass(active);
-    pairs.push({ js: jp.ns, c: cp.ns });
-    if (process.env.DEBUG_PAIRS) console.log(`pair ${r}: js ${jp.ns.toFixed(2)} c ${cp.ns.toFixed(2)}`);
+const active = bound.findIndex((b) => b.design.name === 'active-bitmap');
+const answers = bound.map((b) => jsPass(b));
+// Rounds: the C once, then active-bitmap, then the other designs, so that each ratio compares passes
+// that saw the same machine noise (a neighbour's load swings a pass by 30% here), the target's two
+// back to back; each figure is a median over rounds.
+const order = [active, ...[...bound.keys()].filter((i) => i !== active)];
+for (let r = 0; r < ROUNDS; r++) {
+  const cp = typeof c === 'string' ? undefined : c(1)[0];
+  if (cp) {
+    cNs.push(cp.ns);
+    const jp = answers[active];
     if (cp.hits !== jp.hits || cp.sum !== jp.sum)
       cNote = `ANSWERS DIFFER: C ${cp.hits}/${cp.sum}, JS ${jp.hits}/${jp.sum}`;
   }
-  cNote ||= 'same answers as JS';
+  for (const i of order) jsNs[i].push(jsPass(bound[i]).ns);
 }
-const cNs = pairs.length ? median(pairs.map((p) => p.c)) : undefined;
+if (cNs.length) cNote ||= 'same answers as JS';
+/** The median over rounds of a design's ns per lookup over the C's in the same round. */
+const ratioToC = (i: number): number[] => jsNs[i].map((ns, r) => ns / cNs[r]);
 // Counting loads makes the readers polymorphic (a Proxy): only after every timing.
-for (const [i, b] of bound.entries()) results[i].loads = lookupCost(machine, b).total;
+const loads = bound.map((b) => lookupCost(machine, b).total);
 
 console.log('\ndesign          ns/lookup  loads/lookup  pages returned   x C(active-bitmap)');
-for (const r of results) {
-  const ratio = cNs ? (r.ns / cNs).toFixed(2) : '-';
+for (const [i, b] of bound.entries()) {
+  const ratio = cNs.length ? median(ratioToC(i)).toFixed(2) : '-';
   console.log(
-    `${r.design.padEnd(14)}  ${r.ns.toFixed(2).padStart(9)}  ${r.loads.toFixed(2).padStart(12)}  ${String(r.hits).padStart(14)}   ${ratio.padStart(6)}`,
+    `${b.design.name.padEnd(14)}  ${median(jsNs[i]).toFixed(2).padStart(9)}  ${loads[i].toFixed(2).padStart(12)}  ${String(answers[i].hits).padStart(14)}   ${ratio.padStart(6)}`,
   );
 }
-if (cNs) {
-  console.log(`${'C active-bitmap'.padEnd(14)}  ${cNs.toFixed(2).padStart(9)}  (cc -O2; ${cNote})`);
-  const ratio = median(pairs.map((p) => p.js / p.c));
-  const spread = pairs.map((p) => (p.js / p.c).toFixed(2)).join(' ');
+if (cNs.length) {
+  console.log(`${'C active-bitmap'.padEnd(14)}  ${median(cNs).toFixed(2).padStart(9)}  (cc -O2; ${cNote})`);
+  const ratios = ratioToC(active);
+  const ratio = median(ratios);
   console.log(
-    `\nactive-bitmap pfn_to_online_page(): ${ratio.toFixed(2)}x C, median of ${PAIRS} alternating pairs (${spread}); target <= 1.5x: ${ratio <= 1.5 ? 'met' : 'MISSED'}`,
+    `\nactive-bitmap pfn_to_online_page(): ${ratio.toFixed(2)}x C, median of ${ROUNDS} rounds (${ratios.map((x) => x.toFixed(2)).join(' ')}); target <= 1.5x: ${ratio <= 1.5 ? 'met' : 'MISSED'}`,
   );
 } else {
   console.log(`\n${cNote}`);
