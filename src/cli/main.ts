@@ -76,7 +76,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** The process's own streams. A reader that goes away (`pfnlab compare ... | head`) ends the command quietly. */
 export function processIo(): CliIo {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
   return {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),

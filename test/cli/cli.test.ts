@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/main.js';
 import { cli, expectUsageError } from '../helpers.js';
@@ -151,5 +152,19 @@ describe('pfnlab CLI', () => {
       ['usercopy', '0x1000', '10'],
     ];
     for (const argv of cases) await expectUsageError(...argv);
+  });
+
+  it('a reader that leaves early (| head) ends the command quietly, exit 0', async () => {
+    const script = `import { main, processIo } from ${JSON.stringify(new URL('../../src/cli/main.ts', import.meta.url).href)};
+process.exitCode = await main(['compare', 'dimm-hotplug'], processIo());`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.stdout.destroy(); // gone before the first write
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 });
