@@ -7,7 +7,7 @@
  * section_deactivate); 6.x shrank it when offlining.
  */
 import type { Machine } from '../model/machine.js';
-import { pagePoisoned, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
+import { pagePoisoned, pageToNid, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { regionIntersects } from '../model/resources.js';
 import { updatePgdatSpan } from '../model/zones.js';
 import { memRange } from '../units.js';
@@ -23,17 +23,19 @@ import type { RemoveSpec } from './spec.js';
 import { type KernelStep, type OperationPlan, step } from './step.js';
 import { shrinkZoneSpan } from './zone-policy.js';
 
-/** 5.4 __remove_section() -> __remove_zone(): shrink the zone the section's pages belonged to. */
-function removeZoneStep54(m: Machine, zoneOf: Map<number, number>): (c: SectionChunk) => KernelStep {
+/**
+ * 5.4 __remove_section() -> __remove_zone(): shrink the zone the section's pages belonged to, as
+ * page_zone() of its first struct page names it (zone and node both come from the stale flags).
+ */
+function removeZoneStep54(m: Machine, lastZone: Map<number, StaleZone>): (c: SectionChunk) => KernelStep {
   return (c) => {
     const block = Math.floor(c.sectionNr / m.sectionsPerBlock);
     return step('__remove_zone', { sectionNr: c.sectionNr }, `section ${c.sectionNr}`, (mm) => {
-      const nid = mm.blocks.get(block)?.nid ?? zoneOf.get(block) ?? 0;
-      const zoneId = zoneOf.get(block);
-      if (zoneId === undefined) return 'never onlined: no zone';
-      const zone = mm.node(nid).zones[zoneId];
+      const stale = lastZone.get(block);
+      if (stale === undefined) return 'never onlined: no zone';
+      const zone = mm.node(stale.nid).zones[stale.zone];
       shrinkZoneSpan(mm, zone, c.startPfn, c.endPfn);
-      updatePgdatSpan(mm.node(nid));
+      updatePgdatSpan(mm.node(stale.nid));
       return undefined;
     });
   };
@@ -75,15 +77,21 @@ export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
   return { op, summary: `remove ${memRange(spec.start, end)}`, steps };
 }
 
-/** For 5.4, which zone each block was last onlined to (the stale page_zone the kernel reads). */
-function lastZones(m: Machine, ids: readonly number[]): Map<number, number> {
-  const out = new Map<number, number>();
+/** The zone and node an offline block's struct pages still name. */
+interface StaleZone {
+  readonly zone: number;
+  readonly nid: number;
+}
+
+/** For 5.4, which zone each block was last onlined to (the stale page_zone() the kernel reads). */
+function lastZones(m: Machine, ids: readonly number[]): Map<number, StaleZone> {
+  const out = new Map<number, StaleZone>();
   for (const id of ids) {
     const startPfn = id * m.pagesPerBlock();
     const page = m.memmap.read(startPfn);
     const zone = page && !pagePoisoned(page.flags) ? pageZonenum(page.flags) : undefined;
     if (zone !== undefined && zone < ZONE_DEVICE && m.truthOf(startPfn).state === 'offline')
-      out.set(id, zone);
+      out.set(id, { zone, nid: pageToNid(page!.flags) });
   }
   return out;
 }

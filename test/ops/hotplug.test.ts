@@ -239,6 +239,15 @@ describe('remove (try_remove_memory -> __remove_pages -> section_deactivate)', (
     ]);
   });
 
+  it('5.4: __remove_zone shrinks the zone and node the stale struct pages name', () => {
+    const m = machine(BOOT, [...steps, { op: 'remove', start: DIMM, size: GiB }], x86({ kernel: '5.4' }));
+    const movable = m.node(0).zones[ZONE_MOVABLE];
+    assert.deepEqual([movable.zoneStartPfn, movable.spannedPages], [0, 0]);
+    assert.equal(m.node(0).nodeSpannedPages, (8 * GiB) / 4096);
+    assert.deepEqual([...m.nodes.keys()], [0]);
+    assert.deepEqual(checkInvariants(m), []);
+  });
+
   it('refuses removing online memory (-EBUSY) and ranges that are not System RAM', () => {
     const m = machine(BOOT, [add, { op: 'online', start: DIMM, size: GiB }]);
     refuses(m, { op: 'remove', start: DIMM, size: GiB }, 'EBUSY', /online/);
