@@ -27,15 +27,59 @@ export interface Parsed {
   readonly positionals: string[];
 }
 
+/** A token parseArgs would read as a cluster of short options, though the user meant a number: "-1", "-0x10". */
+const NEGATIVE_NUMBER = /^-[0-9.]/;
+/** Marks a negative-number positional while parseArgs runs (it never starts an option). */
+const POSITIONAL_MARK = '\u0000';
+
+/**
+ * Negative numbers reach the validators, which can name the problem: one after a string option
+ * becomes its value (`--after -1` is `--after=-1`), any other stays a positional.
+ */
+function bindNegativeNumbers(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    const prev = out.at(-1);
+    if (!NEGATIVE_NUMBER.test(arg)) out.push(arg);
+    else if (prev?.startsWith('--') && !prev.includes('=') && options[prev.slice(2)]?.type === 'string')
+      out[out.length - 1] = `${prev}=${arg}`;
+    else out.push(POSITIONAL_MARK + arg);
+  }
+  return out;
+}
+
+/** An option that takes one value, given twice: the user meant one of them, and we cannot tell which. */
+function refuseRepeats(command: string, args: readonly string[], options: Options): void {
+  const seen = new Set<string>();
+  for (const arg of args) {
+    if (!arg.startsWith('--')) continue;
+    const name = arg.slice(2).split('=')[0];
+    const option = options[name];
+    if (!option || option.multiple || option.type === 'boolean') continue;
+    if (seen.has(name)) throw new InputError(command, `--${name} given more than once`, name);
+    seen.add(name);
+  }
+}
+
 /** parseArgs() with every mistake turned into one InputError line. */
 export function parseCommandArgs(command: string, argv: string[], options: Options): Parsed {
+  const args = bindNegativeNumbers(argv, options);
+  let parsed: Parsed;
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as Parsed['values'], positionals };
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    parsed = { values: values as Parsed['values'], positionals };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
     throw new InputError(command, msg);
   }
+  refuseRepeats(command, args, options);
+  return { values: parsed.values, positionals: parsed.positionals.map((p) => p.replace(POSITIONAL_MARK, '')) };
+}
+
+/** A command that takes no positional arguments refuses stray ones rather than ignoring them. */
+export function noPositionals(command: string, p: Parsed): void {
+  if (p.positionals.length > 0)
+    throw new InputError(command, `unexpected argument '${p.positionals[0]}' (see --help)`, p.positionals[0]);
 }
 
 export function wantsHelp(argv: string[]): boolean {

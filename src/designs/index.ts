@@ -14,7 +14,7 @@ import {
   activeBitmapNoSync,
   activeBitmapSingleFlip,
 } from './active-bitmap.js';
-import type { Design, DesignContext, Lookup } from './design.js';
+import type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
 import { deviceBitmap } from './device-bitmap.js';
 import { kernelHelpers } from './helpers.js';
 import { hotplugLock } from './hotplug-lock.js';
@@ -41,18 +41,82 @@ export function designByName(name: string): Design | undefined {
   return [...DESIGNS, ...FAULT_DESIGNS].find((d) => d.name === name);
 }
 
+const PROTECTIONS: readonly ReaderProtection[] = ['none', 'rcu', 'rcu-usage', 'hotplug-lock'];
+const LOOKUP_FUNCTIONS = ['pfnValid', 'pfnToOnlinePage', 'isZoneDevicePage', 'pageZone'] as const;
+
+/** What is wrong with a module's export as a design, or undefined when it is one. */
+function designShapeProblem(x: Record<string, unknown>): string | undefined {
+  if (typeof x.name !== 'string' || x.name === '') return 'name must be a non-empty string';
+  const notFunctions = ['lookup', 'writeSide'].filter((k) => typeof x[k] !== 'function');
+  if (notFunctions.length) return `${notFunctions.join(' and ')} must be functions`;
+  if (x.protection !== undefined && !PROTECTIONS.includes(x.protection as ReaderProtection))
+    return `protection must be one of ${PROTECTIONS.join(', ')}, got ${JSON.stringify(x.protection)}`;
+  for (const list of ['usageBitmaps', 'writeRules'])
+    if (x[list] !== undefined && !(Array.isArray(x[list]) && x[list].every((v) => typeof v === 'string')))
+      return `${list} must be an array of strings`;
+  return undefined;
+}
+
 function checkDesignShape(d: unknown, where: string): Design {
-  const x = d as Partial<Design> | undefined;
-  const missing = ['name', 'lookup', 'writeSide'].filter((k) => !x || !(k in x));
-  if (missing.length)
-    throw new InputError(where, `not a design module: missing ${missing.join(', ')} (see examples/designs/)`);
+  const problem =
+    typeof d === 'object' && d !== null
+      ? designShapeProblem(d as Record<string, unknown>)
+      : `the module exports ${d === undefined ? 'no default or design' : typeof d} instead of an object`;
+  if (problem) throw new InputError(where, `not a design module: ${problem} (see examples/designs/)`, d);
   const defaults: Pick<Design, 'summary' | 'usageBitmaps' | 'protection' | 'writeRules'> = {
     summary: '',
     usageBitmaps: [],
     protection: 'none',
     writeRules: [],
   };
-  return Object.assign(defaults, x) as Design;
+  return guardModuleDesign(Object.assign(defaults, d) as Design);
+}
+
+/** Call a module design's code; what it throws becomes one line naming the design and the call. */
+function guarded<A extends unknown[], R>(
+  design: string,
+  call: string,
+  f: (...args: A) => R,
+): (...args: A) => R {
+  return (...args) => {
+    try {
+      return f(...args);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const arg = typeof args[0] === 'number' ? `0x${args[0].toString(16)}` : '';
+      throw new InputError(
+        `design '${design}'`,
+        `${call}(${arg}) threw: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+      );
+    }
+  };
+}
+
+/**
+ * A design from a module file, wrapped so that its mistakes (a missing lookup function, a throw)
+ * are the user's input errors, not pfnlab's crashes. Built-in designs stay unwrapped: their
+ * lookups are the hot path.
+ */
+function guardModuleDesign(d: Design): Design {
+  const lookup = (ctx: DesignContext): Lookup => {
+    const l = guarded(d.name, 'lookup', d.lookup.bind(d))(ctx) as unknown as Record<string, unknown>;
+    const missing = LOOKUP_FUNCTIONS.filter((f) => typeof l?.[f] !== 'function');
+    if (missing.length)
+      throw new InputError(`design '${d.name}'`, `lookup(ctx) must return functions ${missing.join(', ')}`);
+    const out: Record<string, unknown> = {};
+    for (const f of [...LOOKUP_FUNCTIONS, 'pfnToDevicePage'])
+      if (typeof l[f] === 'function') out[f] = guarded(d.name, f, l[f] as (pfn: number) => unknown);
+    return out as unknown as Lookup;
+  };
+  const writeSide = (ctx: DesignContext, m: Machine): WriteSide => {
+    const w = guarded(d.name, 'writeSide', d.writeSide.bind(d))(ctx, m) ?? { name: d.name };
+    return {
+      name: w.name ?? d.name,
+      ...(w.before ? { before: guarded(d.name, 'writeSide.before', w.before.bind(w)) } : {}),
+      ...(w.after ? { after: guarded(d.name, 'writeSide.after', w.after.bind(w)) } : {}),
+    };
+  };
+  return { ...d, lookup, writeSide };
 }
 
 /** A design by name, or loaded from a module file exporting it as default (or as `design`). */
