@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/main.js';
-import { cli, expectUsageError } from '../helpers.js';
+import { cli, expectUsageError, scratchDir } from '../helpers.js';
 
 /** A pfn of the pmem namespace once it is mapped: device memory in a section shared with boot RAM. */
 const PMEM_PFN = ['pfn', '0x104400', '--scenario', 'pmem-shares-a-section-with-boot-ram', '--after', '3'];
@@ -152,6 +154,49 @@ describe('pfnlab CLI', () => {
       ['usercopy', '0x1000', '10'],
     ];
     for (const argv of cases) await expectUsageError(...argv);
+  });
+
+  it('negative numbers and repeated options are named, not misread as short options', async () => {
+    const after = await expectUsageError('pfn', '12', '--scenario', 'dimm-hotplug', '--after', '-1');
+    assert.match(after.stderr, /--after must be a non-negative integer, got '-1'/);
+    const pfn = await expectUsageError('pfn', '-1', '--scenario', 'dimm-hotplug');
+    assert.match(pfn.stderr, /'-1' is not a pfn/);
+    const twice = await expectUsageError(
+      'pfn',
+      '12',
+      '--scenario',
+      'dimm-hotplug',
+      '--scenario',
+      'large-blocks',
+    );
+    assert.match(twice.stderr, /--scenario given more than once/);
+  });
+
+  it('a design module that is not a design, or throws, is one line naming it', async () => {
+    const dir = scratchDir('pfnlab-design-');
+    const modules: Record<string, string> = {
+      'number.mjs': 'export default 42;',
+      'no-functions.mjs': 'export default { name: "x", lookup: 5, writeSide: 7 };',
+      'bad-protection.mjs':
+        'export default { name: "x", protection: "bogus", lookup() { return {}; }, writeSide() { return { name: "x" }; } };',
+      'empty-lookup.mjs':
+        'export default { name: "x", lookup() { return {}; }, writeSide() { return { name: "x" }; } };',
+      'throws.mjs': `const no = () => -1;
+export default { name: "thrower", writeSide: () => ({ name: "thrower" }),
+  lookup: () => ({ pfnValid() { throw new Error("boom"); }, pfnToOnlinePage: no, isZoneDevicePage: () => false, pageZone: no }) };`,
+    };
+    const expected: Record<string, RegExp> = {
+      'number.mjs': /not a design module: the module exports number/,
+      'no-functions.mjs': /lookup and writeSide must be functions/,
+      'bad-protection.mjs': /protection must be one of/,
+      'empty-lookup.mjs': /lookup\(ctx\) must return functions pfnValid/,
+      'throws.mjs': /design 'thrower': pfnValid\(0x[0-9a-f]+\) threw: boom/,
+    };
+    for (const [file, text] of Object.entries(modules)) {
+      writeFileSync(join(dir, file), text);
+      const r = await expectUsageError('compare', 'dimm-hotplug', '--design', join(dir, file));
+      assert.match(r.stderr, expected[file], file);
+    }
   });
 
   it('a reader that leaves early (| head) ends the command quietly, exit 0', async () => {
