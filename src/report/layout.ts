@@ -4,6 +4,8 @@
  * zones, pgmaps, and the truth summed by state. One plain object, rendered as
  * text or printed as JSON.
  */
+
+import { SECTION_TAINT_ZONE_DEVICE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
 import { describePageFlags } from '../model/page-flags.js';
@@ -307,10 +309,24 @@ export interface PfnReport {
   readonly subsection: number;
   readonly block: number;
   readonly sectionFlags: string;
+  /** Why a flag is there that the scenario's kernel itself never sets, when one is. */
+  readonly sectionFlagsNote?: string;
   readonly subsectionPresent: boolean;
   readonly truth: { readonly state: TruthState; readonly zone: string | null; readonly pgmap: string | null };
   /** The struct page as the memmap holds it now, or null when no memmap maps the pfn. */
-  readonly page: { readonly flags: string; readonly refcount: number; readonly pgmap: number } | null;
+  readonly page: {
+    readonly flags: string;
+    readonly refcount: number;
+    /** The pgmap field as the struct page holds it (1-based, 0 none, -1 poison), and whose it is. */
+    readonly pgmap: number;
+    readonly pgmapId: string | null;
+  } | null;
+}
+
+/** SECTION_TAINT_ZONE_DEVICE came with 5.12: on a 5.4 model only a 6.19 design's write side sets it. */
+function flagsNote(m: Machine, flags: number): string | undefined {
+  if (m.g.kernel !== '5.4' || (flags & SECTION_TAINT_ZONE_DEVICE) === 0) return undefined;
+  return "D set by the upstream design's write side: 5.4 has no SECTION_TAINT_ZONE_DEVICE";
 }
 
 export function pfnReport(m: Machine, pfn: number): PfnReport {
@@ -328,9 +344,17 @@ export function pfnReport(m: Machine, pfn: number): PfnReport {
     subsection: loc.subsection,
     block: loc.block,
     sectionFlags: sectionFlagLetters(flags),
+    ...(flagsNote(m, flags) ? { sectionFlagsNote: flagsNote(m, flags) } : {}),
     subsectionPresent: usage !== NULL && m.sections.testSubsection(usage, 0, loc.subsection),
     truth: { state: t.state, zone: t.zone ?? null, pgmap: t.pgmap ?? null },
-    page: page ? { flags: describePageFlags(page.flags), refcount: page.refcount, pgmap: page.pgmap } : null,
+    page: page
+      ? {
+          flags: describePageFlags(page.flags),
+          refcount: page.refcount,
+          pgmap: page.pgmap,
+          pgmapId: page.pgmap > 0 ? (m.pgmapByNum(page.pgmap)?.id ?? null) : null,
+        }
+      : null,
   };
 }
 
@@ -339,8 +363,9 @@ export function renderPfn(r: PfnReport): string {
   const lines = [
     `pfn ${r.pfn} (${hex(r.pfn)}), phys ${r.phys}`,
     `  section ${r.section} [${r.sectionFlags}] in root ${r.root}, subsection ${r.subsection} (${r.subsectionPresent ? 'present' : 'not present'} in subsection_map), memory block ${r.block}`,
+    ...(r.sectionFlagsNote ? [`    (${r.sectionFlagsNote})`] : []),
     `  truth: ${t.state}${t.zone ? `, zone ${t.zone}` : ''}${t.pgmap ? `, pgmap ${t.pgmap}` : ''}`,
-    `  struct page: ${r.page ? `flags ${r.page.flags}, refcount ${r.page.refcount}${r.page.pgmap > 0 ? `, pgmap #${r.page.pgmap}` : ''}` : 'not mapped (no memmap)'}`,
+    `  struct page: ${r.page ? `flags ${r.page.flags}, refcount ${r.page.refcount}${r.page.pgmap > 0 ? `, pgmap #${r.page.pgmap}${r.page.pgmapId ? ` (${r.page.pgmapId})` : ''}` : ''}` : 'not mapped (no memmap)'}`,
   ];
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/main.js';
@@ -154,6 +154,20 @@ describe('pfnlab CLI', () => {
       ['usercopy', '0x1000', '10'],
     ];
     for (const argv of cases) await expectUsageError(...argv);
+  });
+
+  it('pfn names the pgmap a device page points at, and the flag a 5.4 kernel never sets', async () => {
+    const doc = JSON.parse((await cli(...PMEM_PFN, '--json')).stdout);
+    assert.equal(doc.page.pgmapId, 'pmem0');
+    assert.equal(doc.sectionFlagsNote, undefined);
+    const dir = scratchDir('pfnlab-54-');
+    const scenario = JSON.parse(readFileSync('scenarios/pmem-shares-a-section-with-boot-ram.json', 'utf8'));
+    writeFileSync(join(dir, 'pmem54.json'), JSON.stringify({ ...scenario, kernel: '5.4' }));
+    const on54 = JSON.parse(
+      (await cli('pfn', '0x104400', '--scenario', join(dir, 'pmem54.json'), '--after', '3', '--json')).stdout,
+    );
+    assert.match(on54.sectionFlags, /D/);
+    assert.match(on54.sectionFlagsNote, /upstream design's write side/);
   });
 
   it('negative numbers and repeated options are named, not misread as short options', async () => {
