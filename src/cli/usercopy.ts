@@ -6,25 +6,39 @@ import { InputError } from '../model/errors.js';
 import { renderTable } from '../report/table.js';
 import { hex, parseSize } from '../units.js';
 import {
-  checkPageSpan,
   PAGE_SPAN_VARIANTS,
   type PageSpanVariant,
   pageSpanPages,
+  usercopyVerdict,
 } from '../walkers/check-page-span.js';
-import { type CliIo, type Command, intOption, parseCommandArgs, printJson, stringOption } from './command.js';
+import {
+  afterOption,
+  type CliIo,
+  type Command,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
 
 /** x86-64's direct map base (4-level paging, no KASLR of memory regions). */
 const PAGE_OFFSET = 0xffff888000000000n;
 const MAX_PAGES = 4096;
 
+/** Where the kernel's half of the address space starts; below it, an address is taken as physical. */
+const KERNEL_HALF = 0x8000000000000000n;
+
 /** A physical address, or a direct-map kernel address (which the model translates with __pa()). */
-function parseAddress(text: string): number | undefined {
-  if (/^0x[0-9a-f]+$/i.test(text)) {
-    const v = BigInt(text);
-    if (v >= PAGE_OFFSET) return Number(v - PAGE_OFFSET);
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
-  }
-  return parseSize(text);
+function parseAddress(text: string, maxPhysmemBits: number): number | undefined {
+  if (!/^0x[0-9a-f]+$/i.test(text)) return parseSize(text);
+  const v = BigInt(text);
+  if (v >= PAGE_OFFSET && v - PAGE_OFFSET < 2n ** BigInt(maxPhysmemBits)) return Number(v - PAGE_OFFSET);
+  if (v >= KERNEL_HALF)
+    throw new InputError(
+      'usercopy',
+      `${text} is a kernel address outside the direct map (kernel text, vmalloc, ...): give a physical or direct-map (0xffff888...) address`,
+      text,
+    );
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
 }
 
 export const usercopyCommand: Command = {
@@ -38,7 +52,10 @@ Run the 5.4 hardened-usercopy check_page_span() on a copy of <len> bytes at
 seed thread (hotplugged and ZONE_DEVICE pages not PG_reserved), under the RFC
 with its check_page_span() patch (is_zone_device_page() counts as Reserved;
 the design decides is_zone_device_page()), and ignoring ZONE_DEVICE pages as
-Dan Williams suggested. Says whether the RFC changes the verdict.
+Dan Williams suggested. Says whether the RFC changes the verdict. As in
+check_heap_object(), a copy whose first page has no struct page
+(virt_addr_valid() false) is not checked at all; struct pages the check would
+read although they are poisoned or not mapped are called out.
 
   --design D   whose is_zone_device_page() to use (default upstream)
   --after N    the machine after boot and the first N steps
@@ -51,16 +68,16 @@ Dan Williams suggested. Says whether the RFC changes the verdict.
       json: { type: 'boolean' },
     });
     if (p.positionals.length !== 2) throw new InputError('usercopy', 'expected <addr> <len>');
-    const addr = parseAddress(p.positionals[0]);
+    const ref = stringOption(p, 'scenario');
+    if (!ref) throw new InputError('usercopy', '--scenario <file> is required');
+    const scenario = loadScenario(ref);
+    const g = scenario.geometry;
+    const addr = parseAddress(p.positionals[0], g.maxPhysmemBits);
     const len = parseSize(p.positionals[1]);
     if (addr === undefined)
       throw new InputError('usercopy', `'${p.positionals[0]}' is not an address`, p.positionals[0]);
     if (len === undefined || len === 0)
       throw new InputError('usercopy', `'${p.positionals[1]}' is not a positive length`, p.positionals[1]);
-    const ref = stringOption(p, 'scenario');
-    if (!ref) throw new InputError('usercopy', '--scenario <file> is required');
-    const scenario = loadScenario(ref);
-    const g = scenario.geometry;
     if (addr + len > 2 ** g.maxPhysmemBits)
       throw new InputError('usercopy', `${hex(addr)}+${len} lies beyond MAX_PHYSMEM_BITS`, addr);
     const firstPfn = Math.floor(addr / g.pageSize);
@@ -70,20 +87,23 @@ Dan Williams suggested. Says whether the RFC changes the verdict.
     const design = stringOption(p, 'design')
       ? await loadDesign(stringOption(p, 'design')!)
       : designByName('upstream')!;
-    const after = intOption('usercopy', p, 'after');
+    const after = afterOption('usercopy', p, scenario.steps.length);
     const { machine, bound } = runWithDesigns(scenario, [design], after);
     const pages = pageSpanPages(machine, bound[0].lookup, firstPfn, lastPfn);
-    const verdicts = Object.fromEntries(
-      (Object.keys(PAGE_SPAN_VARIANTS) as PageSpanVariant[]).map((v) => [v, checkPageSpan(pages, v)]),
-    ) as Record<PageSpanVariant, ReturnType<typeof checkPageSpan>>;
-    const changes = verdicts['as-is'].allowed !== verdicts.rfc.allowed;
+    const verdict = usercopyVerdict(pages, bound[0].lookup.pfnValid(firstPfn));
+    const changes = verdict.verdicts
+      ? verdict.verdicts['as-is'].allowed !== verdict.verdicts.rfc.allowed
+      : false;
     if (p.values.json) {
       printJson(io, {
         addr: hex(addr),
         len,
         design: design.name,
         pages,
-        verdicts,
+        checked: verdict.checked,
+        ...(verdict.why ? { why: verdict.why } : {}),
+        verdicts: verdict.verdicts ?? null,
+        hazards: verdict.hazards,
         rfcChangesVerdict: changes,
       });
       return 0;
@@ -97,7 +117,7 @@ Dan Williams suggested. Says whether the RFC changes the verdict.
         ['PFN', 'PG_reserved', 'ZONE_DEVICE', 'HOTPLUGGED', 'TRUTH'],
         shown.map((pg) => [
           hex(pg.pfn),
-          pg.poisoned ? 'poisoned' : pg.reserved ? 'yes' : 'no',
+          !pg.mapped ? 'no memmap' : pg.poisoned ? 'poisoned' : pg.reserved ? 'yes' : 'no',
           pg.zoneDevice ? 'yes' : 'no',
           pg.hotplugged ? 'yes' : 'no',
           machine.truthOf(pg.pfn).state,
@@ -105,12 +125,17 @@ Dan Williams suggested. Says whether the RFC changes the verdict.
         '  ',
       )}\n${pages.length > shown.length ? `  ... ${pages.length - shown.length} more pages\n` : ''}\n`,
     );
+    if (!verdict.verdicts) {
+      io.out(`  not checked: ${verdict.why}\n`);
+      return 0;
+    }
     for (const [v, label] of Object.entries(PAGE_SPAN_VARIANTS)) {
-      const r = verdicts[v as PageSpanVariant];
+      const r = verdict.verdicts[v as PageSpanVariant];
       io.out(
         `  ${label}:\n    ${r.allowed ? `allowed (${r.why})` : `aborts: "${r.abort}" at pfn ${hex(r.pfn)}`}\n`,
       );
     }
+    for (const h of verdict.hazards) io.out(`\n  beware: ${h}\n`);
     io.out(`\nThe RFC ${changes ? 'CHANGES' : 'does not change'} the verdict of this copy.\n`);
     return 0;
   },

@@ -29,6 +29,8 @@ export const PAGE_SPAN_VARIANTS: Readonly<Record<PageSpanVariant, string>> = {
 
 export interface PageSpanPage {
   readonly pfn: number;
+  /** A memmap maps the pfn: reading its struct page does not fault. */
+  readonly mapped: boolean;
   readonly reserved: boolean;
   readonly zoneDevice: boolean;
   readonly hotplugged: boolean;
@@ -49,6 +51,7 @@ export function pageSpanPages(m: Machine, lookup: Lookup, firstPfn: number, last
     const early = ms !== NULL && (m.sections.flags(ms) & SECTION_IS_EARLY) !== 0;
     out.push({
       pfn,
+      mapped: page !== undefined,
       reserved: (flags & PG_reserved) !== 0,
       zoneDevice: lookup.isZoneDevicePage(pfn),
       hotplugged: !early || pageZonenum(flags) === ZONE_DEVICE,
@@ -80,6 +83,49 @@ export function checkPageSpan(pages: readonly PageSpanPage[], v: PageSpanVariant
       return { allowed: false, abort: 'spans Reserved and non-Reserved pages', pfn: p.pfn };
   }
   return { allowed: true, why: 'every page is Reserved' };
+}
+
+/** The whole of hardened usercopy's verdict on a copy: was it checked, how, and what the check read. */
+export interface UsercopyVerdict {
+  /** check_heap_object() goes on to check_page_span() only where virt_addr_valid() holds. */
+  readonly checked: boolean;
+  readonly why?: string;
+  readonly verdicts?: Record<PageSpanVariant, PageSpanVerdict>;
+  /** Struct pages the check reads that are not initialized memmap: what the kernel would really see. */
+  readonly hazards: readonly string[];
+}
+
+/** What reading these struct pages would really do, beyond PageReserved()'s answer. */
+function hazards(pages: readonly PageSpanPage[]): string[] {
+  const out: string[] = [];
+  const unmapped = pages.find((p) => !p.mapped);
+  if (unmapped)
+    out.push(
+      `pfn 0x${unmapped.pfn.toString(16)} has no memmap: reading its struct page faults in the vmemmap (oops)`,
+    );
+  const poisoned = pages.find((p) => p.mapped && p.poisoned);
+  if (poisoned)
+    out.push(
+      `pfn 0x${poisoned.pfn.toString(16)}'s struct page is poisoned (never initialized or freed): PageReserved() reads all-ones flags, and DEBUG_VM's PF_POISONED_CHECK would BUG`,
+    );
+  return out;
+}
+
+/**
+ * check_heap_object() for a non-slab copy: virt_addr_valid() - pfn_valid() of the first page on
+ * x86-64 - gates check_page_span(), which then reads every page the copy spans.
+ */
+export function usercopyVerdict(pages: readonly PageSpanPage[], firstPfnValid: boolean): UsercopyVerdict {
+  if (!firstPfnValid)
+    return {
+      checked: false,
+      why: `virt_addr_valid() is false: pfn 0x${pages[0].pfn.toString(16)} has no struct page, so check_heap_object() returns before check_page_span()`,
+      hazards: [],
+    };
+  const verdicts = Object.fromEntries(
+    (Object.keys(PAGE_SPAN_VARIANTS) as PageSpanVariant[]).map((v) => [v, checkPageSpan(pages, v)]),
+  ) as Record<PageSpanVariant, PageSpanVerdict>;
+  return { checked: true, verdicts, hazards: hazards(pages) };
 }
 
 /**

@@ -128,6 +128,30 @@ describe('pfnlab CLI', () => {
     assert.equal(JSON.parse(ram.stdout).verdicts['as-is'].abort, 'spans multiple pages');
   });
 
+  it('usercopy: no struct page, no check; a poisoned or unmapped struct page read is called out', async () => {
+    const pmem = ['--scenario', 'pmem-shares-a-section-with-boot-ram', '--json'];
+    const absent = JSON.parse((await cli('usercopy', '0x3000000000', '8192', ...pmem)).stdout);
+    assert.equal(absent.checked, false);
+    assert.match(absent.why, /virt_addr_valid\(\) is false/);
+    assert.equal(absent.rfcChangesVerdict, false);
+    const unmapped = await cli(
+      'usercopy',
+      '0x1fffff000',
+      '8192',
+      '--scenario',
+      'dimm-hotplug',
+      '--after',
+      '1',
+    );
+    assert.match(unmapped.stdout, /pfn 0x200000 has no memmap: reading its struct page faults/);
+    const poisoned = JSON.parse(
+      (await cli('usercopy', '0x104400000', '8192', ...pmem, '--after', '6')).stdout,
+    );
+    assert.match(poisoned.hazards[0], /poisoned/);
+    await expectUsageError('usercopy', '0xffffffff81000000', '8192', ...pmem);
+    await expectUsageError('usercopy', '0x1000', '8192', ...pmem, '--after', '99');
+  });
+
   it('designs lists every design with its write rules', async () => {
     const r = await cli('designs', '--json');
     const doc = JSON.parse(r.stdout);
