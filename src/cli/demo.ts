@@ -3,20 +3,29 @@
  * design; the design x wrong-answer table is printed and a self-contained HTML
  * report (the table, and each scenario's map after every step) is written.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { compareScenario } from '../compare/index.js';
 import type { Design } from '../designs/design.js';
 import { CATEGORIES, DESIGNS, FAULT_DESIGNS } from '../designs/index.js';
 import { AUDIT_SCENARIOS } from '../explore/audit.js';
 import { explore, scenarioWalkers } from '../explore/index.js';
+import { withFileErrors } from '../io/machine-dir.js';
 import { builtinScenarioNames, loadScenario, scenarioWithKernel } from '../io/scenario.js';
+import { InputError } from '../model/errors.js';
 import { checkInvariants } from '../model/invariants.js';
 import { type ReportScenario, renderDemoReport, sumTotals } from '../report/html.js';
 import { escapeXml } from '../report/map.js';
 import { layoutMap } from '../report/map-layout.js';
 import { renderTable } from '../report/table.js';
-import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
+import {
+  type CliIo,
+  type Command,
+  noPositionals,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
 
 interface RaceVerdict {
   readonly design: string;
@@ -49,6 +58,17 @@ function racesHtml(races: readonly RaceVerdict[]): string {
   return `<p>pfn-walker (the design's own reader protocol) against hot-removal of System RAM and against memunmap_pages(), every interleaving explored.</p><table><tr><th>design</th><th>offline + remove</th><th>memunmap</th></tr>${rows}</table>`;
 }
 
+/** Where the report goes, refused before the run when it cannot be written there. */
+function reportPath(given: string): string {
+  const out = resolve(given);
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new InputError('demo', `--out ${given} is a directory; name the report file`, given);
+  const dir = dirname(out);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new InputError('demo', `--out ${given}: ${dir} is not a directory`, given);
+  return out;
+}
+
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'every built-in scenario through every design: the wrong-answer table and an HTML report',
@@ -68,7 +88,8 @@ scenario's layout after every step.
       json: { type: 'boolean' },
       out: { type: 'string', short: 'o' },
     });
-    const out = resolve(stringOption(p, 'out') ?? 'pfnlab-report.html');
+    noPositionals('demo', p);
+    const out = reportPath(stringOption(p, 'out') ?? 'pfnlab-report.html');
     const scenarios: ReportScenario[] = [];
     const violations: Record<string, string[]> = {};
     for (const name of builtinScenarioNames()) {
@@ -87,12 +108,10 @@ scenario's layout after every step.
       scenarios.push({ name, description: scenario.description, result, maps });
     }
     const races = raceVerdicts();
-    writeFileSync(
-      out,
-      renderDemoReport(scenarios, [
-        { title: 'Race verdicts (pfnlab explore, every interleaving)', html: racesHtml(races) },
-      ]),
-    );
+    const html = renderDemoReport(scenarios, [
+      { title: 'Race verdicts (pfnlab explore, every interleaving)', html: racesHtml(races) },
+    ]);
+    withFileErrors(() => writeFileSync(out, html));
     const totals = sumTotals(scenarios.map((s) => s.result));
     const broken = Object.entries(violations).filter(([, v]) => v.length);
     if (p.values.json) {

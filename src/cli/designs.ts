@@ -1,6 +1,6 @@
 /** pfnlab designs: the lookup designs, how their readers are protected, what they write when. */
 import { DESIGNS, FAULT_DESIGNS } from '../designs/index.js';
-import { type CliIo, type Command, parseCommandArgs, printJson } from './command.js';
+import { type CliIo, type Command, noPositionals, parseCommandArgs, printJson } from './command.js';
 
 export const designsCommand: Command = {
   name: 'designs',
@@ -14,6 +14,7 @@ which kernel step. Your own design: see examples/designs/ and pass the module
 path to --design.`,
   run(argv: string[], io: CliIo): number {
     const p = parseCommandArgs('designs', argv, { json: { type: 'boolean' } });
+    noPositionals('designs', p);
     const all = [...DESIGNS, ...FAULT_DESIGNS];
     if (p.values.json) {
       printJson(

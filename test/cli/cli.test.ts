@@ -176,6 +176,10 @@ describe('pfnlab CLI', () => {
       ['usercopy', '0x1000', '0', '--scenario', 'dimm-hotplug'],
       ['usercopy', 'zz', '10', '--scenario', 'dimm-hotplug'],
       ['usercopy', '0x1000', '10'],
+      ['demo', '--out', '/nonexistent-dir/report.html'],
+      ['demo', '--out', '.'],
+      ['demo', 'extra'],
+      ['designs', 'extra'],
     ];
     for (const argv of cases) await expectUsageError(...argv);
   });
