@@ -87,13 +87,41 @@ function isPowerOfTwo(n: number): boolean {
   return n >= 1 && Number.isInteger(Math.log2(n));
 }
 
+/** ZONE_DMA ends at or below ZONE_DMA32's end (0: the zone does not exist), within the physical address space. */
+function checkZoneLimits(p: GeometryParams): void {
+  for (const field of ['zoneDmaLimit', 'zoneDma32Limit'] as const) {
+    const v = p[field];
+    if (!Number.isInteger(v) || v < 0 || v % 2 ** p.pageShift !== 0 || v > 2 ** p.maxPhysmemBits)
+      throw new GeometryError(
+        `${field} must be 0 or a page-aligned address within MAX_PHYSMEM_BITS, got ${v}`,
+        field,
+        v,
+      );
+  }
+  if (p.zoneDmaLimit > 0 && p.zoneDma32Limit > 0 && p.zoneDmaLimit > p.zoneDma32Limit)
+    throw new GeometryError(
+      `zoneDmaLimit (${p.zoneDmaLimit}) lies above zoneDma32Limit (${p.zoneDma32Limit}): ZONE_DMA comes first`,
+      'zoneDmaLimit',
+      p.zoneDmaLimit,
+    );
+}
+
 /** Derive every constant and check the build-time assertions the kernel makes. */
 export function deriveGeometry(p: GeometryParams): Geometry {
   requireInt('pageShift', p.pageShift, 12, 18);
   requireInt('sectionSizeBits', p.sectionSizeBits, SUBSECTION_SHIFT, 40);
   requireInt('maxPhysmemBits', p.maxPhysmemBits, p.sectionSizeBits, 52);
-  requireInt('pageblockOrder', p.pageblockOrder, 0, p.sectionSizeBits - p.pageShift);
   requireInt('maxPageOrder', p.maxPageOrder, 0, 20);
+  // pageblock_order is capped at MAX_PAGE_ORDER and a pageblock never spans sections; a preset's
+  // value can break that when only the page or section size is overridden, so say which to set.
+  const maxPageblockOrder = Math.min(p.maxPageOrder, p.sectionSizeBits - p.pageShift);
+  if (!Number.isInteger(p.pageblockOrder) || p.pageblockOrder < 0 || p.pageblockOrder > maxPageblockOrder)
+    throw new GeometryError(
+      `pageblockOrder must be an integer in [0, ${maxPageblockOrder}] (at most MAX_PAGE_ORDER and SECTION_SIZE_BITS - PAGE_SHIFT), got ${p.pageblockOrder}: with a changed page or section size, override pageblockOrder too`,
+      'pageblockOrder',
+      p.pageblockOrder,
+    );
+  checkZoneLimits(p);
   if (p.maxPageOrder + p.pageShift > p.sectionSizeBits) {
     // The allocator sanity check in include/linux/mmzone.h.
     throw new GeometryError(

@@ -70,6 +70,16 @@ describe('architecture presets (linux-facts §1)', () => {
     assert.throws(() => geometryFor('x86_64', { sectionSizeBits: 20 }), GeometryError);
     assert.throws(() => geometryFor('x86_64', { memoryBlockSize: 96 * MiB }), GeometryError);
     assert.throws(() => geometryFor('x86_64', { maxPageOrder: 20 }), /MAX_PAGE_ORDER/);
+    assert.throws(
+      () => geometryFor('x86_64', { pageblockOrder: 12, maxPageOrder: 10 }),
+      /pageblockOrder.*\[0, 10\]/,
+    );
+    assert.throws(
+      () => geometryFor('x86_64', { pageShift: 16, sectionSizeBits: 24, maxPageOrder: 8 }),
+      /override pageblockOrder too/,
+    );
+    assert.throws(() => geometryFor('x86_64', { zoneDmaLimit: 8 * GiB }), /ZONE_DMA comes first/);
+    assert.throws(() => geometryFor('x86_64', { zoneDma32Limit: 4 * GiB + 1 }), /page-aligned/);
   });
 });
 
