@@ -2,6 +2,7 @@
  * The pfnlab command line: one file per command, each thin.
  * Exit codes: 0 success, 1 a violation or wrong answer found, 2 bad usage or input.
  */
+import { readFileSync } from 'node:fs';
 import { isPfnlabError } from '../model/errors.js';
 import { auditCommand } from './audit.js';
 import { captureCommand } from './capture.js';
@@ -37,10 +38,15 @@ export const COMMANDS: readonly Command[] = [
   stressCommand,
 ];
 
+/** The package's version (src/cli and dist/cli both sit two levels below package.json). */
+function version(): string {
+  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+}
+
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
-    'usage: pfnlab <command> [options]   (pfnlab <command> --help for details)',
+    'usage: pfnlab <command> [options]   (pfnlab <command> --help for details; pfnlab --version)',
     '',
     'pfnlab models Linux SPARSEMEM, memory hotplug and ZONE_DEVICE pfn by pfn.',
     '',
@@ -54,6 +60,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
     io.out(`${topic ? topic.help : usage()}\n`);
+    return 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`pfnlab ${version()}\n`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);

@@ -19,7 +19,7 @@ import { renderDesignAnswers } from './render-answers.js';
 export const pfnCommand: Command = {
   name: 'pfn',
   summary: "a pfn's location and truth after a scenario (or a prefix of it)",
-  help: `usage: pfnlab pfn <pfn> --scenario <scenario> [--after N] [--json]
+  help: `usage: pfnlab pfn <pfn> --scenario <scenario> [--after N] [--design D ...] [--json]
 
 Print where <pfn> lives (section, root, subsection, memory block), its section
 flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,

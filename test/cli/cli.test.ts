@@ -13,6 +13,7 @@ describe('pfnlab CLI', () => {
   it('--help on every command', async () => {
     const top = await cli('--help');
     assert.equal(top.code, 0);
+    assert.match((await cli('--version')).stdout, /^pfnlab \d+\.\d+\.\d+\n$/);
     const names = COMMANDS.map((c) => c.name);
     for (const expected of [
       'demo',
