@@ -1,66 +1,121 @@
 /** pfnlab audit: every pfn walker against every design, as the seed thread's audit did by hand. */
-import { DESIGNS, FAULT_DESIGNS, loadDesign } from '../designs/index.js';
-import { AUDIT_SCENARIOS, audit } from '../explore/audit.js';
+import type { Design } from '../designs/design.js';
+import { FAULT_DESIGNS } from '../designs/index.js';
+import { AUDIT_SCENARIOS, type AuditCell, type AuditResult, audit } from '../explore/audit.js';
 import { parseWalkerSpec } from '../explore/index.js';
+import { InputError } from '../model/errors.js';
 import { renderTable } from '../report/table.js';
-import { WALKERS } from '../walkers/index.js';
-import { type CliIo, type Command, listOption, parseCommandArgs, printJson } from './command.js';
+import { WALKERS, type WalkerDef } from '../walkers/index.js';
+import {
+  type CliIo,
+  type Command,
+  listOption,
+  noPositionals,
+  type Parsed,
+  parseCommandArgs,
+  printJson,
+} from './command.js';
+import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
 
 export const auditCommand: Command = {
   name: 'audit',
   summary: "every pfn walker against every design: safe, or unsafe with the counterexample's length",
-  help: `usage: pfnlab audit [--design D ...] [--walker W ...] [--faults] [--json]
+  help: `usage: pfnlab audit [--design D ...] [--walker W ...] [--faults] [--strict] [--json]
 
 For every walker (the kernel's readers of arbitrary pfns, and the
 is_zone_device_page() users Dan Williams audited in the seed thread) and
 every design, explore every interleaving of the walker with hot-removal of
 System RAM (scenarios/${AUDIT_SCENARIOS.ram}.json) and with memunmap_pages() of
 fsdax and device-private memory (scenarios/${AUDIT_SCENARIOS.device}.json), on a model
-of the kernel the design is for. A cell is "safe" (every interleaving proven)
-or "UNSAFE n" (a shortest counterexample has n steps: pfnlab explore shows it).
-The THREAD column is Dan Williams' verdict; the last line says how many of
-them the v5.4 column reproduces.
+of the kernel the design is for (in its column's heading). A cell is "safe"
+(every interleaving proven) or "UNSAFE n" (a shortest counterexample has n
+steps). pfnlab explore SCENARIO --design D --walker W shows it, on the same
+kernel (SCENARIO: the row's; pfn-walker: omit --walker for the scenario's
+own); --json gives each cell's exact command. The THREAD column is Dan
+Williams' verdict; the last line says how many of them the v5.4 column
+reproduces.
 
 Walkers: ${WALKERS.map((w) => w.name).join(', ')}.
 
-  --design D   only these designs (repeatable)
-  --walker W   only these walkers (repeatable)
+  --design D   only these designs (repeatable; a name or a module path)
+  --walker W   only these walkers (repeatable; names: each walks its default pfns)
   --faults     add the fault-injected active-bitmap variants
-  --json       rows with every cell's verdict, length, scenario and violation`,
+  --strict     exit 1 if any design but a fault-injected one has an UNSAFE cell
+               (without it the audit is a report: exit 0)
+  --json       the designs with their kernels, and rows with every cell's
+               verdict, kernel, length, scenario, violation and explore command`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('audit', argv, {
-      design: { type: 'string', multiple: true, short: 'd' },
+      ...DESIGN_OPTION,
       walker: { type: 'string', multiple: true, short: 'w' },
       faults: { type: 'boolean' },
+      strict: { type: 'boolean' },
       json: { type: 'boolean' },
     });
-    const named = listOption(p, 'design');
-    const designs = named.length
-      ? await Promise.all(named.map(loadDesign))
-      : [...DESIGNS, ...(p.values.faults ? FAULT_DESIGNS : [])];
-    const walkerNames = listOption(p, 'walker');
-    const walkers = walkerNames.length ? walkerNames.map((w) => parseWalkerSpec(w).walker) : WALKERS;
-    const result = audit(designs, walkers);
-    if (p.values.json) {
-      printJson(io, result);
-      return 0;
-    }
-    const rows = result.rows.map((r) => [
-      r.walker,
-      ...result.designs.map((d) => {
-        const c = r.cells[d];
-        return c.verdict === 'safe' ? 'safe' : c.verdict === 'unsafe' ? `UNSAFE ${c.steps}` : 'bounded';
-      }),
-      r.threadVerdict ? r.threadVerdict.replace(/^[^:]+: /, '') : '',
-    ]);
-    io.out(`${renderTable(['WALKER', ...result.designs, 'THREAD (Dan Williams, on 5.4)'], rows, '  ')}\n\n`);
-    const t = result.thread;
-    if (t.named) {
-      io.out(
-        `The v5.4 column reproduces ${t.reproduced} of the ${t.named} verdicts the thread gives${t.differ.length ? ` (differs: ${t.differ.join(', ')})` : ''}.\n`,
-      );
-    }
-    io.out(`${result.rows.length * result.designs.length} explorations in ${result.seconds.toFixed(1)} s.\n`);
-    return 0;
+    noPositionals('audit', p);
+    const designs = await auditDesigns(p);
+    const result = audit(designs, auditWalkers(p));
+    if (p.values.json) printJson(io, result);
+    else io.out(renderAudit(result));
+    return p.values.strict && unsafeCells(result, designs) > 0 ? 1 : 0;
   },
 };
+
+/** The designs named (default: every design), and with --faults the fault-injected variants too. */
+async function auditDesigns(p: Parsed): Promise<Design[]> {
+  const designs = await designsFromOption(p);
+  const faults = p.values.faults ? FAULT_DESIGNS.filter((f) => !designs.some((d) => d.name === f.name)) : [];
+  return [...designs, ...faults];
+}
+
+/** Walkers by name, each once; the audit picks their pfns from its scenarios. */
+function auditWalkers(p: Parsed): readonly WalkerDef[] {
+  const names = listOption(p, 'walker');
+  if (!names.length) return WALKERS;
+  const walkers = names.map((w) => {
+    if (w.includes('@'))
+      throw new InputError('--walker', `'${w}': audit walks each walker's own pfns; name the walker only`, w);
+    return parseWalkerSpec(w).walker;
+  });
+  return [...new Set(walkers)];
+}
+
+/** UNSAFE cells of the designs that are meant to be safe (not the fault-injected ones). */
+function unsafeCells(r: AuditResult, designs: readonly Design[]): number {
+  const judged = designs.filter((d) => !FAULT_DESIGNS.includes(d)).map((d) => d.name);
+  return r.rows.reduce((n, row) => n + judged.filter((d) => row.cells[d].verdict === 'unsafe').length, 0);
+}
+
+function cellText(c: AuditCell): string {
+  return c.verdict === 'safe' ? 'safe' : c.verdict === 'unsafe' ? `UNSAFE ${c.steps}` : 'bounded';
+}
+
+/** The scenarios a row's UNSAFE cells were found on, as pfnlab explore names them. */
+function rowScenarios(r: AuditResult['rows'][number]): string {
+  const refs = Object.values(r.cells).flatMap((c) => (c.scenarioRef ? [c.scenarioRef] : []));
+  return [...new Set(refs)].join(', ');
+}
+
+function renderAudit(result: AuditResult): string {
+  const rows = result.rows.map((r) => [
+    r.walker,
+    rowScenarios(r),
+    ...result.designs.map((d) => cellText(r.cells[d])),
+    r.threadVerdict ? r.threadVerdict.replace(/^[^:]+: /, '') : '',
+  ]);
+  const heads = result.designs.map((d) => `${d} (${result.kernels[d]})`);
+  const out = [
+    `${renderTable(['WALKER', 'SCENARIO', ...heads, 'THREAD (Dan Williams, on 5.4)'], rows, '  ')}\n`,
+    "UNSAFE n: pfnlab explore SCENARIO --design D --walker W (pfn-walker: no --walker, the scenario's own) shows the n steps,",
+    "on the kernel in parentheses; --json gives each cell's exact command.",
+  ];
+  const t = result.thread;
+  if (t.named) {
+    out.push(
+      `The v5.4 column reproduces ${t.reproduced} of the ${t.named} verdicts the thread gives${t.differ.length ? ` (differs: ${t.differ.join(', ')})` : ''}.`,
+    );
+  }
+  const n = result.rows.length * result.designs.length;
+  out.push(`${n} exploration${n === 1 ? '' : 's'} in ${result.seconds.toFixed(1)} s.`);
+  return `${out.join('\n')}\n`;
+}

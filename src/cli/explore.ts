@@ -1,14 +1,24 @@
 /** pfnlab explore <scenario> --design D: prove or break a design against pfn walkers, by every interleaving. */
+import type { KernelVersion } from '../arch/geometry.js';
 import { designByName, loadDesign } from '../designs/index.js';
-import { explore, parseWalkerSpec, replaySchedule, scenarioWalkers } from '../explore/index.js';
-import { loadScenario, scenarioWithKernel } from '../io/scenario.js';
+import {
+  type ExploreOptions,
+  type ExploreTrace,
+  explore,
+  parseWalkerSpec,
+  replaySchedule,
+  scenarioWalkers,
+  type WalkerSpec,
+} from '../explore/index.js';
+import { loadScenario, type Scenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
-import { renderTrace } from '../report/trace.js';
+import { renderTraceSteps } from '../report/trace.js';
 import {
   type CliIo,
   type Command,
   intOption,
   listOption,
+  type Parsed,
   parseCommandArgs,
   printJson,
   stringOption,
@@ -27,8 +37,10 @@ sleep sets and symmetry between identical walkers. Safety: no walker reads a
 struct page that is poisoned, uninitialized or freed (or any freed kernel
 memory), and none acts on a lookup answer the truth contradicts.
 
-Prints SAFE with the number of states proven, or a shortest counterexample as
-numbered steps naming kernel functions and pfns, with a replay string; exit 1.
+Prints SAFE with the number of states proven (exit 0), or a shortest
+counterexample as numbered steps naming kernel functions and pfns, with the
+command line that replays it (exit 1). A bounded search (--bound,
+--max-states, --random) that finds nothing says so and is no proof (exit 0).
 
   --design D        a design name or module path (see pfnlab designs)
   --walker W        a walker (see pfnlab audit --help for the list), optionally
@@ -36,14 +48,17 @@ numbered steps naming kernel functions and pfns, with a replay string; exit 1.
                     scenario's "walkers", else pfn-walker
   --from N          run the first N steps to completion first (default: the
                     scenario's explore.from, else 0)
-  --kernel V        model 5.4 or 6.19 behaviour (default: the scenario's)
+  --kernel V        model 5.4 or 6.19 behaviour (default: the kernel the design
+                    is judged on, as pfnlab audit runs it; else the scenario's)
   --bound N         at most N preemptions (context switches away from a thread
-                    that could go on); without it the search is exhaustive
-  --random N        N random schedules instead (seeded by --seed, default 1)
+                    that could go on): a shortest counterexample within them
+  --first           stop at the first violation found instead of a shortest one
+  --max-states N    give up after N states (N >= 1; verdict: bounded)
+  --random N        N >= 1 random schedules instead (seeded by --seed S, default
+                    1); not with --bound, --first or --max-states
   --seed S
-  --first           stop at the first violation instead of a shortest one
-  --max-states N    give up after N states (verdict: bounded)
-  --replay STRING   run one schedule (thread ids, runs as id*count) and show it
+  --replay STRING   run one schedule (thread ids, runs as id*count) and show it;
+                    with the options of the replay line explore printed
   --full            show every step (by default consecutive accesses fold)
   --json            the trace (format pfnlab-explore-trace, which pfnlab view plays)`,
   async run(argv: string[], io: CliIo): Promise<number> {
@@ -62,41 +77,150 @@ numbered steps naming kernel functions and pfns, with a replay string; exit 1.
       json: { type: 'boolean' },
     });
     if (p.positionals.length !== 1) throw new InputError('explore', 'expected exactly one <scenario>');
-    const designName = stringOption(p, 'design');
-    if (!designName) throw new InputError('explore', '--design D is required (see pfnlab designs)');
-    const design = designByName(designName) ?? (await loadDesign(designName));
-    const kernel = stringOption(p, 'kernel');
-    if (kernel !== undefined && kernel !== '5.4' && kernel !== '6.19')
-      throw new InputError('explore', `--kernel must be 5.4 or 6.19, got '${kernel}'`);
-    let scenario = loadScenario(p.positionals[0]);
-    if (kernel) scenario = scenarioWithKernel(scenario, kernel);
-    const walkerArgs = listOption(p, 'walker');
-    const walkers = walkerArgs.length ? walkerArgs.map(parseWalkerSpec) : scenarioWalkers(scenario);
-    const opts = {
+    const designRef = stringOption(p, 'design');
+    if (!designRef) throw new InputError('explore', '--design D is required (see pfnlab designs)');
+    const design = designByName(designRef) ?? (await loadDesign(designRef));
+    const kernel = kernelOption(p);
+    const scenarioRef = p.positionals[0];
+    const scenario = loadScenario(scenarioRef);
+    const search = searchOptions(p);
+    const opts: ExploreOptions = {
       scenario,
+      scenarioRef,
       design,
-      walkers,
+      designRef,
+      kernel,
+      walkers: walkerOption(p, scenario),
       from: intOption('explore', p, 'from'),
-      preemptionBound: intOption('explore', p, 'bound'),
-      firstViolation: Boolean(p.values.first),
-      maxStates: intOption('explore', p, 'max-states'),
-      random:
-        p.values.random !== undefined
-          ? { runs: intOption('explore', p, 'random')!, seed: intOption('explore', p, 'seed') ?? 1 }
-          : undefined,
-      progress:
-        io.errIsTty && !p.values.json
-          ? (x: { states: number; transitions: number; depth: number; seconds: number }) =>
-              io.err(
-                `\r  ${x.states} states, ${Math.round(x.states / x.seconds)} states/s, depth ${x.depth}   `,
-              )
-          : undefined,
+      ...search.options,
+      progress: io.errIsTty && !p.values.json ? progressLine(io) : undefined,
     };
-    const replay = stringOption(p, 'replay');
-    const trace = replay ? replaySchedule(opts, replay) : explore(opts);
+    const trace = search.replay !== undefined ? replaySchedule(opts, search.replay) : explore(opts);
     if (opts.progress) io.err('\r\x1b[K');
     if (p.values.json) printJson(io, trace);
-    else io.out(`${renderTrace(trace, Boolean(p.values.full))}\n`);
+    else io.out(`${renderExplore(trace, Boolean(p.values.full))}\n`);
     return trace.verdict === 'unsafe' ? 1 : 0;
   },
 };
+
+function kernelOption(p: Parsed): KernelVersion | undefined {
+  const kernel = stringOption(p, 'kernel');
+  if (kernel !== undefined && kernel !== '5.4' && kernel !== '6.19')
+    throw new InputError('explore', `--kernel must be 5.4 or 6.19, got '${kernel}'`, kernel);
+  return kernel;
+}
+
+/** --walker specs (pfns checked against the scenario's MAX_PHYSMEM_BITS), else the scenario's walkers. */
+function walkerOption(p: Parsed, scenario: Scenario): WalkerSpec[] {
+  const specs = listOption(p, 'walker');
+  if (!specs.length) return scenarioWalkers(scenario);
+  return specs.map((w) => parseWalkerSpec(w, '--walker', scenario.geometry));
+}
+
+/** A count that must be at least 1: zero schedules or states would "find nothing" and prove nothing. */
+function positiveIntOption(p: Parsed, name: string): number | undefined {
+  const n = intOption('explore', p, name);
+  if (n === 0) throw new InputError('explore', `--${name} must be at least 1, got '0'`, n);
+  return n;
+}
+
+type SearchChoice = Pick<ExploreOptions, 'preemptionBound' | 'firstViolation' | 'maxStates' | 'random'>;
+
+/** The search: exhaustive (maybe bounded), random, or one replayed schedule; options of another are refused. */
+function searchOptions(p: Parsed): { options: SearchChoice; replay?: string } {
+  const exhaustive = ['bound', 'first', 'max-states'].filter((o) => p.values[o] !== undefined);
+  const random = positiveIntOption(p, 'random');
+  const seed = intOption('explore', p, 'seed');
+  const replay = stringOption(p, 'replay');
+  const others = [
+    ...exhaustive,
+    ...(random !== undefined ? ['random'] : []),
+    ...(seed !== undefined ? ['seed'] : []),
+  ];
+  if (replay !== undefined && others.length)
+    throw new InputError('explore', `--replay runs the one schedule given: it takes no --${others[0]}`);
+  if (random !== undefined && exhaustive.length)
+    throw new InputError('explore', `--${exhaustive[0]} is for the exhaustive search, not --random`);
+  if (seed !== undefined && random === undefined)
+    throw new InputError('explore', '--seed S goes with --random N');
+  if (replay !== undefined) return { options: {}, replay };
+  if (random !== undefined) return { options: { random: { runs: random, seed: seed ?? 1 } } };
+  return {
+    options: {
+      preemptionBound: intOption('explore', p, 'bound'),
+      firstViolation: Boolean(p.values.first),
+      maxStates: positiveIntOption(p, 'max-states'),
+    },
+  };
+}
+
+function progressLine(io: CliIo): ExploreOptions['progress'] {
+  return (x) =>
+    io.err(`\r  ${x.states} states, ${Math.round(x.states / x.seconds)} states/s, depth ${x.depth}   `);
+}
+
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`;
+}
+
+/** What the search covered: states (a random search names its schedules in the verdict itself). */
+function coverage(t: ExploreTrace): string {
+  const time = `${plural(t.transitions, 'transition')}, ${t.seconds} s`;
+  return t.search?.mode === 'random' ? time : `${plural(t.states, 'state')}, ${time}`;
+}
+
+function randomRuns(t: ExploreTrace): string {
+  return `${plural(t.search?.runs ?? t.states, 'random schedule')} from seed ${t.search?.seed}`;
+}
+
+/** The verdict line of an exhaustive search that found a violation: which counterexample this is. */
+function unsafeExhaustive(t: ExploreTrace): string {
+  const s = t.search;
+  const n = plural(t.steps.length, 'step');
+  if (s?.firstViolation) return `the first counterexample found (not necessarily a shortest), ${n}`;
+  if (s?.stoppedAtMaxStates)
+    return `the shortest counterexample found before stopping at ${s.maxStates} states, ${n}`;
+  if (s?.preemptionBound !== undefined)
+    return `a shortest counterexample within ${plural(s.preemptionBound, 'preemption')}, ${n}`;
+  return `a shortest counterexample in ${n}`;
+}
+
+/** Why a search that found nothing is no proof: what it left out. */
+function notProven(t: ExploreTrace): string {
+  const s = t.search;
+  if (s?.mode === 'random') return `no violation in ${randomRuns(t)}`;
+  const limits = [
+    ...(s?.preemptionBound !== undefined ? [`within ${plural(s.preemptionBound, 'preemption')}`] : []),
+    ...(s?.stoppedAtMaxStates ? [`in the first ${s.maxStates} states`] : []),
+  ];
+  return `no violation ${limits.join(' and ') || 'within the bound'}`;
+}
+
+function verdictLine(t: ExploreTrace): string {
+  const s = t.search;
+  if (s?.mode === 'replay') {
+    return t.violation
+      ? `verdict: UNSAFE - the replayed schedule reaches a violation at step ${t.steps.length}`
+      : `verdict: no violation in the replayed schedule (${plural(t.steps.length, 'step')}); other schedules were not run`;
+  }
+  if (t.verdict === 'safe') return `verdict: SAFE - every interleaving explored (${coverage(t)})`;
+  if (!t.violation) return `verdict: ${notProven(t)} (${coverage(t)}); not a proof`;
+  const which =
+    s?.mode === 'random'
+      ? `the shortest counterexample in ${randomRuns(t)}, ${plural(t.steps.length, 'step')}`
+      : unsafeExhaustive(t);
+  return `verdict: UNSAFE - ${which} (${coverage(t)})`;
+}
+
+/** The trace as text: what ran, the verdict, the steps, the violation and the line that replays it. */
+export function renderExplore(t: ExploreTrace, full = false): string {
+  const lines = [
+    `${t.scenario} with ${t.design} on kernel ${t.kernel}; walkers: ${t.walkers.join(', ')}`,
+    verdictLine(t),
+  ];
+  // A replay shows its schedule whatever it reached; a search shows a counterexample.
+  if (t.steps.length && (t.violation || t.search?.mode === 'replay')) lines.push(renderTraceSteps(t, full));
+  if (t.violation) lines.push(`violation: ${t.violation.message}`);
+  if (t.violation && t.replay && t.command) lines.push(`replay: ${t.command} --replay ${t.replay}`);
+  return lines.join('\n');
+}

@@ -3,7 +3,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../model/errors.js';
+import { InputError, PfnlabError } from '../model/errors.js';
 import { USAGE_DESIGN_BITMAPS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
@@ -82,7 +82,8 @@ function guarded<A extends unknown[], R>(
     try {
       return f(...args);
     } catch (e) {
-      if (e instanceof InputError) throw e;
+      // pfnlab's own errors, and the explorer's pause (a symbol thrown through the walker), pass on.
+      if (e instanceof PfnlabError || typeof e === 'symbol') throw e;
       const arg = typeof args[0] === 'number' ? `0x${args[0].toString(16)}` : '';
       throw new InputError(
         `design '${design}'`,

@@ -5,19 +5,26 @@
  * the model following the kernel the design is for. Reproduces Dan Williams'
  * is_zone_device_page() audit from the seed thread for v5.4.
  */
+import type { KernelVersion } from '../arch/geometry.js';
 import type { Design } from '../designs/design.js';
 import { DESIGNS } from '../designs/index.js';
-import { loadScenario, type Scenario, scenarioWithKernel } from '../io/scenario.js';
+import { loadScenario, type Scenario } from '../io/scenario.js';
 import { WALKERS, type WalkerDef } from '../walkers/index.js';
-import { explore, scenarioWalkers } from './index.js';
+import { explore, modelKernel, scenarioWalkers } from './index.js';
 import type { ExploreTrace } from './trace.js';
 
 export interface AuditCell {
   readonly verdict: ExploreTrace['verdict'];
+  /** The kernel the model followed (the design's, as pfnlab explore defaults to). */
+  readonly kernel: KernelVersion;
   /** Counterexample length when unsafe. */
   readonly steps?: number;
+  /** The scenario's name, and how pfnlab explore names it. */
   readonly scenario?: string;
+  readonly scenarioRef?: string;
   readonly violation?: string;
+  /** When unsafe: the pfnlab explore command that finds the same counterexample. */
+  readonly command?: string;
   readonly states: number;
 }
 
@@ -30,6 +37,8 @@ export interface AuditRow {
 
 export interface AuditResult {
   readonly designs: readonly string[];
+  /** The kernel each design is explored on. */
+  readonly kernels: Readonly<Record<string, KernelVersion>>;
   readonly rows: AuditRow[];
   readonly seconds: number;
   /** For v5.4, how many of the thread's named verdicts the audit reproduces, and which not. */
@@ -53,22 +62,26 @@ function scenariosFor(w: WalkerDef, ram: Scenario, device: Scenario): Scenario[]
 
 function cell(w: WalkerDef, d: Design, scenarios: Scenario[]): AuditCell {
   let states = 0;
-  for (const s0 of scenarios) {
-    const s = scenarioWithKernel(s0, d.kernel ?? s0.geometry.kernel);
+  let kernel = modelKernel(d, scenarios[0]);
+  for (const s of scenarios) {
     const walkers = w.name === 'pfn-walker' ? scenarioWalkers(s) : [{ walker: w }];
     const r = explore({ scenario: s, design: d, walkers });
     states += r.states;
+    kernel = r.kernel ?? kernel;
     if (r.verdict !== 'safe') {
       return {
         verdict: r.verdict,
+        kernel,
         steps: r.steps.length,
         scenario: s.name,
+        scenarioRef: r.scenario,
         violation: r.violation?.message,
+        command: r.command,
         states,
       };
     }
   }
-  return { verdict: 'safe', states };
+  return { verdict: 'safe', kernel, states };
 }
 
 /** Does our v5.4 verdict match the thread's (ignoring its question marks)? */
@@ -97,6 +110,7 @@ export function audit(
   const differ = named.filter((r) => !agrees(r.threadVerdict!, r.cells['v5.4'])).map((r) => r.walker);
   return {
     designs: designs.map((d) => d.name),
+    kernels: Object.fromEntries(designs.map((d) => [d.name, modelKernel(d, ram)])),
     rows,
     seconds: (performance.now() - started) / 1000,
     thread: { named: named.length, reproduced: named.length - differ.length, differ },

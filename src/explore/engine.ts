@@ -109,6 +109,8 @@ export interface SearchResult {
   /** The counterexample: thread ids in schedule order. */
   readonly schedule?: number[];
   readonly violation?: Violation;
+  /** The search gave up at maxStates: a counterexample it found need not be a shortest one. */
+  readonly stoppedAtMaxStates?: boolean;
 }
 
 const YIELD = Symbol('yield');
@@ -456,6 +458,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
   let transitions = 0;
   let best: { schedule: number[]; violation: Violation } | undefined;
   let bounded = false;
+  let stopped = false;
   let lastProgress = started;
   const path: number[] = [];
 
@@ -463,6 +466,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
   const explore = (sleep: Map<number, Footprint>, prev: number, preemptions: number): boolean => {
     if (opts.maxStates !== undefined && states >= opts.maxStates) {
       bounded = true;
+      stopped = true;
       return true;
     }
     const depth = path.length;
@@ -552,6 +556,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     seconds,
     schedule: best?.schedule,
     violation: best?.violation,
+    ...(stopped ? { stoppedAtMaxStates: true } : {}),
   };
 }
 

@@ -3,8 +3,9 @@
  * (every interleaving, or random schedules), replay a schedule, and audit
  * every walker against every design.
  */
+import type { Geometry, KernelVersion } from '../arch/geometry.js';
 import type { Design } from '../designs/design.js';
-import type { Scenario } from '../io/scenario.js';
+import { type Scenario, scenarioWithKernel } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { P_FLAGS } from '../model/layout.js';
 import { pageAddress } from '../model/memmap.js';
@@ -21,14 +22,20 @@ import {
   search,
 } from './engine.js';
 import { type MachineProgram, machineProgram, type WalkerSpec } from './machine-program.js';
-import type { ExploreTrace, PageState, TraceStep } from './trace.js';
+import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js';
 
 export type { WalkerSpec } from './machine-program.js';
-export type { ExploreTrace } from './trace.js';
+export type { ExploreTrace, TraceSearch } from './trace.js';
 
 export interface ExploreOptions {
   readonly scenario: Scenario;
+  /** How the user named the scenario, for the trace and its command (default: its source). */
+  readonly scenarioRef?: string;
   readonly design: Design;
+  /** How the user named the design, e.g. a module path (default: its name). */
+  readonly designRef?: string;
+  /** The kernel the model and the walkers follow (default: modelKernel()). */
+  readonly kernel?: KernelVersion;
   readonly walkers: readonly WalkerSpec[];
   /** Operations done before exploring (default: the scenario's explore.from, else 0). */
   readonly from?: number;
@@ -40,19 +47,49 @@ export interface ExploreOptions {
   readonly progress?: SearchOptions['progress'];
 }
 
-/** "kpageflags" or "kpageflags@0x400000,0x400200". */
-export function parseWalkerSpec(text: string): WalkerSpec {
-  const [name, pfnList] = text.split('@');
-  const walker = walkerByName(name.trim());
+/**
+ * pfn_valid()'s first test in 6.19 (PHYS_PFN(PFN_PHYS(pfn)) != pfn): no pfn at or above
+ * MAX_PHYSMEM_BITS exists on the arch; refused as `pfnlab pfn` refuses it.
+ */
+export function checkPfnWithinPhysmem(g: Geometry, pfn: number, text: string, where: string): void {
+  if (pfn >= g.maxPfn)
+    throw new InputError(
+      where,
+      `unknown pfn ${text}: beyond MAX_PHYSMEM_BITS (${g.maxPhysmemBits}) of ${g.arch}`,
+      pfn,
+    );
+}
+
+function walkerPfn(p: string, text: string, where: string, g: Geometry | undefined): number {
+  const pfn = parsePfn(p);
+  if (pfn === undefined) throw new InputError(where, `'${p}' in '${text}' is not a pfn`, text);
+  if (g) checkPfnWithinPhysmem(g, pfn, p.trim(), where);
+  return pfn;
+}
+
+/**
+ * "kpageflags" or "kpageflags@0x400000,0x400200". `where` names the place the text came from
+ * (an option, a scenario's JSON path); with a geometry, pfns beyond MAX_PHYSMEM_BITS are refused.
+ */
+export function parseWalkerSpec(text: string, where = '--walker', g?: Geometry): WalkerSpec {
+  const at = text.indexOf('@');
+  const name = (at < 0 ? text : text.slice(0, at)).trim();
+  const walker = walkerByName(name);
   if (!walker)
-    throw new InputError('--walker', `unknown walker '${name}' (walkers: ${WALKER_NAMES.join(', ')})`, text);
-  if (pfnList === undefined) return { walker };
-  const pfns = pfnList.split(',').map((p) => {
-    const pfn = parsePfn(p);
-    if (pfn === undefined) throw new InputError('--walker', `'${p}' in '${text}' is not a pfn`, text);
-    return pfn;
-  });
-  return { walker, pfns };
+    throw new InputError(where, `unknown walker '${name}' (walkers: ${WALKER_NAMES.join(', ')})`, text);
+  if (at < 0) return { walker };
+  return {
+    walker,
+    pfns: text
+      .slice(at + 1)
+      .split(',')
+      .map((p) => walkerPfn(p, text, where, g)),
+  };
+}
+
+/** A walker as the command line names it: with the pfns it walks, if any. */
+function walkerText(name: string, pfns: readonly number[] | undefined): string {
+  return pfns?.length ? `${name}@${pfns.map((x) => `0x${x.toString(16)}`).join(',')}` : name;
 }
 
 /** A schedule as a replay string: thread ids, runs folded as "id*count". */
@@ -77,21 +114,39 @@ export function parseSchedule(text: string): number[] {
     if (!m) throw new InputError('--replay', `'${token}' is not a thread id or id*count`, text);
     for (let k = 0; k < Number(m[2] ?? 1); k++) out.push(Number(m[1]));
   }
+  if (out.length === 0) throw new InputError('--replay', 'the schedule is empty', text);
   return out;
 }
 
+/**
+ * The kernel a design is explored on: the one asked for, else the design's own (the kernel it is
+ * judged on, as audit runs it), else the scenario's.
+ */
+export function modelKernel(design: Design, scenario: Scenario, kernel?: KernelVersion): KernelVersion {
+  return kernel ?? design.kernel ?? scenario.geometry.kernel;
+}
+
+/** The scenario on the kernel the exploration follows. */
+function modelScenario(opts: ExploreOptions): Scenario {
+  return scenarioWithKernel(opts.scenario, modelKernel(opts.design, opts.scenario, opts.kernel));
+}
+
+/** Operations done before exploring; a bad count is blamed on where it came from (--from or the file). */
 function scenarioFrom(s: Scenario, from: number | undefined): number {
-  const f = from ?? (s.explore as { from?: number } | undefined)?.from ?? 0;
-  if (f > s.steps.length) throw new InputError('--from', `the scenario has only ${s.steps.length} steps`, f);
+  const fromFile = (s.explore as { from?: number } | undefined)?.from;
+  const f = from ?? fromFile ?? 0;
+  const where = from === undefined ? `${s.source}: $.explore.from` : '--from';
+  if (f > s.steps.length) throw new InputError(where, `the scenario has only ${s.steps.length} steps`, f);
   return f;
 }
 
 function buildProgram(opts: ExploreOptions): MachineProgram {
+  const scenario = modelScenario(opts);
   return machineProgram({
-    scenario: opts.scenario,
+    scenario,
     design: opts.design,
     walkers: opts.walkers,
-    from: scenarioFrom(opts.scenario, opts.from),
+    from: scenarioFrom(scenario, opts.from),
   });
 }
 
@@ -129,22 +184,59 @@ function traceSteps(
   return { steps, error: r.error };
 }
 
-function toTrace(opts: ExploreOptions, r: SearchResult, scenarioRef: string): ExploreTrace {
+/** A word the shell passes through unchanged. */
+function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
+
+/** pfnlab explore with every option that shapes the program (see ExploreTrace.command). */
+function exploreCommand(
+  opts: ExploreOptions,
+  kernel: KernelVersion,
+  from: number,
+  walkers: readonly string[],
+): string {
+  const args = [
+    opts.scenarioRef ?? scenarioRef(opts.scenario),
+    '--design',
+    opts.designRef ?? opts.design.name,
+    '--kernel',
+    kernel,
+    '--from',
+    String(from),
+    ...walkers.flatMap((w) => ['--walker', w]),
+  ];
+  return `pfnlab explore ${args.map(shellWord).join(' ')}`;
+}
+
+/** The name explore takes for a scenario: a built-in's name, a file's or directory's path. */
+function scenarioRef(s: Scenario): string {
+  return s.source.replace(/^(builtin|import):/, '');
+}
+
+function toTrace(
+  opts: ExploreOptions,
+  program: MachineProgram,
+  r: SearchResult,
+  search: TraceSearch,
+): ExploreTrace {
   const threads = [
     { id: 0, name: 'writer', kind: 'writer' as const },
     ...opts.walkers.map((w, i) => ({ id: i + 1, name: w.walker.name, kind: 'walker' as const })),
   ];
   const steps = r.schedule ? traceSteps(opts, r.schedule).steps : [];
+  const kernel = program.machine.g.kernel;
+  const from = scenarioFrom(opts.scenario, opts.from);
+  // Walkers with the pfns they walked (chosen from the scenario when not given): the same program.
+  const walkers = opts.walkers.map((w, i) => walkerText(w.walker.name, program.targets[i]));
   return {
     format: 'pfnlab-explore-trace',
     version: 1,
-    scenario: scenarioRef,
+    scenario: opts.scenarioRef ?? scenarioRef(opts.scenario),
     design: opts.design.name,
-    kernel: opts.scenario.geometry.kernel,
-    from: scenarioFrom(opts.scenario, opts.from),
-    walkers: opts.walkers.map((w) =>
-      w.pfns ? `${w.walker.name}@${w.pfns.map((x) => `0x${x.toString(16)}`).join(',')}` : w.walker.name,
-    ),
+    kernel,
+    from,
+    walkers,
     verdict: r.verdict,
     states: r.states,
     transitions: r.transitions,
@@ -162,6 +254,20 @@ function toTrace(opts: ExploreOptions, r: SearchResult, scenarioRef: string): Ex
         }
       : {}),
     ...(r.schedule ? { replay: formatSchedule(r.schedule) } : {}),
+    search,
+    command: exploreCommand(opts, kernel, from, walkers),
+  };
+}
+
+/** What an exhaustive or random search was asked to do, for the trace. */
+function searchOf(opts: ExploreOptions, r: SearchResult): TraceSearch {
+  if (opts.random) return { mode: 'random', runs: opts.random.runs, seed: opts.random.seed };
+  return {
+    mode: 'exhaustive',
+    ...(opts.preemptionBound !== undefined ? { preemptionBound: opts.preemptionBound } : {}),
+    ...(opts.firstViolation ? { firstViolation: true } : {}),
+    ...(opts.maxStates !== undefined ? { maxStates: opts.maxStates } : {}),
+    ...(r.stoppedAtMaxStates ? { stoppedAtMaxStates: true } : {}),
   };
 }
 
@@ -176,7 +282,7 @@ export function explore(opts: ExploreOptions): ExploreTrace {
         maxStates: opts.maxStates,
         progress: opts.progress,
       });
-  return toTrace(opts, result, opts.scenario.source.replace(/^builtin:/, ''));
+  return toTrace(opts, program, result, searchOf(opts, result));
 }
 
 /** Run one schedule (a replay string) and report what happened. */
@@ -193,12 +299,13 @@ export function replaySchedule(opts: ExploreOptions, replayString: string): Expl
     schedule: r.violation ? schedule.slice(0, r.labels.length) : schedule,
     violation: r.violation,
   };
-  return toTrace(opts, result, opts.scenario.source.replace(/^builtin:/, ''));
+  return toTrace(opts, program, result, { mode: 'replay' });
 }
 
-/** The walkers a scenario names (scenario.walkers), or pfn-walker. */
+/** The walkers a scenario names (scenario.walkers), or pfn-walker; a bad one is blamed on the file. */
 export function scenarioWalkers(s: Scenario): WalkerSpec[] {
-  return s.walkers.length ? s.walkers.map(parseWalkerSpec) : [{ walker: walkerByName('pfn-walker')! }];
+  if (!s.walkers.length) return [{ walker: walkerByName('pfn-walker')! }];
+  return s.walkers.map((w, i) => parseWalkerSpec(w, `${s.source}: $.walkers[${i}]`, s.geometry));
 }
 
 export type { WalkerDef };

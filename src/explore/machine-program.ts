@@ -167,7 +167,8 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
     run(ctx, iteration) {
       const pfn = targets[i][iteration];
       ctx.note(spec.walker.name, `walk pfn ${hex(pfn)}`, pfn);
-      const k = new WalkerKernel(ctx, design, b.ctx, m.g, design.kernel ?? m.g.kernel, i, rcu);
+      // The walkers follow the kernel the machine models (explore resolves it: --kernel, else the design's).
+      const k = new WalkerKernel(ctx, design, b.ctx, m.g, m.g.kernel, i, rcu);
       spec.walker.run(k, pfn, heldRefs[i][iteration]);
     },
   }));

@@ -45,6 +45,23 @@ export interface TraceViolation {
   readonly message: string;
 }
 
+/** How the schedules were chosen, so that a verdict can say what it covers. */
+export interface TraceSearch {
+  /** Every interleaving (depth-first), random schedules, or one given schedule. */
+  readonly mode: 'exhaustive' | 'random' | 'replay';
+  /** exhaustive: at most this many preemptions per schedule. */
+  readonly preemptionBound?: number;
+  /** exhaustive: stopped at the first violation rather than searching on for a shortest one. */
+  readonly firstViolation?: boolean;
+  /** exhaustive: give up after this many states ... */
+  readonly maxStates?: number;
+  /** ... and it did: a counterexample is the shortest found so far, no verdict is a proof. */
+  readonly stoppedAtMaxStates?: boolean;
+  /** random: how many schedules, from which seed. */
+  readonly runs?: number;
+  readonly seed?: number;
+}
+
 export interface ExploreTrace {
   readonly format: 'pfnlab-explore-trace';
   readonly version: 1;
@@ -57,6 +74,7 @@ export interface ExploreTrace {
   readonly from?: number;
   readonly walkers: readonly string[];
   readonly verdict: 'safe' | 'unsafe' | 'bounded';
+  /** Distinct states explored; for a random search the schedules run, for a replay its steps. */
   readonly states: number;
   readonly transitions: number;
   readonly seconds: number;
@@ -64,6 +82,13 @@ export interface ExploreTrace {
   /** The counterexample (empty when safe). */
   readonly steps: readonly TraceStep[];
   readonly violation?: TraceViolation;
-  /** Thread ids in schedule order; `pfnlab explore --replay <string>` reproduces the run. */
+  /** Thread ids in schedule order; `<command> --replay <string>` reproduces the run. */
   readonly replay?: string;
+  readonly search?: TraceSearch;
+  /**
+   * The pfnlab explore command line with every option that shapes the explored program: the
+   * scenario and design as given, the kernel, from, and each walker with the pfns it walked.
+   * Run as is, it repeats the exhaustive search; with `--replay <replay>`, this run's schedule.
+   */
+  readonly command?: string;
 }

@@ -1,6 +1,36 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cli } from '../helpers.js';
+import { cli, expectUsageError, scratchDir } from '../helpers.js';
+
+/** The arguments of the `replay: pfnlab ...` line explore printed (no word there needs quoting). */
+function replayArgs(stdout: string): string[] {
+  const line = stdout.split('\n').find((l) => l.startsWith('replay: pfnlab '));
+  assert.ok(line, `no replay line in ${stdout}`);
+  return line.slice('replay: pfnlab '.length).split(' ');
+}
+
+/** A copy of the built-in explore/offline scenario with some fields changed, as a file. */
+function offlineWith(dir: string, name: string, fields: Record<string, unknown>): string {
+  const path = join(dir, name);
+  const scenario = {
+    name: 'explore-offline',
+    arch: 'x86_64',
+    boot: [{ start: '0', size: '512M' }],
+    steps: [
+      { op: 'add_memory', start: '1G', size: '256M' },
+      { op: 'online', start: '1G', size: '256M', zone: 'movable' },
+      { op: 'offline', start: '1G', size: '256M' },
+      { op: 'remove', start: '1G', size: '256M' },
+    ],
+    explore: { from: 2 },
+    walkers: ['pfn-walker@0x48000'],
+    ...fields,
+  };
+  writeFileSync(path, JSON.stringify(scenario));
+  return path;
+}
 
 describe('pfnlab explore and audit', () => {
   it('explore proves active-bitmap safe (exit 0) and breaks a fault variant (exit 1) with a replayable trace', async () => {
@@ -32,7 +62,7 @@ describe('pfnlab explore and audit', () => {
     assert.match(text.stdout, /page_init_poison/);
     assert.match(
       text.stdout,
-      /replay: pfnlab explore explore\/offline --design active-bitmap\/no-sync --walker pfn-walker@0x48000 --replay /,
+      /replay: pfnlab explore explore\/offline --design active-bitmap\/no-sync --kernel 6\.19 --from 2 --walker pfn-walker@0x48000 --replay /,
     );
   });
 
@@ -82,7 +112,7 @@ describe('pfnlab explore and audit', () => {
       'release_pages',
     );
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /smaps_pmd_entry\s+UNSAFE \d+/);
+    assert.match(r.stdout, /smaps_pmd_entry\s+explore\/memunmap\s+UNSAFE \d+/);
     assert.match(r.stdout, /release_pages\s+safe/);
     assert.match(r.stdout, /reproduces 2 of the 2 verdicts/);
   });
@@ -97,11 +127,189 @@ describe('pfnlab explore and audit', () => {
       ['explore', 'explore/offline', '--design', 'upstream', '--replay', '1*999'],
       ['explore', 'explore/offline', '--design', 'upstream', '--from', '9'],
       ['explore', 'explore/offline', '--design', 'upstream', '--kernel', '4.19'],
+      ['explore', 'explore/offline', '--design', 'upstream', '--random', '0'],
+      ['explore', 'explore/offline', '--design', 'upstream', '--max-states', '0'],
+      ['explore', 'explore/offline', '--design', 'upstream', '--random', '5', '--bound', '1'],
+      ['explore', 'explore/offline', '--design', 'upstream', '--seed', '5'],
+      ['explore', 'explore/offline', '--design', 'upstream', '--replay', '0', '--first'],
+      ['explore', 'explore/offline', '--design', 'upstream', '--replay', ','],
+      ['explore', 'explore/offline', '--design', 'upstream', '--walker', 'kpageflags@0x1@0x2'],
       ['audit', '--walker', 'nope'],
     ]) {
       const r = await cli(...argv);
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, argv.join(' '));
     }
+  });
+
+  it('the printed replay line carries every option that shapes the run and reproduces its counterexample', async () => {
+    for (const options of [
+      ['--design', 'active-bitmap', '--kernel', '5.4'],
+      ['--design', 'v5.4', '--from', '1'],
+      ['--design', 'v5.4', '--walker', 'kpageflags'],
+    ]) {
+      const what = options.join(' ');
+      const first = await cli('explore', 'explore/offline', ...options, '--json');
+      assert.equal(first.code, 1, what);
+      const t = JSON.parse(first.stdout);
+      const text = await cli('explore', 'explore/offline', ...options);
+      const again = await cli(...replayArgs(text.stdout), '--json');
+      assert.equal(again.code, 1, `${what}: ${again.stderr}`);
+      const r = JSON.parse(again.stdout);
+      assert.deepEqual(r.violation, t.violation, what);
+      assert.equal(r.steps.length, t.steps.length, what);
+      assert.equal(r.kernel, t.kernel, what);
+      assert.equal(r.from, t.from, what);
+      const shown = await cli(...replayArgs(text.stdout));
+      assert.match(shown.stdout, new RegExp(`reaches a violation at step ${t.steps.length}\\n`), what);
+    }
+  });
+
+  it('explore runs a design on the kernel audit judges it on, and audit names that kernel and the command', async () => {
+    const a = await cli('audit', '--design', 'v5.4', '--walker', 'pfn-walker', '--json');
+    const result = JSON.parse(a.stdout);
+    assert.equal(result.kernels['v5.4'], '5.4');
+    const c = result.rows[0].cells['v5.4'];
+    assert.equal(c.verdict, 'unsafe');
+    assert.equal(c.kernel, '5.4');
+    assert.match(c.command, /^pfnlab explore explore\/offline --design v5\.4 --kernel 5\.4 /);
+    const byCommand = await cli(...c.command.split(' ').slice(1), '--json');
+    assert.equal(JSON.parse(byCommand.stdout).steps.length, c.steps);
+    // The pointer the audit gives (no --kernel) reproduces the cell too.
+    const plain = JSON.parse((await cli('explore', 'explore/offline', '--design', 'v5.4', '--json')).stdout);
+    assert.equal(plain.kernel, '5.4');
+    assert.equal(plain.steps.length, c.steps);
+    const text = await cli('audit', '--design', 'v5.4', '--design', 'upstream', '--walker', 'kpageflags');
+    assert.match(text.stdout, /v5\.4 \(5\.4\)\s+upstream \(6\.19\)/);
+    assert.match(text.stdout, /kpageflags\s+explore\/offline\s+UNSAFE \d+/);
+  });
+
+  it('explore says what each search mode found: first, random, bounded, replay', async () => {
+    const first = await cli('explore', 'explore/offline', '--design', 'v5.4', '--first');
+    assert.match(
+      first.stdout,
+      /verdict: UNSAFE - the first counterexample found \(not necessarily a shortest\), \d+ steps/,
+    );
+    const random = await cli(
+      'explore',
+      'explore/offline',
+      '--design',
+      'active-bitmap/no-sync',
+      '--random',
+      '50',
+      '--seed',
+      '3',
+    );
+    assert.equal(random.code, 1);
+    assert.match(
+      random.stdout,
+      /verdict: UNSAFE - the shortest counterexample in 50 random schedules from seed 3, \d+ steps \(\d+ transitions/,
+    );
+    assert.doesNotMatch(random.stdout, /states/);
+    const none = await cli('explore', 'explore/offline', '--design', 'active-bitmap', '--random', '5');
+    assert.equal(none.code, 0);
+    assert.match(
+      none.stdout,
+      /verdict: no violation in 5 random schedules from seed 1 \(\d+ transitions, [\d.]+ s\); not a proof/,
+    );
+    const bound = await cli(
+      'explore',
+      'explore/offline',
+      '--design',
+      'active-bitmap/no-sync',
+      '--bound',
+      '0',
+    );
+    assert.match(bound.stdout, /verdict: no violation within 0 preemptions \(\d+ states/);
+    const capped = await cli('explore', 'explore/offline', '--design', 'v5.4', '--max-states', '50');
+    assert.match(capped.stdout, /verdict: no violation in the first 50 states \(/);
+    const replay = await cli(
+      'explore',
+      'explore/offline',
+      '--design',
+      'active-bitmap',
+      '--replay',
+      '0*3,1*3',
+    );
+    assert.equal(replay.code, 0);
+    assert.match(
+      replay.stdout,
+      /verdict: no violation in the replayed schedule \(6 steps\); other schedules were not run/,
+    );
+    assert.doesNotMatch(replay.stdout, /bound/);
+    assert.match(replay.stdout, /6\. pfn-walker/);
+  });
+
+  it('errors in the scenario file name the file and field, not a flag the user did not pass', async () => {
+    const dir = scratchDir('explore');
+    const from = await expectUsageError(
+      'explore',
+      offlineWith(dir, 'from.json', { explore: { from: 9 } }),
+      '--design',
+      'v5.4',
+    );
+    assert.match(from.stderr, /from\.json: \$\.explore\.from: the scenario has only 4 steps/);
+    const pfn = await expectUsageError(
+      'explore',
+      offlineWith(dir, 'pfn.json', { walkers: ['kpageflags@0x99999999999'] }),
+      '--design',
+      'v5.4',
+    );
+    assert.match(
+      pfn.stderr,
+      /pfn\.json: \$\.walkers\[0\]: unknown pfn 0x99999999999: beyond MAX_PHYSMEM_BITS \(46\)/,
+    );
+    const name = await expectUsageError(
+      'explore',
+      offlineWith(dir, 'name.json', { walkers: ['pfn-walker', 'nope'] }),
+      '--design',
+      'v5.4',
+    );
+    assert.match(name.stderr, /name\.json: \$\.walkers\[1\]: unknown walker 'nope'/);
+    const flag = await expectUsageError('explore', 'explore/offline', '--design', 'v5.4', '--from', '9');
+    assert.match(flag.stderr, /^pfnlab: --from: /);
+  });
+
+  it('a design from a module file is explored like a built-in one (its walker pauses pass through)', async () => {
+    const r = await cli('explore', 'explore/offline', '--design', 'examples/designs/section-online.js', '--json');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(JSON.parse(r.stdout).violation.message, /pfn_to_online_page\(\) returned it/);
+  });
+
+  it('a walker pfn beyond MAX_PHYSMEM_BITS is refused as pfnlab pfn refuses it', async () => {
+    const r = await expectUsageError(
+      'explore',
+      'explore/offline',
+      '--design',
+      'v5.4',
+      '--walker',
+      'pfn-walker@0x99999999999',
+    );
+    assert.match(r.stderr, /--walker: unknown pfn 0x99999999999: beyond MAX_PHYSMEM_BITS \(46\) of x86_64/);
+    const pfn = await expectUsageError('pfn', '0x99999999999', '--scenario', 'explore/offline');
+    assert.match(pfn.stderr, /beyond MAX_PHYSMEM_BITS \(46\) of x86_64/);
+  });
+
+  it('audit --strict exits 1 on an UNSAFE cell of a design meant to be safe; stray arguments are refused', async () => {
+    const args = ['audit', '--design', 'v5.4', '--walker', 'smaps_pmd_entry'];
+    assert.equal((await cli(...args)).code, 0);
+    assert.equal((await cli(...args, '--strict')).code, 1);
+    assert.equal((await cli(...args, '--strict', '--json')).code, 1);
+    const safe = await cli('audit', '--design', 'active-bitmap', '--walker', 'pfn-walker', '--strict');
+    assert.equal(safe.code, 0);
+    const faults = await cli(
+      'audit',
+      '--design',
+      'active-bitmap',
+      '--faults',
+      '--walker',
+      'pfn-walker',
+      '--strict',
+    );
+    assert.match(faults.stdout, /active-bitmap\/no-sync \(6\.19\)/);
+    assert.match(faults.stdout, /UNSAFE/);
+    assert.equal(faults.code, 0, 'fault-injected designs are meant to be unsafe');
+    await expectUsageError('audit', 'v5.4');
+    await expectUsageError('audit', '--walker', 'kpageflags@0x40000');
   });
 });

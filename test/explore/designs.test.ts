@@ -85,3 +85,36 @@ describe('audit', () => {
     assert.equal(row('kpageflags')['active-bitmap'].verdict, 'safe');
   });
 });
+
+describe('the kernel an exploration follows', () => {
+  const soft = [{ walker: walkerByName('soft_offline_page')! }];
+  it("is the design's by default, as audit runs it; the trace says which, with the command that reruns it", () => {
+    const t = explore({ scenario: offline, design: designByName('v5.4')!, walkers: soft });
+    assert.equal(t.kernel, '5.4');
+    assert.equal(t.verdict, 'unsafe');
+    assert.equal(
+      t.command,
+      'pfnlab explore explore/offline --design v5.4 --kernel 5.4 --from 2 --walker soft_offline_page@0x40000',
+    );
+    assert.deepEqual(t.walkers, ['soft_offline_page@0x40000']);
+  });
+
+  it('is followed by the walkers too when it is asked for: 6.19 soft_offline_page holds off offlining', () => {
+    const t = explore({ scenario: offline, design: designByName('v5.4')!, kernel: '6.19', walkers: soft });
+    assert.equal(t.kernel, '6.19');
+    assert.equal(t.verdict, 'safe');
+  });
+});
+
+describe('what a search covered', () => {
+  it('a search stopped at --max-states says so', () => {
+    const t = explore({
+      scenario: offline,
+      design: designByName('active-bitmap/no-sync')!,
+      walkers: scenarioWalkers(offline),
+      maxStates: 20,
+    });
+    assert.deepEqual(t.search, { mode: 'exhaustive', maxStates: 20, stoppedAtMaxStates: true });
+    assert.equal(t.verdict, 'bounded');
+  });
+});
