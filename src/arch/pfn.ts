@@ -3,6 +3,7 @@
  * section_nr_to_pfn(), subsection_map_index(), SECTION_NR_TO_ROOT() and the
  * memory-block id of a section. Plain float arithmetic, exact below 2^53.
  */
+import { InputError } from '../model/errors.js';
 import type { Geometry } from './geometry.js';
 
 /** pfn_to_section_nr() */
@@ -88,4 +89,14 @@ export function locatePfn(g: Geometry, pfn: number, sectionsPerBlock: number): P
     subsection: subsectionMapIndex(g, pfn),
     block: sectionNrToBlockId(section, sectionsPerBlock),
   };
+}
+
+/** A pfn the architecture can address at all (below 2^(MAX_PHYSMEM_BITS - PAGE_SHIFT)), or one line saying why not. */
+export function checkPfnWithinPhysmem(g: Geometry, pfn: number, text: string, where: string): void {
+  if (pfn >= g.maxPfn)
+    throw new InputError(
+      where,
+      `unknown pfn ${text}: beyond MAX_PHYSMEM_BITS (${g.maxPhysmemBits}) of ${g.arch}`,
+      pfn,
+    );
 }

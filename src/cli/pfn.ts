@@ -1,5 +1,6 @@
 /** pfnlab pfn <pfn> --scenario <file> [--after N] [--json]: where a pfn lives and what it is. */
 
+import { checkPfnWithinPhysmem } from '../arch/pfn.js';
 import { designAnswers, runWithDesigns } from '../compare/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
@@ -47,13 +48,7 @@ offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
     const ref = stringOption(p, 'scenario');
     if (!ref) throw new InputError('pfn', '--scenario <file> is required');
     const scenario = loadScenario(ref);
-    if (pfn >= scenario.geometry.maxPfn) {
-      throw new InputError(
-        'pfn',
-        `unknown pfn ${p.positionals[0]}: beyond MAX_PHYSMEM_BITS (${scenario.geometry.maxPhysmemBits}) of ${scenario.geometry.arch}`,
-        pfn,
-      );
-    }
+    checkPfnWithinPhysmem(scenario.geometry, pfn, p.positionals[0], 'pfn');
     const after = afterOption('pfn', p, scenario.steps.length);
     const designs = await designsFromOption(p);
     const { machine, bound } = runWithDesigns(scenario, designs, after);

@@ -4,6 +4,7 @@
  * every walker against every design.
  */
 import type { Geometry, KernelVersion } from '../arch/geometry.js';
+import { checkPfnWithinPhysmem } from '../arch/pfn.js';
 import type { Design } from '../designs/design.js';
 import { type Scenario, scenarioWithKernel } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
@@ -45,19 +46,6 @@ export interface ExploreOptions {
   readonly firstViolation?: boolean;
   readonly maxStates?: number;
   readonly progress?: SearchOptions['progress'];
-}
-
-/**
- * pfn_valid()'s first test in 6.19 (PHYS_PFN(PFN_PHYS(pfn)) != pfn): no pfn at or above
- * MAX_PHYSMEM_BITS exists on the arch; refused as `pfnlab pfn` refuses it.
- */
-export function checkPfnWithinPhysmem(g: Geometry, pfn: number, text: string, where: string): void {
-  if (pfn >= g.maxPfn)
-    throw new InputError(
-      where,
-      `unknown pfn ${text}: beyond MAX_PHYSMEM_BITS (${g.maxPhysmemBits}) of ${g.arch}`,
-      pfn,
-    );
 }
 
 function walkerPfn(p: string, text: string, where: string, g: Geometry | undefined): number {

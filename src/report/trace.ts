@@ -47,22 +47,3 @@ export function renderTraceSteps(t: ExploreTrace, full: boolean): string {
   }
   return lines.join('\n');
 }
-
-export function renderTrace(t: ExploreTrace, full = false): string {
-  const head = `${t.scenario} with ${t.design}; walkers: ${t.walkers.join(', ')}`;
-  const stats = `${t.states} states, ${t.transitions} transitions, ${t.seconds} s`;
-  if (t.verdict === 'safe') return `${head}\nverdict: SAFE - every interleaving explored (${stats})`;
-  if (t.verdict === 'bounded' && !t.violation)
-    return `${head}\nverdict: no violation found within the bound (${stats}); not a proof`;
-  return [
-    head,
-    `verdict: UNSAFE - a shortest counterexample in ${t.steps.length} steps (${stats})`,
-    renderTraceSteps(t, full),
-    `violation: ${t.violation?.message ?? ''}`,
-    t.replay
-      ? `replay: pfnlab explore ${t.scenario} --design ${t.design} ${t.walkers.map((w) => `--walker ${w}`).join(' ')} --replay ${t.replay}`
-      : '',
-  ]
-    .filter(Boolean)
-    .join('\n');
-}
