@@ -1,16 +1,21 @@
 /** pfnlab verify <scenario>... [--kernel VMLINUZ] [--json] [--keep DIR]; pfnlab verify --setup */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMachineDir } from '../io/machine-dir.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { renderVerify, runVerify, setup, type VerifyResult } from '../verify/index.js';
 import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
 
-/** Scenario arguments: files, built-in names, or directories of *.json (scenarios/verify). */
+/**
+ * Scenario arguments: files, built-in names, capture or export directories
+ * (loadScenario() imports them, as run and pfn do), or directories of *.json
+ * (scenarios/verify).
+ */
 function scenarioRefs(args: readonly string[]): string[] {
   const out: string[] = [];
   for (const a of args) {
-    if (existsSync(a) && statSync(a).isDirectory()) {
+    if (existsSync(a) && statSync(a).isDirectory() && !isMachineDir(a)) {
       const files = readdirSync(a)
         .filter((f) => f.endsWith('.json'))
         .sort();
@@ -39,7 +44,9 @@ The model boots from the guest's own /proc/iomem. Steps that cannot be
 replayed are listed. A scenario's optional "verify" section sizes the QEMU
 machine (memory, slots, maxmem, nvdimms, virtioMem); see scenarios/verify/.
 
-<scenario> is a scenario file, a built-in name, or a directory of scenarios.
+<scenario> is a scenario file, a built-in name, a directory written by
+\`pfnlab capture\` or \`pfnlab export\` (imported first), or a directory of
+scenarios.
 
   --kernel VMLINUZ  the kernel to boot (default: the one --setup put in
                     ~/.cache/pfnlab/kernel; its modules are found beside it)

@@ -191,21 +191,34 @@ function pageSize(): number | undefined {
   return r.status === 0 && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-function prepare(out: string): void {
-  if (existsSync(out)) {
+/** Prepare `out`; returns whether it was created (and so may be removed again). */
+function prepare(out: string): boolean {
+  const created = !existsSync(out);
+  if (!created) {
     if (!statSync(out).isDirectory()) throw new InputError(out, 'exists and is not a directory');
     if (readdirSync(out).length > 0 && !isMachineDir(out))
       throw new InputError(out, 'exists, is not empty and is not a capture directory; pick a new directory');
     for (const f of Object.values(MACHINE_FILES)) rmSync(join(out, f), { recursive: true, force: true });
   }
   mkdirSync(out, { recursive: true });
+  return created;
+}
+
+/** A capture that read nothing is no machine: refused, leaving no directory behind that import would take. */
+function refuseEmpty(out: string, root: string, created: boolean, log: Log): void {
+  if (log.read.some((r) => r.file !== '-')) return;
+  if (created) rmSync(out, { recursive: true, force: true });
+  throw new InputError(
+    root,
+    `nothing to capture: no ${MACHINE_FILES.sysfsMemory}, ${MACHINE_FILES.iomem} or ${MACHINE_FILES.zoneinfo} could be read, and no lsmem output (${log.failed[0]?.why ?? 'nothing found'})`,
+  );
 }
 
 /** Capture the machine under `root` into `out`. */
 export function captureMachine(out: string, opts: CaptureOptions = {}): CaptureResult {
   const root = opts.root ?? '/';
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new InputError(root, 'is not a directory');
-  prepare(out);
+  const created = prepare(out);
   const path = opts.path ?? process.env.PATH ?? '';
   const uid = opts.uid ?? process.getuid?.() ?? 0;
   const log: Log = { read: [], failed: [] };
@@ -223,6 +236,7 @@ export function captureMachine(out: string, opts: CaptureOptions = {}): CaptureR
       why: 'they read the live /sys only (no --sysroot); skipped with --root',
     });
   }
+  refuseEmpty(out, root, created, log);
   const manifest: MachineManifest = {
     pfnlab: 'capture',
     version: 1,

@@ -7,7 +7,10 @@
  *    map=dev, the memmap ([start, start + dataoff), dax_pmem_probe()); the device
  *    is daxX.Y. pfnlab shows a devdax range without an altmap as a "daxX.Y" child.
  *  - kmem: "daxX.Y" > "System RAM (kmem)" (dev_dax_kmem_probe()).
- *  - soft-reserved (dax_hmem, MEMORY_DEVICE_GENERIC): "Soft Reserved" > daxX.Y.
+ *  - soft-reserved (dax_hmem, MEMORY_DEVICE_GENERIC): "Soft Reserved" > daxX.Y,
+ *    and CXL (cxl_dax_region): "CXL Window N" > regionN > daxX.Y. Without a
+ *    dax device (a bare range, hmem.N, a window or region alone) nothing has
+ *    a memmap.
  *  - device-private: a top-level region named by its driver
  *    (request_free_mem_region(): "hmm_dmirror", "nouveau_dmem", a PCI device).
  *  - p2pdma: inside a PCI BAR, indistinguishable from any other BAR.

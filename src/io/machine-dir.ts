@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../model/errors.js';
+import { parseJsonText } from './json-text.js';
 
 /** Paths inside a machine directory, relative to it. */
 export const MACHINE_FILES = {
@@ -46,12 +47,7 @@ export interface MachineManifest {
 export function readManifest(dir: string): MachineManifest | undefined {
   const path = join(dir, MACHINE_FILES.manifest);
   if (!existsSync(path)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new InputError(path, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
+  const raw = parseJsonText(readFileSync(path, 'utf8'), path);
   const m = raw as Partial<MachineManifest>;
   if (typeof m !== 'object' || m === null || (m.pfnlab !== 'capture' && m.pfnlab !== 'export'))
     throw new InputError(path, 'not a pfnlab machine manifest (no "pfnlab": "capture" | "export")');

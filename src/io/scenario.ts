@@ -15,6 +15,9 @@ import type { BootRange, OpSpec } from '../ops/spec.js';
 import { parsePfn, parseSize } from '../units.js';
 import { importMachine } from './import/index.js';
 import { type Schema, SchemaValidator } from './json-schema.js';
+import { parseJsonText } from './json-text.js';
+
+export { parseJsonText } from './json-text.js';
 
 export interface Scenario {
   readonly name: string;
@@ -54,29 +57,6 @@ export function builtinScenarioNames(): string[] {
     .filter((f) => f.endsWith('.json'))
     .map((f) => basename(f, '.json'))
     .sort();
-}
-
-/** Parse JSON text, turning a syntax error into file:line:column. */
-export function parseJsonText(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    let where = source;
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      const line = before.split('\n').length;
-      const col = Number(pos[1]) - before.lastIndexOf('\n');
-      where = `${source}:${line}:${col}`;
-    } else if (text.trim() === '') {
-      return fail(source, 'the file is empty');
-    }
-    return fail(
-      where,
-      `not valid JSON (${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected/, 'unexpected')})`,
-    );
-  }
 }
 
 function fail(where: string, problem: string, value?: unknown): never {

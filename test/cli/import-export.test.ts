@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, scratchDir } from '../helpers.js';
@@ -98,5 +98,55 @@ describe('pfnlab import, export, capture', () => {
     );
     assert.match(await fails('import', LAPTOP, '-o', join(tmp, 'note.txt', 'x.json')), /ENOTDIR/);
     assert.match(await fails('import', '--sysfs', join(tmp, 'note.txt')), /not a sysfs memory tree/);
+    assert.match(
+      await fails('export', 'dimm-hotplug', '--out', join(tmp, 'note.txt')),
+      /note\.txt: exists and is not a directory\n$/,
+    );
+  });
+
+  it('bad files: one printable line naming the file (JSON, binary, raw lsmem, no memory, an empty sysroot)', async () => {
+    const tmp = scratchDir('cli-files');
+    const file = (name: string, content: string | Buffer) => {
+      writeFileSync(join(tmp, name), content);
+      return join(tmp, name);
+    };
+    assert.match(
+      await fails('run', file('garbage.json', 'garbage here %%%\n')),
+      /garbage\.json:1:1: not valid JSON \(expected a value, found 'g'\)\n$/,
+    );
+    const binary = await fails(
+      'run',
+      file('binary.json', Buffer.from([0x7b, 0x1b, 0x5b, 0x32, 0x4a, 0xff, 0x0a])),
+    );
+    assert.match(binary, /binary\.json: not valid JSON \(binary data, not text\)\n$/);
+    assert.match(
+      await fails('import', '--iomem', file('iomem.bin', Buffer.from([0, 1, 2, 0xff, 10]))),
+      /iomem\.bin: binary data: not \/proc\/iomem text\n$/,
+    );
+    const raw = file(
+      'raw.txt',
+      'RANGE SIZE STATE REMOVABLE BLOCK\n0x0000000000000000-0x0000000007ffffff 128M online yes 0\n',
+    );
+    assert.match(
+      await fails('import', '--lsmem', raw),
+      /raw\.txt:1: lsmem -r \(raw\) output is not supported/,
+    );
+    assert.match(
+      await fails('import', '--lsmem', file('none.json', '{"memory": []}\n')),
+      /none\.json: no memory blocks at all/,
+    );
+    const cap = join(tmp, 'cap5');
+    assert.match(await fails('capture', cap, '--root', tmp), /nothing to capture/);
+    assert.equal(existsSync(cap), false);
+  });
+
+  it('verify takes a capture directory as run does; run shows how import chose the arch', async () => {
+    const dir = join(scratchDir('cli'), 'cap');
+    await cli('export', 'dimm-hotplug', '--after', '2', '--out', dir);
+    const r = await fails('verify', dir, '--kernel', join(dir, 'no-vmlinuz'));
+    assert.match(r, /--kernel .*no-vmlinuz: no such file/);
+    rmSync(join(dir, 'pfnlab-machine.json'));
+    const run = await cli('run', dir);
+    assert.match(run.stdout.split('\n')[0], /page size 4K: zoneinfo's \d+ present pages .*arch x86_64/);
   });
 });

@@ -97,6 +97,15 @@ describe('pfnlab capture', () => {
     );
   });
 
+  it('a root where nothing can be read is refused, and leaves no directory behind', () => {
+    const out = join(scratchDir('capture'), 'cap');
+    assert.throws(
+      () => captureMachine(out, { root: scratchDir('sysroot-empty'), path: '' }),
+      /nothing to capture: no sys\/devices\/system\/memory, proc\/iomem or proc\/zoneinfo could be read/,
+    );
+    assert.equal(existsSync(out), false);
+  });
+
   it('refuses to write into a non-empty directory that is not a capture', () => {
     const out = scratchDir('occupied');
     writeFileSync(join(out, 'thesis.tex'), '\\documentclass{article}\n');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { geometryFor } from '../../src/arch/presets.js';
@@ -11,6 +11,7 @@ import {
   lsmemJson,
   zoneinfoText,
 } from '../../src/io/export/index.js';
+import { importMachine } from '../../src/io/import/index.js';
 import { parseZoneinfo } from '../../src/io/import/zoneinfo.js';
 import { builtinMachine, GiB, MiB, machine, scratchDir } from '../helpers.js';
 
@@ -45,6 +46,30 @@ describe('export: sysfs', () => {
     exportMachine(dimm(2), dir, { formats: ['sysfs'] });
     exportMachine(dimm(7), dir, { formats: ['sysfs'] });
     assert.throws(() => readFileSync(join(dir, 'sys/devices/system/memory/memory130/state')));
+  });
+
+  it('an export over an earlier one removes all of it, whatever formats each wrote, so import sees one machine', () => {
+    const dir = scratchDir('export-again');
+    exportMachine(dimm(2), dir, { formats: EXPORT_FORMATS });
+    exportMachine(builtinMachine('arm64-64k'), dir, { formats: ['lsmem'] });
+    assert.deepEqual(readdirSync(dir).sort(), ['lsmem.json', 'pfnlab-machine.json']);
+    assert.equal(importMachine({ dir }).scenario.arch, 'arm64-64k');
+  });
+
+  it('never writes over a capture or into a file', () => {
+    const capture = scratchDir('export-capture');
+    cpSync('test/fixtures/machines/x86-laptop', capture, { recursive: true });
+    assert.throws(
+      () => exportMachine(dimm(2), capture, { formats: ['lsmem'] }),
+      /machine directory pfnlab export did not write/,
+    );
+    assert.ok(existsSync(join(capture, 'proc/iomem')));
+    const file = join(scratchDir('export-file'), 'f.json');
+    writeFileSync(file, '{}\n');
+    assert.throws(
+      () => exportMachine(dimm(2), file, { formats: ['lsmem'] }),
+      /f\.json: exists and is not a directory/,
+    );
   });
 });
 

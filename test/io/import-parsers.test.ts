@@ -74,6 +74,40 @@ describe('/proc/iomem', () => {
     assert.equal(inputError(() => parseIomem('   00100000-bfffffff : odd\n', 'f')).where, 'f:1');
   });
 
+  it('lines at MAX_IORES_LEVEL may lie deeper: parented by containment', () => {
+    const deep = [
+      '80000000-8fffffff : PCI Bus 0000:00',
+      '  80000000-8fffffff : PCI Bus 0000:01',
+      '    80000000-8fffffff : PCI Bus 0000:02',
+      '      80000000-8fffffff : PCI Bus 0000:03',
+      '        80000000-8fffffff : PCI Bus 0000:04',
+      '          80000000-8fffffff : PCI Bus 0000:05',
+      '          80000000-80ffffff : deeper thing',
+      '          80000000-800fffff : deepest',
+      '          81000000-81ffffff : beside deeper thing',
+      '90000000-9fffffff : System RAM',
+      '',
+    ].join('\n');
+    const all = walkIomem(parseIomem(deep, 'f').roots);
+    const at = (name: string) => all.find((r) => r.name === name)!;
+    assert.deepEqual(
+      ['deeper thing', 'deepest', 'beside deeper thing'].map((n) => [at(n).depth, at(n).parent?.name]),
+      [
+        [6, 'PCI Bus 0000:05'],
+        [7, 'deeper thing'],
+        [6, 'PCI Bus 0000:05'],
+      ],
+    );
+    assert.equal(at('System RAM').depth, 0);
+  });
+
+  it('binary data is not iomem text, and control bytes in a quoted line are escaped', () => {
+    const e = inputError(() => parseIomem('\u0000\u0001\ufffdgarbage\n', 'bin'));
+    assert.equal(e.message, 'bin: binary data: not /proc/iomem text');
+    const ctl = inputError(() => parseIomem('\u0001\u0002abc\n', 'ctl'));
+    assert.match(ctl.problem, /'\\x01\\x02abc'$/);
+  });
+
   it('skips (and notes) resources above 2^53, keeping the rest', () => {
     const t = parseIomem(
       '00100000-bfffffff : System RAM\nfff0000000000000-ffffffffffffffff : PCI Bus 0000:ff\n',
@@ -83,6 +117,17 @@ describe('/proc/iomem', () => {
     assert.match(t.skipped[0], /above 2\^53/);
   });
 });
+
+/** An unpopulated ZONE_MOVABLE record: what closes every node's list. */
+const MOVABLE_RECORD = [
+  'Node 0, zone  Movable',
+  '  pages free     0',
+  '        spanned  0',
+  '        present  0',
+  '        managed  0',
+  '        protection: (0, 0, 0, 0, 0)',
+  '',
+].join('\n');
 
 describe('/proc/zoneinfo', () => {
   it('reads spanned, present, managed and start_pfn of the 6.x field set', () => {
@@ -122,8 +167,30 @@ describe('/proc/zoneinfo', () => {
     assert.match(e.where, /^zi:\d+$/);
   });
 
+  it('a copy cut at a record boundary: a node whose zones stop before Movable, or nodes listing different zones', () => {
+    const text = read(`${MACHINES}/pmem-devdax/proc/zoneinfo`);
+    const lastNode = inputError(() =>
+      parseZoneinfo(text.slice(0, text.indexOf('Node 1, zone  Movable')), 'zi'),
+    );
+    assert.equal(lastNode.where, 'zi:224');
+    assert.match(
+      lastNode.problem,
+      /Node 1's zones stop at Normal: .*through Movable \(and Device\); the copy is truncated/,
+    );
+    const node0 = text.slice(0, text.indexOf('Node 0, zone   Device'));
+    const edited = node0 + text.slice(text.indexOf('Node 1, zone      DMA'));
+    assert.match(
+      inputError(() => parseZoneinfo(edited, 'zi')).problem,
+      /Node 1 lists zones .*Device but Node 0/,
+    );
+    assert.equal(
+      parseZoneinfo(read(`${MACHINES}/arm64-blocks-from-8192/proc/zoneinfo`), 'zi').zones.length,
+      4,
+    );
+  });
+
   it('notes unknown fields and skips them; a garbled value is an error', () => {
-    const z = parseZoneinfo(read(`${MALFORMED}/zoneinfo-unknown-fields`), 'zi');
+    const z = parseZoneinfo(read(`${MALFORMED}/zoneinfo-unknown-fields`) + MOVABLE_RECORD, 'zi');
     assert.equal(z.zones[0].spanned, 4095);
     assert.match(z.skipped.join(), /coldness/);
     assert.match(z.skipped.join(), /nr_tiering_hint/);
@@ -161,6 +228,19 @@ describe('lsmem', () => {
     );
   });
 
+  it('a table cut before (or inside) its summary is truncated; -r (raw) output is refused with what to run', () => {
+    const lines = read(`${MACHINES}/old-kernel-4.19/lsmem.txt`).split('\n');
+    for (const keep of [2, 3, 4, 6]) {
+      const e = inputError(() => parseLsmem(`${lines.slice(0, keep).join('\n')}\n`, 'l.txt'));
+      assert.equal(e.where, `l.txt:${keep}`);
+      assert.match(e.problem, /without lsmem's summary .*truncated .*--summary=never/);
+    }
+    const raw = 'RANGE SIZE STATE REMOVABLE BLOCK\n0x0000000000000000-0x0000000007ffffff 128M online yes 0\n';
+    const e = inputError(() => parseLsmem(raw, 'r.txt'));
+    assert.equal(e.where, 'r.txt:1');
+    assert.match(e.problem, /lsmem -r \(raw\) output is not supported.*lsmem --json/);
+  });
+
   it('reads -P pairs', () => {
     const t = parseLsmem(
       'RANGE="0x0000000000000000-0x000000007fffffff" SIZE="2G" STATE="online" REMOVABLE="yes" BLOCK="0-15"\n',
@@ -180,7 +260,9 @@ describe('lsmem', () => {
 
   it('truncated JSON, reordered rows and a SIZE that contradicts RANGE are errors with a line', () => {
     const text = read(`${MACHINES}/pmem-devdax/lsmem.json`);
-    assert.match(inputError(() => parseLsmem(text.slice(0, 700), 'l.json')).where, /^l\.json:\d+$/);
+    const cut = inputError(() => parseLsmem(text.slice(0, 700), 'l.json'));
+    assert.match(cut.where, /^l\.json:\d+:\d+$/);
+    assert.match(cut.problem, /not valid JSON \(.*the end of the text: the copy is truncated\?\)/);
     const doc = JSON.parse(text);
     doc.memory.reverse();
     const reordered = inputError(() => parseLsmem(JSON.stringify(doc, null, 3), 'r.json'));
@@ -270,6 +352,18 @@ describe('sysfs memory tree', () => {
     writeFileSync(join(mem, 'memory12/phys_index'), '0000000c\n');
     writeFileSync(join(mem, 'memory12/state'), 'onl');
     assert.match(inputError(() => readSysfsMemory(mem)).problem, /truncated/);
+  });
+
+  it('a decimal block_size_bytes gets the hint that the file is hex', () => {
+    const mem = join(mkdtempSync(join(tmpdir(), 'pfnlab-sysfs-')), 'memory');
+    mkdirSync(mem);
+    writeFileSync(join(mem, 'block_size_bytes'), '134217728\n');
+    const e = inputError(() => readSysfsMemory(mem));
+    assert.match(e.where, /block_size_bytes:1$/);
+    assert.match(
+      e.problem,
+      /not a power of two: the file is hex without 0x \("%lx"\), and 134217728 looks decimal \(hex 8000000\)/,
+    );
   });
 
   it('says clearly when there is no memory block view', () => {

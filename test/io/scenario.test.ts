@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { builtinScenarioNames, loadScenario, scenarioFromJson } from '../../src/io/scenario.js';
+import { parseDaxctl } from '../../src/io/import/daxctl.js';
+import { parseLsmem } from '../../src/io/import/lsmem.js';
+import {
+  builtinScenarioNames,
+  loadScenario,
+  parseJsonText,
+  scenarioFromJson,
+} from '../../src/io/scenario.js';
 import { InputError } from '../../src/model/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
@@ -22,6 +29,7 @@ function problem(raw: unknown): string {
 }
 
 const ok = { name: 't', boot: [{ start: 0, size: '1G' }] };
+const LSMEM = 'test/fixtures/machines/server-2g-blocks/lsmem.json';
 
 describe('sizes', () => {
   it('parses integers, hex and K/M/G/T suffixes exactly', () => {
@@ -104,6 +112,37 @@ describe('scenario files', () => {
     const truncated = join(tmp, 'truncated.json');
     writeFileSync(truncated, '{ "name": "x", "boot": [ { "start": 0, "si');
     assert.throws(() => loadScenario(truncated), /not valid JSON/);
+  });
+
+  it('a JSON error is one printable line wherever JSON is read; a UTF-8 BOM is no error', () => {
+    const garbage = join(tmp, 'garbage.json');
+    writeFileSync(garbage, 'garbage here %%%\n');
+    const binary = join(tmp, 'binary.json');
+    writeFileSync(binary, Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x0a, 0x1b, 0x5b, 0x32, 0x4a]));
+    const messages = [garbage, binary].map((f) => {
+      try {
+        loadScenario(f);
+      } catch (e) {
+        assert.ok(e instanceof InputError);
+        return e.message;
+      }
+      return assert.fail(`${f} loaded`);
+    });
+    assert.deepEqual(messages, [
+      `${garbage}:1:1: not valid JSON (expected a value, found 'g')`,
+      `${binary}: not valid JSON (binary data, not text)`,
+    ]);
+    assert.throws(
+      () => parseJsonText('{"a": "line\nbreak"}', 'n'),
+      /^InputError: n:1:12: not valid JSON \(a control character/,
+    );
+    assert.throws(() => parseJsonText('[1, 2', 't'), /t:1:6: .*the end of the text: the copy is truncated\?/);
+    assert.deepEqual(parseJsonText('\ufeff{"a": 1}', 'bom'), { a: 1 });
+    const bom = join(tmp, 'bom.json');
+    writeFileSync(bom, `\ufeff${JSON.stringify(ok)}`);
+    assert.equal(loadScenario(bom).name, 't');
+    assert.equal(parseLsmem(`\ufeff${readFileSync(LSMEM, 'utf8')}`, 'l').rows.length, 4);
+    assert.equal(parseDaxctl('\ufeff[{"chardev":"dax0.0","mode":"devdax"}]', 'd').devices.length, 1);
   });
 
   it('says what exists when a scenario is not found', () => {

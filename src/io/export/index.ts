@@ -4,11 +4,21 @@
  * JSON, /proc/zoneinfo and /proc/iomem, plus a manifest giving what
  * `uname -m`, `uname -r` and getconf PAGESIZE would say.
  */
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Geometry } from '../../arch/geometry.js';
+import { InputError } from '../../model/errors.js';
 import type { Machine } from '../../model/machine.js';
-import { MACHINE_FILES, type MachineManifest } from '../machine-dir.js';
+import { isMachineDir, MACHINE_FILES, type MachineManifest, readManifest } from '../machine-dir.js';
 import { iomemText } from './iomem.js';
 import { lsmemJson } from './lsmem.js';
 import { sysfsEntries, type TreeEntry } from './sysfs.js';
@@ -63,20 +73,42 @@ function writeEntry(dir: string, e: TreeEntry, made: Set<string>): void {
   else writeFileSync(path, e.text);
 }
 
-/** What an earlier export of the same format left behind, removed first so blocks do not linger. */
-function clear(dir: string, format: ExportFormat): void {
-  const paths =
-    format === 'sysfs' ? [MACHINE_FILES.sysfsMemory, MACHINE_FILES.sysfsNode] : [MACHINE_FILES[format]];
-  for (const p of paths) rmSync(join(dir, p), { recursive: true, force: true });
+/** The directories export creates for its files, deepest first. */
+const EXPORT_PARENTS = ['sys/devices/system', 'sys/devices', 'sys', 'proc'];
+
+function removeIfEmpty(path: string): void {
+  if (existsSync(path) && readdirSync(path).length === 0) rmdirSync(path);
+}
+
+/**
+ * The directory to write: new, or any directory but a machine directory
+ * pfnlab export did not write (a capture, a copied sysroot: real data). An
+ * earlier export there is removed whole, whatever formats it had, so the
+ * directory never shows two machines at once.
+ */
+function prepareDir(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new InputError(dir, 'exists and is not a directory');
+    if (isMachineDir(dir)) {
+      const manifest = readManifest(dir);
+      if (manifest?.pfnlab !== 'export')
+        throw new InputError(
+          dir,
+          `holds ${manifest ? 'a capture' : 'a machine directory pfnlab export did not write'}; export into another directory`,
+        );
+      for (const f of Object.values(MACHINE_FILES)) rmSync(join(dir, f), { recursive: true, force: true });
+      for (const d of EXPORT_PARENTS) removeIfEmpty(join(dir, d));
+    }
+  }
+  mkdirSync(dir, { recursive: true });
 }
 
 /** Write the formats into dir; returns the paths written (relative to dir). */
 export function exportMachine(m: Machine, dir: string, opts: ExportOptions): string[] {
-  mkdirSync(dir, { recursive: true });
+  prepareDir(dir);
   const written: string[] = [];
   const made = new Set<string>();
   for (const format of opts.formats) {
-    clear(dir, format);
     for (const e of exportEntries(m, format, opts)) {
       writeEntry(dir, e, made);
       written.push(e.path);

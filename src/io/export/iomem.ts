@@ -45,7 +45,8 @@ function deviceNodes(m: Machine, p: Pgmap, fallback: () => number): IomemNode {
       return node(start, end, PERSISTENT_MEMORY, [child]);
     }
     case 'generic':
-      return node(start, end, SOFT_RESERVED, [node(start, end, p.id)]);
+      // dax_hmem's device: dev_dax_probe() claims it under the soft-reserved range.
+      return node(start, end, SOFT_RESERVED, [node(start, end, daxName(p.id, fallback()))]);
     case 'p2pdma':
       return node(start, end, P2PDMA_PARENT, [node(start, end, p.id)]);
     case 'device_private':
@@ -81,10 +82,13 @@ function hex8(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
+/** r_show() stops indenting at this depth. */
+const MAX_IORES_LEVEL = 5;
+
 /** r_show(): "%*s%0*llx-%0*llx : %s\n" */
 function lines(nodes: readonly IomemNode[], depth: number): string[] {
   return nodes.flatMap((n) => [
-    `${' '.repeat(depth * 2)}${hex8(n.start)}-${hex8(n.end - 1)} : ${n.name}`,
+    `${' '.repeat(Math.min(depth, MAX_IORES_LEVEL) * 2)}${hex8(n.start)}-${hex8(n.end - 1)} : ${n.name}`,
     ...lines(n.children, depth + 1),
   ]);
 }

@@ -35,6 +35,8 @@ interface DeviceRange {
   readonly where: string;
   /** The namespaceX.Y that claims it, for matching ndctl. */
   readonly namespace?: string;
+  /** Why it is ZONE_DEVICE memory of this type, for the report. */
+  why: string;
 }
 
 interface Context {
@@ -46,6 +48,7 @@ interface Context {
 }
 
 const KMEM = 'System RAM (kmem)';
+const CXL_WINDOW = /^CXL Window \d+$/;
 
 function hasKmem(r: IomemResource): boolean {
   return r.children.some((c) => c.name === KMEM);
@@ -79,11 +82,9 @@ function namespaceRange(c: Context, region: IomemResource, ns: IomemResource): D
       id: pgmapIdForNamespace(ns.name, 'fsdax'),
       where: ns.where,
       namespace: ns.name,
+      why: `${ns.name} claims all of its space (the pmem driver)`,
     };
   const memmap = memmapBytes(c.g, limit - ns.start);
-  c.report.infer(
-    `${ns.where}: ${ns.name} claims only ${formatSize(prefix)} before unclaimed space: devdax (dax_pmem claims its info block${prefix >= memmap ? ' and an on-device memmap' : ''})`,
-  );
   return {
     start: ns.start,
     end: limit,
@@ -92,6 +93,7 @@ function namespaceRange(c: Context, region: IomemResource, ns: IomemResource): D
     reserve: prefix >= memmap ? prefix - memmap : undefined,
     where: ns.where,
     namespace: ns.name,
+    why: `${ns.name} claims only ${formatSize(prefix)} before unclaimed space (dax_pmem claims its info block${prefix >= memmap ? ' and an on-device memmap' : ''})`,
   };
 }
 
@@ -111,7 +113,14 @@ function persistentMemory(c: Context, region: IomemResource): DeviceRange[] {
       );
     } else if (isNamespaceName(child.name) && !hasKmem(child)) out.push(namespaceRange(c, region, child));
     else if (isDaxName(child.name) && !hasKmem(child))
-      out.push({ start: child.start, end: child.end, type: 'devdax', id: child.name, where: child.where });
+      out.push({
+        start: child.start,
+        end: child.end,
+        type: 'devdax',
+        id: child.name,
+        where: child.where,
+        why: `a dax device under ${region.name}`,
+      });
     else if (!hasKmem(child) && !child.children.some(hasKmem))
       c.report.skip([
         `${child.where}: '${child.name}' under ${region.name} is not a namespace or dax device; skipped`,
@@ -124,16 +133,54 @@ function persistentMemory(c: Context, region: IomemResource): DeviceRange[] {
   return out;
 }
 
-function softReserved(region: IomemResource): DeviceRange[] {
-  return region.children
-    .filter((child) => !hasKmem(child))
-    .map((child) => ({
-      start: child.start,
-      end: child.end,
-      type: 'generic' as const,
-      id: sanitizeId(child.name),
-      where: child.where,
-    }));
+/** Ranges whose dax devices are MEMORY_DEVICE_GENERIC: soft-reserved memory (dax_hmem) and CXL windows (cxl_dax_region). */
+function isGenericParent(name: string): boolean {
+  return name === SOFT_RESERVED || CXL_WINDOW.test(name);
+}
+
+function hasDax(r: IomemResource): boolean {
+  return r.children.some((c) => isDaxName(c.name) || hasDax(c));
+}
+
+/**
+ * The dax devices under a soft-reserved range or CXL window: each is a pgmap
+ * (dev_dax_probe(): MEMORY_DEVICE_GENERIC) unless kmem onlined it as System
+ * RAM. Whatever holds no dax device (a bare window, hmem.N, regionN) has no
+ * memmap at all.
+ */
+function genericDevices(c: Context, top: IomemResource): DeviceRange[] {
+  const out: DeviceRange[] = [];
+  const range = (r: IomemResource) => `${r.name} ${hex(r.start)}-${hex(r.end - 1)}`;
+  const visit = (r: IomemResource) => {
+    for (const child of r.children) {
+      if (isDaxName(child.name)) {
+        if (!hasKmem(child))
+          out.push({
+            start: child.start,
+            end: child.end,
+            type: 'generic',
+            id: child.name,
+            where: child.where,
+            why: `a dax device under ${top.name} (dev_dax_probe(): MEMORY_DEVICE_GENERIC)`,
+          });
+      } else if (hasDax(child)) visit(child);
+      else if (!child.name.startsWith('System RAM'))
+        c.report.skip([
+          `${child.where}: ${range(child)} under ${top.name} holds no dax device: no memmap, no ZONE_DEVICE`,
+        ]);
+    }
+  };
+  if (top.children.length === 0)
+    c.report.skip([
+      `${top.where}: ${range(top)} is claimed by no driver (no dax device): no memmap, no ZONE_DEVICE`,
+    ]);
+  visit(top);
+  return out;
+}
+
+function hasGenericAncestor(r: IomemResource): boolean {
+  for (let p = r.parent; p; p = p.parent) if (isGenericParent(p.name)) return true;
+  return false;
 }
 
 /** Top-level, childless regions above all memory named like a driver: request_free_mem_region(). */
@@ -151,18 +198,14 @@ function devicePrivate(c: Context, roots: readonly IomemResource[], ram: readonl
         r.start >= memoryEnd &&
         r.start % c.g.subsectionSize === 0,
     )
-    .map((r) => {
-      c.report.infer(
-        `${r.where}: '${r.name}' is taken as device-private memory: a top-level region above all memory, named like a driver (request_free_mem_region())`,
-      );
-      return {
-        start: r.start,
-        end: r.end,
-        type: 'device_private' as const,
-        id: sanitizeId(r.name),
-        where: r.where,
-      };
-    });
+    .map((r) => ({
+      start: r.start,
+      end: r.end,
+      type: 'device_private' as const,
+      id: sanitizeId(r.name),
+      where: r.where,
+      why: 'a top-level region above all memory, named like a driver (request_free_mem_region())',
+    }));
 }
 
 function fromIomem(c: Context, ram: readonly RamRange[]): DeviceRange[] {
@@ -170,7 +213,7 @@ function fromIomem(c: Context, ram: readonly RamRange[]): DeviceRange[] {
   const out: DeviceRange[] = [];
   for (const r of walkIomem(roots)) {
     if (r.name.startsWith(PERSISTENT_MEMORY)) out.push(...persistentMemory(c, r));
-    else if (r.name === SOFT_RESERVED) out.push(...softReserved(r));
+    else if (isGenericParent(r.name) && !hasGenericAncestor(r)) out.push(...genericDevices(c, r));
     else if (r.name === P2PDMA_PARENT && r.children.length)
       c.report.cannotKnow(
         'p2pdma memory, if any: /proc/iomem does not say which PCI BARs are ZONE_DEVICE (see /sys/bus/pci/devices/*/p2pmem)',
@@ -196,6 +239,7 @@ function applyNamespace(c: Context, devices: DeviceRange[], ns: NdNamespace): De
   if (ns.mode === 'fsdax' || ns.mode === 'devdax') {
     d.type = ns.mode;
     d.id = ns.mode === 'devdax' && ns.chardev ? ns.chardev : pgmapIdForNamespace(ns.dev, ns.mode);
+    d.why = `${ns.dev} is in ${ns.mode} mode (${ns.where})`;
   }
   if (ns.node !== undefined) d.node = ns.node;
   if (ns.map === 'mem') d.reserve = undefined;
@@ -209,19 +253,38 @@ function applyNamespace(c: Context, devices: DeviceRange[], ns: NdNamespace): De
   return devices;
 }
 
+/** The device ranges a dax device is: by name, or where its mappings lie. */
+function isDaxDevice(d: DeviceRange, dev: DaxDevice): boolean {
+  return d.id === dev.chardev || dev.mappings.some((m) => d.start < m.end && m.start < d.end);
+}
+
+/**
+ * A disabled dax device is bound to no driver: dev_dax_probe() never ran, so
+ * nothing is mapped (no pgmap), whatever the namespace's claim suggests.
+ */
+function dropDisabled(c: Context, devices: DeviceRange[], dev: DaxDevice): DeviceRange[] {
+  const dropped = devices.filter((d) => isDaxDevice(d, dev));
+  const claims = dropped.map((d) => d.where).join(', ');
+  c.report.infer(
+    `${dev.where}: ${dev.chardev} is disabled: no pgmap mapped${claims ? `, so no memremap for ${claims}` : ''}`,
+  );
+  if (dropped.some((d) => d.id === dev.chardev && isDaxName(d.id) && d.namespace === undefined))
+    c.report.mismatch(
+      `${dev.where}: ${dev.chardev} is disabled, yet /proc/iomem shows it claimed: captured at different times?`,
+    );
+  return devices.filter((d) => !dropped.includes(d));
+}
+
 /** daxctl gives the dax device's node, and its address when iomem does not show it. */
-function applyDaxDevice(c: Context, devices: DeviceRange[], dev: DaxDevice): void {
-  if (dev.mode === 'system-ram') return;
-  if (!dev.enabled) {
-    c.report.infer(`${dev.where}: ${dev.chardev} is disabled: no memory mapped`);
-    return;
-  }
+function applyDaxDevice(c: Context, devices: DeviceRange[], dev: DaxDevice): DeviceRange[] {
+  if (dev.mode === 'system-ram') return devices;
+  if (!dev.enabled) return dropDisabled(c, devices, dev);
   if (dev.mappings.length === 0) {
     if (!devices.some((d) => d.id === dev.chardev))
       c.report.cannotKnow(
         `${dev.where}: ${dev.chardev} has no mappings (run daxctl list -M) and /proc/iomem does not place it`,
       );
-    return;
+    return devices;
   }
   for (const m of dev.mappings) {
     const d = devices.find((x) => x.start < m.end && m.start < x.end);
@@ -238,11 +301,10 @@ function applyDaxDevice(c: Context, devices: DeviceRange[], dev: DaxDevice): voi
       id: dev.chardev,
       node: dev.targetNode,
       where: dev.where,
+      why: `daxctl's mapping of ${dev.chardev}; the namespace's info block before it is not known without /proc/iomem`,
     });
-    c.report.infer(
-      `${dev.where}: ${dev.chardev} placed at its mapping ${hex(m.start)}-${hex(m.end - 1)}; the namespace's info block before it is not known without /proc/iomem`,
-    );
   }
+  return devices;
 }
 
 /** memremap_pages() needs subsection alignment (check_pfn_span()) and no System RAM inside. */
@@ -317,7 +379,7 @@ export function inferDevices(
   const c: Context = { facts, g, report, kmemNamespaces: new Set() };
   let devices = fromIomem(c, ram);
   for (const ns of facts.dax.flatMap((x) => x.namespaces)) devices = applyNamespace(c, devices, ns);
-  for (const dev of facts.dax.flatMap((x) => x.devices)) applyDaxDevice(c, devices, dev);
+  for (const dev of facts.dax.flatMap((x) => x.devices)) devices = applyDaxDevice(c, devices, dev);
   const spans = deviceSpans(facts);
   const placed = devices
     .filter((d) => fitsDeviceZone(c, d, spans))
@@ -325,6 +387,8 @@ export function inferDevices(
     .filter((d): d is DeviceRange => d !== undefined);
   placed.sort((a, b) => a.start - b.start);
   uniqueIds(placed);
+  for (const d of placed)
+    report.infer(`${d.where}: memremap ${d.type} ${d.id} ${hex(d.start)}-${hex(d.end - 1)}: ${d.why}`);
   if (
     placed.some(
       (d) =>

@@ -73,21 +73,83 @@ function lsmemBlockSize(t: LsmemTable, report: ReportBuilder): number | undefine
   return gcd;
 }
 
-/** Bytes of System RAM the files show: iomem, else online blocks. */
-function ramBytes(facts: MachineFacts, blockSize: number | undefined): number | undefined {
-  if (facts.iomem) {
-    return walkIomem(facts.iomem.roots)
-      .filter((r) => r.name.startsWith('System RAM'))
-      .reduce((sum, r) => sum + r.end - r.start, 0);
-  }
-  const online = facts.sysfs?.blocks.filter((b) => b.state !== 'offline').length;
-  return online !== undefined && blockSize ? online * blockSize : undefined;
+/** System RAM resources of /proc/iomem as [start, end) byte ranges. */
+function iomemRamRanges(facts: MachineFacts): { start: number; end: number }[] {
+  return walkIomem(facts.iomem!.roots).filter((r) => r.name.startsWith('System RAM'));
 }
 
-/** Page size from zoneinfo's present pages against the bytes of RAM (the closest of 4K, 16K, 64K). */
+/** Byte ranges sysfs or lsmem show offline: System RAM in /proc/iomem, but never in a zone's present pages. */
+function offlineRanges(facts: MachineFacts): { start: number; end: number }[] {
+  if (facts.sysfs) {
+    const bs = facts.sysfs.blockSize;
+    return facts.sysfs.blocks
+      .filter((b) => b.state === 'offline')
+      .map((b) => ({ start: b.id * bs, end: (b.id + 1) * bs }));
+  }
+  return (facts.lsmem?.rows ?? []).filter((r) => r.state === 'offline');
+}
+
+function overlap(a: { start: number; end: number }, b: { start: number; end: number }): number {
+  return Math.max(0, Math.min(a.end, b.end) - Math.max(a.start, b.start));
+}
+
+interface RamBytes {
+  /** Online System RAM: what zoneinfo's present pages count. */
+  readonly online: number;
+  /** Left out as offline (sysfs or lsmem). */
+  readonly offline: number;
+}
+
+/** Bytes of online System RAM the files show: iomem less what the blocks say is offline, else online blocks. */
+function ramBytes(facts: MachineFacts, blockSize: number | undefined): RamBytes | undefined {
+  if (facts.iomem) {
+    const ram = iomemRamRanges(facts);
+    const total = ram.reduce((sum, r) => sum + r.end - r.start, 0);
+    const offline = offlineRanges(facts).reduce(
+      (sum, o) => sum + ram.reduce((s, r) => s + overlap(r, o), 0),
+      0,
+    );
+    return { online: total - offline, offline };
+  }
+  const online = facts.sysfs?.blocks.filter((b) => b.state !== 'offline').length;
+  return online !== undefined && blockSize ? { online: online * blockSize, offline: 0 } : undefined;
+}
+
+const PAGE_SHIFTS = [12, 14, 16];
+
+/**
+ * How far RAM per present page may stray from a page size and still name it:
+ * memblock's trimmed partial pages, arm64's nomap carve-outs and firmware
+ * holes inside blocks stay well within it, while the page sizes are 4x apart.
+ */
+const PAGE_RATIO_SLACK = 1.1;
+
+/** The page shift whose size RAM per present page is close to, if any. */
+function pageShiftNear(bytesPerPage: number): number | undefined {
+  return PAGE_SHIFTS.find((s) => Math.abs(Math.log(bytesPerPage / 2 ** s)) <= Math.log(PAGE_RATIO_SLACK));
+}
+
+/** Resources only an x86 firmware map and chipset put in /proc/iomem. */
+const X86_LEGACY = /^(Video ROM|System ROM|Adapter ROM|Local APIC|IOAPIC|HPET|dmar|PCI MMCONFIG)/;
+
+function x86Entry(facts: MachineFacts): string | undefined {
+  const r = facts.iomem ? walkIomem(facts.iomem.roots).find((x) => X86_LEGACY.test(x.name)) : undefined;
+  return r ? `${r.where} '${r.name}'` : undefined;
+}
+
+function pagesAgainstRam(present: number, ram: RamBytes): string {
+  const offline = ram.offline ? ` (${formatSize(ram.offline)} offline left out)` : '';
+  return `zoneinfo's ${present} present pages against ${formatSize(ram.online)} of RAM${offline}`;
+}
+
+/**
+ * Page size from zoneinfo's present pages against the bytes of online RAM,
+ * accepted only near a real page size; else 4K when /proc/iomem has x86's
+ * legacy entries, else refused (a truncated zoneinfo, files of two machines).
+ */
 function inferPageShift(
   facts: MachineFacts,
-  ram: number | undefined,
+  ram: RamBytes | undefined,
   report: ReportBuilder,
 ): number | undefined {
   if (facts.manifest?.host.pageSize) {
@@ -96,16 +158,24 @@ function inferPageShift(
     return shift;
   }
   const present = facts.zoneinfo?.zones.reduce((s, z) => s + z.present, 0);
-  if (!present || !ram) return undefined;
-  const shift = [12, 14, 16].reduce((best, s) =>
-    Math.abs(Math.log2((present * 2 ** s) / ram)) < Math.abs(Math.log2((present * 2 ** best) / ram))
-      ? s
-      : best,
+  if (!present || !ram?.online) return undefined;
+  const shift = pageShiftNear(ram.online / present);
+  if (shift !== undefined) {
+    report.infer(`page size ${formatSize(2 ** shift)}: ${pagesAgainstRam(present, ram)}`);
+    return shift;
+  }
+  const perPage = `${Math.round(ram.online / present)} bytes`;
+  const x86 = x86Entry(facts);
+  if (x86 === undefined)
+    throw new InputError(
+      facts.zoneinfo!.file,
+      `cannot tell the page size: ${pagesAgainstRam(present, ram)} make ${perPage} a page, near none of 4K, 16K, 64K (offline memory no sysfs or lsmem shows, a truncated copy, or files from two machines?); pass --arch`,
+    );
+  report.infer(`page size 4K: /proc/iomem has x86's legacy ${x86}`);
+  report.mismatch(
+    `${pagesAgainstRam(present, ram)} make ${perPage} a page, not 4K: offline memory no sysfs or lsmem shows, a truncated zoneinfo, or files from two machines?`,
   );
-  report.infer(
-    `page size ${formatSize(2 ** shift)}: zoneinfo's ${present} present pages against ${formatSize(ram)} of RAM`,
-  );
-  return shift;
+  return 12;
 }
 
 /** The end (exclusive pfn) of a node's zone, or undefined when unpopulated. */
@@ -149,7 +219,7 @@ function inferArch(
   } else if (pageShift === 14) {
     arch = 'arm64-16k';
     report.infer('arch arm64-16k: 16K pages');
-  } else if (pageShift === 12 && looksArm64(facts, 12)) {
+  } else if (pageShift === 12 && looksArm64(facts, 12) && x86Entry(facts) === undefined) {
     arch = 'arm64-4k';
     report.infer('arch arm64-4k: 4K pages and a ZONE_DMA reaching past 16 MiB');
   } else {
@@ -223,6 +293,10 @@ function zoneLimitOverrides(facts: MachineFacts, g: Geometry, report: ReportBuil
   const normalStart = Math.min(Number.MAX_SAFE_INTEGER, ...starts(['Normal']));
   if (dma32End > g.zoneDma32Limit) out.zoneDma32Limit = dma32End;
   else if (normalStart < g.zoneDma32Limit) out.zoneDma32Limit = normalStart;
+  // A ZONE_DMA reaching past ZONE_DMA32's limit leaves ZONE_DMA32 empty: it ends where ZONE_DMA does.
+  const dmaLimit = out.zoneDmaLimit ?? g.zoneDmaLimit;
+  if (g.zoneDma32Limit > 0 && dmaLimit > (out.zoneDma32Limit ?? g.zoneDma32Limit))
+    out.zoneDma32Limit = dmaLimit;
   for (const [k, v] of Object.entries(out)) {
     report.infer(`${k} ${hex(v)} from zoneinfo (the ${g.arch} preset says ${hex(g[k as keyof ZoneLimits])})`);
   }
@@ -235,6 +309,14 @@ function memoryEnd(facts: MachineFacts, blockSize: number | undefined): number {
   const iomem = facts.iomem ? walkIomem(facts.iomem.roots).filter((r) => memory.test(r.name)) : [];
   const blocks = (facts.sysfs?.blocks ?? []).map((b) => (b.id + 1) * (blockSize ?? 0));
   return Math.max(0, ...iomem.map((r) => r.end), ...blocks);
+}
+
+/**
+ * The end of boot RAM, as probe_memory_block_size() sees it (max_pfn):
+ * persistent and soft-reserved memory are no E820 RAM.
+ */
+function ramEnd(facts: MachineFacts): number {
+  return facts.iomem ? Math.max(0, ...iomemRamRanges(facts).map((r) => r.end)) : memoryEnd(facts, undefined);
 }
 
 export function chooseGeometry(
@@ -267,7 +349,7 @@ export function chooseGeometry(
   const kernel = inferKernel(facts, arch, report);
   const base = buildGeometry(arch, { kernel });
   if (blockSize === undefined) {
-    blockSize = memoryBlockSizeBytes(base, memoryEnd(facts, undefined));
+    blockSize = memoryBlockSizeBytes(base, ramEnd(facts));
     report.infer(
       `memory block size ${formatSize(blockSize)} assumed (no sysfs or lsmem): memory_block_size_bytes() of ${arch} for this much memory`,
     );

@@ -6,6 +6,8 @@
  * aligned. A resource is hot-added when it is driver-managed ("System RAM
  * (kmem)", "(virtio_mem)"...), or block aligned and made only of blocks that
  * boot memory never is in the model (offline, or online in ZONE_MOVABLE), or
+ * block aligned and above the end of its node's boot memory (shown by a
+ * DMA or DMA32 span in zoneinfo that stops short of the zone's limit), or
  * block aligned, online, and either a resource of its own right after another
  * on its node (the firmware map merges adjacent ranges) or above memory
  * already found hot-added. Without
@@ -16,12 +18,16 @@
  */
 import type { Geometry } from '../../arch/geometry.js';
 import { formatSize, hex } from '../../units.js';
+import { isDaxName } from '../device-names.js';
+import type { DaxDevice } from './daxctl.js';
 import type { BlockFact, MachineFacts } from './facts.js';
 import { walkIomem } from './iomem.js';
 import type { ReportBuilder } from './report.js';
 import type { SysfsZoneName } from './sysfs.js';
 import { fail } from './text.js';
 import type { ZoneinfoZone } from './zoneinfo.js';
+
+const KMEM = 'System RAM (kmem)';
 
 export interface RamRange {
   readonly start: number;
@@ -30,6 +36,8 @@ export interface RamRange {
   /** Driver-managed (kmem, virtio_mem): always hot-added. */
   readonly driver: boolean;
   readonly where: string;
+  /** The dax device kmem onlined it from ("System RAM (kmem)" under daxX.Y). */
+  readonly dax?: string;
 }
 
 export interface RangeJson {
@@ -117,7 +125,8 @@ function iomemRam(c: Context): RamRange[] {
     const end = Math.floor(r.end / c.g.pageSize) * c.g.pageSize;
     if (start !== r.start || end !== r.end)
       c.report.infer(`${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} trimmed to whole pages`);
-    if (end > start) out.push({ start, end, driver: r.name !== 'System RAM', where: r.where });
+    const dax = r.name === KMEM && r.parent && isDaxName(r.parent.name) ? r.parent.name : undefined;
+    if (end > start) out.push({ start, end, driver: r.name !== 'System RAM', where: r.where, dax });
   }
   return out;
 }
@@ -148,21 +157,27 @@ function daxKmemRam(c: Context): RamRange[] {
       // dax_kmem_range(): the hotplug range is memory-block aligned inward.
       const start = Math.ceil(m.start / c.blockSize) * c.blockSize;
       const end = Math.floor(m.end / c.blockSize) * c.blockSize;
-      if (end > start) out.push({ start, end, driver: true, where: d.where });
+      if (end > start) out.push({ start, end, driver: true, where: d.where, dax: d.chardev });
     }
   }
   return out;
 }
 
-/** Without block facts: every block System RAM touches is online, its zone from zoneinfo. */
+/** daxctl's record of the dax device a kmem range came from. */
+function daxDevice(c: Context, r: RamRange): DaxDevice | undefined {
+  return r.dax ? c.facts.dax.flatMap((x) => x.devices).find((d) => d.chardev === r.dax) : undefined;
+}
+
+/** Without block facts: every block System RAM touches is online (unless daxctl says kmem onlined none), its zone from zoneinfo. */
 function deriveBlocks(c: Context, ram: readonly RamRange[]): void {
   for (const r of ram) {
+    const offline = daxDevice(c, r)?.onlineMemblocks === 0;
     for (const id of blockIdsOf(c, r)) {
       const pfn = (id * c.blockSize) / c.g.pageSize;
       const node = zoneinfoNode(c.facts, pfn);
       c.blocks.set(id, {
         id,
-        state: 'online',
+        state: offline ? 'offline' : 'online',
         zone: inMovableSpan(c.facts, node, pfn) ? 'Movable' : undefined,
         node,
         where: r.where,
@@ -192,11 +207,53 @@ function allOnline(c: Context, r: RamRange): boolean {
   return blockIdsOf(c, r).every((id) => c.blocks.get(id)?.state === 'online');
 }
 
+/** The arch limit of a zone below ZONE_NORMAL (bytes), undefined for the others. */
+function zoneLimit(c: Context, zone: string): number | undefined {
+  if (zone === 'DMA') return c.g.zoneDmaLimit;
+  if (zone === 'DMA32') return c.g.zoneDma32Limit;
+  return undefined;
+}
+
+/**
+ * A zone of r's node, below r, whose span stops short of its limit with no
+ * System RAM in between. At boot each zone spans the node's span clipped to
+ * the zone's limits (zone_spanned_pages_in_node()), so the node's boot memory
+ * ended there, below r. Offlining cannot have shortened it: the zone's top is
+ * then a hole, and shrink_zone_span() moves the end only when the offlined
+ * range reaches it.
+ */
+function bootSpanEndsBelow(c: Context, ram: readonly RamRange[], r: RamRange): ZoneinfoZone | undefined {
+  const node = blockNode(c, Math.floor(r.start / c.blockSize));
+  return populatedZones(c.facts).find((z) => {
+    const limit = zoneLimit(c, z.zone);
+    if (z.node !== node || limit === undefined || limit > r.start) return false;
+    const end = (z.startPfn! + z.spanned) * c.g.pageSize;
+    // Without /proc/iomem RAM is whole blocks: the block holding the zone's end reaches past it.
+    const top = c.facts.iomem ? end : Math.ceil(end / c.blockSize) * c.blockSize;
+    return end < limit && !ram.some((x) => x.end > top && x.start < limit);
+  });
+}
+
+/** Ranges the zone spans show were not there at boot (see bootSpanEndsBelow()). */
+function hotByZoneSpans(c: Context, ram: readonly RamRange[], hot: boolean[]): void {
+  ram.forEach((r, i) => {
+    if (hot[i] || !aligned(c, r)) return;
+    const z = bootSpanEndsBelow(c, ram, r);
+    if (!z) return;
+    hot[i] = true;
+    const end = (z.startPfn! + z.spanned) * c.g.pageSize;
+    c.report.infer(
+      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added: node ${z.node}'s ${z.zone} span ends at ${hex(end)} (${z.where}), short of the zone's limit ${hex(zoneLimit(c, z.zone)!)}, so its boot memory ended below (zone_spanned_pages_in_node())`,
+    );
+  });
+}
+
 /** Is a RAM range hot-added? (See the module comment for the rules.) */
 function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boolean[] {
   const hot = ram.map(
     (r) => r.driver || (aligned(c, r) && blockIdsOf(c, r).every((id) => hotplugLooking(c, c.blocks.get(id)))),
   );
+  hotByZoneSpans(c, ram, hot);
   if (!withIomem) return hot;
   ram.forEach((r, i) => {
     if (hot[i] || !aligned(c, r) || !allOnline(c, r) || !separatelyRegistered(c, ram, i)) return;
@@ -248,25 +305,35 @@ function blockRange(c: Context, first: number, last: number): { start: string; s
   return rangeJson(first * c.blockSize, (last + 1) * c.blockSize);
 }
 
-/** The online step's zone for a hot-added block. */
-function onlineZone(c: Context, b: BlockFact): 'normal' | 'movable' | undefined {
+/**
+ * The online step's zone for a hot-added block: the zone it is in (its own
+ * fact, else zoneinfo's spans), else daxctl's "movable" for a kmem range,
+ * else undefined: the kernel's default zone, as auto_online_blocks=online
+ * picks it (zone_for_pfn_range()).
+ */
+function onlineZone(c: Context, b: BlockFact, r: RamRange): 'normal' | 'movable' | undefined {
   const zone = blockZone(c, b);
   if (zone === 'Movable') return 'movable';
   if (zone === 'none')
     c.report.mismatch(`memory${b.id} is hot-added but spans zones ("none"): onlined normal`);
   if (zone !== undefined) return 'normal';
-  if (!c.facts.zoneinfo)
-    c.report.cannotKnow(
-      `the zone of hot-added online blocks (no valid_zones, lsmem ZONES or zoneinfo): the kernel's default zone`,
-    );
-  return c.facts.zoneinfo ? 'normal' : undefined;
+  // Online and outside every ZONE_MOVABLE span zoneinfo shows: a kernel zone.
+  if (c.facts.zoneinfo) return 'normal';
+  const movable = daxDevice(c, r)?.movable;
+  if (movable !== undefined) return movable ? 'movable' : 'normal';
+  c.report.cannotKnow(
+    r.dax
+      ? `the zone of ${r.dax}'s kmem memory (no valid_zones, lsmem ZONES, zoneinfo or daxctl "movable"): onlined to the kernel's default zone, as auto_online_blocks=online does; daxctl reconfigure-device onlines it movable`
+      : `the zone of hot-added online blocks (no valid_zones, lsmem ZONES or zoneinfo): the kernel's default zone`,
+  );
+  return undefined;
 }
 
-function onlineSteps(c: Context, ids: readonly number[]): StepJson[] {
+function onlineSteps(c: Context, r: RamRange, ids: readonly number[]): StepJson[] {
   const online = ids.filter((id) => c.blocks.get(id)?.state !== 'offline');
-  return runs(online, (id) => onlineZone(c, c.blocks.get(id)!)).map((r) => {
-    const step: StepJson = { op: 'online', ...blockRange(c, r.first, r.last) };
-    return r.key ? { ...step, zone: r.key } : step;
+  return runs(online, (id) => onlineZone(c, c.blocks.get(id)!, r)).map((run) => {
+    const step: StepJson = { op: 'online', ...blockRange(c, run.first, run.last) };
+    return run.key ? { ...step, zone: run.key } : step;
   });
 }
 
@@ -342,6 +409,11 @@ function trimToZoneinfo(c: Context, r: { start: number; end: number; node: numbe
   return { ...r, start: Math.max(r.start, lo), end: Math.min(r.end, hi) };
 }
 
+/** The file the memory ranges came from, for errors. */
+function memorySource(facts: MachineFacts): string {
+  return facts.iomem?.file ?? facts.sysfs?.dir ?? facts.lsmem?.file ?? 'import';
+}
+
 export function inferMemory(
   facts: MachineFacts,
   g: Geometry,
@@ -354,7 +426,11 @@ export function inferMemory(
   if (!withIomem && !blocks)
     fail('import', 'nothing describes the memory: give a sysfs tree, lsmem output or /proc/iomem');
   const ram = withIomem ? iomemRam(c) : [...blockRam(c), ...daxKmemRam(c)];
-  if (ram.length === 0) fail(facts.iomem?.file ?? 'import', 'no System RAM at all');
+  if (ram.length === 0)
+    fail(
+      memorySource(facts),
+      withIomem ? 'no System RAM at all' : 'no memory blocks at all (and no /proc/iomem to show System RAM)',
+    );
   if (!blocks) deriveBlocks(c, ram);
   noteSources(c, !blocks);
   if (!withIomem)
@@ -380,9 +456,9 @@ export function inferMemory(
     }
     for (const piece of byNode(c, r))
       adds.push({ op: 'add_memory', ...rangeJson(piece.start, piece.end, piece.node) });
-    onlines.push(...onlineSteps(c, ids));
+    onlines.push(...onlineSteps(c, r, ids));
   });
-  if (boot.length === 0) fail(facts.iomem?.file ?? 'import', 'no boot memory: every range looks hot-added');
+  if (boot.length === 0) fail(memorySource(facts), 'no boot memory: every range looks hot-added');
   const hotBytes = ram.filter((_, i) => hot[i]).reduce((s, r) => s + r.end - r.start, 0);
   report.infer(
     `${boot.length} boot range(s); ${adds.length} hot-added range(s)${hotBytes ? ` (${formatSize(hotBytes)})` : ''} as add_memory, ${onlines.length} online step(s)`,

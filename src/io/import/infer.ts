@@ -59,6 +59,19 @@ function noteLimits(facts: MachineFacts, report: ReportBuilder): void {
   if (!facts.zoneinfo) report.cannotKnow('zone spans: no /proc/zoneinfo to check the imported zones against');
 }
 
+/**
+ * The scenario's description: where it came from, how the arch was chosen
+ * and how far the model is from the files, so that `pfnlab run DIR` (which
+ * prints it) shows what import guessed without the full report.
+ */
+function describe(report: ReportBuilder): string {
+  const how = report.inferred.filter((l) => /^(page size|arch) /.test(l));
+  const differs = report.mismatches.length
+    ? `; the model differs from the files in ${report.mismatches.length} way(s)`
+    : '';
+  return `imported from ${report.sources.join(', ')}: ${how.join('; ')}${differs} (pfnlab import gives the report)`;
+}
+
 export function inferScenario(facts: MachineFacts, options: ImportOptions = {}): ImportResult {
   const report = new ReportBuilder();
   report.sources.push(...sourcesOf(facts));
@@ -79,5 +92,6 @@ export function inferScenario(facts: MachineFacts, options: ImportOptions = {}):
   const machine = reproduce(scenario, report);
   compareWithFacts(machine, facts, blocks, report);
   noteLimits(facts, report);
+  scenario.description = describe(report);
   return { scenario, report: report.build(choice.arch, choice.kernel, choice.blockSize), machine };
 }

@@ -4,9 +4,9 @@
  * MAX_IORES_LEVEL = 5), lowercase hex zero-padded to 8 digits, inclusive
  * ends. Without CAP_SYS_ADMIN every address reads as zero.
  *
- * Parsed into the tree the indentation describes; children must lie inside
- * their parent and siblings must ascend without overlapping, as the kernel's
- * resource tree guarantees.
+ * Parsed into the tree the indentation describes (below MAX_IORES_LEVEL, by
+ * containment); children must lie inside their parent and siblings must
+ * ascend without overlapping, as the kernel's resource tree guarantees.
  */
 import { fail, kernelLines, parseHexOrUndefined } from './text.js';
 
@@ -15,6 +15,7 @@ export interface IomemResource {
   /** Exclusive. */
   readonly end: number;
   readonly name: string;
+  /** In the tree (r_show() prints at most MAX_IORES_LEVEL). */
   readonly depth: number;
   /** file:line */
   readonly where: string;
@@ -80,9 +81,26 @@ function checkNesting(r: RawLine, parent: IomemResource | undefined, prev: Iomem
   }
 }
 
+function contains(p: IomemResource, r: RawLine): boolean {
+  return r.start !== undefined && r.last !== undefined && p.start <= r.start && r.last < p.end;
+}
+
+/**
+ * r's depth in the tree. r_show() stops indenting at MAX_IORES_LEVEL, so a
+ * line printed there may lie deeper: it is a child of the deepest open
+ * resource at that level or below that contains it (siblings never overlap,
+ * so containment decides).
+ */
+function trueDepth(r: RawLine, stack: readonly IomemResource[]): number {
+  if (r.depth < MAX_IORES_LEVEL) return r.depth;
+  let depth = stack.length;
+  while (depth > MAX_IORES_LEVEL && !contains(stack[depth - 1], r)) depth--;
+  return depth;
+}
+
 /** Parse /proc/iomem text into its resource tree. */
 export function parseIomem(text: string, file: string): Iomem {
-  const raw = kernelLines(text, file)
+  const raw = kernelLines(text, file, '/proc/iomem text')
     .filter((l) => l.text.trim() !== '')
     .map((l) => parseLine(l.text, `${file}:${l.no}`));
   if (raw.length === 0) fail(file, 'no resources');
@@ -96,8 +114,12 @@ export function parseIomem(text: string, file: string): Iomem {
     skipBelow = Number.POSITIVE_INFINITY;
     if (r.depth > stack.length)
       fail(r.where, `indented ${r.depth} levels under a parent at ${stack.length - 1}`);
-    if (r.depth > MAX_IORES_LEVEL) fail(r.where, `deeper than MAX_IORES_LEVEL (${MAX_IORES_LEVEL})`);
-    stack.length = r.depth;
+    if (r.depth > MAX_IORES_LEVEL)
+      fail(
+        r.where,
+        `indented ${r.depth} levels: r_show() indents at most MAX_IORES_LEVEL (${MAX_IORES_LEVEL})`,
+      );
+    stack.length = trueDepth(r, stack);
     if (r.start === undefined || r.last === undefined || r.last + 1 > Number.MAX_SAFE_INTEGER) {
       skipped.push(
         `${r.where}: '${r.name}' lies above 2^53 (beyond any MAX_PHYSMEM_BITS); skipped with its children`,
@@ -105,14 +127,14 @@ export function parseIomem(text: string, file: string): Iomem {
       skipBelow = r.depth;
       continue;
     }
-    const parent = stack[r.depth - 1];
+    const parent = stack[stack.length - 1];
     const siblings = parent ? parent.children : roots;
     checkNesting(r, parent, siblings[siblings.length - 1]);
     const node: IomemResource = {
       start: r.start,
       end: r.last + 1,
       name: r.name,
-      depth: r.depth,
+      depth: stack.length,
       where: r.where,
       children: [],
       parent,

@@ -11,7 +11,16 @@
 import type { BlockState } from '../../model/blocks.js';
 import { parseSize } from '../../units.js';
 import type { SysfsZoneName } from './sysfs.js';
-import { fail, jsonObjectLines, kernelLines, type Line, parseDecimal, parseHex, Skipped } from './text.js';
+import {
+  fail,
+  jsonObjectLines,
+  kernelLines,
+  type Line,
+  parseDecimal,
+  parseHex,
+  parseJsonFile,
+  Skipped,
+} from './text.js';
 
 export interface LsmemRow {
   /** file:line */
@@ -162,17 +171,7 @@ function checkOrder(rows: readonly LsmemRow[]): void {
 }
 
 function parseJson(text: string, file: string): LsmemTable {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    const pos = /position (\d+)/.exec((e as Error).message);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : text.split('\n').length;
-    return fail(
-      `${file}:${line}`,
-      `not valid JSON (${(e as Error).message.split(' in JSON')[0]}): truncated?`,
-    );
-  }
+  const doc = parseJsonFile(text, file);
   const memory = (doc as { memory?: unknown }).memory;
   if (!Array.isArray(memory)) return fail(`${file}:1`, 'not lsmem --json output: no "memory" array');
   const lineOf = jsonObjectLines(doc, text);
@@ -226,11 +225,40 @@ function parseSummary(lines: readonly Line[], file: string, skipped: Skipped): n
   return blockSize;
 }
 
+/** `lsmem -r`: the header's names one space apart (the table pads RANGE to its cells' width). */
+function refuseRaw(header: Line, file: string): void {
+  if (/^RANGE( [A-Z-]+)+$/.test(header.text))
+    fail(
+      `${file}:${header.no}`,
+      'lsmem -r (raw) output is not supported: its cells do not line up with the header; use lsmem --json (or the default table)',
+    );
+}
+
+/**
+ * print_summary() always prints at least "Memory block size:", "Total online
+ * memory:" and "Total offline memory:" after the table (only --json, -P, -r
+ * and --summary=never drop them): fewer lines mean a copy cut short.
+ */
+const SUMMARY_LINES = 3;
+
+function summaryLines(body: readonly Line[], blank: number, file: string): Line[] {
+  const summary = blank < 0 ? [] : body.slice(blank).filter((l) => l.text.trim() !== '');
+  if (summary.length < SUMMARY_LINES) {
+    const last = body[body.length - 1];
+    fail(
+      `${file}:${last?.no ?? 1}`,
+      `the table ends without lsmem's summary (Memory block size:, Total online memory:, Total offline memory:): the copy is truncated (or lsmem ran with --summary=never; run it without, or use lsmem --json)`,
+    );
+  }
+  return summary;
+}
+
 function parseTable(text: string, file: string): LsmemTable {
-  const lines = kernelLines(text, file);
-  const headerIndex = lines.findIndex((l) => /^RANGE\s/.test(l.text));
+  const lines = kernelLines(text, file, 'lsmem output');
+  const headerIndex = lines.findIndex((l) => /^RANGE(\s|$)/.test(l.text));
   if (headerIndex < 0)
     fail(`${file}:1`, 'no RANGE header: expected lsmem --json, the default table (with headings) or -P');
+  refuseRaw(lines[headerIndex], file);
   const header = headerColumns(lines[headerIndex]);
   const skipped = new Skipped();
   const body = lines.slice(headerIndex + 1);
@@ -238,14 +266,14 @@ function parseTable(text: string, file: string): LsmemTable {
   const rowLines = blank < 0 ? body : body.slice(0, blank);
   const rows = rowLines.map((l) => parseRow(tableCells(l, header, file), `${file}:${l.no}`, skipped));
   checkOrder(rows);
-  const blockSize = blank < 0 ? undefined : parseSummary(body.slice(blank), file, skipped);
+  const blockSize = parseSummary(summaryLines(body, blank, file), file, skipped);
   return { file, rows, blockSize, columns: header.map((h) => h.name), skipped: skipped.list(file) };
 }
 
 function parsePairs(text: string, file: string): LsmemTable {
   const skipped = new Skipped();
   const columns = new Set<string>();
-  const rows = kernelLines(text, file)
+  const rows = kernelLines(text, file, 'lsmem output')
     .filter((l) => l.text.trim() !== '')
     .map((l) => {
       const cells: Record<string, unknown> = {};

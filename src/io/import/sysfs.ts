@@ -79,10 +79,15 @@ export function findSysfsMemoryDir(dir: string): string | undefined {
 
 function parseBlockSize(dir: string): number {
   const path = join(dir, 'block_size_bytes');
-  const size = parseHex(attribute(path), `${path}:1`, 'block_size_bytes');
-  if (!Number.isInteger(Math.log2(size)))
-    fail(`${path}:1`, `block size ${size.toString(16)} is not a power of two`);
-  return size;
+  const text = attribute(path);
+  const size = parseHex(text, `${path}:1`, 'block_size_bytes');
+  if (Number.isInteger(Math.log2(size))) return size;
+  // block_size_bytes_show() prints "%lx": a power of two read as decimal is a copy rewritten in decimal.
+  const decimal = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const hint = Number.isInteger(Math.log2(decimal))
+    ? `: the file is hex without 0x ("%lx"), and ${text} looks decimal (hex ${decimal.toString(16)})`
+    : '';
+  return fail(`${path}:1`, `block size 0x${size.toString(16)} is not a power of two${hint}`, text);
 }
 
 function parseState(path: string): BlockState {

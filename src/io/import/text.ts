@@ -5,10 +5,11 @@
  * 64-bit hex that must fit a JavaScript number, and JSON with line numbers.
  */
 import { InputError } from '../../model/errors.js';
-import { parseJsonText } from '../scenario.js';
+import { looksBinary, parseJsonText, printable } from '../json-text.js';
 
+/** One InputError; file contents quoted in `problem` are made printable (one line, no control bytes). */
 export function fail(where: string, problem: string, value?: unknown): never {
-  throw new InputError(where, problem, value);
+  throw new InputError(where, printable(problem, 1000), value);
 }
 
 export interface Line {
@@ -17,9 +18,10 @@ export interface Line {
   readonly text: string;
 }
 
-/** The lines of a text the kernel printed: non-empty, ending in a newline. */
-export function kernelLines(text: string, file: string): Line[] {
+/** The lines of a text the kernel printed (`what`, for errors): non-empty, text, ending in a newline. */
+export function kernelLines(text: string, file: string, what = 'text'): Line[] {
   if (text.length === 0) fail(file, 'the file is empty');
+  if (looksBinary(text)) fail(file, `binary data: not ${what}`);
   const parts = text.split('\n');
   const last = parts.pop()!;
   if (last !== '')

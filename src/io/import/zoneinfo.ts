@@ -180,9 +180,35 @@ function readLine(d: Draft, l: Line, where: string, skipped: Skipped): void {
   if (!d.fields.has(key)) d.fields.set(key, { value, where });
 }
 
+/**
+ * zoneinfo_show() walks every zone of every online node, populated or not
+ * (walk_zones_in_node() with assert_populated false), and ZONE_MOVABLE always
+ * exists: so every node lists the same zones, the last Movable or Device. A
+ * copy cut at a record boundary breaks that.
+ */
+function checkWhole(zones: readonly ZoneinfoZone[], file: string, lastLine: number): void {
+  const nodes = [...new Set(zones.map((z) => z.node))];
+  const names = (n: number) => zones.filter((z) => z.node === n).map((z) => z.zone);
+  const first = names(nodes[0]);
+  for (const n of nodes) {
+    const own = names(n);
+    const last = own[own.length - 1];
+    if (last !== 'Movable' && last !== 'Device')
+      fail(
+        n === nodes[nodes.length - 1] ? `${file}:${lastLine}` : zones.find((z) => z.node === n)!.where,
+        `Node ${n}'s zones stop at ${last}: zoneinfo prints every zone of every node, through Movable (and Device); the copy is truncated`,
+      );
+    if (own.join() !== first.join())
+      fail(
+        zones.find((z) => z.node === n)!.where,
+        `Node ${n} lists zones ${own.join(', ')} but Node ${nodes[0]} lists ${first.join(', ')}: zoneinfo prints every zone of every node (truncated or edited?)`,
+      );
+  }
+}
+
 /** Parse /proc/zoneinfo text. */
 export function parseZoneinfo(text: string, file: string): Zoneinfo {
-  const lines = kernelLines(text, file);
+  const lines = kernelLines(text, file, '/proc/zoneinfo text');
   const skipped = new Skipped();
   const drafts: Draft[] = [];
   for (const l of lines) {
@@ -208,5 +234,7 @@ export function parseZoneinfo(text: string, file: string): Zoneinfo {
     readLine(d, l, where, skipped);
   }
   if (drafts.length === 0) fail(file, "no 'Node N, zone NAME' records: not /proc/zoneinfo");
-  return { file, zones: drafts.map((d) => finish(d, file)), skipped: skipped.list(file) };
+  const zones = drafts.map((d) => finish(d, file));
+  checkWhole(zones, file, lines.length);
+  return { file, zones, skipped: skipped.list(file) };
 }
