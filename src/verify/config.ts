@@ -111,7 +111,8 @@ export function verifyMachine(s: Scenario): VerifyMachine {
     highest = Math.max(highest, r.start + r.size);
     total += r.size;
   }
-  const need = Math.max(total, highest - base - slots * GiB);
+  // QEMU refuses maxmem equal to -m while there are slots: a boot-only scenario still gets room for one DIMM.
+  const need = Math.max(total, highest - base - slots * GiB) || GiB;
   const maxmem = raw.maxmem === undefined ? roundUp(memory + need, GiB) : at('maxmem', raw.maxmem);
   if (maxmem < memory) throw new InputError(`${src}: $.verify.maxmem`, `maxmem is below memory`, maxmem);
   const ids = new Set<string>();

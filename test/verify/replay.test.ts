@@ -32,6 +32,8 @@ describe('QEMU machine from a scenario', () => {
     assert.equal(vm.slots, 2);
     assert.ok(vm.hotplug.end >= 6 * GiB + 128 * MiB);
     assert.ok(vm.maxmem >= vm.memory + 384 * MiB);
+    const bootOnly = verifyMachine(scenario([], { memory: '1G' }));
+    assert.ok(bootOnly.maxmem > bootOnly.memory, 'QEMU refuses maxmem equal to -m with slots');
   });
 
   it('puts NVDIMMs and virtio-mem on the command line', () => {
