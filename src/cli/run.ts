@@ -1,4 +1,5 @@
 /** pfnlab run <scenario> [--json] [--log]: the final layout after every step of a scenario. */
+import { scenarioWalkers } from '../explore/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { runScenario } from '../ops/scenario-run.js';
@@ -25,6 +26,7 @@ written by \`pfnlab capture\` or \`pfnlab export\` (imported first).
     const p = parseCommandArgs('run', argv, { json: { type: 'boolean' }, log: { type: 'boolean' } });
     if (p.positionals.length !== 1) throw new InputError('run', 'expected exactly one <scenario>');
     const scenario = loadScenario(p.positionals[0]);
+    scenarioWalkers(scenario); // the walkers it names exist, with pfns the machine can address
     const { machine, log } = runScenario(scenario);
     const layout = layoutReport(machine);
     const queries = scenario.queries.map((pfn) => pfnReport(machine, pfn));

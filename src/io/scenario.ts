@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Geometry, GeometryParams, KernelVersion } from '../arch/geometry.js';
 import { deriveGeometry, GeometryError } from '../arch/geometry.js';
+import { checkPfnWithinPhysmem } from '../arch/pfn.js';
 import { geometryFor } from '../arch/presets.js';
 import { type Errno, InputError } from '../model/errors.js';
 import type { PgmapType } from '../model/pgmap.js';
@@ -156,6 +157,7 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     const pfn = typeof q === 'number' ? q : parsePfn(String(q));
     if (pfn === undefined || !Number.isSafeInteger(pfn))
       fail(`${source}: $.queries[${i}]`, `${JSON.stringify(q)} is not a pfn`);
+    checkPfnWithinPhysmem(geometry, pfn, String(q), `${source}: $.queries[${i}]`);
     return pfn;
   });
   return {

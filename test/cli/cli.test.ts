@@ -199,6 +199,14 @@ describe('pfnlab CLI', () => {
     assert.match(on54.sectionFlagsNote, /upstream design's write side/);
   });
 
+  it('run refuses walkers the scenario names that do not exist', async () => {
+    const dir = scratchDir('pfnlab-walkers-');
+    const file = join(dir, 'w.json');
+    writeFileSync(file, JSON.stringify({ name: 'w', boot: [{ start: 0, size: '1G' }], walkers: ['nosuch'] }));
+    const r = await expectUsageError('run', file);
+    assert.match(r.stderr, /\$\.walkers\[0\]: unknown walker 'nosuch'/);
+  });
+
   it('negative numbers and repeated options are named, not misread as short options', async () => {
     const after = await expectUsageError('pfn', '12', '--scenario', 'dimm-hotplug', '--after', '-1');
     assert.match(after.stderr, /--after must be a non-negative integer, got '-1'/);

@@ -100,6 +100,11 @@ describe('scenario files', () => {
       problem({ ...ok, steps: [{ op: 'memunmap', id: 'x', expect: 'EWHAT' }] }),
       /\$\.steps\[0\]\.expect/,
     );
+    assert.match(
+      problem({ ...ok, queries: ['0x3fffffffff'] }),
+      /\$\.queries\[0\]: unknown pfn .*MAX_PHYSMEM_BITS/,
+    );
+    assert.match(problem({ ...ok, queries: [-5] }), /\$\.queries\[0\]: .*got -5/);
   });
 
   it('reports JSON syntax errors with line and column, and empty or truncated files', () => {
