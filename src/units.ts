@@ -36,6 +36,20 @@ export function parseSize(value: unknown): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** Why parseSize() refused a value, in words a scenario author can act on. */
+export function sizeProblem(value: unknown): string {
+  const shown = JSON.stringify(value);
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  if (typeof value === 'number' && value < 0) return `${shown} is negative`;
+  if (typeof value === 'number' && !Number.isInteger(value)) return `${shown} is not a whole number of bytes`;
+  const suffixed = text === undefined ? null : /^(\d+(?:\.\d+)?)\s*([KMGTP])(?:i?B)?$/i.exec(text);
+  if (suffixed && !Number.isInteger(Number(suffixed[1]) * SUFFIX[suffixed[2].toUpperCase()]))
+    return `${shown} is not a whole number of bytes`;
+  if (typeof value === 'number' || suffixed || (text !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(text)))
+    return `${shown} is beyond 2^53 bytes`;
+  return `${shown} is not a size (an integer, 0x-hex, or a K/M/G/T/P suffix)`;
+}
+
 /** Parse a pfn given in decimal or 0x-hex. */
 export function parsePfn(text: string): number | undefined {
   const t = text.trim();

@@ -13,7 +13,7 @@ import { geometryFor } from '../arch/presets.js';
 import { type Errno, InputError } from '../model/errors.js';
 import type { PgmapType } from '../model/pgmap.js';
 import type { BootRange, OpSpec } from '../ops/spec.js';
-import { parsePfn, parseSize } from '../units.js';
+import { parsePfn, parseSize, sizeProblem } from '../units.js';
 import { importMachine } from './import/index.js';
 import { type Schema, SchemaValidator } from './json-schema.js';
 import { parseJsonText } from './json-text.js';
@@ -66,7 +66,7 @@ function fail(where: string, problem: string, value?: unknown): never {
 
 function size(source: string, path: string, v: unknown): number {
   const n = parseSize(v);
-  if (n === undefined) fail(`${source}: ${path}`, `${JSON.stringify(v)} is not a size below 2^53`, v);
+  if (n === undefined) fail(`${source}: ${path}`, sizeProblem(v), v);
   return n;
 }
 
