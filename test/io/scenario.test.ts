@@ -105,6 +105,10 @@ describe('scenario files', () => {
       /\$\.queries\[0\]: unknown pfn .*MAX_PHYSMEM_BITS/,
     );
     assert.match(problem({ ...ok, queries: [-5] }), /\$\.queries\[0\]: .*got -5/);
+    assert.match(
+      problem({ ...ok, boot: [{ start: 0, size: '1.3G' }] }),
+      /"1\.3G" is not a whole number of bytes/,
+    );
   });
 
   it('reports JSON syntax errors with line and column, and empty or truncated files', () => {
