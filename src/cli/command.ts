@@ -39,21 +39,34 @@ const POSITIONAL_MARK = '\u0000';
 function bindNegativeNumbers(argv: readonly string[], options: Options): string[] {
   const out: string[] = [];
   for (const arg of argv) {
-    const prev = out.at(-1);
+    const option = out.length ? stringOptionNamed(out[out.length - 1], options) : undefined;
     if (!NEGATIVE_NUMBER.test(arg)) out.push(arg);
-    else if (prev?.startsWith('--') && !prev.includes('=') && options[prev.slice(2)]?.type === 'string')
-      out[out.length - 1] = `${prev}=${arg}`;
+    else if (option) out[out.length - 1] = `--${option}=${arg}`;
     else out.push(POSITIONAL_MARK + arg);
   }
   return out;
+}
+
+/** The string option a token names when it still waits for its value: `--after` or `-p`, not `--after=1`. */
+function stringOptionNamed(token: string, options: Options): string | undefined {
+  const long = /^--([^=]+)$/.exec(token)?.[1];
+  if (long) return options[long]?.type === 'string' ? long : undefined;
+  const short = /^-([a-zA-Z])$/.exec(token)?.[1];
+  if (!short) return undefined;
+  return Object.entries(options).find(([, o]) => o.short === short && o.type === 'string')?.[0];
 }
 
 /** An option that takes one value, given twice: the user meant one of them, and we cannot tell which. */
 function refuseRepeats(command: string, args: readonly string[], options: Options): void {
   const seen = new Set<string>();
   for (const arg of args) {
-    if (!arg.startsWith('--')) continue;
-    const name = arg.slice(2).split('=')[0];
+    const short = /^-([a-zA-Z])$/.exec(arg)?.[1];
+    const name = short
+      ? Object.entries(options).find(([, o]) => o.short === short)?.[0]
+      : arg.startsWith('--')
+        ? arg.slice(2).split('=')[0]
+        : undefined;
+    if (name === undefined) continue;
     const option = options[name];
     if (!option || option.multiple || option.type === 'boolean') continue;
     if (seen.has(name)) throw new InputError(command, `--${name} given more than once`, name);
@@ -73,7 +86,10 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
     throw new InputError(command, msg);
   }
   refuseRepeats(command, args, options);
-  return { values: parsed.values, positionals: parsed.positionals.map((p) => p.replace(POSITIONAL_MARK, '')) };
+  return {
+    values: parsed.values,
+    positionals: parsed.positionals.map((p) => p.replace(POSITIONAL_MARK, '')),
+  };
 }
 
 /** A command that takes no positional arguments refuses stray ones rather than ignoring them. */

@@ -221,6 +221,17 @@ describe('pfnlab CLI', () => {
       'large-blocks',
     );
     assert.match(twice.stderr, /--scenario given more than once/);
+    const shortTwice = await expectUsageError(
+      'pfn',
+      '12',
+      '-s',
+      'dimm-hotplug',
+      '--scenario',
+      'large-blocks',
+    );
+    assert.match(shortTwice.stderr, /--scenario given more than once/);
+    const shortNegative = await expectUsageError('view', 'dimm-hotplug', '-p', '-5');
+    assert.match(shortNegative.stderr, /--port must be a non-negative integer, got '-5'/);
   });
 
   it('a design module that is not a design, or throws, is one line naming it', async () => {
