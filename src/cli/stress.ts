@@ -2,18 +2,19 @@
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { RCU_MODES, type RcuMode } from '../rcu/shared.js';
-import { describeExample, runStress, type StressResult } from '../stress/index.js';
+import { describeExample, MAX_SEED, runStress, type StressResult } from '../stress/index.js';
 import {
   type CliIo,
   type Command,
   intOption,
   listOption,
+  type Parsed,
   parseCommandArgs,
   printJson,
   stringOption,
 } from './command.js';
 
-function secondsOption(p: Parameters<typeof stringOption>[0]): number | undefined {
+function secondsOption(p: Parsed): number | undefined {
   const v = stringOption(p, 'seconds');
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -21,6 +22,19 @@ function secondsOption(p: Parameters<typeof stringOption>[0]): number | undefine
     throw new InputError('stress', `--seconds must be a positive number, got '${v}'`, v);
   return n;
 }
+
+/** A non-negative integer option no larger than max, or an InputError quoting the value as given. */
+function boundedInt(p: Parsed, name: string, max: number): number | undefined {
+  const v = intOption('stress', p, name);
+  if (v !== undefined && v > max)
+    throw new InputError('stress', `--${name} must be at most ${n(max)}, got '${stringOption(p, name)}'`, v);
+  return v;
+}
+
+/** Walker threads: 1..64. */
+const MAX_WORKERS = 64;
+/** Spin iterations of the race window (about 1 ns each): a second per struct page read at most. */
+const MAX_WINDOW = 1e9;
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -42,18 +56,33 @@ export function renderStress(r: StressResult): string {
   ];
   for (const s of r.stalls)
     lines.push(
-      `  RCU stall      a grace period waited ${(s.waitedMs / 1000).toFixed(1)} s for reader slot ${s.slot}; the walkers were ended`,
+      `  RCU stall      a grace period waited ${(s.waitedMs / 1000).toFixed(1)} s for reader slot ${s.slot}; the run was ended`,
+    );
+  if (r.deadlineStop) lines.push(`  deadline       ${deadlineLine(r.deadlineStop)}`);
+  if (r.terminatedWalkers)
+    lines.push(
+      `  terminated     ${r.terminatedWalkers} walker${r.terminatedWalkers > 1 ? 's' : ''} still running after the run stopped: counts as of the last batch, examples lost`,
     );
   if (r.examples.length) lines.push('', 'examples:', ...r.examples.map((e) => `  ${describeExample(e)}`));
   lines.push(
     '',
     r.verdict === 'stall'
-      ? 'STALL: a grace period waited for a walker that did not leave its read-side critical section'
+      ? `STALL: a grace period waited for a walker that ${r.rcu === 'qsbr' ? 'announced no quiescent state' : 'did not leave its read-side critical section'}`
       : v.total
         ? `VIOLATIONS: ${n(v.total)} dereferences of freed, poisoned or uninitialized struct pages`
-        : `clean: no bad dereference in ${n(r.derefs)} struct page reads`,
+        : `clean: no bad dereference in ${n(r.derefs)} struct page reads${r.deadlineStop ? ` (the writer was stopped at the deadline inside ${r.deadlineStop.step})` : ''}`,
   );
   return lines.join('\n');
+}
+
+/** Where the deadline stopped the writer: "stopped inside synchronize_rcu (grace period 1,532 ms so far) of offline [...]: ...". */
+function deadlineLine(d: NonNullable<StressResult['deadlineStop']>): string {
+  const ms = (x: number) => `${n(Math.round(x))} ms`;
+  const how =
+    d.gracePeriodMs !== undefined
+      ? `grace period ${ms(d.gracePeriodMs)} so far`
+      : `waiting ${ms(d.waitedMs)}`;
+  return `stopped inside ${d.step} (${how}) of ${d.operation}: ${d.detail}`;
 }
 
 export const stressCommand: Command = {
@@ -80,17 +109,21 @@ and what the writer was doing.
 memremap step.
 
   --design D        a design name or module path (required)
-  --workers N       walker threads (default 2)
-  --seconds S       run this long (default 5)
+  --workers N       walker threads, 1..64 (default 2)
+  --seconds S       run this long (default 5); a wait of the writer's still
+                    running then (a slow grace period) is given up, and the
+                    result says where the writer stopped
   --lookups N       stop after N lookups in all instead
-  --seed S          seed for the walkers' random pfns (default 1)
+  --seed S          seed for the walkers' random pfns, 0..4294967295
+                    (default 1)
   --window N        spin N iterations between a walker's lookup and each
                     struct page read, widening the race window (default 0;
                     1000 makes v5.4, upstream and active-bitmap/no-sync fail
                     within milliseconds on 2 cores)
-  --rcu MODE        RCU designs: memb (rcu_read_lock/unlock around each walk,
-                    the default) or qsbr (free read side; each walker announces
-                    a quiescent state every --qs-every walks, default 16)
+  --rcu MODE        RCU designs only: memb (rcu_read_lock/unlock around each
+                    walk, the default) or qsbr (free read side; each walker
+                    announces a quiescent state every --qs-every walks, default
+                    16; --qs-every needs --rcu qsbr)
   --walker W        a walker (repeatable; default pfn-walker, the design's own
                     read protocol); walkers needing a caller's page reference
                     cannot run here
@@ -120,15 +153,17 @@ Exit status: 0 no violation, 1 a violation or a stall, 2 bad usage or input.`,
     const design = stringOption(p, 'design');
     if (!design) throw new InputError('stress', '--design is required (pfnlab designs lists them)');
     const seconds = secondsOption(p);
-    const lookups = intOption('stress', p, 'lookups');
+    const lookups = boundedInt(p, 'lookups', Number.MAX_SAFE_INTEGER);
     if (lookups === 0) throw new InputError('stress', '--lookups must be at least 1');
     if (seconds !== undefined && lookups !== undefined)
       throw new InputError('stress', 'give --seconds or --lookups, not both');
     const rcu = stringOption(p, 'rcu');
     if (rcu !== undefined && !RCU_MODES.includes(rcu as RcuMode))
       throw new InputError('stress', `--rcu must be ${RCU_MODES.join(' or ')}, got '${rcu}'`, rcu);
-    const qsEvery = intOption('stress', p, 'qs-every');
+    const qsEvery = boundedInt(p, 'qs-every', 2 ** 31 - 1);
     if (qsEvery === 0) throw new InputError('stress', '--qs-every must be at least 1');
+    const workers = boundedInt(p, 'workers', MAX_WORKERS);
+    if (workers === 0) throw new InputError('stress', '--workers must be at least 1');
     const walkers = listOption(p, 'walker').flatMap((w) => w.split(','));
     const scenario = loadScenario(p.positionals[0]);
     const progress =
@@ -141,11 +176,11 @@ Exit status: 0 no violation, 1 a violation or a stall, 2 bad usage or input.`,
     const result = await runStress({
       scenario,
       design,
-      workers: intOption('stress', p, 'workers'),
+      workers,
       seconds,
       lookups,
-      seed: intOption('stress', p, 'seed'),
-      window: intOption('stress', p, 'window'),
+      seed: boundedInt(p, 'seed', MAX_SEED),
+      window: boundedInt(p, 'window', MAX_WINDOW),
       rcu: rcu as RcuMode | undefined,
       qsEvery,
       walkers: walkers.length ? walkers : undefined,

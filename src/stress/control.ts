@@ -4,8 +4,12 @@
  * messages. Int32 words: the stop flag, the violation count (so the writer can
  * stop at the first), how many walkers have started, and the writer's position (cycle, operation, step, and
  * a sequence number of steps), which a walker records with each violation it
- * finds. Float64 words: the run's start time and each worker's lookup count.
+ * finds. Float64 words: the run's start time and each worker's progress as of
+ * its last batch (lookups, struct page reads, violations by kind), so that a
+ * walker terminated inside a batch (blocked on a lock the stopped writer holds)
+ * still leaves its counts.
  */
+import { VIOLATION_KINDS, type ViolationKind } from './detector.js';
 
 export const C_STOP = 0;
 export const C_VIOLATIONS = 1;
@@ -17,7 +21,19 @@ export const C_STARTED = 6;
 const INT_WORDS = 16;
 
 const F_START = 0;
-const F_LOOKUPS = 1;
+/** Each worker's progress record: lookups, derefs, then one count per violation kind. */
+const F_WORKERS = 1;
+const W_LOOKUPS = 0;
+const W_DEREFS = 1;
+const W_COUNTS = 2;
+const W_STRIDE = W_COUNTS + VIOLATION_KINDS.length;
+
+/** A walker's counts as of its last published batch. */
+export interface WalkerProgress {
+  readonly lookups: number;
+  readonly derefs: number;
+  readonly counts: Record<ViolationKind, number>;
+}
 
 export class Control {
   readonly i32: Int32Array;
@@ -28,11 +44,11 @@ export class Control {
     readonly workers: number,
   ) {
     this.i32 = new Int32Array(buffer, 0, INT_WORDS);
-    this.f64 = new Float64Array(buffer, INT_WORDS * 4, 1 + workers);
+    this.f64 = new Float64Array(buffer, INT_WORDS * 4, F_WORKERS + W_STRIDE * workers);
   }
 
   static create(workers: number): Control {
-    return new Control(new SharedArrayBuffer(INT_WORDS * 4 + 8 * (1 + workers)), workers);
+    return new Control(new SharedArrayBuffer(INT_WORDS * 4 + 8 * (F_WORKERS + W_STRIDE * workers)), workers);
   }
 
   get stopped(): boolean {
@@ -93,18 +109,29 @@ export class Control {
     return performance.timeOrigin + performance.now() - this.f64[F_START];
   }
 
-  /** A worker's lookups so far (written by that worker only; read approximately by the main thread). */
-  setLookups(worker: number, n: number): void {
-    this.f64[F_LOOKUPS + worker] = n;
+  /** A worker's progress after a batch (written by that worker only; read approximately by the main thread). */
+  publishProgress(worker: number, p: WalkerProgress): void {
+    const at = F_WORKERS + W_STRIDE * worker;
+    this.f64[at + W_LOOKUPS] = p.lookups;
+    this.f64[at + W_DEREFS] = p.derefs;
+    VIOLATION_KINDS.forEach((k, i) => {
+      this.f64[at + W_COUNTS + i] = p.counts[k];
+    });
   }
 
-  workerLookups(worker: number): number {
-    return this.f64[F_LOOKUPS + worker];
+  workerProgress(worker: number): WalkerProgress {
+    const at = F_WORKERS + W_STRIDE * worker;
+    const counts = Object.fromEntries(VIOLATION_KINDS.map((k, i) => [k, this.f64[at + W_COUNTS + i]]));
+    return {
+      lookups: this.f64[at + W_LOOKUPS],
+      derefs: this.f64[at + W_DEREFS],
+      counts: counts as Record<ViolationKind, number>,
+    };
   }
 
   lookups(): number {
     let n = 0;
-    for (let w = 0; w < this.workers; w++) n += this.f64[F_LOOKUPS + w];
+    for (let w = 0; w < this.workers; w++) n += this.f64[F_WORKERS + W_STRIDE * w + W_LOOKUPS];
     return n;
   }
 }

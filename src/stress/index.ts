@@ -25,12 +25,12 @@ import { Control, wallMs } from './control.js';
 import { type RawViolation, VIOLATION_KINDS, type ViolationKind } from './detector.js';
 import { type JobHandle, WorkerPool } from './pool.js';
 import type { WalkJob, WalkResult } from './walk.js';
-import { type CycleOp, deriveCycle, pause, StressWriter } from './writer.js';
+import { type CycleOp, type DeadlineStop, deriveCycle, pause, StressWriter } from './writer.js';
 
 export type { RcuMode } from '../rcu/shared.js';
 export type { ViolationKind } from './detector.js';
 export { WorkerPool } from './pool.js';
-export { type CycleOp, deriveCycle } from './writer.js';
+export { type CycleOp, type DeadlineStop, deriveCycle } from './writer.js';
 
 export interface StressOptions {
   readonly scenario: Scenario;
@@ -42,12 +42,13 @@ export interface StressOptions {
   readonly seconds?: number;
   /** Stop after this many lookups in all (each worker makes its share). */
   readonly lookups?: number;
+  /** Seeds the walkers' random pfns: an integer 0..2^32-1 (default 1). */
   readonly seed?: number;
   /** Spin iterations between a walker's lookup and each dereference: widens the race window (default 0). */
   readonly window?: number;
-  /** RCU reader mode for RCU designs (default memb). */
+  /** RCU reader mode for RCU designs (default memb); refused for a design without RCU readers. */
   readonly rcu?: RcuMode;
-  /** QSBR: walks between quiescent states (default 16). */
+  /** QSBR: walks between quiescent states (default 16); refused unless the readers are QSBR. */
   readonly qsEvery?: number;
   /** The walkers, taken in turn (default pfn-walker, the design's own read protocol). */
   readonly walkers?: readonly string[];
@@ -104,9 +105,23 @@ export interface StressResult {
   /**
    * Grace periods that waited over `stallMs` for one walker (blocked inside its
    * read-side critical section: a deadlock; or a QSBR walker announcing no
-   * quiescent state). The run ends: the walkers are terminated, their counts lost.
+   * quiescent state). The run ends: the walkers are told to stop, and one that
+   * cannot (blocked) is terminated (see terminatedWalkers).
    */
   readonly stalls: readonly RcuStall[];
+  /**
+   * The run reached its deadline (--seconds) while the writer waited (a slow
+   * grace period, say): the wait was given up there. Absent when the writer
+   * was between steps.
+   */
+  readonly deadlineStop?: DeadlineStop;
+  /**
+   * Walkers still running SETTLE_MS after the run stopped (blocked on a lock
+   * the stopped writer holds, inside a read-side critical section), and so
+   * terminated: their counts are as of their last batch of lookups, their
+   * examples lost.
+   */
+  readonly terminatedWalkers: number;
   readonly memory: {
     readonly capacityWords: number;
     readonly bootWords: number;
@@ -121,6 +136,14 @@ export interface StressResult {
 
 const DEFAULT_SECONDS = 5;
 const DEFAULT_CAPACITY = 2 ** 27;
+/** The walkers' random streams are seeded with 32 bits: a larger seed would only alias a smaller one. */
+export const MAX_SEED = 2 ** 32 - 1;
+/**
+ * How long walkers have to return their results once the run has stopped (a
+ * batch of lookups takes well under a millisecond) before the ones still
+ * running are terminated.
+ */
+const SETTLE_MS = 500;
 
 /** The pfn ranges walkers pick from: each cycled range (weighted by 9/10 overall), and boot memory. */
 function targetRanges(
@@ -166,8 +189,40 @@ function checkOptions(o: StressOptions): void {
         name,
       );
   }
-  if (o.workers !== undefined && (o.workers < 1 || o.workers > 64))
+  if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 64))
     throw new InputError('--workers', `must be between 1 and 64, got ${o.workers}`, o.workers);
+  if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > MAX_SEED))
+    throw new InputError('--seed', `must be an integer 0..${MAX_SEED}, got ${o.seed}`, o.seed);
+}
+
+/** What a design's walkers take around a walk here, for saying why an RCU option means nothing to it. */
+const READ_SIDE: Readonly<Record<Design['protection'], string>> = {
+  none: 'its readers take no lock',
+  rcu: 'its readers are RCU readers',
+  'rcu-usage': 'its readers take RCU around ms->usage only, which a stress run never frees',
+  'hotplug-lock': 'its readers take mem_hotplug_lock',
+};
+
+/**
+ * The read-side options against the design: --rcu picks how RCU readers read,
+ * so a design without them has nothing for it to change; --qs-every is how
+ * often a QSBR reader announces a quiescent state, meaningless to a memb
+ * reader. Either is refused where it would be ignored.
+ */
+function checkReadSide(o: StressOptions, design: Design): void {
+  const rcuReaders = design.protection === 'rcu';
+  const why = `design ${design.name} has no RCU readers (${READ_SIDE[design.protection]})`;
+  if (o.rcu !== undefined && !rcuReaders) throw new InputError('--rcu', why, o.rcu);
+  if (o.qsEvery === undefined) return;
+  if (!Number.isInteger(o.qsEvery) || o.qsEvery < 1)
+    throw new InputError('--qs-every', `must be an integer of at least 1, got ${o.qsEvery}`, o.qsEvery);
+  if (!rcuReaders) throw new InputError('--qs-every', why, o.qsEvery);
+  if ((o.rcu ?? 'memb') !== 'qsbr')
+    throw new InputError(
+      '--qs-every',
+      'only QSBR readers announce quiescent states (add --rcu qsbr); memb readers leave their section after every walk',
+      o.qsEvery,
+    );
 }
 
 /** The machine a run cycles, with the design bound to it and its RCU block. */
@@ -185,6 +240,7 @@ interface Prepared {
 
 async function prepare(o: StressOptions, workers: number, capacityWords: number): Promise<Prepared> {
   const design = await loadDesign(o.design);
+  checkReadSide(o, design);
   const cycle = deriveCycle(o.scenario);
   let bound: BoundDesign | undefined;
   const { machine: m } = runScenario(o.scenario, {
@@ -241,6 +297,44 @@ function walkJobs(o: StressOptions, p: Prepared, control: Control, workers: numb
   );
 }
 
+/** The walkers as they end: each one's handle, and whether it was terminated (its rejection is expected). */
+interface Walkers {
+  readonly handles: readonly JobHandle<WalkResult>[];
+  readonly settled: Promise<PromiseSettledResult<WalkResult>[]>;
+  readonly terminated: Set<number>;
+}
+
+/**
+ * The walkers' results once the run has stopped: each walker returns after its
+ * batch; one still running SETTLE_MS later (blocked on mem_hotplug_lock, which
+ * the stopped writer holds, inside its read-side critical section) is
+ * terminated, and leaves the counts it published after its last batch.
+ */
+async function collectWalkers(w: Walkers, control: Control): Promise<WalkResult[]> {
+  const done = new Set<number>();
+  w.handles.forEach((h, i) => {
+    h.result.then(
+      () => done.add(i),
+      () => done.add(i),
+    );
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((ok) => {
+    timer = setTimeout(() => ok(true), SETTLE_MS);
+  });
+  const timedOut = await Promise.race([w.settled.then(() => false), late]);
+  clearTimeout(timer);
+  if (timedOut) {
+    const stuck = w.handles.map((_, i) => i).filter((i) => !done.has(i));
+    for (const i of stuck) w.terminated.add(i);
+    await Promise.all(stuck.map((i) => w.handles[i].terminate()));
+  }
+  return (await w.settled).map(
+    (r, worker): WalkResult =>
+      r.status === 'fulfilled' ? r.value : { worker, ...control.workerProgress(worker), examples: [] },
+  );
+}
+
 /** Run a stress test. */
 export async function runStress(o: StressOptions): Promise<StressResult> {
   checkOptions(o);
@@ -253,7 +347,6 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const control = Control.create(workers);
   const stalls: RcuStall[] = [];
   let stalled = false;
-  let handles: JobHandle<WalkResult>[] = [];
   const writer: StressWriter = new StressWriter(m, p.bound.writeSide, cycle, control, {
     rcu,
     wait: {
@@ -262,13 +355,13 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
         stalls.push(s);
         // A walk takes microseconds: a grace period that waits this long for one walker waits for
         // nothing that will come (a walker blocked inside its read-side critical section on
-        // mem_hotplug_lock, which the writer holds, say). End it: the walkers go, the writer
-        // gives up its waits.
+        // mem_hotplug_lock, which the writer holds, say; or a QSBR walker that announces no
+        // quiescent state). End the run: the writer gives up its waits, the walkers stop (the
+        // ones that cannot are terminated).
         if (stalled) return;
         stalled = true;
         control.stop();
         writer.abort();
-        for (const h of handles) void h.terminate();
       },
     },
   });
@@ -277,15 +370,17 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
 
   let walkersDone = false;
   let failure: unknown;
-  handles = jobs.map((job) => pool.start<WalkResult>(job));
+  const handles = jobs.map((job) => pool.start<WalkResult>(job));
+  const terminated = new Set<number>();
   // A walker that dies inside a read section must not block grace periods forever.
   const unsubscribe = pool.onExit((threadId) => rcu?.recoverOwner(threadId + 1));
-  for (const h of handles)
+  handles.forEach((h, i) => {
     h.result.catch((e) => {
-      if (stalled) return;
+      if (terminated.has(i)) return;
       failure ??= e;
       control.stop();
     });
+  });
   const settled = Promise.allSettled(handles.map((h) => h.result)).then((r) => {
     walkersDone = true;
     return r;
@@ -295,6 +390,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   control.startMs = wallMs();
   const startGps = rcu?.gracePeriods ?? 0;
   const started = performance.now();
+  const deadline = seconds === undefined ? Number.POSITIVE_INFINITY : started + seconds * 1000;
   const timer = o.progress
     ? setInterval(() => {
         o.progress!({
@@ -307,11 +403,10 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     : undefined;
   let exhausted = false;
   try {
-    await writer.run(() => {
-      if (walkersDone || control.stopped) return true;
-      if (seconds !== undefined && performance.now() - started >= seconds * 1000) return true;
-      return o.stopOnViolation === true && control.violations > 0;
-    });
+    await writer.run(
+      () => walkersDone || control.stopped || (o.stopOnViolation === true && control.violations > 0),
+      deadline,
+    );
   } catch (e) {
     if (e instanceof OutOfModelMemoryError) exhausted = true;
     else if (!(e instanceof RcuAborted && stalled)) failure ??= e;
@@ -319,19 +414,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     control.stop();
     if (timer) clearInterval(timer);
   }
-  // Walkers ended by a stall leave only their progress counts.
-  const results = (await settled).map(
-    (r, worker): WalkResult =>
-      r.status === 'fulfilled'
-        ? r.value
-        : {
-            worker,
-            lookups: control.workerLookups(worker),
-            derefs: 0,
-            counts: { freed: 0, poisoned: 0, uninitialized: 0 },
-            examples: [],
-          },
-  );
+  const results = await collectWalkers({ handles, settled, terminated }, control);
   unsubscribe();
   if (!o.pool) await pool.close();
   const elapsed = (performance.now() - started) / 1000;
@@ -350,6 +433,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     elapsed,
     gracePeriods: (rcu?.gracePeriods ?? 0) - startGps,
     stalls,
+    terminatedWalkers: terminated.size,
     memory: { capacityWords, bootWords: p.bootWords, endWords: m.mem.highWater, exhausted },
   });
 }
@@ -368,6 +452,7 @@ function summarize(x: {
   elapsed: number;
   gracePeriods: number;
   stalls: RcuStall[];
+  terminatedWalkers: number;
   memory: { capacityWords: number; bootWords: number; endWords: number; exhausted: boolean };
 }): StressResult {
   const { results, writer, cycle } = x;
@@ -429,11 +514,21 @@ function summarize(x: {
     ...(firsts.length ? { firstViolationMs: round(Math.min(...firsts), 3) } : {}),
     examples,
     stalls: x.stalls,
+    ...(writer.deadlineStop ? { deadlineStop: roundStop(writer.deadlineStop) } : {}),
+    terminatedWalkers: x.terminatedWalkers,
     memory: {
       ...x.memory,
       bytesPerCycle: cycles > 0 ? Math.round(growth / cycles) : 0,
     },
     verdict: x.stalls.length ? 'stall' : total > 0 ? 'violations' : 'clean',
+  };
+}
+
+function roundStop(d: DeadlineStop): DeadlineStop {
+  return {
+    ...d,
+    waitedMs: round(d.waitedMs, 3),
+    ...(d.gracePeriodMs !== undefined ? { gracePeriodMs: round(d.gracePeriodMs, 3) } : {}),
   };
 }
 

@@ -74,13 +74,19 @@ export function hotplugBlockReaders(words: Int32Array): void {
  * Its second half (readers_active_check()): once the readers inside have left,
  * take the lock word from block to WRITER with one compareExchange; spinning,
  * then sleeping a slice at a time (Atomics.waitAsync: the event loop runs on).
+ * A wait given up (the run's end) clears block again: the writer never got the
+ * lock, and the readers it held back must be able to finish their walks.
  */
 export async function hotplugWaitReaders(words: Int32Array, aborted?: () => boolean): Promise<void> {
   for (let spins = 0; ; spins++) {
     const v = Atomics.compareExchange(words, LOCK, HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER);
     if (v === HOTPLUG_LOCK_BLOCK) return;
     if (spins < SPINS) continue;
-    if (aborted?.()) throw new RcuAborted();
+    if (aborted?.()) {
+      Atomics.and(words, LOCK, ~HOTPLUG_LOCK_BLOCK);
+      Atomics.notify(words, LOCK);
+      throw new RcuAborted();
+    }
     await sleepOn(words, LOCK, v, 0.05);
   }
 }

@@ -118,7 +118,7 @@ export async function walkJob(job: WalkJob): Promise<WalkResult> {
         }
       }
       lookups += n;
-      control.setLookups(job.worker, lookups);
+      control.publishProgress(job.worker, { lookups, derefs: detector.derefs, counts: detector.counts });
       if (job.quota > 0 && lookups >= job.quota) break;
       if (control.stopped) break;
       if (job.stopOnViolation && control.violations > 0) break;

@@ -94,6 +94,18 @@ export interface WriterStats {
   readonly stepNames: string[][];
 }
 
+/** Where the writer was when the deadline abandoned one of its waits. */
+export interface DeadlineStop {
+  /** The operation (its cycle label) and the kernel step whose wait was given up. */
+  readonly operation: string;
+  readonly step: string;
+  readonly detail: string;
+  /** How long that step had waited. */
+  readonly waitedMs: number;
+  /** How long the grace period had lasted, when the step was part of synchronize_rcu(). */
+  readonly gracePeriodMs?: number;
+}
+
 export interface WriterOptions {
   readonly rcu?: SharedRcu;
   readonly wait?: WaitOptions;
@@ -111,10 +123,25 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The step the writer is running, for saying where a deadline stopped it. */
+interface Running {
+  readonly index: number;
+  readonly fn: string;
+  readonly detail: string;
+  readonly since: number;
+  /** When the grace period this step belongs to began (-1: not in one). */
+  readonly gpStart: number;
+}
+
 export class StressWriter {
   readonly stats: WriterStats;
+  /** Set when the deadline gave up a wait of the writer's (the run's end, not an error). */
+  deadlineStop: DeadlineStop | undefined;
   private aborted = false;
-  private readonly isAborted = () => this.aborted;
+  private deadline = Number.POSITIVE_INFINITY;
+  private running: Running | undefined;
+  /** Every wait gives up when the run is aborted (a stall) or its deadline has passed. */
+  private readonly isAborted = () => this.aborted || performance.now() >= this.deadline;
   private readonly wait: WaitOptions;
 
   constructor(
@@ -139,17 +166,46 @@ export class StressWriter {
     this.aborted = true;
   }
 
-  /** Cycle until `stop()` says so (asked before every operation). */
-  async run(stop: () => boolean): Promise<void> {
+  /**
+   * Cycle until `stop()` says so (asked before every operation) or the
+   * deadline (performance.now() ms) passes. A wait still running at the
+   * deadline (a grace period held up by a reader, mem_hotplug_lock's
+   * readers) is given up there, as a stall gives it up, and recorded in
+   * `deadlineStop`: the run ends on time however slow grace periods are.
+   */
+  async run(stop: () => boolean, deadline = Number.POSITIVE_INFINITY): Promise<void> {
+    this.deadline = deadline;
+    try {
+      await this.cycleUntil(stop);
+    } catch (e) {
+      if (!(e instanceof RcuAborted) || this.aborted || !this.running) throw e;
+      this.deadlineStop = this.whereStopped(this.running);
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async cycleUntil(stop: () => boolean): Promise<void> {
     for (;;) {
       for (let i = 0; i < this.cycle.length; i++) {
-        if (stop()) return;
+        if (stop() || performance.now() >= this.deadline) return;
         await this.runOperation(i);
         this.stats.operations++;
         await yieldToEventLoop();
       }
       this.stats.cycles++;
     }
+  }
+
+  private whereStopped(r: Running): DeadlineStop {
+    const now = performance.now();
+    return {
+      operation: this.cycle[r.index].label,
+      step: r.fn,
+      detail: r.detail,
+      waitedMs: now - r.since,
+      ...(r.gpStart >= 0 ? { gracePeriodMs: now - r.gpStart } : {}),
+    };
   }
 
   private async runOperation(index: number): Promise<void> {
@@ -169,8 +225,9 @@ export class StressWriter {
       const s = steps[j];
       this.control.publish(this.stats.cycles, index, j);
       const r = rcuStepOf(s);
+      if (r && this.opts.rcu && gpStart < 0) gpStart = performance.now();
+      this.running = { index, fn: s.fn, detail: s.detail, since: performance.now(), gpStart };
       if (r && this.opts.rcu) {
-        if (gpStart < 0) gpStart = performance.now();
         await this.opts.rcu.runStepAsync(r, this.wait);
         if (r.kind === 'complete') {
           this.stats.gracePeriodMs.push(performance.now() - gpStart);
@@ -184,7 +241,7 @@ export class StressWriter {
         hotplugWriteUnlock(words);
       } else {
         while (s.ready && !s.ready(m)) {
-          if (this.aborted) throw new RcuAborted();
+          if (this.isAborted()) throw new RcuAborted();
           await pause(0.05);
         }
         s.run(m);

@@ -25,7 +25,11 @@ export interface ViewInfo {
   readonly trace?: ExploreTrace;
   /** Why the trace's scenario could not be loaded (the player works without its map). */
   readonly traceScenarioError?: string;
-  /** Per trace step (index - 1): the scenario's slider position showing the machine then, when the writer's steps were found in the scenario. */
+  /**
+   * Per trace player position (0: before the first step; t: after trace step
+   * t, so steps.length + 1 entries): the scenario's slider position showing the
+   * machine then, when the writer's steps were found in the scenario.
+   */
   readonly traceSync?: readonly number[];
 }
 

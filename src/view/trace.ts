@@ -45,16 +45,38 @@ export function checkTrace(raw: unknown, source: string): ExploreTrace {
 }
 
 /**
- * For each trace step, the slider position whose machine it saw: the writer's
- * steps are found in order among the scenario's kernel steps (same function,
- * same detail preferred). Undefined when some writer step has no match.
+ * For each position of the trace player - 0 before the first step, t after
+ * trace step t - the slider position whose machine the threads saw then: the
+ * writer's steps are found in order among the scenario's kernel steps (same
+ * function, same detail preferred); a walker's step leaves the machine as the
+ * writer's last step left it; before the writer's first step the machine is
+ * the one just before its match. Undefined when some writer step has no match.
  */
 export function syncTrace(trace: ExploreTrace, steps: readonly ViewStep[]): number[] | undefined {
   const writers = new Set(trace.threads.filter((t) => t.kind === 'writer').map((t) => t.id));
+  const matches = matchWriterSteps(
+    trace.steps.filter((s) => writers.has(s.thread)),
+    steps,
+  );
+  if (!matches?.length) return undefined;
+  let seen = 0;
+  let current = Math.max(0, matches[0] - 1);
+  const out = [current];
+  for (const s of trace.steps) {
+    if (writers.has(s.thread)) current = matches[seen++];
+    out.push(current);
+  }
+  return out;
+}
+
+/** The kernel step each writer step ran, in order; undefined when one is not found. */
+function matchWriterSteps(
+  writerSteps: readonly { fn: string; detail: string }[],
+  steps: readonly ViewStep[],
+): number[] | undefined {
   const matches: number[] = [];
   let from = 0;
-  for (const s of trace.steps) {
-    if (!writers.has(s.thread)) continue;
+  for (const s of writerSteps) {
     let at = -1;
     for (let k = from; k < steps.length && at < 0; k++)
       if (steps[k].fn === s.fn && steps[k].detail === s.detail) at = k;
@@ -66,13 +88,5 @@ export function syncTrace(trace: ExploreTrace, steps: readonly ViewStep[]): numb
     matches.push(at);
     from = at + 1;
   }
-  if (matches.length === 0) return undefined;
-  const out: number[] = [];
-  let seen = 0;
-  let current = Math.max(0, matches[0] - 1);
-  for (const s of trace.steps) {
-    if (writers.has(s.thread)) current = matches[seen++];
-    out.push(current);
-  }
-  return out;
+  return matches;
 }

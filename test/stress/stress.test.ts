@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { renderStress } from '../../src/cli/stress.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { deriveCycle, runStress, type StressOptions, WorkerPool } from '../../src/stress/index.js';
 import { cli, expectUsageError, scratchDir } from '../helpers.js';
@@ -74,6 +75,74 @@ describe('pfnlab stress', () => {
     assert.equal(r.verdict, 'stall');
     assert.ok(r.stalls.length > 0);
     assert.equal(r.violations.total, 0);
+    // The walkers were running, not blocked: asked to stop, they return every count they made.
+    assert.equal(r.terminatedWalkers, 0);
+    assert.ok(r.derefs > 0, `${r.derefs} struct page reads against ${r.lookups} lookups`);
+    assert.match(
+      renderStress(r),
+      /STALL: a grace period waited for a walker that announced no quiescent state/,
+    );
+  });
+
+  it('--seconds holds while a grace period is slow: the wait is given up at the deadline, and said so', async () => {
+    // Quiescent states far apart: the first grace period outlasts the run, though no single wait is a stall yet.
+    const t0 = performance.now();
+    const r = await run('active-bitmap', { rcu: 'qsbr', qsEvery: 2 ** 30, stallMs: 20_000, seconds: 0.5 });
+    const wall = (performance.now() - t0) / 1000;
+    assert.ok(wall < 3, `the run took ${wall.toFixed(1)} s for --seconds 0.5`);
+    assert.equal(r.verdict, 'clean');
+    assert.equal(r.stalls.length, 0);
+    const d = r.deadlineStop;
+    assert.ok(d, 'the writer was stopped inside a wait');
+    assert.equal(d.step, 'synchronize_rcu');
+    assert.match(d.operation, /^offline /);
+    assert.ok(
+      d.gracePeriodMs !== undefined && d.gracePeriodMs > 0 && d.gracePeriodMs < 1000,
+      `${d.gracePeriodMs}`,
+    );
+    assert.match(
+      renderStress(r),
+      /deadline {7}stopped inside synchronize_rcu \(grace period [\d,]+ ms so far\) of offline \[mem /,
+    );
+  });
+
+  it('a walker still blocked after the run stopped is terminated; its counts survive', async () => {
+    // soft_offline_page takes get_online_mems(); the writer stopped inside synchronize_rcu holds
+    // mem_hotplug_lock (offline_pages), so the walkers wait for it for good.
+    const r = await run('active-bitmap', {
+      rcu: 'qsbr',
+      walkers: ['soft_offline_page'],
+      stallMs: 20_000,
+      seconds: 0.5,
+    });
+    assert.ok(r.deadlineStop, 'stopped at the deadline');
+    assert.ok(r.terminatedWalkers > 0, 'blocked walkers terminated');
+    assert.ok(
+      r.lookups > 0 && r.derefs > 0,
+      `${r.lookups} lookups, ${r.derefs} reads from the control block`,
+    );
+    assert.match(renderStress(r), /terminated {5}\d walkers? still running after the run stopped/);
+  });
+
+  it('refuses read-side options the design cannot use, and out-of-range numbers', async () => {
+    await assert.rejects(run('v5.4', { rcu: 'qsbr', lookups: 1 }), /--rcu: design v5.4 has no RCU readers/);
+    await assert.rejects(run('hotplug-lock', { rcu: 'memb', lookups: 1 }), /--rcu: design hotplug-lock/);
+    await assert.rejects(
+      run('v5.4', { qsEvery: 4, lookups: 1 }),
+      /--qs-every: design v5.4 has no RCU readers/,
+    );
+    await assert.rejects(run('active-bitmap', { qsEvery: 4, lookups: 1 }), /--qs-every: only QSBR readers/);
+    await assert.rejects(
+      run('active-bitmap', { rcu: 'memb', qsEvery: 4, lookups: 1 }),
+      /--qs-every: only QSBR readers/,
+    );
+    await assert.rejects(
+      run('v5.4', { seed: 2 ** 32, lookups: 1 }),
+      /--seed: must be an integer 0\.\.4294967295/,
+    );
+    await assert.rejects(run('v5.4', { seed: -1, lookups: 1 }), /--seed/);
+    const r = await run('v5.4', { seed: 2 ** 32 - 1, lookups: 1000 });
+    assert.equal(r.seed, 2 ** 32 - 1);
   });
 
   it('CLI: --json result, exit 1 on violations', async () => {
@@ -113,6 +182,31 @@ describe('pfnlab stress', () => {
     await expectUsageError('stress', 'dimm-hotplug', '--design', 'v5.4', '--walker', 'nope');
     await expectUsageError('stress', 'dimm-hotplug', '--design', 'v5.4', '--walker', '__put_page');
     await expectUsageError('stress', 'dimm-hotplug', '--design', 'v5.4', '--workers', '0');
+    await expectUsageError('stress', 'dimm-hotplug', '--design', 'v5.4', '--workers', '65');
+    // Options that would change nothing are refused rather than ignored.
+    const refused: [string[], RegExp][] = [
+      [['--design', 'v5.4', '--rcu', 'qsbr'], /--rcu: design v5.4 has no RCU readers/],
+      [['--design', 'active-bitmap', '--qs-every', '8'], /--qs-every: only QSBR readers .*--rcu qsbr/],
+      [['--design', 'active-bitmap', '--rcu', 'memb', '--qs-every', '8'], /--qs-every: only QSBR readers/],
+      [
+        ['--design', 'v5.4', '--seed', '99999999999999999999'],
+        /--seed must be at most 4,294,967,295, got '99999999999999999999'/,
+      ],
+    ];
+    for (const [args, message] of refused)
+      assert.match((await expectUsageError('stress', 'dimm-hotplug', ...args)).stderr, message);
+    // Negative numbers reach the validators, which name them.
+    for (const [option, message] of [
+      ['--workers', /--workers must be a non-negative integer, got '-1'/],
+      ['--window', /--window must be a non-negative integer, got '-1'/],
+      ['--seed', /--seed must be a non-negative integer, got '-1'/],
+      ['--lookups', /--lookups must be a non-negative integer, got '-1'/],
+      ['--qs-every', /--qs-every must be a non-negative integer, got '-1'/],
+      ['--seconds', /--seconds must be a positive number, got '-1'/],
+    ] as const) {
+      const r = await expectUsageError('stress', 'dimm-hotplug', '--design', 'active-bitmap', option, '-1');
+      assert.match(r.stderr, message);
+    }
     const dir = scratchDir('stress');
     const file = join(dir, 'boot-only.json');
     writeFileSync(file, JSON.stringify({ name: 'boot-only', boot: [{ start: 0, size: '1G' }], steps: [] }));

@@ -17,6 +17,7 @@ import type { Machine } from '../../src/model/machine.js';
 import { CELL_COLOURS } from '../../src/report/map.js';
 import { layoutMap } from '../../src/report/map-layout.js';
 import { startViewServer, type ViewServer, viewContentFor } from '../../src/view/index.js';
+import { TRACE, writerFirstTrace } from './traces.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The flags that work on a closed network (no background connections to Google's hosts). */
@@ -70,6 +71,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
   let server: ViewServer;
   let traceServer: ViewServer;
   let bigServer: ViewServer;
+  let writerFirstServer: ViewServer;
   const errors: string[] = [];
   const scenario = loadScenario(SCENARIO);
   const afterOps = (n: number) => runWithDesigns(scenario, DESIGNS, n).machine;
@@ -96,10 +98,13 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
         ],
       }),
     );
-    [server, traceServer, bigServer, browser] = await Promise.all([
+    const writerFirst = join(assetsDir, 'writer-first.json');
+    writeFileSync(writerFirst, JSON.stringify(writerFirstTrace()));
+    [server, traceServer, bigServer, writerFirstServer, browser] = await Promise.all([
       startViewServer(viewContentFor(SCENARIO), { assetsDir }),
-      startViewServer(viewContentFor('test/fixtures/traces/no-sync.json'), { assetsDir }),
+      startViewServer(viewContentFor(TRACE), { assetsDir }),
       startViewServer(viewContentFor(big), { assetsDir }),
+      startViewServer(viewContentFor(writerFirst), { assetsDir }),
       chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
     ]);
   });
@@ -108,6 +113,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await server?.close();
     await traceServer?.close();
     await bigServer?.close();
+    await writerFirstServer?.close();
   });
 
   async function open(url: string): Promise<Page> {
@@ -129,6 +135,13 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     const s = JSON.parse(await (await page.request.get(`${server.url}api/scenario`)).text());
     await atStep(page, s.initial);
     assert.equal(await page.textContent('#scenario-panel .now'), `boot: ${s.operations[0].summary}`);
+    // Both counters count kernel steps from 1: the last of boot is "8 / N" beside "kernel step 8 of 8".
+    const boot = s.operations[0];
+    assert.equal(await page.textContent('#step-count'), `${s.initial + 1} / ${s.steps.length}`);
+    assert.match(
+      (await page.textContent('#step-fn')) ?? '',
+      new RegExp(`kernel step ${s.initial - boot.first + 1} of ${boot.last - boot.first + 1}\\)$`),
+    );
     await assertMapIs(page, afterOps(0));
     await page.keyboard.press('End');
     await atStep(page, s.steps.length - 1);
@@ -248,6 +261,28 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await page.click('#trace-last');
     await page.waitForSelector('#trace-lanes tr.current.violation[data-t="7"]');
     await page.screenshot({ path: join(ARTIFACTS, 'view-trace.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it("trace position 0 shows the machine before the writer's first step, position 1 after it", async () => {
+    const page = await open(writerFirstServer.url);
+    const info = JSON.parse(await (await page.request.get(`${writerFirstServer.url}api/info`)).text());
+    const [sync, first] = [info.traceSync, info.trace.steps[0]];
+    assert.equal(first.thread, 0, 'the trace begins with the writer');
+    await atStep(page, sync[0]);
+    assert.equal(await page.textContent('#trace-now'), 'before the first step');
+    assert.equal(await page.textContent('#trace-count'), `0 / ${info.trace.steps.length}`);
+    assert.notEqual(await page.textContent('#step-fn code'), first.fn, 'the first step not yet done');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('#trace-lanes tr.current[data-t="1"]');
+    await atStep(page, sync[1]);
+    assert.equal(sync[1], sync[0] + 1);
+    assert.equal(await page.textContent('#step-fn code'), first.fn);
+    assert.equal(
+      await page.textContent('#step-count'),
+      `${sync[1] + 1} / ${JSON.parse(await (await page.request.get(`${writerFirstServer.url}api/scenario`)).text()).steps.length}`,
+    );
     await page.close();
     assert.deepEqual(errors, []);
   });

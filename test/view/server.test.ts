@@ -21,8 +21,7 @@ import {
   viewContentFor,
 } from '../../src/view/index.js';
 import { cli } from '../helpers.js';
-
-const TRACE = 'test/fixtures/traces/no-sync.json';
+import { TRACE, writerFirstTrace } from './traces.js';
 
 /** Stand-in assets: the server's behaviour does not depend on the page. */
 function stubAssets(): string {
@@ -272,16 +271,18 @@ describe('pfnlab view: scenario state', () => {
     );
     const view = content.view(info.current!)!;
     const sync = info.traceSync!;
-    assert.equal(sync.length, info.trace!.steps.length);
+    // One position per player position: before the first step, then after each.
+    assert.equal(sync.length, info.trace!.steps.length + 1);
     // Walker steps before the writer's first see the machine just before it; the writer's steps map to theirs.
     assert.equal(view.steps[sync[0] + 1].fn, 'set_subsections_inactive');
+    assert.deepEqual(sync.slice(0, 4), [sync[0], sync[0], sync[0], sync[0]]);
     assert.deepEqual(
-      [3, 4, 5].map((i) => view.steps[sync[i]].fn),
+      [4, 5, 6].map((t) => view.steps[sync[t]].fn),
       ['set_subsections_inactive', 'offline_mem_sections', 'page_init_poison'],
     );
-    assert.equal(view.steps[sync[5]].detail, 'pfn 0x400000-0x407fff');
-    assert.equal(sync[6], sync[5], 'the walker step after the poison sees the same machine');
-    assert.equal(view.inspect(sync[5], 0x400000).report.page?.flags, 'poisoned');
+    assert.equal(view.steps[sync[6]].detail, 'pfn 0x400000-0x407fff');
+    assert.equal(sync[7], sync[6], 'the walker step after the poison sees the same machine');
+    assert.equal(view.inspect(sync[6], 0x400000).report.page?.flags, 'poisoned');
     assert.equal(
       syncTrace(
         { ...info.trace!, steps: [{ index: 1, thread: 0, fn: 'no_such_fn', detail: '' }] },
@@ -289,6 +290,21 @@ describe('pfnlab view: scenario state', () => {
       ),
       undefined,
     );
+  });
+
+  it("shows the machine before a writer's first step at trace position 0, and after it at 1", () => {
+    // The explorer's traces usually begin with the writer: position 0 must not show its first step done.
+    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-trace-'));
+    const path = join(dir, 'writer-first.json');
+    writeFileSync(path, JSON.stringify(writerFirstTrace()));
+    const content = viewContentFor(path);
+    const info = content.info();
+    const view = content.view(info.current!)!;
+    const sync = info.traceSync!;
+    const first = info.trace!.steps[0];
+    assert.equal(view.steps[sync[1]].fn, first.fn, 'position 1: after the first step');
+    assert.equal(sync[0], sync[1] - 1, 'position 0: the kernel step before it');
+    assert.notEqual(view.steps[sync[0]].fn, first.fn);
   });
 
   it('lines up a trace the explorer just wrote: the same design, kernel and RCU readers', async () => {
@@ -307,9 +323,15 @@ describe('pfnlab view: scenario state', () => {
     assert.ok(sync, 'every writer step of the trace is found in the scenario');
     const view = content.view(info.current!)!;
     const writer = info.trace!.threads.find((t) => t.kind === 'writer')!.id;
+    const firstWriter = info.trace!.steps.findIndex((s) => s.thread === writer);
+    assert.equal(
+      sync[0],
+      sync[firstWriter + 1] - 1,
+      "before the trace, the machine before the writer's first step",
+    );
     info.trace!.steps.forEach((s, i) => {
-      if (s.thread === writer) assert.equal(view.steps[sync[i]].fn, s.fn);
-      if (i > 0) assert.ok(sync[i] >= sync[i - 1], 'positions never go back');
+      if (s.thread === writer) assert.equal(view.steps[sync[i + 1]].fn, s.fn);
+      assert.ok(sync[i + 1] >= sync[i], 'positions never go back');
     });
   });
 
@@ -365,6 +387,8 @@ describe('pfnlab view: the command', () => {
       ['a', 'b'],
       ['--port', 'x'],
       ['--port', '70000'],
+      ['--port', '-5'],
+      ['--port=-5'],
       ['--bogus'],
       [badTrace],
     ]) {
@@ -374,6 +398,10 @@ describe('pfnlab view: the command', () => {
       assert.match(r.stderr, /^pfnlab: /);
     }
     assert.match((await cli('view', badTrace)).stderr, /\$\.steps\[0\]\.thread: no thread 3/);
+    assert.match(
+      (await cli('view', 'dimm-hotplug', '--port', '-5')).stderr,
+      /--port must be a non-negative integer, got '-5'/,
+    );
   });
 
   it('refuses a port in use, in one line', async () => {
@@ -392,33 +420,85 @@ describe('pfnlab view: the command', () => {
       existsSync(join(DEFAULT_ASSETS_DIR, 'app.js')),
       'npm run build packages the page into dist/view-assets',
     );
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        "import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(['view', 'dimm-hotplug'], m.processIo()); })",
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    const url = await new Promise<string>((ok, fail) => {
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /at (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
-        if (m) ok(m[1]);
-      });
-      child.on('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
-    });
-    const port = Number(new URL(url).port);
-    const page = await get(port, '/');
+    const view = spawnView(['dimm-hotplug']);
+    const url = (await view.line(/at (http:\/\/127\.0\.0\.1:(\d+)\/)/))[1];
+    const page = await get(Number(new URL(url).port), '/');
     assert.equal(page.status, 200);
     assert.match(page.body, /<script type="module" src="\/app.js">/);
-    const code = await new Promise<number | null>((ok) => {
-      child.on('exit', (c) => ok(c));
-      child.kill('SIGINT');
+    assert.equal(await view.stop(), 0);
+  });
+
+  it('--json: one JSON line once listening (url, scenario, steps), then serves on', async () => {
+    const view = spawnView(['dimm-hotplug', '--json']);
+    const line = (await view.line(/^(\{.*\})\n/))[1];
+    const doc = JSON.parse(line);
+    const steps = new ScenarioView('dimm-hotplug', loadScenario('dimm-hotplug'), DESIGNS).steps.length;
+    assert.deepEqual(doc, {
+      url: `http://127.0.0.1:${doc.port}/`,
+      port: doc.port,
+      scenario: 'dimm-hotplug',
+      scenarios: ['dimm-hotplug'],
+      steps,
     });
-    assert.equal(code, 0);
+    const info = await get(doc.port, '/api/info');
+    assert.equal(JSON.parse(info.body).current, 'dimm-hotplug', 'still serving after the line');
+    assert.equal(view.out(), `${line}\n`, 'nothing but the JSON line on stdout');
+    assert.equal(await view.stop(), 0);
+  });
+
+  it('--json with a trace names it; Ctrl-C right after the line still exits 0', async () => {
+    const view = spawnView([TRACE, '--json']);
+    const doc = JSON.parse((await view.line(/^(\{.*\})\n/))[1]);
+    assert.deepEqual(doc.trace, {
+      design: 'active-bitmap/no-sync',
+      scenario: 'dimm-hotplug',
+      verdict: 'unsafe',
+      steps: 7,
+    });
+    assert.equal(doc.scenario, 'dimm-hotplug');
+    assert.ok(doc.steps > 0);
+    // No request first: the signal follows the line at once (the handlers are set before it is printed).
+    assert.equal(await view.stop(), 0);
   });
 });
+
+/** `pfnlab view ...` in a child process (it serves until a signal): its stdout, a line of it, and Ctrl-C. */
+function spawnView(args: readonly string[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(${JSON.stringify(['view', ...args])}, m.processIo()); })`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+  return {
+    out: () => out,
+    /** The first match of re in stdout, once it appears. */
+    line: (re: RegExp) =>
+      new Promise<RegExpExecArray>((ok, fail) => {
+        const look = () => {
+          const m = re.exec(out);
+          if (m) ok(m);
+        };
+        child.stdout.on('data', look);
+        look();
+        void exited.then((code) => fail(new Error(`exited ${code}: ${out}${err}`)));
+      }),
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}

@@ -317,8 +317,7 @@ async function start(): Promise<void> {
       info.trace,
       (t, held) => {
         state.held = held;
-        const sync = info.traceSync;
-        const target = sync && t > 0 ? sync[t - 1] : sync?.[0];
+        const target = info.traceSync?.[t];
         if (state.summary && target !== undefined && target !== stepper.position) stepper.set(target);
         else void drawMap();
         const bad = held.find((h) => h.bad) ?? held[0];

@@ -77,7 +77,8 @@ export class Stepper {
     this.slider.value = String(to);
     const step = s.steps[to];
     const op = s.operations.find((o) => o.index === step.op)!;
-    $('step-count').textContent = `${to} / ${this.max}`;
+    // Counted from 1, as the operation's "kernel step i of n" beside it is: position k is kernel step k + 1.
+    $('step-count').textContent = `${to + 1} / ${this.max + 1}`;
     $('step-op').textContent =
       `${op.index === 0 ? 'boot' : `step ${op.index} of ${s.operations.length - 1}`}: ${op.summary}`;
     const fn = $('step-fn');
