@@ -271,7 +271,13 @@ describe('pfnlab explore and audit', () => {
   });
 
   it('a design from a module file is explored like a built-in one (its walker pauses pass through)', async () => {
-    const r = await cli('explore', 'explore/offline', '--design', 'examples/designs/section-online.js', '--json');
+    const r = await cli(
+      'explore',
+      'explore/offline',
+      '--design',
+      'examples/designs/section-online.js',
+      '--json',
+    );
     assert.equal(r.code, 1, r.stderr);
     assert.match(JSON.parse(r.stdout).violation.message, /pfn_to_online_page\(\) returned it/);
   });
