@@ -1,7 +1,7 @@
 /** pfnlab compare <scenario...>: every design's wrong answers, by category and by step. */
 
-import { lookupCost } from '../compare/cost.js';
-import { type CompareResult, compareScenario, runWithDesigns } from '../compare/index.js';
+import { type LookupCost, lookupCost } from '../compare/cost.js';
+import { type CompareResult, compareScenario, type StepResult, validateScenario } from '../compare/index.js';
 import { CATEGORIES } from '../designs/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
@@ -20,6 +20,17 @@ function renderTotals(r: CompareResult): string {
   );
 }
 
+/** "(22 kernel steps judged, except where readers were blocked: hotplug-lock in 20)" */
+function stepCounts(r: CompareResult, s: StepResult): string {
+  const blocked = r.designs
+    .filter((d) => s.designs[d].blockedSteps > 0)
+    .map((d) => `${d} in ${s.designs[d].blockedSteps}`);
+  const judged = `${s.kernelSteps} kernel steps judged`;
+  return blocked.length
+    ? `(${judged}, except where readers were blocked: ${blocked.join(', ')})`
+    : `(${judged})`;
+}
+
 function renderSteps(r: CompareResult): string {
   const lines: string[] = [];
   for (const s of r.steps) {
@@ -30,7 +41,7 @@ function renderSteps(r: CompareResult): string {
       );
       return wrong.length ? [`    ${d}: ${wrong.join('; ')}`] : [];
     });
-    const head = `  ${s.index === 0 ? 'boot' : `step ${s.index}`}: ${s.summary} (${s.kernelSteps} kernel steps judged)`;
+    const head = `  ${s.index === 0 ? 'boot' : `step ${s.index}`}: ${s.summary} ${stepCounts(r, s)}`;
     lines.push(head, ...(entries.length ? entries : ['    all designs right']));
   }
   return lines.join('\n');
@@ -51,18 +62,23 @@ contradicts are counted by category:
   tearing-down-returned, online-as-device, device-missed, zone-device-misjudged
 
 A step's count is the number of distinct pfns that got that wrong answer at
-some point while the step ran. Counts cover every pfn exactly (one pfn per
-class of pfns no design can tell apart) unless the layout is too large, when
-every subsection plus random samples are judged instead (the output says so).
-Pages an operation is moving between states (isolated, not yet handed out) are
-not judged. A hotplug-lock reader waits while an operation holds
-mem_hotplug_lock: those kernel steps are reported as blocked.
+some point while the step ran. Counts cover every pfn exactly: pfns that no
+design and not the truth can tell apart form one class, judged once, and a
+machine whose sections are mostly alike has few classes however large it is.
+Only a fragmented layout (more than 40000 classes in a kernel step) is
+sampled: a fixed number of classes per kernel step, one from each of as many
+strata in address order, each counted whole (the output says so; counts are
+then lower bounds). Pages an operation is moving between states (isolated,
+not yet handed out) are not judged. A hotplug-lock reader waits while an
+operation holds mem_hotplug_lock: each step's line says in how many of its
+kernel steps a design's readers were blocked, and so not judged. Every
+scenario is run once first, unjudged, so that an invalid one fails at once.
 
   --design D   a design name or a module path (repeatable); default: v5.4,
                active-bitmap, device-bitmap, upstream, hotplug-lock
   --json       the full result, with example pfns and per-lookup costs
   --strict     exit 1 if any design gives any wrong answer
-  --samples N  random samples per kernel step when sampling (default 10000)`,
+  --samples N  classes judged per kernel step when sampling (default 40000)`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('compare', argv, {
       json: { type: 'boolean' },
@@ -73,11 +89,18 @@ mem_hotplug_lock: those kernel steps are reported as blocked.
     if (p.positionals.length === 0) throw new InputError('compare', 'expected at least one <scenario>');
     const designs = await designsFromOption(p);
     const samples = intOption('compare', p, 'samples');
+    if (samples === 0) throw new InputError('compare', '--samples must be at least 1', samples);
     const scenarios = p.positionals.map((ref) => loadScenario(ref));
+    for (const s of scenarios) validateScenario(s, designs);
     const results = scenarios.map((s) => {
-      const result = compareScenario(s, { designs, samples });
-      const { machine, bound } = runWithDesigns(s, designs);
-      const cost = Object.fromEntries(bound.map((b) => [b.design.name, lookupCost(machine, b)]));
+      let cost: Record<string, LookupCost> = {};
+      const result = compareScenario(s, {
+        designs,
+        samples,
+        onDone(machine, bound, classes) {
+          cost = Object.fromEntries(bound.map((b) => [b.design.name, lookupCost(machine, b, classes)]));
+        },
+      });
       return { ...result, cost };
     });
     const anyWrong = results.some((r) => r.designs.some((d) => Object.keys(r.totals[d]).length > 0));

@@ -7,8 +7,8 @@
 import type { BoundDesign } from '../designs/index.js';
 import type { Machine } from '../model/machine.js';
 import { MEM_KIND_NAMES } from '../model/memory.js';
-import type { Words } from '../model/sections.js';
-import { pfnClasses } from './classes.js';
+import { nrToSection, presentSection, type Words } from '../model/sections.js';
+import { type PfnClass, pfnClasses } from './classes.js';
 
 /** Model memory as Words that count every load by the kind of allocation it hits. */
 export function countingWords(m: Machine): { words: Words; counts: Float64Array } {
@@ -31,15 +31,24 @@ export function countingWords(m: Machine): { words: Words; counts: Float64Array 
 /** Loads by kind; `total` leaves out the vmemmap walk (the MMU's work: pfn_to_page() is arithmetic). */
 export type LookupCost = Record<string, number>;
 
-/** Average loads per pfn_to_online_page() call, by kind, over every pfn of a present section. */
-export function lookupCost(m: Machine, b: BoundDesign): LookupCost {
-  const present = new Set(m.sections.presentSectionNrs());
+/**
+ * Average loads per pfn_to_online_page() call, by kind, over every pfn of a
+ * present section. `classes` (default: pfnClasses(m)) must be classes of m as
+ * it is; a class never spans sections whose flags differ, so its first
+ * section says whether all of it is present.
+ */
+export function lookupCost(
+  m: Machine,
+  b: BoundDesign,
+  classes: readonly PfnClass[] = pfnClasses(m),
+): LookupCost {
+  const mem = m.mem.words;
   const counter = countingWords(m);
   const lookup = b.design.lookup({ ...b.ctx, mem: counter.words });
   let weight = 0;
   const totals = new Float64Array(16);
-  for (const c of pfnClasses(m)) {
-    if (!present.has(Math.floor(c.start / m.g.pagesPerSection))) continue;
+  for (const c of classes) {
+    if (!presentSection(mem, nrToSection(mem, m.g, Math.floor(c.start / m.g.pagesPerSection)))) continue;
     counter.counts.fill(0);
     lookup.pfnToOnlinePage(c.start);
     const n = c.end - c.start;

@@ -1,8 +1,9 @@
 /**
  * Designs side by side with the truth. A scenario runs with every design's
  * write side woven in; after each kernel step every design answers for every
- * pfn (one per class of alike pfns, or samples when the layout is too large),
- * and each wrong answer is counted by category. A scenario step's count is the
+ * pfn (one per class of alike pfns, see classes.ts; a bounded stratified
+ * sample of the classes when a layout is too fragmented), and each wrong
+ * answer is counted by category. A scenario step's count is the
  * number of distinct pfns that got that wrong answer at any point while the
  * step ran, or right after it.
  */
@@ -24,20 +25,25 @@ import { NULL } from '../model/memory.js';
 import { type OperationLog, runScenario } from '../ops/scenario-run.js';
 import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { rng } from '../random.js';
-import { type PfnClass, pfnClasses } from './classes.js';
+import type { PfnClass } from './classes.js';
 import { RangeSet } from './range-set.js';
+import { ClassTracker } from './tracker.js';
 
 export { CATEGORIES } from '../designs/index.js';
 
 export interface CompareOptions {
   readonly designs: readonly Design[];
-  /** Above this many classes per kernel step, sample instead. */
+  /** Above this many classes in a kernel step, judge a stratified sample of them instead. */
   readonly classLimit?: number;
-  /** Random samples per kernel step in sampled mode. */
+  /** Classes judged per kernel step when sampling (default: classLimit). */
   readonly samples?: number;
   readonly seed?: number;
   /** Called after each operation (boot included) with the machine it left. */
   readonly onOperation?: (m: Machine, op: OperationLog) => void;
+  /** Called once the scenario is done with the machine, the bound designs and its classes (for lookupCost). */
+  readonly onDone?: (m: Machine, bound: readonly BoundDesign[], classes: readonly PfnClass[]) => void;
+  /** The classes to judge after a kernel step (default: pfnClasses() via a ClassTracker; tests pass references). */
+  readonly classify?: (m: Machine) => readonly PfnClass[];
 }
 
 export interface CategoryResult {
@@ -62,7 +68,7 @@ export interface StepResult {
 
 export interface CompareResult {
   readonly scenario: string;
-  /** 'every-pfn': exact over every pfn (one per class of alike pfns); 'sampled': see samples. */
+  /** 'every-pfn': exact over every pfn (one per class of alike pfns); 'sampled': see note. */
   readonly coverage: 'every-pfn' | 'sampled';
   readonly note: string;
   readonly designs: readonly string[];
@@ -128,6 +134,15 @@ export function runWithDesigns(
   return { machine, bound, log };
 }
 
+/**
+ * Run the scenario as compareScenario() will, designs woven in, without
+ * judging: a scenario step that fails throws here, before any judging. It
+ * costs one unjudged run, less than the judged one (bench/compare prints both).
+ */
+export function validateScenario(s: Scenario, designs: readonly Design[]): void {
+  runWithDesigns(s, designs);
+}
+
 /** Every design's answers for one pfn, keyed by design name. */
 export function designAnswers(
   m: Machine,
@@ -139,20 +154,19 @@ export function designAnswers(
   return out;
 }
 
-/** Samples for a large layout: the start of every subsection of every allocated section, plus random pfns. */
-function sampleClasses(m: Machine, samples: number, random: () => number): PfnClass[] {
+/**
+ * The bounded fallback for a fragmented layout: `budget` classes, one drawn at
+ * random from each of `budget` equal strata of the classes in address order.
+ * Each drawn class still counts whole, so counts stay exact for what was
+ * judged and are lower bounds overall.
+ */
+function stratifiedClasses(classes: readonly PfnClass[], budget: number, random: () => number): PfnClass[] {
+  const n = classes.length;
   const out: PfnClass[] = [];
-  const g = m.g;
-  for (const nr of m.sections.allocatedSectionNrs()) {
-    for (let i = 0; i < g.subsectionsPerSection; i++) {
-      const pfn = nr * g.pagesPerSection + i * g.pagesPerSubsection;
-      out.push({ start: pfn, end: pfn + 1 });
-    }
-  }
-  const top = Math.max(...m.truth.intervals().map((iv) => iv.end), g.pagesPerSection);
-  for (let i = 0; i < samples; i++) {
-    const pfn = Math.floor(random() * top);
-    out.push({ start: pfn, end: pfn + 1 });
+  for (let k = 0; k < budget; k++) {
+    const lo = Math.floor((k * n) / budget);
+    const hi = Math.floor(((k + 1) * n) / budget);
+    out.push(classes[lo + Math.floor(random() * (hi - lo))]);
   }
   return out;
 }
@@ -197,34 +211,94 @@ class StepAccumulator {
   }
 }
 
+/** How the classes of each kernel step were judged: all of them, or a bounded sample. */
+class Coverage {
+  judgedSteps = 0;
+  sampledSteps = 0;
+  maxClasses = 0;
+
+  constructor(
+    readonly classLimit: number,
+    readonly budget: number,
+    private readonly random: () => number,
+  ) {}
+
+  /** The classes to judge in one kernel step. */
+  pick(classes: readonly PfnClass[]): readonly PfnClass[] {
+    this.judgedSteps++;
+    this.maxClasses = Math.max(this.maxClasses, classes.length);
+    if (classes.length <= this.classLimit || classes.length <= this.budget) return classes;
+    this.sampledSteps++;
+    return stratifiedClasses(classes, this.budget, this.random);
+  }
+
+  get sampled(): boolean {
+    return this.sampledSteps > 0;
+  }
+
+  note(): string {
+    if (!this.sampled)
+      return 'every pfn, evaluated once per class of pfns that no design and not the truth can tell apart';
+    return (
+      `a fragmented layout: in ${this.sampledSteps} of ${this.judgedSteps} kernel steps the pfns formed more than ` +
+      `${this.classLimit} classes (up to ${this.maxClasses}), and ${this.budget} of them were judged, one drawn from each ` +
+      'of as many equal strata in address order; counts are exact for the judged classes and lower bounds overall'
+    );
+  }
+}
+
+function judgeStep(
+  m: Machine,
+  bound: readonly BoundDesign[],
+  classes: readonly PfnClass[],
+  acc: StepAccumulator,
+): void {
+  acc.kernelSteps++;
+  const held = hotplugLockHeld(m);
+  for (const b of bound) {
+    if (b.design.protection === 'hotplug-lock' && held) {
+      acc.blocked.set(b.design.name, (acc.blocked.get(b.design.name) ?? 0) + 1);
+      continue;
+    }
+    for (const c of classes) {
+      for (const cat of answersFor(m, b, c.start).wrong) acc.add(b.design.name, cat, c.start, c.end);
+    }
+  }
+}
+
+function totalsOf(
+  bound: readonly BoundDesign[],
+  totals: WrongSets,
+): Record<string, Partial<Record<Category, number>>> {
+  const out: Record<string, Partial<Record<Category, number>>> = {};
+  for (const b of bound) {
+    const t: Partial<Record<Category, number>> = {};
+    for (const c of CATEGORIES) {
+      const set = totals.get(b.design.name)?.get(c);
+      if (set) t[c] = set.size;
+    }
+    out[b.design.name] = t;
+  }
+  return out;
+}
+
 /** Run a scenario with every design and count wrong answers per scenario step. */
 export function compareScenario(s: Scenario, opts: CompareOptions): CompareResult {
   const classLimit = opts.classLimit ?? 40_000;
-  const random = rng(opts.seed ?? 1);
+  const coverage = new Coverage(classLimit, opts.samples ?? classLimit, rng(opts.seed ?? 1));
+  // The default: pfnClasses() kept up to date from what each kernel step wrote, from boot's end on.
+  let tracker: ClassTracker | undefined;
+  const tracked = (m: Machine) => {
+    tracker = tracker ?? new ClassTracker(m);
+    return tracker.classes();
+  };
+  const classify = opts.classify ?? tracked;
   let bound: BoundDesign[] = [];
   let acc = new StepAccumulator();
   const steps: StepResult[] = [];
   const totals: WrongSets = new Map();
-  let sampled = false;
 
-  const evaluate = (m: Machine) => {
-    let classes = pfnClasses(m);
-    if (classes.length > classLimit) {
-      sampled = true;
-      classes = sampleClasses(m, opts.samples ?? 10_000, random);
-    }
-    acc.kernelSteps++;
-    const held = hotplugLockHeld(m);
-    for (const b of bound) {
-      if (b.design.protection === 'hotplug-lock' && held) {
-        acc.blocked.set(b.design.name, (acc.blocked.get(b.design.name) ?? 0) + 1);
-        continue;
-      }
-      for (const c of classes) {
-        for (const cat of answersFor(m, b, c.start).wrong) acc.add(b.design.name, cat, c.start, c.end);
-      }
-    }
-  };
+  const evaluate = (m: Machine) => judgeStep(m, bound, coverage.pick(classify(m)), acc);
   const close = (index: number, op: string, summary: string) => {
     for (const [design, byCat] of acc.wrong) {
       for (const [cat, set] of byCat) for (const [a, b] of set.ranges()) addTo(totals, design, cat, a, b);
@@ -233,7 +307,7 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
     acc = new StepAccumulator();
   };
 
-  runScenario(s, {
+  const { machine } = runScenario(s, {
     prepare(m) {
       bound = bindDesigns(m, opts.designs);
       return bound.map((b) => b.writeSide);
@@ -247,24 +321,15 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
       opts.onOperation?.(m, op);
     },
   });
+  if (opts.onDone) opts.onDone(machine, bound, classify(machine));
+  tracker?.stop();
 
-  const totalsOut: Record<string, Partial<Record<Category, number>>> = {};
-  for (const b of bound) {
-    const t: Partial<Record<Category, number>> = {};
-    for (const c of CATEGORIES) {
-      const set = totals.get(b.design.name)?.get(c);
-      if (set) t[c] = set.size;
-    }
-    totalsOut[b.design.name] = t;
-  }
   return {
     scenario: s.name,
-    coverage: sampled ? 'sampled' : 'every-pfn',
-    note: sampled
-      ? `layout too large for every pfn: the start of every subsection of every allocated section plus ${opts.samples ?? 10_000} random pfns per kernel step; counts are of sampled pfns`
-      : 'every pfn, evaluated once per class of pfns that no design and not the truth can tell apart',
+    coverage: coverage.sampled ? 'sampled' : 'every-pfn',
+    note: coverage.note(),
     designs: bound.map((b) => b.design.name),
     steps,
-    totals: totalsOut,
+    totals: totalsOf(bound, totals),
   };
 }

@@ -1,0 +1,127 @@
+/**
+ * bench/compare: `pfnlab compare` - every design judged on every pfn after
+ * every kernel step - on x86_64 machines of 1, 16 and 64 TiB: boot RAM
+ * [0, 2 GiB) and [4 GiB, N - 4 GiB), then add_memory of the last 4 GiB and
+ * online it. The reference, measured in the same run, is a 16 GiB machine of
+ * the same shape. Each size runs in its own process so that peak RSS is its
+ * own.
+ *
+ * "run" is the same scenario with the designs' write sides woven in and
+ * nothing judged (what `pfnlab compare` runs first to validate it), so
+ * "compare / run" is the price of judging. "classes" is how many classes of
+ * alike pfns the last kernel step judged. --mixed adds bench/layouts'
+ * mixed 16 TiB machine (about 400,000 kernel steps; minutes).
+ *
+ *   npm run bench:compare [-- --mixed]
+ *   node --import tsx bench/compare.ts --child GiB|mixed   # one layout, JSON out
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { geometryFor } from '../src/arch/presets.js';
+import { compareScenario, runWithDesigns } from '../src/compare/index.js';
+import { DESIGNS } from '../src/designs/index.js';
+import type { Scenario } from '../src/io/scenario.js';
+import { mixed16TiB } from './layouts.js';
+
+const GiB = 2 ** 30;
+
+interface Result {
+  readonly name: string;
+  readonly sections: number;
+  readonly runMs: number;
+  readonly compareMs: number;
+  readonly kernelSteps: number;
+  readonly classes: number;
+  readonly coverage: string;
+  readonly maxRssMiB: number;
+}
+
+/** Boot [0, 2G) and [4G, N - 4G), then add and online the last 4 GiB. */
+function oneHotplug(gib: number): Scenario {
+  const top = gib * GiB;
+  return {
+    name: `${gib} GiB + hotplug`,
+    geometry: geometryFor('x86_64'),
+    boot: [
+      { start: 0, size: 2 * GiB, node: 0 },
+      { start: 4 * GiB, size: top - 8 * GiB, node: 0 },
+    ],
+    steps: [
+      { op: 'add_memory', start: top - 4 * GiB, size: 4 * GiB },
+      { op: 'online', start: top - 4 * GiB, size: 4 * GiB },
+    ],
+    walkers: [],
+    queries: [],
+    source: 'bench',
+  };
+}
+
+function child(which: string): Result {
+  const s = which === 'mixed' ? mixed16TiB() : oneHotplug(Number(which));
+  const t0 = performance.now();
+  runWithDesigns(s, DESIGNS);
+  const runMs = performance.now() - t0;
+  let classes = 0;
+  const t1 = performance.now();
+  const r = compareScenario(s, {
+    designs: DESIGNS,
+    onDone: (_m, _b, c) => {
+      classes = c.length;
+    },
+  });
+  const compareMs = performance.now() - t1;
+  const top = Math.max(
+    ...s.boot.map((b) => b.start + b.size),
+    ...s.steps.map((x) => ('start' in x ? x.start + x.size : 0)),
+  );
+  return {
+    name: s.name,
+    sections: Math.ceil(top / s.geometry.sectionSize),
+    runMs,
+    compareMs,
+    kernelSteps: r.steps.reduce((n, x) => n + x.kernelSteps, 0),
+    classes,
+    coverage: r.coverage,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+function run(which: string): Result {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', which],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out) as Result;
+}
+
+function row(label: string, r: Result, ref: Result): string {
+  return [
+    label.padEnd(22),
+    String(r.sections).padStart(8),
+    String(r.kernelSteps).padStart(7),
+    String(r.classes).padStart(7),
+    r.coverage.padEnd(9),
+    r.runMs.toFixed(0).padStart(7),
+    r.compareMs.toFixed(0).padStart(10),
+    (r.compareMs / r.runMs).toFixed(1).padStart(9),
+    (r.compareMs / ref.compareMs).toFixed(1).padStart(7),
+    r.maxRssMiB.toFixed(0).padStart(8),
+  ].join('  ');
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--child') {
+  process.stdout.write(JSON.stringify(child(args[1])));
+} else {
+  console.log(
+    'bench/compare: pfnlab compare (5 designs, every kernel step) on x86_64: boot [0,2G) + [4G,N-4G), add_memory and online of the last 4 GiB',
+  );
+  const reference = run('16');
+  console.log(
+    `${'layout'.padEnd(22)}  sections    steps  classes  coverage   run ms  compare ms  / run ms  x ref  RSS MiB`,
+  );
+  console.log(row('reference: 16 GiB', reference, reference));
+  for (const tib of [1, 16, 64]) console.log(row(`${tib} TiB`, run(String(tib * 1024)), reference));
+  if (args.includes('--mixed')) console.log(row('mixed 16 TiB (layouts)', run('mixed'), reference));
+}
