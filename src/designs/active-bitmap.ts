@@ -123,11 +123,8 @@ function bootActiveStep(slot: number): KernelStep {
     args: {},
     detail: 'boot memory subsections',
     run(m) {
-      for (const nr of m.sections.presentSectionNrs()) {
-        const usage = m.sections.usage(m.sections.section(nr));
-        for (const i of m.sections.bitmapIndices(usage, 0))
-          m.sections.writeSubsectionBits(usage, slot, i, 1, true);
-      }
+      for (const nr of m.sections.presentSectionNrs())
+        m.sections.orBitmap(m.sections.usage(m.sections.section(nr)), 0, slot);
       return undefined;
     },
   };

@@ -205,11 +205,24 @@ export class SectionTable {
   /** Set or clear subsections [first, first+count) of bitmap `slot` in a usage record. */
   writeSubsectionBits(usage: number, slot: number, first: number, count: number, set: boolean): void {
     const base = usage + usageBitmapOffset(this.g, slot);
-    for (let i = first; i < first + count; i++) {
-      const addr = base + (i >>> 5);
-      const bit = 1 << (i & 31);
-      const word = this.mem.load(addr);
-      this.mem.store(addr, set ? word | bit : word & ~bit);
+    const end = first + count;
+    // A word at a time: the bits of [first, end) that fall in word w.
+    for (let w = first >>> 5; w << 5 < end; w++) {
+      const lo = Math.max(first, w << 5) & 31;
+      const hi = Math.min(end, (w + 1) << 5) - (w << 5);
+      const mask = (hi === 32 ? -1 : (1 << hi) - 1) & ~((1 << lo) - 1);
+      const word = this.mem.load(base + w);
+      this.mem.store(base + w, set ? word | mask : word & ~mask);
+    }
+  }
+
+  /** Set in bitmap `to` every subsection set in bitmap `from` of the same usage record. */
+  orBitmap(usage: number, from: number, to: number): void {
+    const src = usage + usageBitmapOffset(this.g, from);
+    const dst = usage + usageBitmapOffset(this.g, to);
+    for (let w = 0; w < this.g.subsectionMapWords; w++) {
+      const bits = this.mem.load(src + w);
+      if (bits !== 0) this.mem.store(dst + w, this.mem.load(dst + w) | bits);
     }
   }
 
