@@ -7,7 +7,7 @@ import { InputError, PfnlabError } from '../model/errors.js';
 import { USAGE_DESIGN_BITMAPS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
-import type { WriteSide } from '../ops/step.js';
+import type { KernelStep, WriteSide } from '../ops/step.js';
 import {
   activeBitmapCheckBeforeLock,
   activeBitmapDesign,
@@ -73,30 +73,68 @@ function checkDesignShape(d: unknown, where: string): Design {
 }
 
 /** Call a module design's code; what it throws becomes one line naming the design and the call. */
+/** What a module design's function must return, by name; a message when it returned something else. */
+type ResultCheck = (result: unknown) => string | undefined;
+
+const returns =
+  (what: string, ok: (r: unknown) => boolean): ResultCheck =>
+  (r) =>
+    ok(r)
+      ? undefined
+      : `must return ${what}, returned ${typeof r === 'object' ? JSON.stringify(r) : String(r)}`;
+
+const LOOKUP_RESULTS: Readonly<Record<string, ResultCheck>> = {
+  pfnValid: returns('a boolean', (r) => typeof r === 'boolean'),
+  pfnToOnlinePage: returns('a pfn or NO_PAGE (-1)', (r) => Number.isInteger(r) && (r as number) >= -1),
+  pfnToDevicePage: returns('a pfn or NO_PAGE (-1)', (r) => Number.isInteger(r) && (r as number) >= -1),
+  isZoneDevicePage: returns('a boolean', (r) => typeof r === 'boolean'),
+  pageZone: returns('a zone number', (r) => Number.isInteger(r)),
+};
+
+/** A write-side hook returns extra kernel steps: an array of { fn, run(m) } (nothing counts as none). */
+const hookResult: ResultCheck = (r) =>
+  r === undefined ||
+  (Array.isArray(r) &&
+    r.every(
+      (x) => typeof x === 'object' && x !== null && typeof x.fn === 'string' && typeof x.run === 'function',
+    ))
+    ? undefined
+    : 'must return an array of kernel steps ({ fn, args, detail, run }; see ctx.helpers.step)';
+
+/** Call a module design's code: what it throws, or a result of the wrong kind, is one line naming the design and the call. */
 function guarded<A extends unknown[], R>(
   design: string,
   call: string,
   f: (...args: A) => R,
+  check?: ResultCheck,
 ): (...args: A) => R {
+  const describe = (args: A) => {
+    const a = args[0] as { fn?: unknown } | number | undefined;
+    const shown = typeof a === 'number' ? `0x${a.toString(16)}` : typeof a?.fn === 'string' ? a.fn : '';
+    return `${call}(${shown})`;
+  };
   return (...args) => {
+    let result: R;
     try {
-      return f(...args);
+      result = f(...args);
     } catch (e) {
       // pfnlab's own errors, and the explorer's pause (a symbol thrown through the walker), pass on.
       if (e instanceof PfnlabError || typeof e === 'symbol') throw e;
-      const arg = typeof args[0] === 'number' ? `0x${args[0].toString(16)}` : '';
       throw new InputError(
         `design '${design}'`,
-        `${call}(${arg}) threw: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+        `${describe(args)} threw: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
       );
     }
+    const problem = check?.(result);
+    if (problem) throw new InputError(`design '${design}'`, `${describe(args)} ${problem}`, result);
+    return result;
   };
 }
 
 /**
- * A design from a module file, wrapped so that its mistakes (a missing lookup function, a throw)
- * are the user's input errors, not pfnlab's crashes. Built-in designs stay unwrapped: their
- * lookups are the hot path.
+ * A design from a module file, wrapped so that its mistakes (a missing lookup function, a throw,
+ * an answer of the wrong kind) are the user's input errors, not pfnlab's crashes. Built-in designs
+ * stay unwrapped: their lookups are the hot path.
  */
 function guardModuleDesign(d: Design): Design {
   const lookup = (ctx: DesignContext): Lookup => {
@@ -106,16 +144,23 @@ function guardModuleDesign(d: Design): Design {
       throw new InputError(`design '${d.name}'`, `lookup(ctx) must return functions ${missing.join(', ')}`);
     const out: Record<string, unknown> = {};
     for (const f of [...LOOKUP_FUNCTIONS, 'pfnToDevicePage'])
-      if (typeof l[f] === 'function') out[f] = guarded(d.name, f, l[f] as (pfn: number) => unknown);
+      if (typeof l[f] === 'function')
+        out[f] = guarded(d.name, f, l[f] as (pfn: number) => unknown, LOOKUP_RESULTS[f]);
     return out as unknown as Lookup;
   };
   const writeSide = (ctx: DesignContext, m: Machine): WriteSide => {
-    const w = guarded(d.name, 'writeSide', d.writeSide.bind(d))(ctx, m) ?? { name: d.name };
-    return {
-      name: w.name ?? d.name,
-      ...(w.before ? { before: guarded(d.name, 'writeSide.before', w.before.bind(w)) } : {}),
-      ...(w.after ? { after: guarded(d.name, 'writeSide.after', w.after.bind(w)) } : {}),
+    const w = guarded(d.name, 'writeSide', d.writeSide.bind(d), (r) =>
+      r === undefined || (typeof r === 'object' && r !== null)
+        ? undefined
+        : 'must return { name, before?, after? }',
+    )(ctx, m) ?? { name: d.name };
+    const hook = (which: 'before' | 'after') => {
+      const h = w[which];
+      if (h === undefined) return {};
+      const call = guarded(d.name, `writeSide.${which}`, h.bind(w), hookResult);
+      return { [which]: (s: KernelStep, mm: Machine) => call(s, mm) ?? [] };
     };
+    return { name: w.name ?? d.name, ...hook('before'), ...hook('after') };
   };
   return { ...d, lookup, writeSide };
 }

@@ -243,6 +243,12 @@ describe('pfnlab CLI', () => {
         'export default { name: "x", protection: "bogus", lookup() { return {}; }, writeSide() { return { name: "x" }; } };',
       'empty-lookup.mjs':
         'export default { name: "x", lookup() { return {}; }, writeSide() { return { name: "x" }; } };',
+      'hook-returns-number.mjs': `const no = () => -1;
+export default { name: "hooky", writeSide: () => ({ name: "hooky", before: () => 5 }),
+  lookup: () => ({ pfnValid: () => true, pfnToOnlinePage: no, isZoneDevicePage: () => false, pageZone: no }) };`,
+      'valid-undefined.mjs': `const no = () => -1;
+export default { name: "vague", writeSide: () => ({ name: "vague" }),
+  lookup: () => ({ pfnValid() {}, pfnToOnlinePage: no, isZoneDevicePage: () => false, pageZone: no }) };`,
       'throws.mjs': `const no = () => -1;
 export default { name: "thrower", writeSide: () => ({ name: "thrower" }),
   lookup: () => ({ pfnValid() { throw new Error("boom"); }, pfnToOnlinePage: no, isZoneDevicePage: () => false, pageZone: no }) };`,
@@ -253,6 +259,10 @@ export default { name: "thrower", writeSide: () => ({ name: "thrower" }),
       'bad-protection.mjs': /protection must be one of/,
       'empty-lookup.mjs': /lookup\(ctx\) must return functions pfnValid/,
       'throws.mjs': /design 'thrower': pfnValid\(0x[0-9a-f]+\) threw: boom/,
+      'hook-returns-number.mjs':
+        /design 'hooky': writeSide\.before\([a-z_]+\) must return an array of kernel steps/,
+      'valid-undefined.mjs':
+        /design 'vague': pfnValid\(0x[0-9a-f]+\) must return a boolean, returned undefined/,
     };
     for (const [file, text] of Object.entries(modules)) {
       writeFileSync(join(dir, file), text);
