@@ -1,4 +1,5 @@
 /** pfnlab usercopy <addr> <len> --scenario S: the 5.4 hardened-usercopy page-span verdict, with and without PG_reserved. */
+import type { Geometry } from '../arch/geometry.js';
 import { runWithDesigns } from '../compare/index.js';
 import { designByName, loadDesign } from '../designs/index.js';
 import { loadScenario } from '../io/scenario.js';
@@ -20,22 +21,32 @@ import {
   stringOption,
 } from './command.js';
 
-/** x86-64's direct map base (4-level paging, no KASLR of memory regions). */
-const PAGE_OFFSET = 0xffff888000000000n;
+/**
+ * PAGE_OFFSET, where each architecture's linear map of physical memory starts: x86-64 with 4- and
+ * 5-level paging (no KASLR of memory regions), arm64 with 48-bit VAs (the linear map in the
+ * lower half of kernel space since 5.4), ppc64's 0xc000... region.
+ */
+function pageOffset(arch: string): bigint {
+  if (arch.startsWith('x86_64-5level')) return 0xff11000000000000n;
+  if (arch.startsWith('x86_64')) return 0xffff888000000000n;
+  if (arch.startsWith('arm64')) return 0xffff000000000000n;
+  return 0xc000000000000000n; // ppc64
+}
 const MAX_PAGES = 4096;
 
 /** Where the kernel's half of the address space starts; below it, an address is taken as physical. */
 const KERNEL_HALF = 0x8000000000000000n;
 
 /** A physical address, or a direct-map kernel address (which the model translates with __pa()). */
-function parseAddress(text: string, maxPhysmemBits: number): number | undefined {
+function parseAddress(text: string, g: Geometry): number | undefined {
   if (!/^0x[0-9a-f]+$/i.test(text)) return parseSize(text);
   const v = BigInt(text);
-  if (v >= PAGE_OFFSET && v - PAGE_OFFSET < 2n ** BigInt(maxPhysmemBits)) return Number(v - PAGE_OFFSET);
+  const base = pageOffset(g.arch);
+  if (v >= base && v - base < 2n ** BigInt(g.maxPhysmemBits)) return Number(v - base);
   if (v >= KERNEL_HALF)
     throw new InputError(
       'usercopy',
-      `${text} is a kernel address outside the direct map (kernel text, vmalloc, ...): give a physical or direct-map (0xffff888...) address`,
+      `${text} is a kernel address outside ${g.arch}'s direct map (0x${base.toString(16)}...): give a physical or direct-map address`,
       text,
     );
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
@@ -48,8 +59,9 @@ export const usercopyCommand: Command = {
 
 Run the 5.4 hardened-usercopy check_page_span() on a copy of <len> bytes at
 <addr> (a physical address, or a direct-map kernel address such as
-0xffff888104400000) on the scenario's machine, and again under the RFC of the
-seed thread (hotplugged and ZONE_DEVICE pages not PG_reserved), under the RFC
+0xffff888104400000 on x86-64 or 0xffff000040000000 on arm64) on the
+scenario's machine, and again under the RFC of the seed thread (hotplugged
+and ZONE_DEVICE pages not PG_reserved), under the RFC
 with its check_page_span() patch (is_zone_device_page() counts as Reserved;
 the design decides is_zone_device_page()), and ignoring ZONE_DEVICE pages as
 Dan Williams suggested. Says whether the RFC changes the verdict. As in
@@ -72,7 +84,7 @@ read although they are poisoned or not mapped are called out.
     if (!ref) throw new InputError('usercopy', '--scenario <file> is required');
     const scenario = loadScenario(ref);
     const g = scenario.geometry;
-    const addr = parseAddress(p.positionals[0], g.maxPhysmemBits);
+    const addr = parseAddress(p.positionals[0], g);
     const len = parseSize(p.positionals[1]);
     if (addr === undefined)
       throw new InputError('usercopy', `'${p.positionals[0]}' is not an address`, p.positionals[0]);
@@ -109,7 +121,7 @@ read although they are poisoned or not mapped are called out.
       return 0;
     }
     io.out(
-      `check_page_span(${hex(addr)}, ${len}) over pfn ${hex(firstPfn)}-${hex(lastPfn)} (${pages.length} pages), is_zone_device_page() by ${design.name}\n\n`,
+      `check_page_span(${hex(addr)}, ${len}) over pfn ${hex(firstPfn)}-${hex(lastPfn)} (${pages.length} page${pages.length === 1 ? '' : 's'}), is_zone_device_page() by ${design.name}\n\n`,
     );
     const shown = pages.length > 8 ? [...pages.slice(0, 4), ...pages.slice(-4)] : pages;
     io.out(

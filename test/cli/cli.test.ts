@@ -150,6 +150,10 @@ describe('pfnlab CLI', () => {
     );
     assert.match(poisoned.hazards[0], /poisoned/);
     await expectUsageError('usercopy', '0xffffffff81000000', '8192', ...pmem);
+    const arm64 = JSON.parse(
+      (await cli('usercopy', '0xffff000040000000', '8192', '--scenario', 'arm64-64k', '--json')).stdout,
+    );
+    assert.equal(arm64.addr, '0x40000000', "arm64's linear map starts at 0xffff000000000000");
     await expectUsageError('usercopy', '0x1000', '8192', ...pmem, '--after', '99');
   });
 
