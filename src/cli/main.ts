@@ -63,6 +63,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
+    if (rest.length) {
+      io.err(`pfnlab: ${name} takes no arguments\n`);
+      return 2;
+    }
     io.out(`pfnlab ${version()}\n`);
     return 0;
   }

@@ -52,7 +52,7 @@ export function renderStress(r: StressResult): string {
     `  writer         ${n(r.cycles)} cycles, ${n(r.operations)} operations, ${n(r.kernelSteps)} kernel steps`,
     `  grace periods  ${n(r.gracePeriods)}${r.gracePeriodMs ? ` (synchronize_rcu median ${(r.gracePeriodMs.median * 1000).toFixed(1)} us, p99 ${(r.gracePeriodMs.p99 * 1000).toFixed(1)} us, max ${r.gracePeriodMs.max.toFixed(2)} ms)` : ''}`,
     `  violations     ${n(v.total)}${v.total ? `: freed ${n(v.freed)}, poisoned ${n(v.poisoned)}, uninitialized ${n(v.uninitialized)}; first after ${r.firstViolationMs?.toFixed(1)} ms` : ''}`,
-    `  model memory   +${mib((r.memory.endWords - r.memory.bootWords) * 5)} (${n(r.memory.bytesPerCycle)} bytes per cycle, freed blocks never reused)${r.memory.exhausted ? ': capacity reached, the writer stopped early' : ''}`,
+    `  model memory   +${mib((r.memory.endWords - r.memory.bootWords) * 5)} (${r.cycles > 0 ? `${n(r.memory.bytesPerCycle)} bytes per cycle, ` : ''}freed blocks never reused)${r.memory.exhausted ? ': capacity reached, the writer stopped early' : ''}`,
   ];
   for (const s of r.stalls)
     lines.push(

@@ -66,7 +66,12 @@ function validateBoot(m: Machine, ranges: readonly BootRange[]): PfnRange[] {
     const prev = out[out.length - 1];
     const start = r.start / m.g.pageSize;
     if (prev && start < prev.end)
-      refuse('EEXIST', op, `boot ranges overlap at ${memRange(r.start, r.start + r.size)}`, r);
+      refuse(
+        'EEXIST',
+        op,
+        `boot ranges overlap at ${memRange(r.start, Math.min(prev.end * m.g.pageSize, r.start + r.size))}`,
+        r,
+      );
     out.push({ start, end: start + r.size / m.g.pageSize, nid: r.node });
   }
   return out;
