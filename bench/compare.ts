@@ -6,14 +6,22 @@
  * the same shape. Each size runs in its own process so that peak RSS is its
  * own.
  *
+ * Then fragmented layouts (QA's frag*.json): boot [0, 2 GiB) and N 4 KiB
+ * ranges 4 MiB apart from 4 GiB - three classes per range - then a 128 MiB
+ * devdax memremap above them and its memunmap. 3,000 and 13,000 ranges are
+ * judged exactly (under 40,000 classes), 50,000 (--frag50k, 150,000 classes)
+ * sampled. Judging is linear in the classes: "compare / run" stays about
+ * flat from 3,000 to 13,000 ranges (it grew with the classes while
+ * RangeSet.add scanned linearly: 13,000 ranges took 16.8 s, 5x the run).
+ *
  * "run" is the same scenario with the designs' write sides woven in and
  * nothing judged (what `pfnlab compare` runs first to validate it), so
  * "compare / run" is the price of judging. "classes" is how many classes of
  * alike pfns the last kernel step judged. --mixed adds bench/layouts'
  * mixed 16 TiB machine (about 400,000 kernel steps; minutes).
  *
- *   npm run bench:compare [-- --mixed]
- *   node --import tsx bench/compare.ts --child GiB|mixed   # one layout, JSON out
+ *   npm run bench:compare [-- --mixed] [-- --frag50k]
+ *   node --import tsx bench/compare.ts --child GiB|mixed|frag:N   # one layout, JSON out
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +32,7 @@ import type { Scenario } from '../src/io/scenario.js';
 import { mixed16TiB } from './layouts.js';
 
 const GiB = 2 ** 30;
+const MiB = 2 ** 20;
 
 interface Result {
   readonly name: string;
@@ -56,8 +65,33 @@ function oneHotplug(gib: number): Scenario {
   };
 }
 
+/** Boot [0, 2G) and `ranges` 4 KiB ranges 4 MiB apart from 4G; then a 128 MiB devdax above them, and its memunmap. */
+function fragmented(ranges: number): Scenario {
+  const boot = [{ start: 0, size: 2 * GiB, node: 0 }];
+  for (let i = 0; i < ranges; i++) boot.push({ start: 4 * GiB + i * 4 * MiB, size: 4096, node: 0 });
+  const device = Math.ceil((4 * GiB + ranges * 4 * MiB) / (128 * MiB)) * 128 * MiB + 128 * MiB;
+  return {
+    name: `fragmented: ${ranges} ranges`,
+    geometry: geometryFor('x86_64'),
+    boot,
+    steps: [
+      { op: 'memremap', start: device, size: 128 * MiB, type: 'devdax', id: 'd' },
+      { op: 'memunmap', id: 'd' },
+    ],
+    walkers: [],
+    queries: [],
+    source: 'bench',
+  };
+}
+
+function scenarioFor(which: string): Scenario {
+  if (which === 'mixed') return mixed16TiB();
+  if (which.startsWith('frag:')) return fragmented(Number(which.slice(5)));
+  return oneHotplug(Number(which));
+}
+
 function child(which: string): Result {
-  const s = which === 'mixed' ? mixed16TiB() : oneHotplug(Number(which));
+  const s = scenarioFor(which);
   const t0 = performance.now();
   runWithDesigns(s, DESIGNS);
   const runMs = performance.now() - t0;
@@ -123,5 +157,7 @@ if (args[0] === '--child') {
   );
   console.log(row('reference: 16 GiB', reference, reference));
   for (const tib of [1, 16, 64]) console.log(row(`${tib} TiB`, run(String(tib * 1024)), reference));
+  for (const n of [3000, 13000]) console.log(row(`fragmented ${n}`, run(`frag:${n}`), reference));
+  if (args.includes('--frag50k')) console.log(row('fragmented 50000', run('frag:50000'), reference));
   if (args.includes('--mixed')) console.log(row('mixed 16 TiB (layouts)', run('mixed'), reference));
 }

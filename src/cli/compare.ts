@@ -1,7 +1,14 @@
 /** pfnlab compare <scenario...>: every design's wrong answers, by category and by step. */
 
 import { type LookupCost, lookupCost } from '../compare/cost.js';
-import { type CompareResult, compareScenario, type StepResult, validateScenario } from '../compare/index.js';
+import {
+  type CompareResult,
+  type ContractViolation,
+  compareScenario,
+  type LookupAnswers,
+  type StepResult,
+  validateScenario,
+} from '../compare/index.js';
 import { CATEGORIES } from '../designs/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
@@ -47,6 +54,45 @@ function renderSteps(r: CompareResult): string {
   return lines.join('\n');
 }
 
+const LOOKUP_NAMES: Record<keyof LookupAnswers, string> = {
+  pfnValid: 'pfn_valid()',
+  pfnToOnlinePage: 'pfn_to_online_page()',
+  pfnToDevicePage: 'pfn_to_device_page()',
+  isZoneDevicePage: 'is_zone_device_page()',
+};
+
+/** "pfn_to_online_page() a page for pfn 0x50, NULL for pfn 0x1" */
+function describeAnswer(key: keyof LookupAnswers, v: boolean | null): string {
+  if (key === 'pfnToOnlinePage' || key === 'pfnToDevicePage') return v ? 'a page' : 'NULL';
+  return String(v);
+}
+
+function describeViolation(v: ContractViolation): string {
+  const where = v.step === 0 ? 'after boot' : `in step ${v.step} after ${v.after}`;
+  const keys = (Object.keys(LOOKUP_NAMES) as (keyof LookupAnswers)[]).filter(
+    (k) => v.answers[k] !== v.representativeAnswers[k],
+  );
+  const what = keys
+    .map(
+      (k) =>
+        `${LOOKUP_NAMES[k]} ${describeAnswer(k, v.answers[k])} for pfn ${hex(v.pfn)}, ${describeAnswer(k, v.representativeAnswers[k])} for pfn ${hex(v.class.start)}`,
+    )
+    .join('; ');
+  return `${where}, class [${hex(v.class.start)}, ${hex(v.class.end)}): ${what}`;
+}
+
+/** One stderr line per module design that answered pfns of one class differently. */
+function contractWarnings(r: CompareResult): string[] {
+  if (!r.contract) return [];
+  return Object.entries(r.contract.violations)
+    .filter(([, n]) => n > 0)
+    .map(([d, n]) => {
+      const example = r.contract?.examples.find((v) => v.design === d);
+      const eg = example ? ` (e.g. ${describeViolation(example)})` : '';
+      return `warning: ${r.scenario}: design '${d}' breaks the one-pfn-per-class contract: ${n} of ${r.contract?.checked[d]} pfns checked answered unlike their class's first pfn${eg}; its counts are not exact\n`;
+    });
+}
+
 export const compareCommand: Command = {
   name: 'compare',
   summary: "every design's wrong answers against the truth, per scenario step",
@@ -67,18 +113,31 @@ design and not the truth can tell apart form one class, judged once, and a
 machine whose sections are mostly alike has few classes however large it is.
 Only a fragmented layout (more than 40000 classes in a kernel step) is
 sampled: a fixed number of classes per kernel step, one from each of as many
-strata in address order, each counted whole (the output says so; counts are
-then lower bounds). Pages an operation is moving between states (isolated,
-not yet handed out) are not judged. A hotplug-lock reader waits while an
-operation holds mem_hotplug_lock: each step's line says in how many of its
-kernel steps a design's readers were blocked, and so not judged. Every
-scenario is run once first, unjudged, so that an invalid one fails at once.
+strata in address order, each counted whole, and besides them every class of
+what the running operation has changed (the sections its kernel steps wrote
+to, its pgmaps, pfns whose truth changed), judged exactly: the output says so,
+and counts are then lower bounds, exact for the operation's own range. Pages an
+operation is moving between states (isolated, not yet handed out) are not
+judged. A hotplug-lock reader waits while an operation holds
+mem_hotplug_lock: each step's line says in how many of its kernel steps a
+design's readers were blocked, and so not judged. Every scenario is run once
+first, unjudged, so that an invalid one fails at once.
+
+A class is judged by one pfn. So designs from modules are judged one pfn per
+class: a design must answer alike for pfns it cannot tell apart by the
+kernel's metadata (its section record, usage bitmaps at subsection
+granularity, struct page, pgmap ranges). The built-in designs read nothing
+else. For a design from a module compare checks this after every kernel step
+on two more pfns of each of up to 8 classes; a pfn answered unlike its
+class's first pfn is a warning on stderr, is counted in the JSON ("contract")
+and fails --strict.
 
   --design D   a design name or a module path (repeatable); default: v5.4,
                active-bitmap, device-bitmap, upstream, hotplug-lock
   --json       the full result, with example pfns and per-lookup costs
-  --strict     exit 1 if any design gives any wrong answer
-  --samples N  classes judged per kernel step when sampling (default 40000)`,
+  --strict     exit 1 if any design gives any wrong answer (or breaks the contract)
+  --samples N  classes sampled per kernel step when sampling, besides the
+               operation's own (default 40000)`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('compare', argv, {
       json: { type: 'boolean' },
@@ -104,6 +163,8 @@ scenario is run once first, unjudged, so that an invalid one fails at once.
       return { ...result, cost };
     });
     const anyWrong = results.some((r) => r.designs.some((d) => Object.keys(r.totals[d]).length > 0));
+    const warnings = results.flatMap(contractWarnings);
+    for (const w of warnings) io.err(w);
     if (p.values.json) {
       printJson(io, { results });
     } else {
@@ -126,6 +187,6 @@ scenario is run once first, unjudged, so that an invalid one fails at once.
         );
       }
     }
-    return p.values.strict && anyWrong ? 1 : 0;
+    return p.values.strict && (anyWrong || warnings.length > 0) ? 1 : 0;
   },
 };

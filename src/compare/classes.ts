@@ -61,6 +61,7 @@ import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
 import { pgmapTableAddr } from '../model/pgmap.js';
 import { rootsAddr } from '../model/sections.js';
+import type { TruthInterval } from '../model/truth.js';
 
 export interface PfnClass {
   readonly start: number;
@@ -266,6 +267,41 @@ export function otherBreakpoints(m: Machine, out: number[]): void {
   out.push(0, m.g.maxPfn);
   for (const iv of m.truth.intervals()) out.push(iv.start, iv.end);
   pgmapBreakpoints(m, out);
+}
+
+/**
+ * otherBreakpoints(), sorted, without repeats, cut at maxPfn, from the truth's
+ * intervals as m.truth.intervals() returns them: their ends are already in
+ * order (sorted and disjoint), so only the few pgmap ends and the limits are
+ * sorted and merged in - linear in the intervals, where sorting them all
+ * cost O(n log n) per kernel step on a fragmented layout.
+ */
+export function sortedOtherBreakpoints(m: Machine, intervals: readonly TruthInterval[]): number[] {
+  const few: number[] = [0, m.g.maxPfn];
+  pgmapBreakpoints(m, few);
+  const extra = sortedBreakpoints(few, m.g.maxPfn);
+  const ends = new Float64Array(intervals.length * 2);
+  let n = 0;
+  for (const iv of intervals) {
+    ends[n++] = iv.start;
+    ends[n++] = iv.end;
+  }
+  for (let k = 1; k < n; k++)
+    if (ends[k] < ends[k - 1]) return sortedBreakpoints([...ends, ...extra], m.g.maxPfn);
+  return mergeSortedCut(ends, n, extra, m.g.maxPfn);
+}
+
+/** The first n of a (sorted) and b (sorted), merged without repeats, cut at maxPfn. */
+function mergeSortedCut(a: Float64Array, n: number, b: readonly number[], maxPfn: number): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < b.length) {
+    const p = j >= b.length || (i < n && a[i] <= b[j]) ? a[i++] : b[j++];
+    if (p > maxPfn) break;
+    if (out.length === 0 || out[out.length - 1] !== p) out.push(p);
+  }
+  return out;
 }
 
 /** points sorted, without repeats, cut at maxPfn. */

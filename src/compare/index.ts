@@ -1,14 +1,17 @@
 /**
  * Designs side by side with the truth. A scenario runs with every design's
  * write side woven in; after each kernel step every design answers for every
- * pfn (one per class of alike pfns, see classes.ts; a bounded stratified
- * sample of the classes when a layout is too fragmented), and each wrong
- * answer is counted by category. A scenario step's count is the
- * number of distinct pfns that got that wrong answer at any point while the
- * step ran, or right after it.
+ * pfn (one per class of alike pfns, see classes.ts; when a layout is too
+ * fragmented, a bounded stratified sample of the classes plus every class the
+ * running operation changed, see coverage.ts), and each wrong answer is
+ * counted by category. A scenario step's count is the number of distinct
+ * pfns that got that wrong answer at any point while the step ran, or right
+ * after it. Designs from modules are held to the one-pfn-per-class contract
+ * by spot checks (contract.ts).
  */
 
 import {
+  type Answers,
   type BoundDesign,
   bindDesigns,
   CATEGORIES,
@@ -26,16 +29,24 @@ import { type OperationLog, runScenario } from '../ops/scenario-run.js';
 import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { rng } from '../random.js';
 import type { PfnClass } from './classes.js';
+import { type ContractCheck, ContractChecker, type StepPlace } from './contract.js';
+import { Coverage } from './coverage.js';
 import { RangeSet } from './range-set.js';
 import { ClassTracker } from './tracker.js';
 
 export { CATEGORIES } from '../designs/index.js';
+export {
+  type ContractCheck,
+  type ContractViolation,
+  type LookupAnswers,
+  MODULE_CONTRACT,
+} from './contract.js';
 
 export interface CompareOptions {
   readonly designs: readonly Design[];
   /** Above this many classes in a kernel step, judge a stratified sample of them instead. */
   readonly classLimit?: number;
-  /** Classes judged per kernel step when sampling (default: classLimit). */
+  /** Classes judged per kernel step when sampling, besides the operation's own (default: classLimit). */
   readonly samples?: number;
   readonly seed?: number;
   /** Called after each operation (boot included) with the machine it left. */
@@ -70,11 +81,14 @@ export interface CompareResult {
   readonly scenario: string;
   /** 'every-pfn': exact over every pfn (one per class of alike pfns); 'sampled': see note. */
   readonly coverage: 'every-pfn' | 'sampled';
+  /** How the pfns were judged; with designs from modules, a second line states their contract. */
   readonly note: string;
   readonly designs: readonly string[];
   readonly steps: StepResult[];
   /** Per design and category: pfns wrong at some point of the scenario (union over steps). */
   readonly totals: Record<string, Partial<Record<Category, number>>>;
+  /** Only when designs from modules are compared: the spot checks of their one-pfn-per-class contract. */
+  readonly contract?: ContractCheck;
 }
 
 /** One pfn's truth and every design's answers. */
@@ -92,24 +106,24 @@ function hotplugLockHeld(m: Machine): boolean {
   return (m.mem.load(GLOBALS_ADDR + G_HOTPLUG_LOCK) & (HOTPLUG_LOCK_WRITER | HOTPLUG_LOCK_BLOCK)) !== 0;
 }
 
-export function answersFor(m: Machine, b: BoundDesign, pfn: number): PfnAnswers {
-  const l = b.lookup;
+/** What the design answered for pfn, as judge() takes it. */
+function rawAnswers(l: BoundDesign['lookup'], pfn: number): Answers {
   const online = l.pfnToOnlinePage(pfn);
   const device = l.pfnToDevicePage ? l.pfnToDevicePage(pfn) : undefined;
-  const valid = l.pfnValid(pfn);
-  const zoneDevice = l.isZoneDevicePage(pfn);
+  return { pfnValid: l.pfnValid(pfn), online, device, zoneDevice: l.isZoneDevicePage(pfn) };
+}
+
+export function answersFor(m: Machine, b: BoundDesign, pfn: number): PfnAnswers {
+  const a = rawAnswers(b.lookup, pfn);
   const mapped = pageAddress(m.mem.words, m.g, pfn) !== NULL;
   const truth = m.truthOf(pfn);
   const blocked = b.design.protection === 'hotplug-lock' && hotplugLockHeld(m);
-  const judged =
-    blocked || truth.settling
-      ? []
-      : judge(truth.state, { pfnValid: valid, online, device, zoneDevice }, mapped);
+  const judged = blocked || truth.settling ? [] : judge(truth.state, a, mapped);
   return {
-    pfnValid: valid,
-    pfnToOnlinePage: online !== NO_PAGE,
-    pfnToDevicePage: device === undefined ? null : device !== NO_PAGE,
-    isZoneDevicePage: zoneDevice,
+    pfnValid: a.pfnValid,
+    pfnToOnlinePage: a.online !== NO_PAGE,
+    pfnToDevicePage: a.device === undefined ? null : a.device !== NO_PAGE,
+    isZoneDevicePage: a.zoneDevice,
     wrong: judged,
     ...(blocked ? { blocked } : {}),
   };
@@ -154,37 +168,24 @@ export function designAnswers(
   return out;
 }
 
-/**
- * The bounded fallback for a fragmented layout: `budget` classes, one drawn at
- * random from each of `budget` equal strata of the classes in address order.
- * Each drawn class still counts whole, so counts stay exact for what was
- * judged and are lower bounds overall.
- */
-function stratifiedClasses(classes: readonly PfnClass[], budget: number, random: () => number): PfnClass[] {
-  const n = classes.length;
-  const out: PfnClass[] = [];
-  for (let k = 0; k < budget; k++) {
-    const lo = Math.floor((k * n) / budget);
-    const hi = Math.floor(((k + 1) * n) / budget);
-    out.push(classes[lo + Math.floor(random() * (hi - lo))]);
-  }
-  return out;
-}
-
 type WrongSets = Map<string, Map<Category, RangeSet>>;
 
-function addTo(sets: WrongSets, design: string, c: Category, start: number, end: number): void {
+function byCategory(sets: WrongSets, design: string): Map<Category, RangeSet> {
   let byCat = sets.get(design);
   if (!byCat) {
     byCat = new Map();
     sets.set(design, byCat);
   }
+  return byCat;
+}
+
+function setFor(byCat: Map<Category, RangeSet>, c: Category): RangeSet {
   let set = byCat.get(c);
   if (!set) {
     set = new RangeSet();
     byCat.set(c, set);
   }
-  set.add(start, end);
+  return set;
 }
 
 class StepAccumulator {
@@ -192,8 +193,9 @@ class StepAccumulator {
   readonly blocked = new Map<string, number>();
   kernelSteps = 0;
 
-  add(design: string, c: Category, start: number, end: number): void {
-    addTo(this.wrong, design, c, start, end);
+  /** The design's sets of wrong pfns by category, for judgeClasses() to add to. */
+  byCategory(design: string): Map<Category, RangeSet> {
+    return byCategory(this.wrong, design);
   }
 
   result(designs: readonly BoundDesign[]): Record<string, DesignStepResult> {
@@ -211,57 +213,53 @@ class StepAccumulator {
   }
 }
 
-/** How the classes of each kernel step were judged: all of them, or a bounded sample. */
-class Coverage {
-  judgedSteps = 0;
-  sampledSteps = 0;
-  maxClasses = 0;
-
-  constructor(
-    readonly classLimit: number,
-    readonly budget: number,
-    private readonly random: () => number,
-  ) {}
-
-  /** The classes to judge in one kernel step. */
-  pick(classes: readonly PfnClass[]): readonly PfnClass[] {
-    this.judgedSteps++;
-    this.maxClasses = Math.max(this.maxClasses, classes.length);
-    if (classes.length <= this.classLimit || classes.length <= this.budget) return classes;
-    this.sampledSteps++;
-    return stratifiedClasses(classes, this.budget, this.random);
-  }
-
-  get sampled(): boolean {
-    return this.sampledSteps > 0;
-  }
-
-  note(): string {
-    if (!this.sampled)
-      return 'every pfn, evaluated once per class of pfns that no design and not the truth can tell apart';
-    return (
-      `a fragmented layout: in ${this.sampledSteps} of ${this.judgedSteps} kernel steps the pfns formed more than ` +
-      `${this.classLimit} classes (up to ${this.maxClasses}), and ${this.budget} of them were judged, one drawn from each ` +
-      'of as many equal strata in address order; counts are exact for the judged classes and lower bounds overall'
-    );
-  }
-}
-
+/**
+ * Judge one kernel step: every design not blocked answers for the
+ * representative (first pfn) of each class, which counts for the whole class;
+ * then the module designs among them are spot-checked on more pfns.
+ */
 function judgeStep(
   m: Machine,
   bound: readonly BoundDesign[],
   classes: readonly PfnClass[],
   acc: StepAccumulator,
+  contract: ContractChecker | undefined,
+  place: StepPlace,
 ): void {
   acc.kernelSteps++;
   const held = hotplugLockHeld(m);
+  const active: BoundDesign[] = [];
   for (const b of bound) {
-    if (b.design.protection === 'hotplug-lock' && held) {
+    if (b.design.protection === 'hotplug-lock' && held)
       acc.blocked.set(b.design.name, (acc.blocked.get(b.design.name) ?? 0) + 1);
-      continue;
-    }
-    for (const c of classes) {
-      for (const cat of answersFor(m, b, c.start).wrong) acc.add(b.design.name, cat, c.start, c.end);
+    else active.push(b);
+  }
+  if (active.length === 0) return;
+  judgeClasses(m, active, classes, acc);
+  contract?.check(active, classes, place);
+}
+
+/**
+ * The hot loop: per class, the truth and the memmap mapping once, then each
+ * design's answers. Classes come in address order, so every (design,
+ * category) set is added to in ascending order (RangeSet's cheap case).
+ */
+function judgeClasses(
+  m: Machine,
+  active: readonly BoundDesign[],
+  classes: readonly PfnClass[],
+  acc: StepAccumulator,
+): void {
+  const mem = m.mem.words;
+  const sets = active.map((b) => acc.byCategory(b.design.name));
+  for (let k = 0; k < classes.length; k++) {
+    const c = classes[k];
+    const truth = m.truthOf(c.start);
+    if (truth.settling) continue;
+    const mapped = pageAddress(mem, m.g, c.start) !== NULL;
+    for (let d = 0; d < active.length; d++) {
+      const wrong = judge(truth.state, rawAnswers(active[d].lookup, c.start), mapped);
+      for (let w = 0; w < wrong.length; w++) setFor(sets[d], wrong[w]).add(c.start, c.end);
     }
   }
 }
@@ -294,29 +292,39 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
   };
   const classify = opts.classify ?? tracked;
   let bound: BoundDesign[] = [];
+  let contract: ContractChecker | undefined;
   let acc = new StepAccumulator();
   const steps: StepResult[] = [];
   const totals: WrongSets = new Map();
+  // What the running operation has changed so far (ClassTracker.changes()): judged exactly when sampling.
+  const focus = new RangeSet();
 
-  const evaluate = (m: Machine) => judgeStep(m, bound, coverage.pick(classify(m)), acc);
+  const evaluate = (m: Machine, place: StepPlace) => {
+    const classes = classify(m);
+    tracker?.changes(focus);
+    judgeStep(m, bound, coverage.pick(classes, focus), acc, contract, place);
+  };
   const close = (index: number, op: string, summary: string) => {
     for (const [design, byCat] of acc.wrong) {
-      for (const [cat, set] of byCat) for (const [a, b] of set.ranges()) addTo(totals, design, cat, a, b);
+      const into = byCategory(totals, design);
+      for (const [cat, set] of byCat) setFor(into, cat).addSet(set);
     }
     steps.push({ index, op, summary, kernelSteps: acc.kernelSteps, designs: acc.result(bound) });
     acc = new StepAccumulator();
+    focus.clear();
   };
 
   const { machine } = runScenario(s, {
     prepare(m) {
       bound = bindDesigns(m, opts.designs);
+      contract = ContractChecker.forDesigns(bound);
       return bound.map((b) => b.writeSide);
     },
-    onStep(m, op) {
-      if (op.index > 0) evaluate(m);
+    onStep(m, op, step) {
+      if (op.index > 0) evaluate(m, { step: op.index, after: step.fn });
     },
     onOperation(m, op) {
-      if (op.index === 0) evaluate(m);
+      if (op.index === 0) evaluate(m, { step: 0, after: 'boot' });
       close(op.index, op.op, op.refused ? `${op.op} refused as expected (-${op.refused.errno})` : op.summary);
       opts.onOperation?.(m, op);
     },
@@ -324,12 +332,14 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
   if (opts.onDone) opts.onDone(machine, bound, classify(machine));
   tracker?.stop();
 
+  const checked = contract?.result();
   return {
     scenario: s.name,
     coverage: coverage.sampled ? 'sampled' : 'every-pfn',
-    note: coverage.note(),
+    note: checked ? `${coverage.note()}\n${checked.note}` : coverage.note(),
     designs: bound.map((b) => b.design.name),
     steps,
     totals: totalsOf(bound, totals),
+    ...(checked ? { contract: checked } : {}),
   };
 }

@@ -25,24 +25,44 @@
  * (Memory's rule), so that a stale owner can only mark a section dirty for
  * nothing, never miss one. A store that fits none of the above (an address
  * whose header does not cover it) rescans everything.
+ *
+ * changes() says, after classes(), which pfns the last kernel step can have
+ * changed for a reader or for the judge: the sections it marked dirty (or
+ * everything, when a store was lost), every pgmap range when it wrote the
+ * pgmap table, and the pfns whose truth differs from the step before. It is
+ * a superset of where any design's answer or any judgment can have changed
+ * for designs that read what classes.ts lists (globals aside).
  */
 import type { Geometry } from '../arch/geometry.js';
-import { N_CHILD, N_STATE, NODE_SPLIT, S_MEMMAP, S_USAGE, SECTION_WORDS } from '../model/layout.js';
+import {
+  N_CHILD,
+  N_STATE,
+  NODE_SPLIT,
+  PGMAP_SLOTS,
+  PGMAP_WORDS,
+  S_MEMMAP,
+  S_USAGE,
+  SECTION_WORDS,
+} from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { type Journal, NULL } from '../model/memory.js';
+import { pgmapTableAddr } from '../model/pgmap.js';
 import { rootsAddr } from '../model/sections.js';
+import { NO_MEMMAP, sameTruth, type TruthInterval } from '../model/truth.js';
 import {
   type BitmapShape,
   bitmapShape,
   classesBetween,
   innerBreakpoints,
-  otherBreakpoints,
   type PfnClass,
+  pgmapBreakpoints,
   SIG_WORDS,
   sectionSignature,
   sortedBreakpoints,
+  sortedOtherBreakpoints,
 } from './classes.js';
 import { IntMap } from './int-map.js';
+import type { RangeSet } from './range-set.js';
 
 /** Per section: the signature words, then its MIXED_* bits. */
 const STRIDE = SIG_WORDS + 1;
@@ -68,10 +88,15 @@ export class ClassTracker {
   private readonly boundaries = new Set<number>();
   /** Sections not uniform inside, with the breakpoints inside them. */
   private readonly inner = new Map<number, number[]>();
-  // Per-step scratch.
+  // Per-step scratch; dirty, stepLost and pgmapsWritten describe the last update() until the next.
   private readonly dirty = new Set<number>();
   private readonly seen = new Set<number>();
   private lost = false;
+  private stepLost = false;
+  private pgmapsWritten = false;
+  /** The pgmap table's words, [start, end). */
+  private pgmapStart = 0;
+  private pgmapEnd = 0;
   /** The allocation of the last store looked up, [start, end), and its owner. */
   private lastStart = 0;
   private lastEnd = 0;
@@ -81,6 +106,9 @@ export class ClassTracker {
   private otherPoints: number[] = [];
   private points: number[] = [];
   private last: PfnClass[] = [];
+  /** The truth as of the last classes() and the one before (undefined: none yet). */
+  private intervals: TruthInterval[] | undefined;
+  private prevIntervals: TruthInterval[] | undefined;
 
   constructor(private readonly m: Machine) {
     this.g = m.g;
@@ -99,10 +127,9 @@ export class ClassTracker {
   /** The classes after the kernel step that just ran (the same array when nothing changed). */
   classes(): readonly PfnClass[] {
     const sectionsChanged = this.update();
-    if (sectionsChanged) this.collectSectionPoints();
-    const raw: number[] = [];
-    otherBreakpoints(this.m, raw);
-    const other = sortedBreakpoints(raw, this.g.maxPfn);
+    this.prevIntervals = this.intervals;
+    this.intervals = this.m.truth.intervals();
+    const other = sortedOtherBreakpoints(this.m, this.intervals);
     if (!sectionsChanged && this.last.length > 0 && sameNumbers(other, this.otherPoints)) return this.last;
     this.otherPoints = other;
     const points = mergeSorted(this.sectionPoints, other);
@@ -112,19 +139,44 @@ export class ClassTracker {
     return this.last;
   }
 
+  /**
+   * Add to `out` the pfns the kernel step before the last classes() can have
+   * changed for a reader or the judge (see the header): dirty sections,
+   * pgmap ranges when the table was written, pfns whose truth changed.
+   */
+  changes(out: RangeSet): void {
+    const pps = this.g.pagesPerSection;
+    if (this.stepLost) {
+      out.add(0, this.g.maxPfn);
+      return;
+    }
+    const dirty = Float64Array.from(this.dirty).sort();
+    for (let k = 0; k < dirty.length; k++) out.add(dirty[k] * pps, (dirty[k] + 1) * pps);
+    if (this.pgmapsWritten) {
+      const ends: number[] = [];
+      pgmapBreakpoints(this.m, ends);
+      for (let k = 0; k + 1 < ends.length; k += 2) out.add(ends[k], ends[k + 1]);
+    }
+    if (this.prevIntervals && this.intervals) truthChanges(this.prevIntervals, this.intervals, out);
+  }
+
   /** Stop journaling the machine's memory. */
   stop(): void {
     if (this.m.mem.journal === this.journal) this.m.mem.journal = null;
   }
 
-  /** Rescan what the journaled stores can have changed; false when nothing was. */
+  /** Rescan what the journaled stores can have changed, and the section points; false when nothing was. */
   private update(): boolean {
     const e = this.journal.entries;
-    if (e.length === 0) return false;
     const { dirty, seen } = this;
     dirty.clear();
+    this.stepLost = false;
+    this.pgmapsWritten = false;
+    if (e.length === 0) return false;
     seen.clear();
     this.lastEnd = 0;
+    this.pgmapStart = pgmapTableAddr(this.mem);
+    this.pgmapEnd = this.pgmapStart === NULL ? NULL : this.pgmapStart + PGMAP_SLOTS * PGMAP_WORDS;
     // Entries are (kind, addr, old value) triples; a shadow entry's address is a word's too.
     for (let i = 1; i < e.length; i += 3) {
       const addr = e[i];
@@ -135,16 +187,20 @@ export class ClassTracker {
     e.length = 0;
     if (this.lost) {
       this.lost = false;
+      this.stepLost = true;
       for (const r of this.sigs.keys()) this.rescanRoot(r);
       this.checkAllBoundaries();
+      this.collectSectionPoints();
       return true;
     }
+    if (dirty.size === 0) return false;
     for (const nr of dirty) this.rescan(nr);
     for (const nr of dirty) {
       this.checkBoundary(nr);
       this.checkBoundary(nr + 1);
     }
-    return dirty.size > 0;
+    this.patchSectionPoints();
+    return true;
   }
 
   /** Section boundaries and inner breakpoints with the end of the section table, sorted, cut at maxPfn. */
@@ -154,6 +210,34 @@ export class ClassTracker {
     for (const nr of this.boundaries) points.push(nr * pps);
     for (const list of this.inner.values()) for (const p of list) points.push(p);
     this.sectionPoints = sortedBreakpoints(points, this.g.maxPfn);
+  }
+
+  /**
+   * collectSectionPoints() after rescanning the dirty sections, in one pass
+   * over the old points instead of a sort of all of them: only the points of
+   * a dirty section nr - its boundaries nr and nr + 1 and its inner points,
+   * all in the closed span [nr, nr + 1] * pagesPerSection - can have changed.
+   * Per run a..b of dirty sections, the old points in [a, b + 1] *
+   * pagesPerSection are replaced by the current ones (a mixed neighbour's
+   * inner points start at its boundary, which is then a boundary too).
+   */
+  private patchSectionPoints(): void {
+    const pps = this.g.pagesPerSection;
+    const nrs = Float64Array.from(this.dirty).sort();
+    const spans: number[] = [];
+    const fresh: number[] = [];
+    for (let k = 0; k < nrs.length; ) {
+      let b = k;
+      while (b + 1 < nrs.length && nrs[b + 1] === nrs[b] + 1) b++;
+      spans.push(nrs[k] * pps, (nrs[b] + 1) * pps);
+      for (let nr = nrs[k]; nr <= nrs[b] + 1; nr++) {
+        if (this.boundaries.has(nr) || nr === this.g.nrMemSections) fresh.push(nr * pps);
+        const inner = nr <= nrs[b] ? this.inner.get(nr) : undefined;
+        if (inner) for (const p of inner) fresh.push(p);
+      }
+      k = b + 1;
+    }
+    this.sectionPoints = replaceSpans(this.sectionPoints, spans, sortedBreakpoints(fresh, this.g.maxPfn));
   }
 
   private addRoot(r: number): void {
@@ -185,6 +269,10 @@ export class ClassTracker {
 
   /** Mark the sections whose signature a store to addr can have changed. */
   private markDirty(addr: number): void {
+    if (addr >= this.pgmapStart && addr < this.pgmapEnd) {
+      this.pgmapsWritten = true;
+      return;
+    }
     const spr = this.g.sectionsPerRoot;
     const r = addr - this.rootTable;
     if (r >= 0 && r < this.g.nrSectionRoots) {
@@ -304,6 +392,53 @@ export class ClassTracker {
     const sigs = this.sigs.get(r);
     return sigs ? [sigs, (nr - r * spr) * STRIDE] : [EMPTY, 0];
   }
+}
+
+/**
+ * Add to `out` the pfns whose truth differs between two truths (each a sorted
+ * list of disjoint intervals; a pfn in none has NO_MEMMAP), in one pass over
+ * both: p walks every interval end and start of either.
+ */
+export function truthChanges(a: readonly TruthInterval[], b: readonly TruthInterval[], out: RangeSet): void {
+  let i = 0;
+  let j = 0;
+  let p = 0;
+  for (;;) {
+    while (i < a.length && a[i].end <= p) i++;
+    while (j < b.length && b[j].end <= p) j++;
+    if (i >= a.length && j >= b.length) return;
+    const x = a[i];
+    const y = b[j];
+    const inX = x !== undefined && x.start <= p;
+    const inY = y !== undefined && y.start <= p;
+    const nextX = x === undefined ? Number.POSITIVE_INFINITY : inX ? x.end : x.start;
+    const nextY = y === undefined ? Number.POSITIVE_INFINITY : inY ? y.end : y.start;
+    const next = Math.min(nextX, nextY);
+    if (!sameTruth(inX ? x.truth : NO_MEMMAP, inY ? y.truth : NO_MEMMAP)) out.add(p, next);
+    p = next;
+  }
+}
+
+/**
+ * The sorted points with those inside the closed spans (sorted disjoint
+ * [lo, hi] pairs) replaced by `fresh` (sorted, all inside the spans).
+ */
+function replaceSpans(
+  points: readonly number[],
+  spans: readonly number[],
+  fresh: readonly number[],
+): number[] {
+  const out: number[] = [];
+  let s = 0;
+  let f = 0;
+  for (const p of points) {
+    while (s < spans.length && spans[s + 1] < p) s += 2;
+    if (s < spans.length && spans[s] <= p) continue;
+    while (f < fresh.length && fresh[f] < p) out.push(fresh[f++]);
+    out.push(p);
+  }
+  while (f < fresh.length) out.push(fresh[f++]);
+  return out;
 }
 
 /** The union of two sorted lists without repeats, sorted without repeats. */

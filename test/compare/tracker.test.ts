@@ -1,18 +1,23 @@
 /**
  * The class tracker against a full scan on random operation sequences: after
  * every kernel step (designs' write sides woven in) its classes are exactly
- * those of pfnClasses().
+ * those of pfnClasses(), and its changes() cover every pfn where any design's
+ * answer, the memmap's mapping or the truth changed in the step.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { geometryFor } from '../../src/arch/presets.js';
-import { pfnClasses } from '../../src/compare/classes.js';
-import { ClassTracker } from '../../src/compare/tracker.js';
-import { bindDesigns, DESIGNS, FAULT_DESIGNS } from '../../src/designs/index.js';
+import { type PfnClass, pfnClasses } from '../../src/compare/classes.js';
+import { RangeSet } from '../../src/compare/range-set.js';
+import { ClassTracker, truthChanges } from '../../src/compare/tracker.js';
+import { type BoundDesign, bindDesigns, DESIGNS, FAULT_DESIGNS, NO_PAGE } from '../../src/designs/index.js';
 import { HotplugError } from '../../src/model/errors.js';
 import type { Machine } from '../../src/model/machine.js';
+import { pageAddress } from '../../src/model/memmap.js';
+import { NULL } from '../../src/model/memory.js';
 import { PGMAP_TYPES } from '../../src/model/pgmap.js';
+import { TruthMap, type TruthState } from '../../src/model/truth.js';
 import { planOperation } from '../../src/ops/index.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
 import type { OpSpec } from '../../src/ops/spec.js';
@@ -50,8 +55,57 @@ const op: fc.Arbitrary<OpSpec> = fc.oneof(
   fc.record({ op: fc.constant('memunmap' as const), id: fc.constantFrom('a', 'b', 'c') }),
 );
 
+/** What a judgment of one pfn reads: the truth, whether the memmap maps it, every design's answers. */
+function pfnKey(m: Machine, bound: readonly BoundDesign[], pfn: number): string {
+  const parts: unknown[] = [m.truthOf(pfn), pageAddress(m.mem.words, m.g, pfn) !== NULL];
+  for (const b of bound) {
+    const l = b.lookup;
+    const device = l.pfnToDevicePage?.(pfn);
+    parts.push(
+      l.pfnValid(pfn),
+      l.pfnToOnlinePage(pfn) !== NO_PAGE,
+      device !== NO_PAGE,
+      l.isZoneDevicePage(pfn),
+    );
+  }
+  return JSON.stringify(parts);
+}
+
+interface Snapshot {
+  readonly classes: readonly PfnClass[];
+  readonly keys: readonly string[];
+}
+
+function snapshot(m: Machine, bound: readonly BoundDesign[]): Snapshot {
+  const classes = pfnClasses(m);
+  return { classes, keys: classes.map((c) => pfnKey(m, bound, c.start)) };
+}
+
+function keyAt(s: Snapshot, pfn: number): string {
+  const k = s.classes.findIndex((c) => c.end > pfn);
+  return s.keys[k];
+}
+
+/** Every pfn judged differently after the step than before it lies in the tracker's changes(). */
+function assertChangesCover(before: Snapshot, after: Snapshot, tracker: ClassTracker, what: string): void {
+  const changed = new RangeSet();
+  tracker.changes(changed);
+  const covered = changed.ranges();
+  const points = [...new Set([...before.classes, ...after.classes].map((c) => c.start))].sort(
+    (a, b) => a - b,
+  );
+  for (const p of points) {
+    if (keyAt(before, p) === keyAt(after, p)) continue;
+    assert.ok(
+      covered.some(([s, e]) => s <= p && p < e),
+      `${what}: pfn 0x${p.toString(16)} changed, not in changes() ${JSON.stringify(covered)}`,
+    );
+  }
+}
+
 function check(ops: OpSpec[]): number {
   let sides: readonly WriteSide[] = [];
+  let bound: BoundDesign[] = [];
   const { machine: m } = runScenario(
     {
       name: 'random',
@@ -66,13 +120,20 @@ function check(ops: OpSpec[]): number {
     {
       memory: { capacityWords: 2 ** 23 },
       prepare: (mm) => {
-        sides = bindDesigns(mm, [...DESIGNS, ...FAULT_DESIGNS]).map((b) => b.writeSide);
+        bound = bindDesigns(mm, [...DESIGNS, ...FAULT_DESIGNS]);
+        sides = bound.map((b) => b.writeSide);
         return sides;
       },
     },
   );
   const tracker = new ClassTracker(m);
-  const same = (mm: Machine, what: string) => assert.deepEqual(tracker.classes(), pfnClasses(mm), what);
+  let before = snapshot(m, bound);
+  const same = (mm: Machine, what: string) => {
+    assert.deepEqual(tracker.classes(), pfnClasses(mm), what);
+    const after = snapshot(mm, bound);
+    assertChangesCover(before, after, tracker, what);
+    before = after;
+  };
   same(m, 'after boot');
   let steps = 0;
   for (const spec of ops) {
@@ -105,5 +166,45 @@ describe('ClassTracker on random operation sequences (fast-check)', () => {
       { numRuns: runs, seed: Number(process.env.PFNLAB_FC_SEED ?? Date.now() % 2 ** 31) },
     );
     assert.ok(steps > runs * 20, `only ${steps} kernel steps ran`);
+  });
+});
+
+describe('truthChanges (fast-check against pfn by pfn)', () => {
+  interface Write {
+    readonly start: number;
+    readonly length: number;
+    readonly state: TruthState;
+    readonly settling: boolean;
+  }
+  const writes: fc.Arbitrary<Write[]> = fc.array(
+    fc.record({
+      start: fc.integer({ min: 0, max: 60 }),
+      length: fc.integer({ min: 1, max: 12 }),
+      state: fc.constantFrom<TruthState>('no-memmap', 'hole', 'online', 'offline', 'device'),
+      settling: fc.boolean(),
+    }),
+    { maxLength: 10 },
+  );
+  const apply = (t: TruthMap, ws: readonly Write[]) => {
+    for (const w of ws)
+      t.set(w.start, w.start + w.length, { state: w.state, ...(w.settling ? { settling: true } : {}) });
+  };
+
+  it('adds exactly the pfns whose truth differs', () => {
+    fc.assert(
+      fc.property(writes, writes, (first, second) => {
+        const a = new TruthMap();
+        apply(a, first);
+        const b = a.clone();
+        apply(b, second);
+        const out = new RangeSet();
+        truthChanges(a.intervals(), b.intervals(), out);
+        const expected = new RangeSet();
+        for (let p = 0; p < 80; p++)
+          if (JSON.stringify(a.get(p)) !== JSON.stringify(b.get(p))) expected.add(p, p + 1);
+        assert.deepEqual(out.ranges(), expected.ranges());
+      }),
+      { numRuns: 300 },
+    );
   });
 });
