@@ -90,8 +90,16 @@ function presentSections(m: Machine, ranges: readonly PfnRange[]): Map<number, n
 
 /** The node and zone a hole's struct page links to: the memory above it, else the memory below. */
 function holeOwner(m: Machine, ranges: readonly PfnRange[], pfn: number): { zone: ZoneId; nid: number } {
-  const above = ranges.find((r) => r.start > pfn);
-  const near = above ?? ranges.filter((r) => r.end <= pfn).pop() ?? ranges[0];
+  // ranges are sorted and disjoint, and a hole lies in none: the first range above it, else the last below.
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid].start > pfn) hi = mid;
+    else lo = mid + 1;
+  }
+  const above = ranges[lo];
+  const near = above ?? ranges[lo - 1] ?? ranges[0];
   const at = above ? near.start : near.end - 1;
   const zone = byZone(m, { start: at, end: at + 1, nid: near.nid })[0].zone;
   return { zone, nid: near.nid };
