@@ -140,6 +140,33 @@ describe('pfnlab import, export, capture', () => {
     assert.equal(existsSync(cap), false);
   });
 
+  it('a capture missing the blocks of its kmem memory imports with a note, no stack trace; an lsmem table short of its totals is refused', async () => {
+    const f = 'test/fixtures/machines/pmem-devdax';
+    const doc = JSON.parse(readFileSync(`${f}/lsmem.json`, 'utf8'));
+    doc.memory.pop();
+    const lsmem = join(scratchDir('cli'), 'lsmem-lastrow.json');
+    writeFileSync(lsmem, JSON.stringify(doc));
+    const r = await cli(
+      'import',
+      '--lsmem',
+      lsmem,
+      '--iomem',
+      `${f}/proc/iomem`,
+      '--zoneinfo',
+      `${f}/proc/zoneinfo`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /TypeError|\n\s+at /);
+    assert.match(r.stderr, /has no memory209-memory215 in .*\(a partial copy\?\)/);
+    const cut = join(scratchDir('cli'), 'lsmem-cut.txt');
+    const table = readFileSync('test/fixtures/machines/old-kernel-4.19/lsmem.txt', 'utf8').split('\n');
+    writeFileSync(cut, [...table.slice(0, 2), ...table.slice(3)].join('\n'));
+    assert.match(
+      await fails('import', '--lsmem', cut),
+      /lsmem-cut\.txt:5: the rows add up to 128M, but the summary says 2G/,
+    );
+  });
+
   it('verify takes a capture directory as run does; run shows how import chose the arch', async () => {
     const dir = join(scratchDir('cli'), 'cap');
     await cli('export', 'dimm-hotplug', '--after', '2', '--out', dir);

@@ -241,6 +241,40 @@ describe('lsmem', () => {
     assert.match(e.problem, /lsmem -r \(raw\) output is not supported.*lsmem --json/);
   });
 
+  it("a table whose rows add up to less than the summary's totals lost rows; rounding and -b totals pass", () => {
+    const lines = read(`${MACHINES}/old-kernel-4.19/lsmem.txt`).split('\n');
+    // The 1.9G row dropped: the summary still says 2G online.
+    const cut = [...lines.slice(0, 2), ...lines.slice(3)].join('\n');
+    const e = inputError(() => parseLsmem(cut, 'l.txt'));
+    assert.equal(e.where, 'l.txt:5');
+    assert.match(
+      e.problem,
+      /rows add up to 128M, but the summary says 2G online and 0B offline: rows are missing/,
+    );
+    const bytes = lines
+      .join('\n')
+      .replace(/ {7}2G$/m, ' 2147483648')
+      .replace(/ {6}0B$/m, ' 0');
+    assert.equal(parseLsmem(bytes, 'b.txt').rows.length, 2);
+    // Rounded to one decimal: 1.9G + 128M for 2G of rows.
+    const rounded = lines
+      .join('\n')
+      .replace(/ {7}2G$/m, ' 1.9G')
+      .replace(/ {6}0B$/m, ' 128M');
+    const t = parseLsmem(rounded, 'o.txt');
+    assert.deepEqual([t.rows.length, t.skipped], [2, []]);
+    const wrong = lines.join('\n').replace(/ {7}2G$/m, ' 4G');
+    assert.match(
+      inputError(() => parseLsmem(wrong, 'w.txt')).problem,
+      /rows add up to 2G, but .*4G online and 0B offline: rows are missing/,
+    );
+    const extra = lines.join('\n').replace(/ {7}2G$/m, ' 1G');
+    assert.match(
+      inputError(() => parseLsmem(extra, 'x.txt')).problem,
+      /1G online .*: rows the summary does not count/,
+    );
+  });
+
   it('reads -P pairs', () => {
     const t = parseLsmem(
       'RANGE="0x0000000000000000-0x000000007fffffff" SIZE="2G" STATE="online" REMOVABLE="yes" BLOCK="0-15"\n',

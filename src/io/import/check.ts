@@ -60,8 +60,23 @@ function compareBlocks(m: Machine, blocks: ReadonlyMap<number, BlockFact>, repor
     else if (f.node !== undefined && b.nid !== f.node)
       report.mismatch(`memory${f.id} is on node ${f.node} on the machine, node ${b.nid} in the model`);
   }
-  for (const id of m.blocks.keys()) {
-    if (!blocks.has(id)) report.mismatch(`memory${id} exists in the model but not on the machine`);
+  reportModelOnly(
+    [...m.blocks.keys()].filter((id) => !blocks.has(id)).sort((a, b) => a - b),
+    report,
+  );
+}
+
+/** Blocks the model has and the files do not, one line per run of consecutive ids. */
+function reportModelOnly(ids: readonly number[], report: ReportBuilder): void {
+  for (let i = 0; i < ids.length; ) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j] + 1) j++;
+    report.mismatch(
+      i === j
+        ? `memory${ids[i]} exists in the model but not on the machine`
+        : `memory${ids[i]}-memory${ids[j]} exist in the model but not on the machine`,
+    );
+    i = j + 1;
   }
 }
 

@@ -183,29 +183,97 @@ function hasGenericAncestor(r: IomemResource): boolean {
   return false;
 }
 
-/** Top-level, childless regions above all memory named like a driver: request_free_mem_region(). */
-function devicePrivate(c: Context, roots: readonly IomemResource[], ram: readonly RamRange[]): DeviceRange[] {
-  const memoryEnd = Math.max(
+/** The end of System RAM and persistent memory: request_free_mem_region() places regions above it. */
+function memoryEnd(roots: readonly IomemResource[], ram: readonly RamRange[]): number {
+  return Math.max(
     0,
     ...ram.map((r) => r.end),
     ...roots.filter((r) => r.name.startsWith(PERSISTENT_MEMORY)).map((r) => r.end),
   );
-  return roots
-    .filter(
-      (r) =>
-        r.children.length === 0 &&
-        isDriverRegionName(r.name) &&
-        r.start >= memoryEnd &&
-        r.start % c.g.subsectionSize === 0,
-    )
-    .map((r) => ({
-      start: r.start,
-      end: r.end,
-      type: 'device_private' as const,
-      id: sanitizeId(r.name),
-      where: r.where,
-      why: 'a top-level region above all memory, named like a driver (request_free_mem_region())',
-    }));
+}
+
+/** Top-level, childless, subsection-aligned regions named like a driver: device-private candidates. */
+function driverRegions(c: Context, roots: readonly IomemResource[]): IomemResource[] {
+  return roots.filter(
+    (r) => r.children.length === 0 && isDriverRegionName(r.name) && r.start % c.g.subsectionSize === 0,
+  );
+}
+
+function devicePrivateRange(r: IomemResource, why: string, node?: number): DeviceRange {
+  return {
+    start: r.start,
+    end: r.end,
+    type: 'device_private',
+    id: sanitizeId(r.name),
+    node,
+    where: r.where,
+    why,
+  };
+}
+
+/** Driver regions above all memory: request_free_mem_region() takes free space from the top down. */
+function devicePrivate(c: Context, roots: readonly IomemResource[], ram: readonly RamRange[]): DeviceRange[] {
+  const end = memoryEnd(roots, ram);
+  return driverRegions(c, roots)
+    .filter((r) => r.start >= end)
+    .map((r) =>
+      devicePrivateRange(
+        r,
+        'a top-level region above all memory, named like a driver (request_free_mem_region())',
+      ),
+    );
+}
+
+/** Pages from the lowest start to the highest end of the ranges (a ZONE_DEVICE span, when they are a node's pgmaps). */
+function hullPages(c: Context, ranges: readonly { start: number; end: number }[]): number {
+  if (ranges.length === 0) return 0;
+  return (Math.max(...ranges.map((r) => r.end)) - Math.min(...ranges.map((r) => r.start))) / c.g.pageSize;
+}
+
+/**
+ * The node whose zoneinfo Device span the region completes: the span (which
+ * only grows, to the hull of every pgmap mapped on the node) is wider than
+ * the node's known device ranges reach, and exactly as wide with the region.
+ */
+function completedDeviceSpan(
+  c: Context,
+  r: IomemResource,
+  known: readonly DeviceRange[],
+  spans: Map<number, number>,
+): number | undefined {
+  for (const [node, spanned] of spans) {
+    const mine = known.filter((d) => (d.node ?? 0) === node);
+    if (hullPages(c, mine) < spanned && hullPages(c, [...mine, r]) === spanned) return node;
+  }
+  return undefined;
+}
+
+/**
+ * Driver regions below the end of memory: device-private memory, or any
+ * driver's MMIO (/proc/iomem names both alike). Taken as device-private only
+ * when it completes a Device span zoneinfo shows; else skipped, and said.
+ */
+function innerDevicePrivate(
+  c: Context,
+  ram: readonly RamRange[],
+  known: readonly DeviceRange[],
+  spans: Map<number, number> | undefined,
+): DeviceRange[] {
+  const roots = c.facts.iomem?.roots ?? [];
+  const end = memoryEnd(roots, ram);
+  const out: DeviceRange[] = [];
+  for (const r of driverRegions(c, roots).filter((x) => x.start < end)) {
+    const node = spans && completedDeviceSpan(c, r, [...known, ...out], spans);
+    if (node !== undefined) {
+      const why = `a top-level region named like a driver that completes node ${node}'s Device span in zoneinfo (${spans!.get(node)} pages): device-private memory`;
+      out.push(devicePrivateRange(r, why, node));
+      continue;
+    }
+    c.report.skip([
+      `${r.where}: '${r.name}' ${hex(r.start)}-${hex(r.end - 1)} is a top-level region below the end of memory: device-private memory or a driver's MMIO, which /proc/iomem does not tell apart, and ${spans ? "zoneinfo's Device spans do not need it" : 'no zoneinfo shows Device spans'}`,
+    ]);
+  }
+  return out;
 }
 
 function fromIomem(c: Context, ram: readonly RamRange[]): DeviceRange[] {
@@ -385,6 +453,10 @@ export function inferDevices(
     .filter((d) => fitsDeviceZone(c, d, spans))
     .map((d) => placeable(c, d, ram))
     .filter((d): d is DeviceRange => d !== undefined);
+  for (const d of innerDevicePrivate(c, ram, placed, spans)) {
+    const p = placeable(c, d, ram);
+    if (p) placed.push(p);
+  }
   placed.sort((a, b) => a.start - b.start);
   uniqueIds(placed);
   for (const d of placed)

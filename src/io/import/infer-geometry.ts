@@ -15,7 +15,7 @@ import { geometryFor, PRESET_NAMES } from '../../arch/presets.js';
 import { InputError } from '../../model/errors.js';
 import { formatSize, hex } from '../../units.js';
 import type { MachineFacts } from './facts.js';
-import { walkIomem } from './iomem.js';
+import { type IomemResource, walkIomem } from './iomem.js';
 import type { LsmemTable } from './lsmem.js';
 import type { ReportBuilder } from './report.js';
 import type { ZoneinfoZone } from './zoneinfo.js';
@@ -25,6 +25,8 @@ export interface GeometryChoice {
   readonly kernel: KernelVersion;
   readonly geometry: Geometry;
   readonly blockSize: number;
+  /** No --arch and no uname -m gave the arch: it was inferred from the files (or assumed). */
+  readonly archGuessed: boolean;
   /** The scenario's `overrides`, as written into it. */
   readonly overrides: Record<string, string>;
 }
@@ -74,7 +76,7 @@ function lsmemBlockSize(t: LsmemTable, report: ReportBuilder): number | undefine
 }
 
 /** System RAM resources of /proc/iomem as [start, end) byte ranges. */
-function iomemRamRanges(facts: MachineFacts): { start: number; end: number }[] {
+function iomemRamRanges(facts: MachineFacts): IomemResource[] {
   return walkIomem(facts.iomem!.roots).filter((r) => r.name.startsWith('System RAM'));
 }
 
@@ -93,15 +95,20 @@ function overlap(a: { start: number; end: number }, b: { start: number; end: num
   return Math.max(0, Math.min(a.end, b.end) - Math.max(a.start, b.start));
 }
 
+/** Byte ranges of memory blocks. */
+type BlockRanges = readonly { readonly start: number; readonly end: number }[];
+
 interface RamBytes {
   /** Online System RAM: what zoneinfo's present pages count. */
   readonly online: number;
   /** Left out as offline (sysfs or lsmem). */
   readonly offline: number;
+  /** Counted in whole memory blocks (an upper bound, since holes inside blocks count too): the blocks. */
+  readonly blocks?: BlockRanges;
 }
 
-/** Bytes of online System RAM the files show: iomem less what the blocks say is offline, else online blocks. */
-function ramBytes(facts: MachineFacts, blockSize: number | undefined): RamBytes | undefined {
+/** Bytes of online System RAM the files show: iomem less what the blocks say is offline, else the blocks. */
+function ramBytes(facts: MachineFacts): RamBytes | undefined {
   if (facts.iomem) {
     const ram = iomemRamRanges(facts);
     const total = ram.reduce((sum, r) => sum + r.end - r.start, 0);
@@ -111,8 +118,23 @@ function ramBytes(facts: MachineFacts, blockSize: number | undefined): RamBytes 
     );
     return { online: total - offline, offline };
   }
-  const online = facts.sysfs?.blocks.filter((b) => b.state !== 'offline').length;
-  return online !== undefined && blockSize ? { online: online * blockSize, offline: 0 } : undefined;
+  return blockBytes(facts);
+}
+
+/** Without /proc/iomem: the bytes of the memory blocks sysfs or lsmem show, online and offline. */
+function blockBytes(facts: MachineFacts): RamBytes | undefined {
+  const sysfs = facts.sysfs;
+  const ranges = sysfs
+    ? sysfs.blocks.map((b) => ({
+        start: b.id * sysfs.blockSize,
+        end: (b.id + 1) * sysfs.blockSize,
+        state: b.state,
+      }))
+    : facts.lsmem?.rows;
+  if (!ranges?.length) return undefined;
+  const bytes = (offline: boolean) =>
+    ranges.filter((r) => (r.state === 'offline') === offline).reduce((s, r) => s + r.end - r.start, 0);
+  return { online: bytes(false), offline: bytes(true), blocks: ranges };
 }
 
 const PAGE_SHIFTS = [12, 14, 16];
@@ -137,9 +159,38 @@ function x86Entry(facts: MachineFacts): string | undefined {
   return r ? `${r.where} '${r.name}'` : undefined;
 }
 
+/**
+ * Do the nodes zoneinfo shows, with pages of this size, start and end inside
+ * memory blocks? A node's lowest zone starts at its first present pfn and
+ * its highest ends after its last (free_area_init()); inner zone edges may
+ * fall in holes, at the zone limits.
+ */
+function nodesWithinBlocks(facts: MachineFacts, shift: number, blocks: BlockRanges): boolean {
+  const inBlock = (byte: number) => blocks.some((b) => b.start <= byte && byte < b.end);
+  const zones = (facts.zoneinfo?.zones ?? []).filter((z) => z.present > 0 && z.startPfn !== undefined);
+  return [...new Set(zones.map((z) => z.node))].every((node) => {
+    const mine = zones.filter((z) => z.node === node);
+    const first = Math.min(...mine.map((z) => z.startPfn!));
+    const end = Math.max(...mine.map((z) => z.startPfn! + z.spanned));
+    return inBlock(first * 2 ** shift) && inBlock(end * 2 ** shift - 1);
+  });
+}
+
+/**
+ * With RAM counted in whole blocks (no /proc/iomem), RAM per present page is
+ * an upper bound on the page size (holes inside blocks count too): the
+ * largest page size within it whose nodes still start and end inside blocks.
+ */
+function pageShiftWithin(facts: MachineFacts, blocks: BlockRanges, bytesPerPage: number): number | undefined {
+  return [...PAGE_SHIFTS]
+    .reverse()
+    .find((s) => 2 ** s <= bytesPerPage * PAGE_RATIO_SLACK && nodesWithinBlocks(facts, s, blocks));
+}
+
 function pagesAgainstRam(present: number, ram: RamBytes): string {
   const offline = ram.offline ? ` (${formatSize(ram.offline)} offline left out)` : '';
-  return `zoneinfo's ${present} present pages against ${formatSize(ram.online)} of RAM${offline}`;
+  const what = ram.blocks ? 'in online memory blocks' : 'of RAM';
+  return `zoneinfo's ${present} present pages against ${formatSize(ram.online)} ${what}${offline}`;
 }
 
 /**
@@ -159,21 +210,22 @@ function inferPageShift(
   }
   const present = facts.zoneinfo?.zones.reduce((s, z) => s + z.present, 0);
   if (!present || !ram?.online) return undefined;
-  const shift = pageShiftNear(ram.online / present);
+  const perPage = ram.online / present;
+  const shift = ram.blocks ? pageShiftWithin(facts, ram.blocks, perPage) : pageShiftNear(perPage);
   if (shift !== undefined) {
     report.infer(`page size ${formatSize(2 ** shift)}: ${pagesAgainstRam(present, ram)}`);
     return shift;
   }
-  const perPage = `${Math.round(ram.online / present)} bytes`;
+  const bytes = `${Math.round(perPage)} bytes`;
   const x86 = x86Entry(facts);
   if (x86 === undefined)
     throw new InputError(
       facts.zoneinfo!.file,
-      `cannot tell the page size: ${pagesAgainstRam(present, ram)} make ${perPage} a page, near none of 4K, 16K, 64K (offline memory no sysfs or lsmem shows, a truncated copy, or files from two machines?); pass --arch`,
+      `cannot tell the page size: ${pagesAgainstRam(present, ram)} make ${bytes} a page, near none of 4K, 16K, 64K (offline memory no sysfs or lsmem shows, a truncated copy, or files from two machines?); pass --arch`,
     );
   report.infer(`page size 4K: /proc/iomem has x86's legacy ${x86}`);
   report.mismatch(
-    `${pagesAgainstRam(present, ram)} make ${perPage} a page, not 4K: offline memory no sysfs or lsmem shows, a truncated zoneinfo, or files from two machines?`,
+    `${pagesAgainstRam(present, ram)} make ${bytes} a page, not 4K: offline memory no sysfs or lsmem shows, a truncated zoneinfo, or files from two machines?`,
   );
   return 12;
 }
@@ -201,12 +253,13 @@ function looksArm64(facts: MachineFacts, pageShift: number): boolean {
   return dmaEnd * 2 ** pageShift > 16 * 2 ** 20;
 }
 
+/** The arch preset, and whether uname -m named it (else it was inferred from the files). */
 function inferArch(
   facts: MachineFacts,
   pageShift: number | undefined,
   blockSize: number | undefined,
   report: ReportBuilder,
-): string {
+): { arch: string; guessed: boolean } {
   const uname = facts.manifest?.host.machine;
   const fromUname = uname ? archFromUname(uname, pageShift) : undefined;
   let arch: string;
@@ -237,7 +290,7 @@ function inferArch(
       `arch ${arch}: ${formatSize(blockSize)} memory blocks mean the pre-5.12 1 GiB arm64 sections`,
     );
   }
-  return arch;
+  return { arch, guessed: fromUname === undefined };
 }
 
 /** Which kernel's behaviour to follow: shrinking zones at offline time came in 5.5. */
@@ -307,56 +360,100 @@ function zoneLimitOverrides(facts: MachineFacts, g: Geometry, report: ReportBuil
 function memoryEnd(facts: MachineFacts, blockSize: number | undefined): number {
   const memory = /^(System RAM|Persistent Memory|Soft Reserved)/;
   const iomem = facts.iomem ? walkIomem(facts.iomem.roots).filter((r) => memory.test(r.name)) : [];
-  const blocks = (facts.sysfs?.blocks ?? []).map((b) => (b.id + 1) * (blockSize ?? 0));
+  const blocks = facts.sysfs
+    ? facts.sysfs.blocks.map((b) => (b.id + 1) * (blockSize ?? 0))
+    : (facts.lsmem?.rows ?? []).map((r) => r.end);
   return Math.max(0, ...iomem.map((r) => r.end), ...blocks);
 }
 
-/**
- * The end of boot RAM, as probe_memory_block_size() sees it (max_pfn):
- * persistent and soft-reserved memory are no E820 RAM.
- */
+/** Where System RAM ends: the fallback for the end of boot memory when it cannot be told apart. */
 function ramEnd(facts: MachineFacts): number {
   return facts.iomem ? Math.max(0, ...iomemRamRanges(facts).map((r) => r.end)) : memoryEnd(facts, undefined);
 }
 
+function checkArchOption(archOption: string): string {
+  if (!PRESET_NAMES.includes(archOption))
+    throw new InputError(
+      '--arch',
+      `unknown arch '${archOption}' (one of ${PRESET_NAMES.join(', ')})`,
+      archOption,
+    );
+  return archOption;
+}
+
+/** The arch: --arch, else inferred (uname -m, the page size, the zones); 5-level paging past 2^46. */
+function pickArch(
+  facts: MachineFacts,
+  archOption: string | undefined,
+  blockSize: number | undefined,
+  report: ReportBuilder,
+): { arch: string; guessed: boolean } {
+  let picked: { arch: string; guessed: boolean };
+  if (archOption !== undefined) {
+    picked = { arch: checkArchOption(archOption), guessed: false };
+    report.infer(`arch ${picked.arch} from --arch`);
+  } else {
+    const pageShift = inferPageShift(facts, ramBytes(facts), report);
+    picked = inferArch(facts, pageShift, blockSize, report);
+  }
+  if (picked.arch === 'x86_64' && memoryEnd(facts, blockSize) > 2 ** 46) {
+    picked = { ...picked, arch: 'x86_64-5level' };
+    report.infer('arch x86_64-5level: addresses above 2^46 need 5-level paging');
+  }
+  return picked;
+}
+
+/** The block size sysfs or lsmem give, if any. */
+function blockSizeFromFiles(facts: MachineFacts, report: ReportBuilder): number | undefined {
+  const blockSize = facts.sysfs?.blockSize;
+  if (blockSize !== undefined) {
+    report.infer(`memory block size ${formatSize(blockSize)} from block_size_bytes`);
+    return blockSize;
+  }
+  return facts.lsmem ? lsmemBlockSize(facts.lsmem, report) : undefined;
+}
+
+/** memory_block_size_bytes() for the arch, from where boot memory ends (bootMemEnd, else ramEnd()). */
+function assumedBlockSize(
+  facts: MachineFacts,
+  base: Geometry,
+  bootMemEnd: number | undefined,
+  report: ReportBuilder,
+): number {
+  const end = bootMemEnd ?? ramEnd(facts);
+  const blockSize = memoryBlockSizeBytes(base, end);
+  report.infer(
+    `memory block size ${formatSize(blockSize)} assumed (no sysfs or lsmem): memory_block_size_bytes() of ${base.arch} for boot memory ending at ${hex(end)}`,
+  );
+  return blockSize;
+}
+
+/**
+ * The machine the files describe. bootMemEnd: where boot memory ends, for
+ * the block size probe when no file gives the block size (see
+ * inferScenario()); 0 asks for the smallest block the arch has.
+ */
 export function chooseGeometry(
   facts: MachineFacts,
   archOption: string | undefined,
   report: ReportBuilder,
+  bootMemEnd?: number,
 ): GeometryChoice {
-  let blockSize = facts.sysfs?.blockSize;
-  if (blockSize !== undefined)
-    report.infer(`memory block size ${formatSize(blockSize)} from block_size_bytes`);
-  else if (facts.lsmem) blockSize = lsmemBlockSize(facts.lsmem, report);
-  let arch: string;
-  if (archOption !== undefined) {
-    if (!PRESET_NAMES.includes(archOption))
-      throw new InputError(
-        '--arch',
-        `unknown arch '${archOption}' (one of ${PRESET_NAMES.join(', ')})`,
-        archOption,
-      );
-    arch = archOption;
-    report.infer(`arch ${arch} from --arch`);
-  } else {
-    const pageShift = inferPageShift(facts, ramBytes(facts, blockSize), report);
-    arch = inferArch(facts, pageShift, blockSize, report);
-  }
-  if (arch === 'x86_64' && memoryEnd(facts, blockSize) > 2 ** 46) {
-    arch = 'x86_64-5level';
-    report.infer('arch x86_64-5level: addresses above 2^46 need 5-level paging');
-  }
+  const given = blockSizeFromFiles(facts, report);
+  const { arch, guessed } = pickArch(facts, archOption, given, report);
   const kernel = inferKernel(facts, arch, report);
   const base = buildGeometry(arch, { kernel });
-  if (blockSize === undefined) {
-    blockSize = memoryBlockSizeBytes(base, ramEnd(facts));
-    report.infer(
-      `memory block size ${formatSize(blockSize)} assumed (no sysfs or lsmem): memory_block_size_bytes() of ${arch} for this much memory`,
-    );
-  }
+  const blockSize = given ?? assumedBlockSize(facts, base, bootMemEnd, report);
   const limits = zoneLimitOverrides(facts, base, report);
   const geometry = buildGeometry(arch, { kernel, memoryBlockSize: blockSize, ...limits });
   const overrides: Record<string, string> = { memoryBlockSize: formatSize(blockSize) };
   for (const [k, v] of Object.entries(limits)) overrides[k] = hex(v as number);
-  return { arch, kernel, geometry, blockSize, overrides };
+  return {
+    arch,
+    kernel,
+    geometry,
+    blockSize,
+    archGuessed: guessed,
+    overrides,
+  };
 }

@@ -4,17 +4,23 @@
  * Boot memory: System RAM that /proc/iomem shows (one resource per firmware
  * range, or per register_memory_resource() for hot-added memory), page
  * aligned. A resource is hot-added when it is driver-managed ("System RAM
- * (kmem)", "(virtio_mem)"...), or block aligned and made only of blocks that
- * boot memory never is in the model (offline, or online in ZONE_MOVABLE), or
- * block aligned and above the end of its node's boot memory (shown by a
- * DMA or DMA32 span in zoneinfo that stops short of the zone's limit), or
- * block aligned, online, and either a resource of its own right after another
- * on its node (the firmware map merges adjacent ranges) or above memory
- * already found hot-added. Without
- * /proc/iomem: online blocks in a kernel zone are boot memory, the rest
- * hot-added. Hot-added ranges become add_memory steps, their online blocks
- * online steps in the zone they are in; boot blocks found offline or movable
- * become offline (and online movable) steps.
+ * (kmem)", "(virtio_mem)"...), or block aligned and:
+ *  - made only of blocks that boot memory never is in the model (offline, or
+ *    online in ZONE_MOVABLE);
+ *  - above the end of its node's boot memory, shown by a DMA or DMA32 span in
+ *    zoneinfo that stops short of the zone's limit;
+ *  - on a node whose ZONE_NORMAL starts above where boot would have started
+ *    it, with no RAM of the node in between (normalAboveBoot());
+ *  - holding a movable block below ZONE_NORMAL memory of its node (boot puts
+ *    ZONE_MOVABLE only at the top of a node);
+ *  - online, and either a resource of its own right after another on its node
+ *    (the firmware map merges adjacent ranges) or above memory of its node
+ *    already found hot-added.
+ * Without /proc/iomem the ranges are runs of blocks alike (node, boot-like or
+ * not) and only the block and zone rules apply. Hot-added ranges become
+ * add_memory steps, their online blocks online steps in the zone they are in;
+ * boot blocks found offline or movable become offline (and online movable)
+ * steps.
  */
 import type { Geometry } from '../../arch/geometry.js';
 import { formatSize, hex } from '../../units.js';
@@ -53,6 +59,8 @@ export interface MemoryPlan {
   readonly steps: StepJson[];
   /** Where System RAM is, for placing device ranges. */
   readonly ram: readonly RamRange[];
+  /** The end of boot memory (exclusive): max_pfn at boot, as probe_memory_block_size() sees it. */
+  readonly bootEnd: number;
 }
 
 interface Context {
@@ -168,22 +176,26 @@ function daxDevice(c: Context, r: RamRange): DaxDevice | undefined {
   return r.dax ? c.facts.dax.flatMap((x) => x.devices).find((d) => d.chardev === r.dax) : undefined;
 }
 
-/** Without block facts: every block System RAM touches is online (unless daxctl says kmem onlined none), its zone from zoneinfo. */
+/**
+ * A block of System RAM no file describes: online (offline when daxctl says
+ * kmem onlined none of its device), in ZONE_MOVABLE when a Movable span of
+ * zoneinfo holds it, on the node whose zones span it.
+ */
+function derivedFact(c: Context, id: number, r: RamRange): BlockFact {
+  const pfn = (id * c.blockSize) / c.g.pageSize;
+  const node = zoneinfoNode(c.facts, pfn);
+  return {
+    id,
+    state: daxDevice(c, r)?.onlineMemblocks === 0 ? 'offline' : 'online',
+    zone: inMovableSpan(c.facts, node, pfn) ? 'Movable' : undefined,
+    node,
+    where: r.where,
+  };
+}
+
+/** Without block facts: every block System RAM touches, as derivedFact() has it. */
 function deriveBlocks(c: Context, ram: readonly RamRange[]): void {
-  for (const r of ram) {
-    const offline = daxDevice(c, r)?.onlineMemblocks === 0;
-    for (const id of blockIdsOf(c, r)) {
-      const pfn = (id * c.blockSize) / c.g.pageSize;
-      const node = zoneinfoNode(c.facts, pfn);
-      c.blocks.set(id, {
-        id,
-        state: offline ? 'offline' : 'online',
-        zone: inMovableSpan(c.facts, node, pfn) ? 'Movable' : undefined,
-        node,
-        where: r.where,
-      });
-    }
-  }
+  for (const r of ram) for (const id of blockIdsOf(c, r)) c.blocks.set(id, derivedFact(c, id, r));
   c.report.cannotKnow(
     'memory block states: no sysfs or lsmem was given, so every block with System RAM is taken as online',
   );
@@ -248,13 +260,104 @@ function hotByZoneSpans(c: Context, ram: readonly RamRange[], hot: boolean[]): v
   });
 }
 
-/** Is a RAM range hot-added? (See the module comment for the rules.) */
-function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boolean[] {
-  const hot = ram.map(
-    (r) => r.driver || (aligned(c, r) && blockIdsOf(c, r).every((id) => hotplugLooking(c, c.blocks.get(id)))),
+/** The node a RAM range starts on. */
+function rangeNode(c: Context, r: { start: number }): number {
+  return blockNode(c, Math.floor(r.start / c.blockSize));
+}
+
+/** The lowest address ZONE_NORMAL can start at: the top of the zones below it. */
+function normalLow(c: Context): number {
+  return Math.max(c.g.zoneDmaLimit, c.g.zoneDma32Limit);
+}
+
+/**
+ * A node's ZONE_NORMAL span that boot did not make, and where boot would have
+ * started it. free_area_init() starts it at the node's first pfn clamped to
+ * the zone's low limit (zone_spanned_pages_in_node()), memory there or not;
+ * shrink_zone_span() moves the start up only past memory offlined (still
+ * System RAM) or removed since. So a Normal span starting higher, with no RAM
+ * of the node in between, means the node had no boot memory in ZONE_NORMAL.
+ */
+function normalAboveBoot(
+  c: Context,
+  pieces: readonly NodePiece[],
+  node: number,
+): { zone: ZoneinfoZone; bootStart: number } | undefined {
+  const zone = populatedZones(c.facts).find((z) => z.node === node && z.zone === 'Normal');
+  const mine = pieces.filter((p) => p.node === node);
+  if (!zone || mine.length === 0) return undefined;
+  const bootStart = Math.max(normalLow(c), Math.min(...mine.map((p) => p.start)));
+  const start = zone.startPfn! * c.g.pageSize;
+  if (start <= bootStart || mine.some((p) => p.end > bootStart && p.start < start)) return undefined;
+  return { zone, bootStart };
+}
+
+/** Ranges of a node in a ZONE_NORMAL boot did not make (see normalAboveBoot()). */
+function hotByNormalStart(c: Context, ram: readonly RamRange[], hot: boolean[]): void {
+  const pieces = ram.flatMap((r) => byNode(c, r));
+  for (const node of new Set(pieces.map((p) => p.node))) {
+    const found = normalAboveBoot(c, pieces, node);
+    if (!found) continue;
+    const { zone, bootStart } = found;
+    ram.forEach((r, i) => {
+      if (hot[i] || !aligned(c, r) || r.start < bootStart || rangeNode(c, r) !== node) return;
+      hot[i] = true;
+      c.report.infer(
+        `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added: node ${node}'s Normal span starts at ${hex(zone.startPfn! * c.g.pageSize)} (${zone.where}), above ${hex(bootStart)} where boot would have started it, with no RAM of the node in between (zone_spanned_pages_in_node())`,
+      );
+    });
+  }
+}
+
+/** An online block in ZONE_NORMAL: so its fact says, or in a kernel zone above the lower zones. */
+function inNormal(c: Context, b: BlockFact): boolean {
+  if (b.state !== 'online') return false;
+  return (
+    b.zone === 'Normal' ||
+    (b.zone === undefined && b.id * c.blockSize >= normalLow(c) && blockZone(c, b) === undefined)
   );
-  hotByZoneSpans(c, ram, hot);
-  if (!withIomem) return hot;
+}
+
+/** The highest ZONE_NORMAL block of each node. */
+function topNormalBlocks(c: Context): Map<number, number> {
+  const top = new Map<number, number>();
+  for (const b of c.blocks.values()) {
+    const node = blockNode(c, b.id);
+    if (inNormal(c, b) && b.id > (top.get(node) ?? -1)) top.set(node, b.id);
+  }
+  return top;
+}
+
+/** A block of r onlined movable below a ZONE_NORMAL block of its node, if any. */
+function movableBelowNormal(c: Context, r: RamRange, topNormal: Map<number, number>): number | undefined {
+  return blockIdsOf(c, r).find((id) => {
+    const b = c.blocks.get(id);
+    const top = topNormal.get(blockNode(c, id));
+    return b?.state === 'online' && blockZone(c, b) === 'Movable' && top !== undefined && id < top;
+  });
+}
+
+/**
+ * At boot ZONE_MOVABLE is empty, or (kernelcore=, movablecore=) the top of
+ * each node (find_zone_movable_pfns_for_nodes()): a range with a movable
+ * block below ZONE_NORMAL memory of its node was onlined after boot, so
+ * hot-added. Only above the lower zones, where hot-added memory goes.
+ */
+function hotByMovableBelowNormal(c: Context, ram: readonly RamRange[], hot: boolean[]): void {
+  const topNormal = topNormalBlocks(c);
+  ram.forEach((r, i) => {
+    if (hot[i] || !aligned(c, r) || r.start < normalLow(c)) return;
+    const id = movableBelowNormal(c, r, topNormal);
+    if (id === undefined) return;
+    hot[i] = true;
+    c.report.infer(
+      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added: memory${id} is in ZONE_MOVABLE below ZONE_NORMAL memory of node ${blockNode(c, id)}, and boot puts ZONE_MOVABLE only at the top of a node`,
+    );
+  });
+}
+
+/** Separate resources right after another on the node (see separatelyRegistered()). */
+function hotBySeparateResource(c: Context, ram: readonly RamRange[], hot: boolean[]): void {
   ram.forEach((r, i) => {
     if (hot[i] || !aligned(c, r) || !allOnline(c, r) || !separatelyRegistered(c, ram, i)) return;
     hot[i] = true;
@@ -262,22 +365,49 @@ function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boo
       `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: a resource of its own right after another (the firmware map would have merged them)`,
     );
   });
-  const firstHot = Math.min(...ram.filter((r, i) => hot[i] && !r.driver).map((r) => r.start));
-  return ram.map((r, i) => {
-    if (hot[i] || !aligned(c, r) || r.start < firstHot || !allOnline(c, r)) return hot[i];
+}
+
+/** Online ranges above memory of their node already found hot-added (a node's boot memory lies below it). */
+function hotAboveHotOnNode(c: Context, ram: readonly RamRange[], hot: boolean[]): void {
+  const firstHot = new Map<number, number>();
+  ram.forEach((r, i) => {
+    const node = rangeNode(c, r);
+    if (hot[i] && !r.driver) firstHot.set(node, Math.min(firstHot.get(node) ?? r.start, r.start));
+  });
+  ram.forEach((r, i) => {
+    const first = firstHot.get(rangeNode(c, r));
+    if (hot[i] || first === undefined || !aligned(c, r) || r.start < first || !allOnline(c, r)) return;
+    hot[i] = true;
     c.report.infer(
-      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: it lies above hot-added memory at ${hex(firstHot)}`,
+      `${r.where}: System RAM ${hex(r.start)}-${hex(r.end - 1)} taken as hot-added and onlined to a kernel zone: it lies above hot-added memory of node ${rangeNode(c, r)} at ${hex(first)}`,
     );
-    return true;
   });
 }
 
+/** Is a RAM range hot-added? (See the module comment for the rules.) */
+function classify(c: Context, ram: readonly RamRange[], withIomem: boolean): boolean[] {
+  const hot = ram.map(
+    (r) => r.driver || (aligned(c, r) && blockIdsOf(c, r).every((id) => hotplugLooking(c, c.blocks.get(id)))),
+  );
+  hotByZoneSpans(c, ram, hot);
+  hotByNormalStart(c, ram, hot);
+  hotByMovableBelowNormal(c, ram, hot);
+  if (!withIomem) return hot;
+  hotBySeparateResource(c, ram, hot);
+  hotAboveHotOnNode(c, ram, hot);
+  return hot;
+}
+
+/** A byte range on one node. */
+interface NodePiece {
+  start: number;
+  end: number;
+  node: number;
+}
+
 /** Split a range at the block boundaries where the node changes. */
-function byNode(
-  c: Context,
-  r: { start: number; end: number },
-): { start: number; end: number; node: number }[] {
-  const out: { start: number; end: number; node: number }[] = [];
+function byNode(c: Context, r: { start: number; end: number }): NodePiece[] {
+  const out: NodePiece[] = [];
   for (const id of blockIdsOf(c, r)) {
     const start = Math.max(r.start, id * c.blockSize);
     const end = Math.min(r.end, (id + 1) * c.blockSize);
@@ -329,12 +459,61 @@ function onlineZone(c: Context, b: BlockFact, r: RamRange): 'normal' | 'movable'
   return undefined;
 }
 
+/** Where the block facts came from, for the report. */
+function blockSource(facts: MachineFacts): string {
+  return facts.sysfs?.dir ?? facts.lsmem?.file ?? 'the block facts';
+}
+
+/**
+ * Blocks of a hot-added range that sysfs (or lsmem) leaves out: add_memory()
+ * created them, so the copy is partial; they are taken as derivedFact() has them.
+ */
+function noteMissingBlocks(c: Context, r: RamRange, missing: readonly number[]): void {
+  for (const run of runs(missing, () => 0)) {
+    const blocks = `memory${run.first}${run.last > run.first ? `-memory${run.last}` : ''}`;
+    c.report.mismatch(
+      `${r.where}: hot-added System RAM ${hex(r.start)}-${hex(r.end - 1)} has no ${blocks} in ${blockSource(c.facts)} (a partial copy?): taken as online, in the zone zoneinfo's spans give, else the kernel's default zone`,
+    );
+  }
+}
+
 function onlineSteps(c: Context, r: RamRange, ids: readonly number[]): StepJson[] {
-  const online = ids.filter((id) => c.blocks.get(id)?.state !== 'offline');
-  return runs(online, (id) => onlineZone(c, c.blocks.get(id)!, r)).map((run) => {
+  const missing = ids.filter((id) => !c.blocks.has(id));
+  if (missing.length) noteMissingBlocks(c, r, missing);
+  const fact = (id: number) => c.blocks.get(id) ?? derivedFact(c, id, r);
+  const online = ids.filter((id) => fact(id).state !== 'offline');
+  return runs(online, (id) => onlineZone(c, fact(id), r)).map((run) => {
     const step: StepJson = { op: 'online', ...blockRange(c, run.first, run.last) };
     return run.key ? { ...step, zone: run.key } : step;
   });
+}
+
+/**
+ * Kernel 5.4 never shrinks a zone at offline time (only removal does,
+ * __remove_zone()): a node's ZONE_MOVABLE spanning pages with none present
+ * (zoneinfo prints no start_pfn then) is memory onlined movable once and
+ * offlined since. When its span is exactly the hull of the node's offline
+ * hot-added blocks, those were it: online movable, then offline.
+ */
+function onceMovableSteps(c: Context, hotIds: readonly number[]): StepJson[] {
+  if (c.g.kernel !== '5.4') return [];
+  const steps: StepJson[] = [];
+  for (const z of c.facts.zoneinfo?.zones ?? []) {
+    if (z.zone !== 'Movable' || z.present > 0 || z.spanned === 0) continue;
+    const offline = hotIds.filter(
+      (id) => c.blocks.get(id)?.state === 'offline' && blockNode(c, id) === z.node,
+    );
+    if (offline.length === 0) continue;
+    const hull = ((Math.max(...offline) - Math.min(...offline) + 1) * c.blockSize) / c.g.pageSize;
+    if (hull !== z.spanned) continue;
+    const found = runs(offline, () => 0);
+    for (const r of found) steps.push({ op: 'online', ...blockRange(c, r.first, r.last), zone: 'movable' });
+    for (const r of found) steps.push({ op: 'offline', ...blockRange(c, r.first, r.last) });
+    c.report.infer(
+      `${z.where}: node ${z.node}'s Movable zone spans ${z.spanned} pages with none present, exactly its offline hot-added blocks: onlined movable once, then offlined (5.4 shrinks no zone at offline)`,
+    );
+  }
+  return steps;
 }
 
 /** Boot blocks the model cannot boot into: offline ones, and movable ones (kernelcore=/movablecore=). */
@@ -420,6 +599,7 @@ export function inferMemory(
   blockSize: number,
   blocks: Map<number, BlockFact> | undefined,
   report: ReportBuilder,
+  archGuessed = false,
 ): MemoryPlan {
   const c: Context = { facts, g, blockSize, blocks: blocks ?? new Map(), report };
   const withIomem = facts.iomem !== undefined;
@@ -444,6 +624,7 @@ export function inferMemory(
   const bootIds = new Set<number>();
   const adds: StepJson[] = [];
   const onlines: StepJson[] = [];
+  const hotIds: number[] = [];
   ram.forEach((r, i) => {
     const ids = blockIdsOf(c, r);
     if (!hot[i]) {
@@ -457,11 +638,18 @@ export function inferMemory(
     for (const piece of byNode(c, r))
       adds.push({ op: 'add_memory', ...rangeJson(piece.start, piece.end, piece.node) });
     onlines.push(...onlineSteps(c, r, ids));
+    hotIds.push(...ids);
   });
-  if (boot.length === 0) fail(memorySource(facts), 'no boot memory: every range looks hot-added');
+  onlines.push(...onceMovableSteps(c, hotIds));
+  if (boot.length === 0)
+    fail(
+      memorySource(facts),
+      `no boot memory: every range looks hot-added${archGuessed ? ` (for ${g.arch}, which was inferred, not given: if that is wrong, pass --arch)` : ''}`,
+    );
   const hotBytes = ram.filter((_, i) => hot[i]).reduce((s, r) => s + r.end - r.start, 0);
   report.infer(
-    `${boot.length} boot range(s); ${adds.length} hot-added range(s)${hotBytes ? ` (${formatSize(hotBytes)})` : ''} as add_memory, ${onlines.length} online step(s)`,
+    `${boot.length} boot range(s); ${adds.length} hot-added range(s)${hotBytes ? ` (${formatSize(hotBytes)})` : ''} as add_memory, ${onlines.filter((s) => s.op === 'online').length} online step(s)`,
   );
-  return { boot, steps: [...bootBlockSteps(c, [...bootIds]), ...adds, ...onlines], ram };
+  const bootEnd = Math.max(...ram.filter((_, i) => !hot[i]).map((r) => r.end));
+  return { boot, steps: [...bootBlockSteps(c, [...bootIds]), ...adds, ...onlines], ram, bootEnd };
 }

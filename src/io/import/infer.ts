@@ -4,6 +4,7 @@
  * (infer-memory), device ranges (infer-devices), then a run of the result
  * held against the files (check).
  */
+import { InputError } from '../../model/errors.js';
 import type { Machine } from '../../model/machine.js';
 import { compareWithFacts, reproduce, type ScenarioJson } from './check.js';
 import { blockFacts, type MachineFacts } from './facts.js';
@@ -72,13 +73,34 @@ function describe(report: ReportBuilder): string {
   return `imported from ${report.sources.join(', ')}: ${how.join('; ')}${differs} (pfnlab import gives the report)`;
 }
 
+/**
+ * Where boot memory ends, for probe_memory_block_size() when no file gives
+ * the block size: the memory classified with the arch's smallest block,
+ * which every hot-added range is aligned to whatever the real block size
+ * is, so that hot-added memory above boot memory does not count. Undefined
+ * when a file gives the block size, or the classification fails (the real
+ * pass then says why).
+ */
+function probeBootMemEnd(facts: MachineFacts, options: ImportOptions): number | undefined {
+  if (facts.sysfs || facts.lsmem) return undefined;
+  const scratch = new ReportBuilder();
+  try {
+    const small = chooseGeometry(facts, options.arch, scratch, 0);
+    const blocks = blockFacts(facts, small.blockSize, scratch);
+    return inferMemory(facts, small.geometry, small.blockSize, blocks, scratch).bootEnd;
+  } catch (e) {
+    if (e instanceof InputError) return undefined;
+    throw e;
+  }
+}
+
 export function inferScenario(facts: MachineFacts, options: ImportOptions = {}): ImportResult {
   const report = new ReportBuilder();
   report.sources.push(...sourcesOf(facts));
   report.skip(skippedOf(facts));
-  const choice = chooseGeometry(facts, options.arch, report);
+  const choice = chooseGeometry(facts, options.arch, report, probeBootMemEnd(facts, options));
   const blocks = blockFacts(facts, choice.blockSize, report);
-  const memory = inferMemory(facts, choice.geometry, choice.blockSize, blocks, report);
+  const memory = inferMemory(facts, choice.geometry, choice.blockSize, blocks, report, choice.archGuessed);
   const devices = inferDevices(facts, choice.geometry, memory.ram, report);
   const scenario: ScenarioJson = {
     name: options.name ?? facts.manifest?.scenario ?? 'imported',

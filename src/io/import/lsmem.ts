@@ -9,7 +9,7 @@
  * through gettext, so a localized run is refused with the fix (LC_ALL=C).
  */
 import type { BlockState } from '../../model/blocks.js';
-import { parseSize } from '../../units.js';
+import { formatSizeApprox, parseSize } from '../../units.js';
 import type { SysfsZoneName } from './sysfs.js';
 import {
   fail,
@@ -209,20 +209,65 @@ function tableCells(line: Line, header: ReturnType<typeof headerColumns>, file: 
 }
 
 const SUMMARY_BLOCK_SIZE = /^Memory block size:\s+(\S+)$/;
+const SUMMARY_TOTAL = /^Total (on|off)line memory:\s+(\S+)$/;
 
-function parseSummary(lines: readonly Line[], file: string, skipped: Skipped): number | undefined {
-  let blockSize: number | undefined;
+/** A summary total as lsmem prints it: bytes with -b, else size_to_human_string() ("1.9G", "0B"). */
+interface Total {
+  readonly text: string;
+  readonly bytes: number;
+  /** How far the printed value may be from the true one: rounding to one decimal of its unit. */
+  readonly slack: number;
+  readonly where: string;
+}
+
+const HUMAN_UNITS = 'BKMGTPE';
+
+function parseTotal(text: string, where: string): Total | undefined {
+  const m = /^(\d+(?:\.\d+)?)([BKMGTPE]?)$/.exec(text);
+  if (!m) return undefined;
+  const unit = 1024 ** Math.max(0, HUMAN_UNITS.indexOf(m[2] || 'B'));
+  return { text, bytes: Number(m[1]) * unit, slack: m[2] && m[2] !== 'B' ? unit / 10 : 0, where };
+}
+
+interface Summary {
+  blockSize?: number;
+  online?: Total;
+  offline?: Total;
+}
+
+function parseSummary(lines: readonly Line[], file: string, skipped: Skipped): Summary {
+  const out: Summary = {};
   for (const l of lines) {
-    if (l.text.trim() === '') continue;
-    const m = SUMMARY_BLOCK_SIZE.exec(l.text.trim());
+    const text = l.text.trim();
+    if (text === '') continue;
+    const m = SUMMARY_BLOCK_SIZE.exec(text);
+    const total = SUMMARY_TOTAL.exec(text);
     if (m) {
-      blockSize = parseSize(m[1]);
-      if (blockSize === undefined) fail(`${file}:${l.no}`, `memory block size '${m[1]}' is not a size`);
-    } else if (!/^Total (on|off)line memory:|^Memmap on memory parameter:/.test(l.text.trim())) {
-      skipped.note(l.text.trim().split(':')[0], `${file}:${l.no}`);
+      out.blockSize = parseSize(m[1]);
+      if (out.blockSize === undefined) fail(`${file}:${l.no}`, `memory block size '${m[1]}' is not a size`);
+    } else if (total) {
+      out[total[1] === 'on' ? 'online' : 'offline'] = parseTotal(total[2], `${file}:${l.no}`);
+    } else if (!/^Memmap on memory parameter:/.test(text)) {
+      skipped.note(text.split(':')[0], `${file}:${l.no}`);
     }
   }
-  return blockSize;
+  return out;
+}
+
+/**
+ * The summary's totals count every block (print_summary()): rows adding up to
+ * less or more are a copy cut short or edited, whatever the state of each.
+ */
+function checkTotals(rows: readonly LsmemRow[], summary: Summary): void {
+  const { online, offline } = summary;
+  if (!online || !offline) return;
+  const listed = rows.reduce((s, r) => s + r.end - r.start, 0);
+  const total = online.bytes + offline.bytes;
+  if (Math.abs(listed - total) <= online.slack + offline.slack) return;
+  fail(
+    online.where,
+    `the rows add up to ${formatSizeApprox(listed)}, but the summary says ${online.text} online and ${offline.text} offline: ${listed < total ? 'rows are missing (a truncated copy?)' : 'rows the summary does not count (an edited copy?)'}`,
+  );
 }
 
 /** `lsmem -r`: the header's names one space apart (the table pads RANGE to its cells' width). */
@@ -266,7 +311,9 @@ function parseTable(text: string, file: string): LsmemTable {
   const rowLines = blank < 0 ? body : body.slice(0, blank);
   const rows = rowLines.map((l) => parseRow(tableCells(l, header, file), `${file}:${l.no}`, skipped));
   checkOrder(rows);
-  const blockSize = parseSummary(summaryLines(body, blank, file), file, skipped);
+  const summary = parseSummary(summaryLines(body, blank, file), file, skipped);
+  checkTotals(rows, summary);
+  const { blockSize } = summary;
   return { file, rows, blockSize, columns: header.map((h) => h.name), skipped: skipped.list(file) };
 }
 
