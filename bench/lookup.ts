@@ -35,7 +35,7 @@ import {
 import { mixed16TiB } from './layouts.js';
 
 const { values: options } = parseArgs({
-  options: { lookups: { type: 'string', default: '1e7' }, rounds: { type: 'string', default: '9' } },
+  options: { lookups: { type: 'string', default: '1e7' }, rounds: { type: 'string', default: '15' } },
 });
 const LOOKUPS = Number(options.lookups);
 const ROUNDS = Number(options.rounds);
