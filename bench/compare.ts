@@ -29,10 +29,9 @@ import { geometryFor } from '../src/arch/presets.js';
 import { compareScenario, runWithDesigns } from '../src/compare/index.js';
 import { DESIGNS } from '../src/designs/index.js';
 import type { Scenario } from '../src/io/scenario.js';
-import { mixed16TiB } from './layouts.js';
+import { fragmented, mixed16TiB } from './layouts.js';
 
 const GiB = 2 ** 30;
-const MiB = 2 ** 20;
 
 interface Result {
   readonly name: string;
@@ -58,25 +57,6 @@ function oneHotplug(gib: number): Scenario {
     steps: [
       { op: 'add_memory', start: top - 4 * GiB, size: 4 * GiB },
       { op: 'online', start: top - 4 * GiB, size: 4 * GiB },
-    ],
-    walkers: [],
-    queries: [],
-    source: 'bench',
-  };
-}
-
-/** Boot [0, 2G) and `ranges` 4 KiB ranges 4 MiB apart from 4G; then a 128 MiB devdax above them, and its memunmap. */
-function fragmented(ranges: number): Scenario {
-  const boot = [{ start: 0, size: 2 * GiB, node: 0 }];
-  for (let i = 0; i < ranges; i++) boot.push({ start: 4 * GiB + i * 4 * MiB, size: 4096, node: 0 });
-  const device = Math.ceil((4 * GiB + ranges * 4 * MiB) / (128 * MiB)) * 128 * MiB + 128 * MiB;
-  return {
-    name: `fragmented: ${ranges} ranges`,
-    geometry: geometryFor('x86_64'),
-    boot,
-    steps: [
-      { op: 'memremap', start: device, size: 128 * MiB, type: 'devdax', id: 'd' },
-      { op: 'memunmap', id: 'd' },
     ],
     walkers: [],
     queries: [],

@@ -2,12 +2,14 @@
  * Large layouts for benchmarks: a 16 TiB x86_64 machine with every kind of
  * section (boot RAM with holes, hot-added memory online in Normal and Movable,
  * offline and never-onlined blocks, removed blocks, ZONE_DEVICE ranges with
- * altmaps, device-private memory, and device memory sharing sections with RAM).
+ * altmaps, device-private memory, and device memory sharing sections with RAM);
+ * and a fragmented one, for compare's sampled mode.
  */
 import { geometryFor } from '../src/arch/presets.js';
 import type { Scenario } from '../src/io/scenario.js';
 import type { OpSpec } from '../src/ops/spec.js';
 
+const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 const TiB = 2 ** 40;
 
@@ -48,6 +50,28 @@ export function mixed16TiB(): Scenario {
       { start: 4 * GiB, size: 4 * TiB - 4 * GiB - 128 * 2 ** 20, node: 0 },
     ],
     steps,
+    walkers: [],
+    queries: [],
+    source: 'bench',
+  };
+}
+
+/**
+ * Boot [0, 2G) and `ranges` 4 KiB ranges 4 MiB apart from 4G (a class or more each), then a
+ * 128 MiB devdax above them and its memunmap: the operation a sampled compare must not miss.
+ */
+export function fragmented(ranges: number): Scenario {
+  const boot = [{ start: 0, size: 2 * GiB, node: 0 }];
+  for (let i = 0; i < ranges; i++) boot.push({ start: 4 * GiB + i * 4 * MiB, size: 4096, node: 0 });
+  const device = Math.ceil((4 * GiB + ranges * 4 * MiB) / (128 * MiB)) * 128 * MiB + 128 * MiB;
+  return {
+    name: `fragmented: ${ranges} ranges`,
+    geometry: geometryFor('x86_64'),
+    boot,
+    steps: [
+      { op: 'memremap', start: device, size: 128 * MiB, type: 'devdax', id: 'd' },
+      { op: 'memunmap', id: 'd' },
+    ],
     walkers: [],
     queries: [],
     source: 'bench',

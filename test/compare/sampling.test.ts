@@ -5,31 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { geometryFor } from '../../src/arch/presets.js';
+import { fragmented } from '../../bench/layouts.js';
 import { compareScenario } from '../../src/compare/index.js';
 import { type Category, DESIGNS } from '../../src/designs/index.js';
-import type { Scenario } from '../../src/io/scenario.js';
-import { GiB, KiB, MiB } from '../helpers.js';
-
-/** QA's frag layout, smaller: boot [0, 2G), then `ranges` 4 KiB ranges 4 MiB apart from 4G; a 128M devdax after them, then its memunmap. */
-function fragmented(ranges: number): Scenario {
-  const boot = [{ start: 0, size: 2 * GiB, node: 0 }];
-  for (let i = 0; i < ranges; i++) boot.push({ start: 4 * GiB + i * 4 * MiB, size: 4 * KiB, node: 0 });
-  const top = 4 * GiB + ranges * 4 * MiB;
-  const device = Math.ceil(top / (128 * MiB)) * 128 * MiB + 128 * MiB;
-  return {
-    name: `frag${ranges}`,
-    geometry: geometryFor('x86_64'),
-    boot,
-    steps: [
-      { op: 'memremap', start: device, size: 128 * MiB, type: 'devdax', id: 'd' },
-      { op: 'memunmap', id: 'd' },
-    ],
-    walkers: [],
-    queries: [],
-    source: 'test',
-  };
-}
 
 describe('compare samples a fragmented layout but judges the operation exactly', () => {
   const s = fragmented(600);
