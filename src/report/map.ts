@@ -196,6 +196,8 @@ const LABEL_WIDTH = 118;
 const BAND_HEIGHT = 9;
 /** Bands thinner than this carry no labels. */
 const LABELLED_BAND = 8;
+/** Narrowest a run of a mixed cell (or a band range) is drawn, so 8 MiB of device memory in a 512 MiB section shows. */
+const MIN_PART_WIDTH = 4;
 const ROW_GAP = 7;
 const FONT = 'ui-monospace,SFMono-Regular,Menlo,Consolas,monospace';
 
@@ -290,7 +292,8 @@ function bandSegments(
     let seg: { x0: number; x1: number } | undefined;
     const flush = () => {
       if (!seg) return;
-      const w = seg.x1 - seg.x0;
+      // A pgmap of one subsection in a 512 MiB section still shows (the next range draws over it).
+      const w = Math.max(seg.x1 - seg.x0, MIN_PART_WIDTH);
       items.push({
         kind: 'rect',
         x: seg.x0,
@@ -412,20 +415,17 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
       const c = s.cell;
       const title = titles ? `${cellName(map, c)}: ${CELL_LABELS[c.cls]}` : undefined;
       if (c.parts) {
-        const w = cell / c.parts.length;
-        for (let k = 0; k < c.parts.length; ) {
-          let j = k;
-          while (j + 1 < c.parts.length && c.parts[j + 1] === c.parts[k]) j++;
-          items.push({
-            kind: 'rect',
-            x: left + k * w,
-            y: top,
-            w: (j - k + 1) * w,
-            h: cellH,
-            fill: CELL_COLOURS[c.parts[k]],
-          });
-          k = j + 1;
-        }
+        const runs = partRuns(c.parts);
+        const widths = stripWidths(
+          runs.map((r) => r.parts),
+          cell,
+          MIN_PART_WIDTH,
+        );
+        let x = left;
+        runs.forEach((r, k) => {
+          items.push({ kind: 'rect', x, y: top, w: widths[k], h: cellH, fill: CELL_COLOURS[r.cls] });
+          x += widths[k];
+        });
       }
       items.push({
         kind: 'rect',
@@ -521,6 +521,33 @@ export function sceneSvg(scene: MapScene): string {
   }
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** A mixed cell's parts as runs of one class. */
+function partRuns(parts: readonly CellClass[]): { cls: CellClass; parts: number }[] {
+  const runs: { cls: CellClass; parts: number }[] = [];
+  for (const cls of parts) {
+    const last = runs[runs.length - 1];
+    if (last && last.cls === cls) last.parts++;
+    else runs.push({ cls, parts: 1 });
+  }
+  return runs;
+}
+
+/**
+ * Widths of a strip's runs: proportional to their counts, but none narrower than `min`
+ * (when all fit); what the narrow ones gain is taken from the wide ones in proportion.
+ * Invariant: the widths sum to `width`.
+ */
+export function stripWidths(counts: readonly number[], width: number, min: number): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const floor = Math.min(min, width / counts.length);
+  const widths = counts.map((n) => (n / total) * width);
+  const narrow = widths.map((w) => w < floor);
+  const gained = widths.reduce((sum, w, i) => sum + (narrow[i] ? floor - w : 0), 0);
+  if (gained === 0) return widths;
+  const spare = widths.reduce((sum, w, i) => sum + (narrow[i] ? 0 : w - floor), 0);
+  return widths.map((w, i) => (narrow[i] ? floor : w - ((w - floor) / spare) * gained));
 }
 
 /** An SVG map: a cell per section (or subsection, or page), PER_ROW per row, bands under each row. */

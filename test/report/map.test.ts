@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 import { runWithDesigns } from '../../src/compare/index.js';
 import { DESIGNS } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
-import { BAND_COLOURS, CELL_COLOURS, legendItems, mapScene, renderMapSvg } from '../../src/report/map.js';
+import {
+  BAND_COLOURS,
+  CELL_COLOURS,
+  legendItems,
+  mapScene,
+  renderMapSvg,
+  stripWidths,
+} from '../../src/report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../../src/report/map-layout.js';
 import { machine } from '../helpers.js';
 
@@ -116,5 +123,19 @@ describe('the map (shared by the demo report and the viewer)', () => {
     const svg = renderMapSvg(map);
     assert.equal([...svg.matchAll(/data-gap=/g)].length, 1);
     assert.ok(svg.length < 20_000, `${svg.length} bytes`);
+  });
+
+  it('draws a small part of a mixed cell wide enough to see, the strip still filling the cell', () => {
+    // 8 MiB of devdax in a 512 MiB arm64-64k section: one part of 64.
+    const w = stripWidths([1, 63], 14, 2);
+    assert.equal(w[0], 2);
+    assert.ok(Math.abs(w[0] + w[1] - 14) < 1e-9);
+    assert.deepEqual(stripWidths([32, 32], 14, 2), [7, 7], 'proportional when every run is wide enough');
+    const many = stripWidths([1, 1, 1, 61], 4, 2);
+    assert.ok(
+      many.every((x) => x >= 1 - 1e-9),
+      'the floor shrinks when the runs cannot all get it',
+    );
+    assert.ok(Math.abs(many.reduce((a, b) => a + b) - 4) < 1e-9);
   });
 });
