@@ -23,7 +23,7 @@ import { v54 } from './v5-4.js';
 
 export type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
 export { NO_PAGE } from './design.js';
-export { type Answers, CATEGORIES, type Category, judge } from './judge.js';
+export { type Answers, CATEGORIES, CATEGORY_MEANINGS, type Category, judge } from './judge.js';
 
 /** The five designs the thread argued about, in the order they are compared. */
 export const DESIGNS: readonly Design[] = [v54, activeBitmapDesign, deviceBitmap, upstream, hotplugLock];

@@ -6,21 +6,27 @@
 import type { TruthState } from '../model/truth.js';
 import { NO_PAGE } from './design.js';
 
-export const CATEGORIES = [
-  'device-as-online', // pfn_to_online_page() returned a ZONE_DEVICE page
-  'uninitialized-returned', // a lookup returned a page whose memmap is not initialized
-  'driver-reserved-returned', // a lookup returned an altmap pfn (reserve or memmap-holding)
-  'offline-as-online', // pfn_to_online_page() returned offline memory
-  'online-missed', // pfn_to_online_page() returned NULL for online memory
-  'hole-returned', // a lookup returned a pfn with a struct page but no memory behind it
-  'no-memmap-returned', // a lookup (or pfn_valid()) vouched for a pfn whose memmap does not exist
-  'tearing-down-returned', // a lookup returned a page whose memmap is being torn down
-  'online-as-device', // pfn_to_device_page() returned System RAM
-  'device-missed', // pfn_to_device_page() returned NULL for a device page
-  'zone-device-misjudged', // is_zone_device_page() wrong on an initialized page
-] as const;
+/** Each category with what it means, for tables' legends. */
+export const CATEGORY_MEANINGS = {
+  'device-as-online': 'pfn_to_online_page() returned a ZONE_DEVICE page',
+  'uninitialized-returned': 'a lookup returned a page whose memmap is not initialized',
+  'driver-reserved-returned':
+    'a lookup returned an altmap pfn (the reserve, or the pages holding the memmap)',
+  'offline-as-online': 'pfn_to_online_page() returned offline memory',
+  'online-missed': 'pfn_to_online_page() returned NULL for online memory',
+  'hole-returned':
+    'a lookup returned a page of a hole: a struct page with no memory behind it (in boot sections: Reserved in 6.19, zeroed in 5.4); a hole smaller than a subsection no design tells from RAM',
+  'no-memmap-returned': 'a lookup (or pfn_valid()) vouched for a pfn whose memmap does not exist',
+  'tearing-down-returned':
+    'a lookup returned a page whose memmap is being torn down (a dying pgmap, an offlining range)',
+  'online-as-device': 'pfn_to_device_page() returned System RAM',
+  'device-missed': 'pfn_to_device_page() returned NULL for a device page',
+  'zone-device-misjudged': 'is_zone_device_page() wrong on an initialized page',
+} as const;
 
-export type Category = (typeof CATEGORIES)[number];
+export const CATEGORIES = Object.keys(CATEGORY_MEANINGS) as readonly (keyof typeof CATEGORY_MEANINGS)[];
+
+export type Category = keyof typeof CATEGORY_MEANINGS;
 
 /** What a design said about one pfn. */
 export interface Answers {

@@ -17,6 +17,11 @@ describe('pfnlab demo (the main job)', () => {
     assert.match(html, /^<!doctype html>/);
     assert.doesNotMatch(html, /<script src=|<link /, 'no external assets');
     assert.match(html, /<svg[^>]*class="pfnlab-map"/);
+    assert.match(
+      html,
+      /<dt>device-as-online<\/dt><dd>pfn_to_online_page\(\) returned a ZONE_DEVICE page<\/dd>/,
+      'the categories in the table are explained under it',
+    );
     for (const name of [
       'dimm-hotplug',
       'pmem-shares-a-section-with-boot-ram',
