@@ -47,6 +47,10 @@ const LOOKUP_FUNCTIONS = ['pfnValid', 'pfnToOnlinePage', 'isZoneDevicePage', 'pa
 /** What is wrong with a module's export as a design, or undefined when it is one. */
 function designShapeProblem(x: Record<string, unknown>): string | undefined {
   if (typeof x.name !== 'string' || x.name === '') return 'name must be a non-empty string';
+  // The name keys results (JSON objects) and heads table rows: one printable line, and not the key
+  // that would set an object's prototype instead of adding a row.
+  if (/\p{Cc}/u.test(x.name)) return `name must be one printable line, got ${JSON.stringify(x.name)}`;
+  if (x.name === '__proto__') return "name may not be '__proto__'";
   const notFunctions = ['lookup', 'writeSide'].filter((k) => typeof x[k] !== 'function');
   if (notFunctions.length) return `${notFunctions.join(' and ')} must be functions`;
   if (x.protection !== undefined && !PROTECTIONS.includes(x.protection as ReaderProtection))
@@ -57,7 +61,16 @@ function designShapeProblem(x: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-function checkDesignShape(d: unknown, where: string): Design {
+function checkDesignShape(exported: unknown, where: string): Design {
+  // A copy of the export's own properties, read once: a getter that throws is the module's error.
+  let d: unknown = exported;
+  if (typeof exported === 'object' && exported !== null) {
+    try {
+      d = { ...exported };
+    } catch (e) {
+      throw new InputError(where, `not a design module: reading it threw: ${firstLine(e)}`, where);
+    }
+  }
   const problem =
     typeof d === 'object' && d !== null
       ? designShapeProblem(d as Record<string, unknown>)
@@ -72,7 +85,6 @@ function checkDesignShape(d: unknown, where: string): Design {
   return guardModuleDesign(Object.assign(defaults, d) as Design);
 }
 
-/** Call a module design's code; what it throws becomes one line naming the design and the call. */
 /** What a module design's function must return, by name; a message when it returned something else. */
 type ResultCheck = (result: unknown) => string | undefined;
 
@@ -90,6 +102,11 @@ const LOOKUP_RESULTS: Readonly<Record<string, ResultCheck>> = {
   isZoneDevicePage: returns('a boolean', (r) => typeof r === 'boolean'),
   pageZone: returns('a zone number', (r) => Number.isInteger(r)),
 };
+
+/** The first line of what was thrown: an Error's message, or the thrown value itself. */
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
 
 /** A write-side hook returns extra kernel steps: an array of { fn, run(m) } (nothing counts as none). */
 const hookResult: ResultCheck = (r) =>
@@ -120,14 +137,23 @@ function guarded<A extends unknown[], R>(
     } catch (e) {
       // pfnlab's own errors, and the explorer's pause (a symbol thrown through the walker), pass on.
       if (e instanceof PfnlabError || typeof e === 'symbol') throw e;
-      throw new InputError(
-        `design '${design}'`,
-        `${describe(args)} threw: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
-      );
+      throw new InputError(`design '${design}'`, `${describe(args)} threw: ${firstLine(e)}`);
     }
     const problem = check?.(result);
     if (problem) throw new InputError(`design '${design}'`, `${describe(args)} ${problem}`, result);
     return result;
+  };
+}
+
+/** A kernel step a module's hook added: its run() and ready() are the module's code too. */
+function guardStep(design: string, which: string, core: KernelStep, x: KernelStep): KernelStep {
+  const where = `step '${x.fn}' (added ${which} ${core.fn})`;
+  return {
+    ...x,
+    run: guarded(design, `${where}.run`, x.run.bind(x)),
+    ...(x.ready
+      ? { ready: guarded(design, `${where}.ready`, x.ready.bind(x), LOOKUP_RESULTS.pfnValid) }
+      : {}),
   };
 }
 
@@ -158,7 +184,10 @@ function guardModuleDesign(d: Design): Design {
       const h = w[which];
       if (h === undefined) return {};
       const call = guarded(d.name, `writeSide.${which}`, h.bind(w), hookResult);
-      return { [which]: (s: KernelStep, mm: Machine) => call(s, mm) ?? [] };
+      return {
+        [which]: (s: KernelStep, mm: Machine) =>
+          (call(s, mm) ?? []).map((x) => guardStep(d.name, which, s, x)),
+      };
     };
     return { name: w.name ?? d.name, ...hook('before'), ...hook('after') };
   };

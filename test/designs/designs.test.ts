@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compareScenario, designAnswers, runWithDesigns } from '../../src/compare/index.js';
 import { DESIGNS, designByName, loadDesign } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { BOOT, TRANSITIONS } from '../fixtures/transitions.js';
+import { expectUsageError, scratchDir } from '../helpers.js';
 
 type A = [valid: 0 | 1, online: 0 | 1, device: 0 | 1 | null, zoneDevice: 0 | 1];
 
@@ -146,6 +149,42 @@ describe('designs from a module file', () => {
     const r = compareScenario(loadScenario('pmem-shares-a-section-with-boot-ram'), { designs: [d] });
     assert.equal(r.totals[d.name]['device-as-online'], undefined);
     assert.ok((r.totals[d.name]['driver-reserved-returned'] ?? 0) > 0);
+  });
+
+  it('a module whose getter throws, whose added step throws or whose name breaks the output is one line', async () => {
+    const dir = scratchDir('design-modules');
+    const lookup = `lookup: ({ mem, g, helpers: h }) => ({ pfnValid: (p) => h.pfnValid619(mem, g, p),
+  pfnToOnlinePage: () => h.NO_PAGE, isZoneDevicePage: () => false, pageZone: (p) => h.pageZone(mem, g, p) })`;
+    const modules: Record<string, [string, RegExp]> = {
+      'getter.mjs': [
+        `export default { name: "g", get writeSide() { throw new Error("no write side yet"); }, ${lookup} };`,
+        /getter\.mjs: not a design module: reading it threw: no write side yet$/,
+      ],
+      'step-throws.mjs': [
+        `export default { name: "stepper", ${lookup},
+  writeSide: (ctx) => ({ name: "stepper", after: (s) => s.fn === "online_mem_sections"
+    ? [ctx.helpers.step("set_my_bits", {}, "", () => { throw new Error("bits out of range"); })] : [] }) };`,
+        /design 'stepper': step 'set_my_bits' \(added after online_mem_sections\)\.run\(\) threw: bits out of range$/,
+      ],
+      'proto.mjs': [
+        `export default { name: "__proto__", writeSide: () => ({}), ${lookup} };`,
+        /name may not be '__proto__'/,
+      ],
+      'newline.mjs': [
+        `export default { name: "two\\nlines", writeSide: () => ({}), ${lookup} };`,
+        /name must be one printable line, got "two\\nlines"/,
+      ],
+    };
+    for (const [file, [text, expected]] of Object.entries(modules)) {
+      writeFileSync(join(dir, file), text);
+      for (const command of [
+        ['compare', 'dimm-hotplug'],
+        ['pfn', '0x400000', '--scenario', 'dimm-hotplug'],
+      ]) {
+        const r = await expectUsageError(...command, '--design', join(dir, file));
+        assert.match(r.stderr.trim(), expected, `${command[0]} ${file}`);
+      }
+    }
   });
 
   it('refuses unknown names and broken modules with one line', async () => {
