@@ -16,6 +16,8 @@
  * and cost accounting uses the kinds to say what a lookup touched.
  */
 
+import { PfnlabError } from './errors.js';
+
 export const NULL = 0;
 
 /**
@@ -60,10 +62,20 @@ const HEADER_WORDS = 1;
 /** Words faulted in ahead of the allocator at a time (1 MiB). */
 const TOUCH_CHUNK_WORDS = 2 ** 18;
 
-export class OutOfModelMemoryError extends Error {
-  constructor(readonly requestedWords: number) {
-    super(`model memory exhausted allocating ${requestedWords} words; raise the memory capacity`);
-    this.name = 'OutOfModelMemoryError';
+/**
+ * The model's memory is full: the scenario's machine needs more kernel metadata (section records,
+ * usage records, memmap) than the capacity holds. An input too big for the model, so a PfnlabError:
+ * the CLI prints its one line and exits 2.
+ */
+export class OutOfModelMemoryError extends PfnlabError {
+  constructor(
+    readonly requestedWords: number,
+    readonly capacityWords: number,
+  ) {
+    super(
+      `model memory exhausted: the machine's kernel metadata (section and usage records, memmap) outgrows the model's ${(capacityWords * 4) / 2 ** 20} MiB (allocating ${requestedWords} more words); give the scenario fewer or smaller memory ranges`,
+      requestedWords,
+    );
   }
 }
 
@@ -300,7 +312,7 @@ export class Memory {
       const header = this.top;
       addr = header + HEADER_WORDS;
       const end = addr + n;
-      if (end > this.words.length) throw new OutOfModelMemoryError(n);
+      if (end > this.words.length) throw new OutOfModelMemoryError(n, this.words.length);
       this.journal?.record(J_TOP, 0, this.top);
       this.top = end;
       if (end > this.touched) this.touchAhead(header, end);

@@ -1,8 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemKind, Memory, SHADOW_FREED } from '../../src/model/memory.js';
+import { isPfnlabError } from '../../src/model/errors.js';
+import { MemKind, Memory, OutOfModelMemoryError, SHADOW_FREED } from '../../src/model/memory.js';
+import { machine } from '../helpers.js';
 
 describe('Memory', () => {
+  it('running out is an input too big for the model: a PfnlabError (one line, exit 2), not a crash', () => {
+    const mem = new Memory({ capacityWords: 64 });
+    mem.alloc(60);
+    assert.throws(
+      () => mem.alloc(8),
+      (e: unknown) =>
+        e instanceof OutOfModelMemoryError &&
+        isPfnlabError(e) &&
+        /outgrows the model's 0\.000244140625 MiB \(allocating 8 more words\)/.test(e.message) &&
+        !e.message.includes('\n'),
+    );
+    // A machine too big for its capacity fails the same way while it boots.
+    assert.throws(
+      () => machine([{ start: 0, size: 2 ** 45 }]),
+      (e: unknown) => e instanceof OutOfModelMemoryError && /outgrows the model's 16 MiB/.test(e.message),
+    );
+  });
+
   it('reuses freed blocks by default; with reuseFreed off a freed block stays freed for good', () => {
     const reusing = new Memory({ capacityWords: 1024 });
     const a = reusing.alloc(8, MemKind.Usage);
