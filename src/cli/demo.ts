@@ -3,15 +3,15 @@
  * design; the design x wrong-answer table is printed and a self-contained HTML
  * report (the table, and each scenario's map after every step) is written.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { compareScenario } from '../compare/index.js';
 import type { Design } from '../designs/design.js';
 import { CATEGORIES, DESIGNS, FAULT_DESIGNS } from '../designs/index.js';
 import { AUDIT_SCENARIOS } from '../explore/audit.js';
 import { explore, scenarioWalkers } from '../explore/index.js';
-import { withFileErrors } from '../io/machine-dir.js';
 import { builtinScenarioNames, loadScenario, scenarioWithKernel } from '../io/scenario.js';
+import { writeFileWhole } from '../io/write-file.js';
 import { InputError } from '../model/errors.js';
 import { checkInvariants } from '../model/invariants.js';
 import { type ReportScenario, renderDemoReport, sumTotals } from '../report/html.js';
@@ -60,6 +60,7 @@ function racesHtml(races: readonly RaceVerdict[]): string {
 
 /** Where the report goes, refused before the run when it cannot be written there. */
 function reportPath(given: string): string {
+  if (given === '') throw new InputError('demo', '--out needs a file name', given);
   const out = resolve(given);
   if (existsSync(out) && statSync(out).isDirectory())
     throw new InputError('demo', `--out ${given} is a directory; name the report file`, given);
@@ -111,7 +112,7 @@ scenario's layout after every step.
     const html = renderDemoReport(scenarios, [
       { title: 'Race verdicts (pfnlab explore, every interleaving)', html: racesHtml(races) },
     ]);
-    withFileErrors(() => writeFileSync(out, html));
+    writeFileWhole(out, html);
     const totals = sumTotals(scenarios.map((s) => s.result));
     const broken = Object.entries(violations).filter(([, v]) => v.length);
     if (p.values.json) {

@@ -59,15 +59,18 @@ export function isMachineDir(dir: string): boolean {
   return Object.values(MACHINE_FILES).some((f) => existsSync(join(dir, f)));
 }
 
-/** Run fn, turning a file-system error (EACCES, ENOTDIR, ENOSPC...) into one InputError line naming the path. */
-export function withFileErrors<T>(fn: () => T): T {
+/**
+ * Run fn, turning a file-system error (EACCES, ENOTDIR, ENOSPC...) into one InputError line naming
+ * the path: `path` when given (a write's error carries none, a temporary file's names the wrong one).
+ */
+export function withFileErrors<T>(fn: () => T, path?: string): T {
   try {
     return fn();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (typeof err?.code === 'string' && typeof err.syscall === 'string') {
       const hint = err.code === 'EACCES' || err.code === 'EPERM' ? ' (run as root?)' : '';
-      throw new InputError(err.path ?? err.syscall, `${err.syscall}: ${err.code}${hint}`);
+      throw new InputError(path ?? err.path ?? err.syscall, `${err.syscall}: ${err.code}${hint}`, path);
     }
     throw e;
   }

@@ -32,4 +32,10 @@ describe('pfnlab demo (the main job)', () => {
       assert.match(html, new RegExp(`<h2 id="${name}">`));
     }
   });
+
+  it('refuses an empty --out before running anything', async () => {
+    const r = await cli('demo', '--out', '');
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'pfnlab: demo: --out needs a file name\n');
+  });
 });
