@@ -54,7 +54,8 @@ export function pageSpanPages(m: Machine, lookup: Lookup, firstPfn: number, last
       mapped: page !== undefined,
       reserved: (flags & PG_reserved) !== 0,
       zoneDevice: lookup.isZoneDevicePage(pfn),
-      hotplugged: !early || pageZonenum(flags) === ZONE_DEVICE,
+      // A struct page the RFC would leave unreserved: one that exists and was not made at boot.
+      hotplugged: page !== undefined && (!early || pageZonenum(flags) === ZONE_DEVICE),
       poisoned: pagePoisoned(flags),
     });
   }
@@ -73,7 +74,12 @@ export function checkPageSpan(pages: readonly PageSpanPage[], v: PageSpanVariant
   if (considered.length <= 1)
     return {
       allowed: true,
-      why: pages.length <= 1 ? 'within one page' : 'only ZONE_DEVICE pages besides one',
+      why:
+        pages.length <= 1
+          ? 'within one page'
+          : considered.length === 0
+            ? 'only ZONE_DEVICE pages'
+            : 'only ZONE_DEVICE pages besides one',
     };
   const first = considered[0];
   const isReserved = reservedUnder(v, first);
