@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 a violation or wrong answer found, 2 bad usage or input.
  */
 import { readFileSync } from 'node:fs';
+import { watchModuleCalls } from '../designs/watchdog.js';
 import { isPfnlabError } from '../model/errors.js';
 import { auditCommand } from './audit.js';
 import { captureCommand } from './capture.js';
@@ -56,6 +57,7 @@ function usage(): string {
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  watchModuleCalls();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;

@@ -20,6 +20,7 @@ import { kernelHelpers } from './helpers.js';
 import { hotplugLock } from './hotplug-lock.js';
 import { upstream } from './upstream.js';
 import { v54 } from './v5-4.js';
+import { moduleCall, startModuleWatchdog } from './watchdog.js';
 
 export type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
 export { NO_PAGE } from './design.js';
@@ -133,7 +134,7 @@ function guarded<A extends unknown[], R>(
   return (...args) => {
     let result: R;
     try {
-      result = f(...args);
+      result = moduleCall(design, call, args[0], () => f(...args));
     } catch (e) {
       // pfnlab's own errors, and the explorer's pause (a symbol thrown through the walker), pass on.
       if (e instanceof PfnlabError || typeof e === 'symbol') throw e;
@@ -163,6 +164,7 @@ function guardStep(design: string, which: string, core: KernelStep, x: KernelSte
  * stay unwrapped: their lookups are the hot path.
  */
 function guardModuleDesign(d: Design): Design {
+  startModuleWatchdog();
   const lookup = (ctx: DesignContext): Lookup => {
     const l = guarded(d.name, 'lookup', d.lookup.bind(d))(ctx) as unknown as Record<string, unknown>;
     const missing = LOOKUP_FUNCTIONS.filter((f) => typeof l?.[f] !== 'function');

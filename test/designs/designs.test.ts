@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -185,6 +186,34 @@ describe('designs from a module file', () => {
         assert.match(r.stderr.trim(), expected, `${command[0]} ${file}`);
       }
     }
+  });
+
+  it('a lookup that never returns is stopped: one line naming the design and the call, exit 2', () => {
+    const dir = scratchDir('design-modules');
+    const file = join(dir, 'loops.mjs');
+    writeFileSync(
+      file,
+      `const no = () => -1;
+export default { name: "spinner", writeSide: () => ({ name: "spinner" }),
+  lookup: () => ({ pfnValid(pfn) { while (pfn > 0x100000) {} return false; }, pfnToOnlinePage: no,
+    isZoneDevicePage: () => false, pageZone: no }) };`,
+    );
+    const main = new URL('../../src/cli/main.ts', import.meta.url).href;
+    const script = `import { main, processIo } from ${JSON.stringify(main)};
+process.exitCode = await main(['pfn', '0x400000', '--scenario', 'dimm-hotplug', '--design', ${JSON.stringify(file)}], processIo());`;
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, PFNLAB_DESIGN_CALL_LIMIT_MS: '300' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(
+      r.stderr,
+      "pfnlab: design 'spinner': pfnValid(0x400000) has not returned after 0.3 s (an endless loop?); stopped\n",
+    );
+    assert.ok(Date.now() - started < 30_000);
   });
 
   it('refuses unknown names and broken modules with one line', async () => {
