@@ -17,6 +17,9 @@ import {
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
 import { renderDesignAnswers } from './render-answers.js';
 
+/** What parsePfn() reads, whatever the size. */
+const PFN_SYNTAX = /^(0x[0-9a-f]+|\d+)$/i;
+
 export const pfnCommand: Command = {
   name: 'pfn',
   summary: "a pfn's location and truth after a scenario (or a prefix of it)",
@@ -42,13 +45,15 @@ offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
       ...DESIGN_OPTION,
     });
     if (p.positionals.length !== 1) throw new InputError('pfn', 'expected exactly one <pfn>');
-    const pfn = parsePfn(p.positionals[0]);
-    if (pfn === undefined)
-      throw new InputError('pfn', `'${p.positionals[0]}' is not a pfn (decimal or 0x-hex)`, p.positionals[0]);
+    const text = p.positionals[0];
+    if (!PFN_SYNTAX.test(text.trim()))
+      throw new InputError('pfn', `'${text}' is not a pfn (decimal or 0x-hex)`, text);
     const ref = stringOption(p, 'scenario');
     if (!ref) throw new InputError('pfn', '--scenario <file> is required');
     const scenario = loadScenario(ref);
-    checkPfnWithinPhysmem(scenario.geometry, pfn, p.positionals[0], 'pfn');
+    // A number too large to hold exactly lies beyond every architecture's MAX_PHYSMEM_BITS.
+    const pfn = parsePfn(text) ?? Number.POSITIVE_INFINITY;
+    checkPfnWithinPhysmem(scenario.geometry, pfn, text, 'pfn');
     const after = afterOption('pfn', p, scenario.steps.length);
     const designs = await designsFromOption(p);
     const { machine, bound } = runWithDesigns(scenario, designs, after);
