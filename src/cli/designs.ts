@@ -1,21 +1,32 @@
 /** pfnlab designs: the lookup designs, how their readers are protected, what they write when. */
-import { DESIGNS, FAULT_DESIGNS } from '../designs/index.js';
+import { DESIGNS, type Design, FAULT_DESIGNS } from '../designs/index.js';
 import { type CliIo, type Command, noPositionals, parseCommandArgs, printJson } from './command.js';
+import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
+
+/** "judged on Linux 6.19"; a design that names no kernel runs on the scenario's. */
+function kernelNote(d: Design): string {
+  return d.kernel ? `; judged on Linux ${d.kernel}` : "; judged on the scenario's kernel";
+}
 
 export const designsCommand: Command = {
   name: 'designs',
   summary: 'list the lookup designs and the rules of their write sides',
-  help: `usage: pfnlab designs [--json]
+  help: `usage: pfnlab designs [--design D ...] [--json]
 
 List every built-in design (and the fault-injected variants of active-bitmap):
 what it is, how its readers protect a lookup and the use of its page, the
-per-subsection bitmaps it keeps, and what its write side sets and clears in
-which kernel step. Your own design: see examples/designs/ and pass the module
-path to --design.`,
-  run(argv: string[], io: CliIo): number {
-    const p = parseCommandArgs('designs', argv, { json: { type: 'boolean' } });
+per-subsection bitmaps it keeps, the kernel it is judged on, and what its
+write side sets and clears in which kernel step. Your own design: see
+examples/designs/ and pass the module path to --design.
+
+  --design D   only these designs (repeatable; a name or a module path): a
+               module is loaded and checked as compare would load it
+  --json       an array of {name, summary, protection, usageBitmaps, kernel,
+               checkBeforeLock, writeRules}`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const p = parseCommandArgs('designs', argv, { json: { type: 'boolean' }, ...DESIGN_OPTION });
     noPositionals('designs', p);
-    const all = [...DESIGNS, ...FAULT_DESIGNS];
+    const all = p.values.design ? await designsFromOption(p) : [...DESIGNS, ...FAULT_DESIGNS];
     if (p.values.json) {
       printJson(
         io,
@@ -24,6 +35,8 @@ path to --design.`,
           summary: d.summary,
           protection: d.protection,
           usageBitmaps: d.usageBitmaps,
+          kernel: d.kernel ?? null, // null: the scenario's kernel
+          checkBeforeLock: d.checkBeforeLock === true,
           writeRules: d.writeRules,
         })),
       );
@@ -33,7 +46,8 @@ path to --design.`,
       io.out(
         `${d.name}: ${d.summary}\n  readers: ${d.protection}${d.checkBeforeLock ? ' (test before lock: broken)' : ''}`,
       );
-      io.out(d.usageBitmaps.length ? `; bitmaps in mem_section_usage: ${d.usageBitmaps.join(', ')}\n` : '\n');
+      io.out(d.usageBitmaps.length ? `; bitmaps in mem_section_usage: ${d.usageBitmaps.join(', ')}` : '');
+      io.out(`${kernelNote(d)}\n`);
       for (const rule of d.writeRules) io.out(`  - ${rule}\n`);
       io.out('\n');
     }

@@ -7,7 +7,7 @@ import { compareScenario, designAnswers, runWithDesigns } from '../../src/compar
 import { DESIGNS, designByName, loadDesign } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { BOOT, TRANSITIONS } from '../fixtures/transitions.js';
-import { expectUsageError, scratchDir } from '../helpers.js';
+import { cli, expectUsageError, scratchDir } from '../helpers.js';
 
 type A = [valid: 0 | 1, online: 0 | 1, device: 0 | 1 | null, zoneDevice: 0 | 1];
 
@@ -214,6 +214,32 @@ process.exitCode = await main(['pfn', '0x400000', '--scenario', 'dimm-hotplug', 
       "pfnlab: design 'spinner': pfnValid(0x400000) has not returned after 0.3 s (an endless loop?); stopped\n",
     );
     assert.ok(Date.now() - started < 30_000);
+  });
+
+  it('pfnlab designs lists a module design as compare loads it, with the kernel each is judged on', async () => {
+    const r = await cli(
+      'designs',
+      '--design',
+      './examples/designs/section-online.js',
+      '--design',
+      'v5.4',
+      '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).map((d: { name: string; kernel: string | null }) => [d.name, d.kernel]),
+      [
+        ['section-online+pgmap', null],
+        ['v5.4', '5.4'],
+      ],
+    );
+    const all = JSON.parse((await cli('designs', '--json')).stdout);
+    assert.deepEqual(
+      all.filter((d: { checkBeforeLock: boolean }) => d.checkBeforeLock).map((d: { name: string }) => d.name),
+      ['active-bitmap/check-before-lock'],
+    );
+    assert.match((await cli('designs')).stdout, /readers: rcu-usage; judged on Linux 6\.19\n/);
+    await expectUsageError('designs', '--design', './no/such/design.js');
   });
 
   it('refuses unknown names and broken modules with one line', async () => {
