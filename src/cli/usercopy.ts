@@ -85,6 +85,8 @@ read although they are poisoned or not mapped are called out.
     const scenario = loadScenario(ref);
     const g = scenario.geometry;
     const addr = parseAddress(p.positionals[0], g);
+    const virtual =
+      addr !== undefined && /^0x/i.test(p.positionals[0]) && BigInt(p.positionals[0]) !== BigInt(addr);
     const len = parseSize(p.positionals[1]);
     if (addr === undefined)
       throw new InputError('usercopy', `'${p.positionals[0]}' is not an address`, p.positionals[0]);
@@ -109,6 +111,8 @@ read although they are poisoned or not mapped are called out.
     if (p.values.json) {
       printJson(io, {
         addr: hex(addr),
+        // The direct-map address given, translated to addr with __pa(); null when addr was given.
+        virtual: virtual ? p.positionals[0].toLowerCase() : null,
         len,
         design: design.name,
         pages,
@@ -120,8 +124,9 @@ read although they are poisoned or not mapped are called out.
       });
       return 0;
     }
+    const where = virtual ? `${p.positionals[0]} = phys ${hex(addr)}` : hex(addr);
     io.out(
-      `check_page_span(${hex(addr)}, ${len}) over pfn ${hex(firstPfn)}-${hex(lastPfn)} (${pages.length} page${pages.length === 1 ? '' : 's'}), is_zone_device_page() by ${design.name}\n\n`,
+      `check_page_span(${where}, ${len}) over pfn ${hex(firstPfn)}-${hex(lastPfn)} (${pages.length} page${pages.length === 1 ? '' : 's'}), is_zone_device_page() by ${design.name}\n\n`,
     );
     const shown = pages.length > 8 ? [...pages.slice(0, 4), ...pages.slice(-4)] : pages;
     io.out(
