@@ -32,7 +32,7 @@ function stepCounts(r: CompareResult, s: StepResult): string {
   const blocked = r.designs
     .filter((d) => s.designs[d].blockedSteps > 0)
     .map((d) => `${d} in ${s.designs[d].blockedSteps}`);
-  const judged = `${s.kernelSteps} kernel steps judged`;
+  const judged = `${s.kernelSteps} kernel step${s.kernelSteps === 1 ? '' : 's'} judged`;
   return blocked.length
     ? `(${judged}, except where readers were blocked: ${blocked.join(', ')})`
     : `(${judged})`;
@@ -48,8 +48,12 @@ function renderSteps(r: CompareResult): string {
       );
       return wrong.length ? [`    ${d}: ${wrong.join('; ')}`] : [];
     });
-    const head = `  ${s.index === 0 ? 'boot' : `step ${s.index}`}: ${s.summary} ${stepCounts(r, s)}`;
-    lines.push(head, ...(entries.length ? entries : ['    all designs right']));
+    const where = `  ${s.index === 0 ? 'boot' : `step ${s.index}`}: ${s.summary}`;
+    // A refused operation runs no kernel step: nothing was asked, so no design was right either.
+    if (s.kernelSteps === 0 && entries.length === 0)
+      lines.push(`${where} (no kernel step ran: nothing judged)`);
+    else
+      lines.push(`${where} ${stepCounts(r, s)}`, ...(entries.length ? entries : ['    all designs right']));
   }
   return lines.join('\n');
 }

@@ -19,12 +19,22 @@ describe('pfnlab compare (text)', () => {
     const json = compareScenario(loadScenario('pmem-shares-a-section-with-boot-ram'), { designs: DESIGNS });
     for (const s of json.steps) {
       const blocked = s.designs['hotplug-lock'].blockedSteps;
-      const head = `${s.index === 0 ? 'boot' : `step ${s.index}`}: ${s.summary} (${s.kernelSteps} kernel steps judged`;
+      const head = `${s.index === 0 ? 'boot' : `step ${s.index}`}: ${s.summary} (${s.kernelSteps} kernel step${s.kernelSteps === 1 ? '' : 's'} judged`;
       const tail = blocked ? `, except where readers were blocked: hotplug-lock in ${blocked})` : ')';
       assert.ok(r.stdout.includes(`  ${head}${tail}\n`), `${head}${tail}`);
     }
     assert.ok(json.steps.some((s) => s.designs['hotplug-lock'].blockedSteps > 0));
     assert.match(r.stdout, /judged over every pfn/);
+  });
+
+  it('a step that ran no kernel step says nothing was judged, not that every design was right', async () => {
+    const r = await cli('compare', 'dimm-hotplug', '--design', 'upstream');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /\n {2}step 4: offline refused as expected \(-EBUSY\) \(no kernel step ran: nothing judged\)\n {2}step 5/,
+    );
+    assert.match(r.stdout, /\n {2}boot: boot 3 ranges \(1 kernel step judged\)\n/);
   });
 
   it('checks every scenario before judging any: a failing step is reported as the scenario error', async () => {
