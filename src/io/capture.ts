@@ -15,7 +15,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -23,7 +22,7 @@ import {
 import { machine, release } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { InputError } from '../model/errors.js';
-import { isMachineDir, MACHINE_FILES, type MachineManifest } from './machine-dir.js';
+import { isMachineDir, MACHINE_FILES, type MachineManifest, replaceMachineDir } from './machine-dir.js';
 
 export interface CaptureOptions {
   /** The system root to read (tests point it at a fake sysroot). Default "/". */
@@ -191,34 +190,36 @@ function pageSize(): number | undefined {
   return r.status === 0 && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/** Prepare `out`; returns whether it was created (and so may be removed again). */
-function prepare(out: string): boolean {
-  const created = !existsSync(out);
-  if (!created) {
-    if (!statSync(out).isDirectory()) throw new InputError(out, 'exists and is not a directory');
-    if (readdirSync(out).length > 0 && !isMachineDir(out))
-      throw new InputError(out, 'exists, is not empty and is not a capture directory; pick a new directory');
-    for (const f of Object.values(MACHINE_FILES)) rmSync(join(out, f), { recursive: true, force: true });
-  }
-  mkdirSync(out, { recursive: true });
-  return created;
+/** `out` may be written: new, empty, or a machine directory (an earlier capture or export, replaced whole). */
+function checkOut(out: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new InputError(out, 'exists and is not a directory');
+  if (readdirSync(out).length > 0 && !isMachineDir(out))
+    throw new InputError(out, 'exists, is not empty and is not a capture directory; pick a new directory');
 }
 
-/** A capture that read nothing is no machine: refused, leaving no directory behind that import would take. */
-function refuseEmpty(out: string, root: string, created: boolean, log: Log): void {
+/** A capture that read nothing is no machine: refused (the directory is left as it was). */
+function refuseEmpty(root: string, log: Log): void {
   if (log.read.some((r) => r.file !== '-')) return;
-  if (created) rmSync(out, { recursive: true, force: true });
   throw new InputError(
     root,
     `nothing to capture: no ${MACHINE_FILES.sysfsMemory}, ${MACHINE_FILES.iomem} or ${MACHINE_FILES.zoneinfo} could be read, and no lsmem output (${log.failed[0]?.why ?? 'nothing found'})`,
   );
 }
 
-/** Capture the machine under `root` into `out`. */
+/**
+ * Capture the machine under `root` into `out`. It is written aside and put in place only once
+ * complete, so a capture that fails (nothing readable, a full disk) leaves `out` as it was.
+ */
 export function captureMachine(out: string, opts: CaptureOptions = {}): CaptureResult {
   const root = opts.root ?? '/';
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new InputError(root, 'is not a directory');
-  const created = prepare(out);
+  checkOut(out);
+  const manifest = replaceMachineDir(out, (staging) => captureInto(staging, root, opts));
+  return { dir: out, manifest };
+}
+
+function captureInto(out: string, root: string, opts: CaptureOptions): MachineManifest {
   const path = opts.path ?? process.env.PATH ?? '';
   const uid = opts.uid ?? process.getuid?.() ?? 0;
   const log: Log = { read: [], failed: [] };
@@ -236,7 +237,7 @@ export function captureMachine(out: string, opts: CaptureOptions = {}): CaptureR
       why: 'they read the live /sys only (no --sysroot); skipped with --root',
     });
   }
-  refuseEmpty(out, root, created, log);
+  refuseEmpty(root, log);
   const manifest: MachineManifest = {
     pfnlab: 'capture',
     version: 1,
@@ -245,5 +246,5 @@ export function captureMachine(out: string, opts: CaptureOptions = {}): CaptureR
     failed: log.failed,
   };
   write(out, MACHINE_FILES.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { dir: out, manifest };
+  return manifest;
 }

@@ -3,8 +3,19 @@
  * `pfnlab export` writes for a model, laid out like a sysroot (so that
  * `lsmem --sysroot DIR` reads it too), and what `pfnlab import DIR` reads.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../model/errors.js';
 import { parseJsonText } from './json-text.js';
 
@@ -57,6 +68,90 @@ export function readManifest(dir: string): MachineManifest | undefined {
 /** Does dir look like a machine directory (any of the files above)? */
 export function isMachineDir(dir: string): boolean {
   return Object.values(MACHINE_FILES).some((f) => existsSync(join(dir, f)));
+}
+
+/** The directories holding MACHINE_FILES, deepest first (removed when a replacement leaves them empty). */
+const MACHINE_PARENTS = ['sys/devices/system', 'sys/devices', 'sys', 'proc'];
+
+/** Something is at path, a dangling symlink included (existsSync follows links and says no). */
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * mkdir -p that ends: Node's recursive mkdirSync spins forever where a parent exists but
+ * cannot hold children (/proc/x: mkdir says ENOENT there, EEXIST for /proc). Each missing
+ * directory is made once and the first error thrown. Returns the topmost directory it
+ * created (to remove again on failure), or undefined when dir existed.
+ */
+export function makeDirs(dir: string): string | undefined {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  while (!lexists(at)) {
+    missing.unshift(at);
+    at = dirname(at);
+  }
+  if (!existsSync(at)) throw new InputError(at, 'is a symbolic link to nothing', at);
+  if (!statSync(at).isDirectory()) throw new InputError(at, 'is not a directory', at);
+  for (const d of missing) mkdirSync(d);
+  return missing[0];
+}
+
+function removeIfEmpty(path: string): void {
+  if (existsSync(path) && readdirSync(path).length === 0) rmdirSync(path);
+}
+
+/** A fresh directory to write out's new files into; its failure names out, not the temporary name. */
+function stagingDir(out: string, existed: boolean): string {
+  try {
+    return existed
+      ? mkdtempSync(join(out, '.pfnlab-'))
+      : mkdtempSync(join(dirname(resolve(out)), `.${basename(resolve(out))}.pfnlab-`));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw e;
+    const hint = code === 'EACCES' || code === 'EPERM' ? ' (run as root?)' : '';
+    throw new InputError(out, `mkdir: ${code}${hint}`, out);
+  }
+}
+
+/**
+ * Write a machine directory so that a failure leaves `out` as it was: fill() writes into a
+ * fresh staging directory; only when it returns do the new files replace the machine files
+ * `out` held (other files there are kept). On an error the staging directory, and any
+ * directory made for `out`, are removed.
+ */
+export function replaceMachineDir<T>(out: string, fill: (staging: string) => T): T {
+  const existed = lexists(out);
+  const created = existed ? undefined : makeDirs(dirname(resolve(out)));
+  let staging: string | undefined;
+  try {
+    // Inside out when it exists: the renames stay in one directory, and out's parent may be read-only.
+    staging = stagingDir(out, existed);
+    const result = fill(staging);
+    if (!existed) {
+      renameSync(staging, out);
+      return result;
+    }
+    for (const f of Object.values(MACHINE_FILES)) rmSync(join(out, f), { recursive: true, force: true });
+    for (const d of MACHINE_PARENTS) removeIfEmpty(join(out, d));
+    for (const f of Object.values(MACHINE_FILES)) {
+      if (!lexists(join(staging, f))) continue;
+      makeDirs(dirname(join(out, f)));
+      renameSync(join(staging, f), join(out, f));
+    }
+    rmSync(staging, { recursive: true, force: true });
+    return result;
+  } catch (e) {
+    if (staging) rmSync(staging, { recursive: true, force: true });
+    if (created) rmSync(created, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /**

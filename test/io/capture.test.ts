@@ -106,6 +106,25 @@ describe('pfnlab capture', () => {
     assert.equal(existsSync(out), false);
   });
 
+  it('a capture that fails leaves the earlier capture in its directory as it was', () => {
+    const out = join(scratchDir('recapture'), 'cap');
+    cpSync('test/fixtures/machines/x86-laptop', out, { recursive: true });
+    const iomem = readFileSync(join(out, 'proc/iomem'), 'utf8');
+    assert.throws(
+      () => captureMachine(out, { root: scratchDir('sysroot-empty'), path: '' }),
+      /nothing to capture/,
+    );
+    assert.equal(
+      readFileSync(join(out, 'proc/iomem'), 'utf8'),
+      iomem,
+      'it was removed before the capture failed',
+    );
+    assert.ok(existsSync(join(out, 'lsmem.json')));
+    // Captured from itself (a copied sysroot): read before anything is replaced.
+    captureMachine(out, { root: out, path: '' });
+    assert.equal(readFileSync(join(out, 'proc/iomem'), 'utf8'), iomem);
+  });
+
   it('refuses to write into a non-empty directory that is not a capture', () => {
     const out = scratchDir('occupied');
     writeFileSync(join(out, 'thesis.tex'), '\\documentclass{article}\n');

@@ -4,21 +4,18 @@
  * JSON, /proc/zoneinfo and /proc/iomem, plus a manifest giving what
  * `uname -m`, `uname -r` and getconf PAGESIZE would say.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Geometry } from '../../arch/geometry.js';
 import { InputError } from '../../model/errors.js';
 import type { Machine } from '../../model/machine.js';
-import { isMachineDir, MACHINE_FILES, type MachineManifest, readManifest } from '../machine-dir.js';
+import {
+  isMachineDir,
+  MACHINE_FILES,
+  type MachineManifest,
+  readManifest,
+  replaceMachineDir,
+} from '../machine-dir.js';
 import { iomemText } from './iomem.js';
 import { lsmemJson } from './lsmem.js';
 import { sysfsEntries, type TreeEntry } from './sysfs.js';
@@ -73,39 +70,32 @@ function writeEntry(dir: string, e: TreeEntry, made: Set<string>): void {
   else writeFileSync(path, e.text);
 }
 
-/** The directories export creates for its files, deepest first. */
-const EXPORT_PARENTS = ['sys/devices/system', 'sys/devices', 'sys', 'proc'];
-
-function removeIfEmpty(path: string): void {
-  if (existsSync(path) && readdirSync(path).length === 0) rmdirSync(path);
-}
-
 /**
  * The directory to write: new, or any directory but a machine directory
  * pfnlab export did not write (a capture, a copied sysroot: real data). An
- * earlier export there is removed whole, whatever formats it had, so the
+ * earlier export there is replaced whole, whatever formats it had, so the
  * directory never shows two machines at once.
  */
-function prepareDir(dir: string): void {
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new InputError(dir, 'exists and is not a directory');
-    if (isMachineDir(dir)) {
-      const manifest = readManifest(dir);
-      if (manifest?.pfnlab !== 'export')
-        throw new InputError(
-          dir,
-          `holds ${manifest ? 'a capture' : 'a machine directory pfnlab export did not write'}; export into another directory`,
-        );
-      for (const f of Object.values(MACHINE_FILES)) rmSync(join(dir, f), { recursive: true, force: true });
-      for (const d of EXPORT_PARENTS) removeIfEmpty(join(dir, d));
-    }
-  }
-  mkdirSync(dir, { recursive: true });
+function checkDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new InputError(dir, 'exists and is not a directory');
+  if (!isMachineDir(dir)) return;
+  const manifest = readManifest(dir);
+  if (manifest?.pfnlab !== 'export')
+    throw new InputError(
+      dir,
+      `holds ${manifest ? 'a capture' : 'a machine directory pfnlab export did not write'}; export into another directory`,
+    );
 }
 
 /** Write the formats into dir; returns the paths written (relative to dir). */
-export function exportMachine(m: Machine, dir: string, opts: ExportOptions): string[] {
-  prepareDir(dir);
+export function exportMachine(m: Machine, out: string, opts: ExportOptions): string[] {
+  checkDir(out);
+  // Written aside and put in place whole: a failure (a full disk) leaves out as it was.
+  return replaceMachineDir(out, (staging) => writeExport(m, staging, opts));
+}
+
+function writeExport(m: Machine, dir: string, opts: ExportOptions): string[] {
   const written: string[] = [];
   const made = new Set<string>();
   for (const format of opts.formats) {
