@@ -15,8 +15,14 @@ import {
 } from './command.js';
 
 function formats(requested: string[]): ExportFormat[] {
+  if (requested.length === 0) return [...EXPORT_FORMATS];
   const names = requested.flatMap((f) => f.split(',')).filter(Boolean);
-  if (names.length === 0) return [...EXPORT_FORMATS];
+  // --format '' (an unset shell variable) names nothing: refused rather than read as every format.
+  if (names.length === 0)
+    throw new InputError(
+      'export',
+      `--format '${requested.join(',')}' names no format (${EXPORT_FORMATS.join(', ')})`,
+    );
   for (const n of names) {
     if (!(EXPORT_FORMATS as readonly string[]).includes(n))
       throw new InputError('export', `--format ${n}: one of ${EXPORT_FORMATS.join(', ')}`, n);

@@ -1,7 +1,6 @@
 /** pfnlab import: a scenario that reproduces a real machine, from its kernel's files. */
-import { writeFileSync } from 'node:fs';
 import { importMachine, renderImportReport } from '../io/import/index.js';
-import { withFileErrors } from '../io/machine-dir.js';
+import { writeFileWhole } from '../io/write-file.js';
 import { InputError } from '../model/errors.js';
 import {
   type CliIo,
@@ -64,7 +63,7 @@ Without -o or --json the scenario goes to stdout and the report to stderr.`,
     );
     const output = stringOption(p, 'output');
     const text = `${JSON.stringify(result.scenario, null, 2)}\n`;
-    if (output) withFileErrors(() => writeFileSync(output, text));
+    if (output) writeFileWhole(output, text);
     if (p.values.json) {
       printJson(io, { scenario: result.scenario, report: result.report });
     } else if (output) {

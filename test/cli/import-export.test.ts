@@ -94,7 +94,7 @@ describe('pfnlab import, export, capture', () => {
     assert.match(await fails('run', 'test/fixtures/malformed'), /not a capture or export directory/);
     assert.match(
       await fails('export', 'dimm-hotplug', '--out', join(tmp, 'note.txt', 'x')),
-      /note\.txt.*ENOTDIR/,
+      /note\.txt: is not a directory\n$/,
     );
     assert.match(await fails('import', LAPTOP, '-o', join(tmp, 'note.txt', 'x.json')), /ENOTDIR/);
     assert.match(await fails('import', '--sysfs', join(tmp, 'note.txt')), /not a sysfs memory tree/);
@@ -102,6 +102,21 @@ describe('pfnlab import, export, capture', () => {
       await fails('export', 'dimm-hotplug', '--out', join(tmp, 'note.txt')),
       /note\.txt: exists and is not a directory\n$/,
     );
+    // An empty --format (an unset variable) was read as every format.
+    assert.match(
+      await fails('export', 'dimm-hotplug', '--out', tmp, '--format', ''),
+      /--format '' names no format/,
+    );
+    // A file where a directory goes: which options take single files.
+    assert.match(await fails('import', join(tmp, 'note.txt')), /is a file, .*--lsmem, --iomem, --zoneinfo/);
+    // Where a parent exists but cannot hold children, export and capture spun forever in mkdirSync.
+    if (existsSync('/proc/self')) {
+      assert.match(
+        await fails('export', 'dimm-hotplug', '--out', '/proc/pfnlab-x/y'),
+        /^pfnlab: \/proc\/pfnlab-x: .*ENOENT/,
+      );
+      assert.match(await fails('capture', '/proc/pfnlab-x'), /ENOENT/);
+    }
   });
 
   it('bad files: one printable line naming the file (JSON, binary, raw lsmem, no memory, an empty sysroot)', async () => {

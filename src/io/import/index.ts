@@ -48,7 +48,11 @@ function inDir(dir: string | undefined, file: string): string | undefined {
 
 function checkDir(dir: string): void {
   if (!existsSync(dir)) throw new InputError(dir, 'no such directory');
-  if (!statSync(dir).isDirectory()) throw new InputError(dir, 'is not a directory');
+  if (!statSync(dir).isDirectory())
+    throw new InputError(
+      dir,
+      'is a file, not a capture or export directory; name single files with --lsmem, --iomem, --zoneinfo or --daxctl',
+    );
   if (!isMachineDir(dir))
     throw new InputError(
       dir,
