@@ -113,13 +113,26 @@ export function listOption(p: Parsed, name: string): string[] {
   return typeof v === 'string' ? [v] : [];
 }
 
-/** A non-negative integer option, or an InputError naming it. */
-export function intOption(command: string, p: Parsed, name: string): number | undefined {
+/**
+ * A non-negative integer option no larger than max, or an InputError naming it. The default max
+ * is the largest exact number: past 2^53 the value is no longer the one typed (1e+20).
+ */
+export function intOption(
+  command: string,
+  p: Parsed,
+  name: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const v = stringOption(p, name);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v))
     throw new InputError(command, `--${name} must be a non-negative integer, got '${v}'`, v);
-  return Number(v);
+  const n = Number(v);
+  if (n > max) {
+    const limit = max === Number.MAX_SAFE_INTEGER ? 'below 2^53' : `at most ${max.toLocaleString('en-US')}`;
+    throw new InputError(command, `--${name} must be ${limit}, got '${v}'`, v);
+  }
+  return n;
 }
 
 /** --after N: how many of a scenario's steps to run (undefined: all), refused past its end. */

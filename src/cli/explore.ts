@@ -5,6 +5,7 @@ import {
   type ExploreOptions,
   type ExploreTrace,
   explore,
+  MAX_RANDOM_SEED,
   parseWalkerSpec,
   replaySchedule,
   scenarioWalkers,
@@ -56,7 +57,7 @@ command line that replays it (exit 1). A bounded search (--bound,
   --max-states N    give up after N states (N >= 1; verdict: bounded)
   --random N        N >= 1 random schedules instead (seeded by --seed S, default
                     1); not with --bound, --first or --max-states
-  --seed S
+  --seed S          0..4294967295
   --replay STRING   run one schedule (thread ids, runs as id*count) and show it;
                     with the options of the replay line explore printed
   --full            show every step (by default consecutive accesses fold)
@@ -130,7 +131,7 @@ type SearchChoice = Pick<ExploreOptions, 'preemptionBound' | 'firstViolation' | 
 function searchOptions(p: Parsed): { options: SearchChoice; replay?: string } {
   const exhaustive = ['bound', 'first', 'max-states'].filter((o) => p.values[o] !== undefined);
   const random = positiveIntOption(p, 'random');
-  const seed = intOption('explore', p, 'seed');
+  const seed = intOption('explore', p, 'seed', MAX_RANDOM_SEED);
   const replay = stringOption(p, 'replay');
   const others = [
     ...exhaustive,

@@ -61,6 +61,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    if (name === 'help' && rest.length && !topic) {
+      io.err(
+        `pfnlab: help: unknown command '${rest[0]}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})\n`,
+      );
+      return 2;
+    }
     io.out(`${topic ? topic.help : usage()}\n`);
     return 0;
   }

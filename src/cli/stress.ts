@@ -18,17 +18,14 @@ function secondsOption(p: Parsed): number | undefined {
   const v = stringOption(p, 'seconds');
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+(\.\d+)?$/.test(v) || n <= 0)
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v) || n <= 0)
     throw new InputError('stress', `--seconds must be a positive number, got '${v}'`, v);
   return n;
 }
 
 /** A non-negative integer option no larger than max, or an InputError quoting the value as given. */
 function boundedInt(p: Parsed, name: string, max: number): number | undefined {
-  const v = intOption('stress', p, name);
-  if (v !== undefined && v > max)
-    throw new InputError('stress', `--${name} must be at most ${n(max)}, got '${stringOption(p, name)}'`, v);
-  return v;
+  return intOption('stress', p, name, max);
 }
 
 /** Walker threads: 1..64. */

@@ -92,6 +92,9 @@ export function formatSchedule(schedule: readonly number[]): string {
   return out.join(',');
 }
 
+/** Longer than any schedule a search prints (those are counterexamples: hundreds of steps at most). */
+export const MAX_REPLAY_STEPS = 1_000_000;
+
 export function parseSchedule(text: string): number[] {
   const out: number[] = [];
   for (const token of text
@@ -100,7 +103,15 @@ export function parseSchedule(text: string): number[] {
     .filter(Boolean)) {
     const m = /^(\d+)(?:\*(\d+))?$/.exec(token);
     if (!m) throw new InputError('--replay', `'${token}' is not a thread id or id*count`, text);
-    for (let k = 0; k < Number(m[2] ?? 1); k++) out.push(Number(m[1]));
+    const count = Number(m[2] ?? 1);
+    // Checked before expanding: '0*99999999999' would otherwise exhaust memory.
+    if (out.length + count > MAX_REPLAY_STEPS)
+      throw new InputError(
+        '--replay',
+        `'${token}' makes the schedule longer than ${MAX_REPLAY_STEPS.toLocaleString('en-US')} steps`,
+        text,
+      );
+    for (let k = 0; k < count; k++) out.push(Number(m[1]));
   }
   if (out.length === 0) throw new InputError('--replay', 'the schedule is empty', text);
   return out;
@@ -259,8 +270,14 @@ function searchOf(opts: ExploreOptions, r: SearchResult): TraceSearch {
   };
 }
 
+/** The random schedules' generator (mulberry32) keeps 32 bits of its seed: a larger one repeats a smaller one's runs. */
+export const MAX_RANDOM_SEED = 2 ** 32 - 1;
+
 /** Explore every interleaving (or random ones) of the scenario's operations with the walkers. */
 export function explore(opts: ExploreOptions): ExploreTrace {
+  const seed = opts.random?.seed;
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > MAX_RANDOM_SEED))
+    throw new InputError('--seed', `must be an integer 0..${MAX_RANDOM_SEED}, got ${seed}`, seed);
   const program = buildProgram(opts);
   const result = opts.random
     ? randomSearch(program, opts.random.runs, opts.random.seed)

@@ -175,6 +175,12 @@ function percentile(sorted: readonly number[], q: number): number {
 function checkOptions(o: StressOptions): void {
   const walkers = o.walkers ?? ['pfn-walker'];
   for (const name of walkers) {
+    if (name.includes('@') && walkerByName(name.slice(0, name.indexOf('@'))))
+      throw new InputError(
+        '--walker',
+        `'${name}': stress walks random pfns of the cycled ranges; name the walker only`,
+        name,
+      );
     const w = walkerByName(name);
     if (!w)
       throw new InputError(

@@ -149,7 +149,7 @@ export class ScenarioView {
 
   private checkStep(k: number): void {
     if (!Number.isInteger(k) || k < 0 || k >= this.steps.length)
-      throw new InputError('step', `step must be 0..${this.steps.length - 1}, got ${k}`, k);
+      throw new InputError('step', `must be 0..${this.steps.length - 1}, got ${k}`, k);
   }
 
   /** The machine after slider position k (do not change it). */
@@ -196,7 +196,7 @@ export class ScenarioView {
     else {
       const maxSection = Math.ceil(g.maxPfn / g.pagesPerSection);
       if (!Number.isInteger(zoom.section) || zoom.section < 0 || zoom.section >= maxSection)
-        throw new InputError('section', `section must be 0..${maxSection - 1}`, zoom.section);
+        throw new InputError('section', `must be 0..${maxSection - 1}, got ${zoom.section}`, zoom.section);
       if (zoom.subsection === undefined) map = sectionMap(m, zoom.section);
       else {
         if (
@@ -204,7 +204,10 @@ export class ScenarioView {
           zoom.subsection < 0 ||
           zoom.subsection >= g.subsectionsPerSection
         )
-          throw new InputError('subsection', `subsection must be 0..${g.subsectionsPerSection - 1}`);
+          throw new InputError(
+            'subsection',
+            `must be 0..${g.subsectionsPerSection - 1}, got ${zoom.subsection}`,
+          );
         map = subsectionMap(m, zoom.section, zoom.subsection);
       }
     }
@@ -217,7 +220,7 @@ export class ScenarioView {
   inspect(k: number, pfn: number): PfnInspect {
     const m = this.machineAt(k);
     if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= m.g.maxPfn)
-      throw new InputError('pfn', `pfn must be 0..${m.g.maxPfn - 1} (MAX_PHYSMEM_BITS)`, pfn);
+      throw new InputError('pfn', `must be 0..${m.g.maxPfn - 1} (MAX_PHYSMEM_BITS), got ${pfn}`, pfn);
     const truth = m.truthOf(pfn);
     const report = pfnReport(m, pfn);
     const b = m.blocks.get(report.block);

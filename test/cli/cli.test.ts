@@ -28,6 +28,8 @@ describe('pfnlab CLI', () => {
       'verify',
     ])
       assert.ok(names.includes(expected), expected);
+    // help on a command that does not exist is bad usage, not the general usage with exit 0.
+    assert.match((await expectUsageError('help', 'nope')).stderr, /^pfnlab: help: unknown command 'nope'/);
     for (const name of names) {
       assert.match(top.stdout, new RegExp(`\\b${name}\\b`));
       const r = await cli(name, '--help');

@@ -142,6 +142,27 @@ describe('pfnlab explore and audit', () => {
     }
   });
 
+  it('numbers past what the search can use are refused by value, not crashed on or silently changed', async () => {
+    const base = ['explore', 'explore/offline', '--design', 'upstream'];
+    for (const [args, message] of [
+      // Expanded before running, this schedule alone would exhaust memory (a V8 fatal error).
+      [
+        ['--replay', '0*99999999999'],
+        /^pfnlab: --replay: '0\*99999999999' makes the schedule longer than 1,000,000 steps\n$/,
+      ],
+      [['--replay', '1,0*999999,1*2'], /'1\*2' makes the schedule longer/],
+      // Past 2^53 a number is no longer the one typed: it printed 'within 1e+23 preemptions'.
+      [['--bound', '99999999999999999999'], /--bound must be below 2\^53, got '99999999999999999999'/],
+      // mulberry32 keeps 32 bits: seed 2^32 was seed 0 under another name.
+      [['--random', '2', '--seed', '4294967296'], /--seed must be at most 4,294,967,295, got '4294967296'/],
+    ] as const) {
+      const r = await expectUsageError(...base, ...args);
+      assert.match(r.stderr, message, args.join(' '));
+    }
+    const ok = await cli(...base, '--random', '1', '--seed', '4294967295', '--json');
+    assert.equal(JSON.parse(ok.stdout).search.seed, 4294967295);
+  });
+
   it('the printed replay line carries every option that shapes the run and reproduces its counterexample', async () => {
     for (const options of [
       ['--design', 'active-bitmap', '--kernel', '5.4'],

@@ -192,6 +192,12 @@ describe('pfnlab stress', () => {
         ['--design', 'v5.4', '--seed', '99999999999999999999'],
         /--seed must be at most 4,294,967,295, got '99999999999999999999'/,
       ],
+      // A pfn list is explore's; stress picks random pfns (it said "unknown walker 'kpageflags@0x1'").
+      [
+        ['--design', 'v5.4', '--walker', 'kpageflags@0x1'],
+        /'kpageflags@0x1': stress walks random pfns .*name the walker only/,
+      ],
+      [['--design', 'v5.4', '--lookups', '99999999999999999999'], /--lookups must be below 2\^53/],
     ];
     for (const [args, message] of refused)
       assert.match((await expectUsageError('stress', 'dimm-hotplug', ...args)).stderr, message);
@@ -212,5 +218,17 @@ describe('pfnlab stress', () => {
     writeFileSync(file, JSON.stringify({ name: 'boot-only', boot: [{ start: 0, size: '1G' }], steps: [] }));
     const r = await expectUsageError('stress', file, '--design', 'v5.4');
     assert.match(r.stderr, /nothing to cycle/);
+    // '.05' is a number of seconds as much as '0.05' is.
+    const short = await cli(
+      'stress',
+      'dimm-hotplug',
+      '--design',
+      'hotplug-lock',
+      '--workers',
+      '1',
+      '--seconds',
+      '.05',
+    );
+    assert.equal(short.code, 0, short.stderr);
   });
 });

@@ -225,11 +225,15 @@ describe('pfnlab view: the server', () => {
     for (const [path, pattern] of [
       ['/api/map', /missing step/],
       ['/api/map?step=abc', /step must be a non-negative integer/],
-      ['/api/map?step=99999', /step must be 0\.\./],
+      ['/api/map?step=99999', /^step: must be 0\.\.\d+, got 99999$/],
+      ['/api/map?step=0&section=99999999', /^section: must be 0\.\.\d+, got 99999999$/],
       ['/api/map?step=0&section=-1', /section must be a non-negative integer/],
-      ['/api/map?step=0&section=0&subsection=64', /subsection must be 0\.\.63/],
+      ['/api/map?step=0&section=0&subsection=64', /^subsection: must be 0\.\.63, got 64$/],
       ['/api/pfn?step=0', /missing pfn/],
-      ['/api/pfn?step=0&pfn=0x400000000', /pfn must be 0\.\.17179869183/],
+      [
+        '/api/pfn?step=0&pfn=0x400000000',
+        /^pfn: must be 0\.\.17179869183 \(MAX_PHYSMEM_BITS\), got 17179869184$/,
+      ],
     ] as const) {
       const r = await get(server.port, path);
       assert.equal(r.status, 400, path);
