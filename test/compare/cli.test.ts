@@ -52,7 +52,9 @@ describe('pfnlab compare (text)', () => {
       }),
     );
     const r = await expectUsageError('compare', 'dimm-hotplug', bad);
-    assert.match(r.stderr, /\$\.steps\[1\]: online/);
+    assert.ok(r.stderr.startsWith(`pfnlab: ${bad}: $.steps[1]: online`), 'names the file the step is in');
+    const pfn = await expectUsageError('pfn', '0', '--scenario', bad);
+    assert.ok(pfn.stderr.startsWith(`pfnlab: ${bad}: $.steps[1]: online`), pfn.stderr);
     assert.throws(() => validateScenario(loadScenario(bad), DESIGNS), ScenarioStepError);
   });
 
