@@ -12,7 +12,7 @@ import type { Bookkeeping, Machine } from '../model/machine.js';
 import { pgmapArrayLoad } from '../model/pgmap.js';
 import type { Truth } from '../model/truth.js';
 import { planOperation } from '../ops/index.js';
-import { runScenario } from '../ops/scenario-run.js';
+import { runScenario, ScenarioStepError } from '../ops/scenario-run.js';
 import type { OpSpec } from '../ops/spec.js';
 import type { KernelStep } from '../ops/step.js';
 import { RCU_SLOT_CTR, rcuInit, rcuSlotAddr } from '../rcu/memb.js';
@@ -96,9 +96,11 @@ function judgeTruth(t: Truth, answer: 'online' | 'device', pfn: number, what: st
   return `${what} for pfn ${hex(pfn)}, whose truth is ${t.state}${t.zone ? ` (${t.zone})` : ''}`;
 }
 
+/** The writer's kernel steps; ops are the scenario's steps from index `first` on. */
 function writerSteps(
   m: Machine,
   ops: readonly OpSpec[],
+  first: number,
   bound: BoundDesign,
 ): (pc: number) => WriterStep | undefined {
   const steps: WriterStep[] = [];
@@ -120,7 +122,11 @@ function writerSteps(
       try {
         steps.push(...planOperation(m, spec, [bound.writeSide]).steps.map(adapt));
       } catch (e) {
-        if (!(e instanceof HotplugError) || spec.expect !== e.errno) throw e;
+        if (!(e instanceof HotplugError)) throw e;
+        if (spec.expect === e.errno) continue;
+        // Named as pfnlab run names it: which step of the scenario was refused.
+        const why = spec.expect ? ` (expected -${spec.expect})` : '';
+        throw new ScenarioStepError(first + next - 1, e.errno, `${e.message}${why}`);
       }
     }
     return steps[pc];
@@ -176,7 +182,7 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
     machine: m,
     targets,
     mem: m.mem,
-    writerStep: writerSteps(m, ops, b),
+    writerStep: writerSteps(m, ops, from, b),
     walkers,
     snapshot: () => m.snapshotBookkeeping(),
     restore: (s) => m.restoreBookkeeping(s as Bookkeeping),

@@ -287,6 +287,23 @@ describe('pfnlab explore and audit', () => {
       'v5.4',
     );
     assert.match(name.stderr, /name\.json: \$\.walkers\[1\]: unknown walker 'nope'/);
+    // A step the writer reaches during the search and the kernel refuses is named as pfnlab run names it.
+    const refused = await expectUsageError(
+      'explore',
+      offlineWith(dir, 'refused.json', {
+        steps: [
+          { op: 'add_memory', start: '1G', size: '256M' },
+          { op: 'online', start: '1G', size: '256M', zone: 'movable' },
+          { op: 'remove', start: '1G', size: '256M' },
+        ],
+      }),
+      '--design',
+      'v5.4',
+    );
+    assert.match(
+      refused.stderr,
+      /^pfnlab: \$\.steps\[2\]: remove: memory8 is online; offline it first \(-EBUSY\)$/m,
+    );
     const flag = await expectUsageError('explore', 'explore/offline', '--design', 'v5.4', '--from', '9');
     assert.match(flag.stderr, /^pfnlab: --from: /);
   });
