@@ -1,6 +1,8 @@
 /**
  * The designs, one way in: by name, from a module file, bound to a machine.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError, PfnlabError } from '../model/errors.js';
@@ -196,6 +198,25 @@ function guardModuleDesign(d: Design): Design {
   return { ...d, lookup, writeSide };
 }
 
+/**
+ * A module's syntax error with its place ("line 3, column 24: Unexpected token ';'"), or undefined
+ * when it has none: import() does not say where on Node 20, so a module that failed to load is
+ * checked again by `node --check` (only on this failure path).
+ */
+function syntaxError(path: string): string | undefined {
+  const r = spawnSync(process.execPath, ['--check', '--input-type=module'], {
+    input: readFileSync(path),
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  const lines = (r.stderr ?? '').split('\n');
+  const line = /^\[stdin\]:(\d+)$/.exec(lines[0])?.[1];
+  const message = lines.find((l) => l.startsWith('SyntaxError: '))?.slice('SyntaxError: '.length);
+  if (r.status === 0 || !line || !message) return undefined;
+  const column = lines[2]?.indexOf('^') ?? -1;
+  return `line ${line}${column >= 0 ? `, column ${column + 1}` : ''}: ${message}`;
+}
+
 /** A design by name, or loaded from a module file exporting it as default (or as `design`). */
 export async function loadDesign(spec: string): Promise<Design> {
   const builtin = designByName(spec);
@@ -212,7 +233,8 @@ export async function loadDesign(spec: string): Promise<Design> {
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new InputError(spec, `cannot load design module: ${(e as Error).message.split('\n')[0]}`, spec);
+    const problem = (existsSync(path) && statSync(path).isFile() && syntaxError(path)) || firstLine(e);
+    throw new InputError(spec, `cannot load design module: ${problem}`, spec);
   }
   return checkDesignShape(mod.default ?? mod.design, spec);
 }

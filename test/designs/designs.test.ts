@@ -152,7 +152,7 @@ describe('designs from a module file', () => {
     assert.ok((r.totals[d.name]['driver-reserved-returned'] ?? 0) > 0);
   });
 
-  it('a module whose getter throws, whose added step throws or whose name breaks the output is one line', async () => {
+  it('a module with a syntax error (and where), a getter that throws, an added step that throws or a name that breaks the output is one line', async () => {
     const dir = scratchDir('design-modules');
     const lookup = `lookup: ({ mem, g, helpers: h }) => ({ pfnValid: (p) => h.pfnValid619(mem, g, p),
   pfnToOnlinePage: () => h.NO_PAGE, isZoneDevicePage: () => false, pageZone: (p) => h.pageZone(mem, g, p) })`;
@@ -166,6 +166,10 @@ describe('designs from a module file', () => {
   writeSide: (ctx) => ({ name: "stepper", after: (s) => s.fn === "online_mem_sections"
     ? [ctx.helpers.step("set_my_bits", {}, "", () => { throw new Error("bits out of range"); })] : [] }) };`,
         /design 'stepper': step 'set_my_bits' \(added after online_mem_sections\)\.run\(\) threw: bits out of range$/,
+      ],
+      'syntax.mjs': [
+        'export default {\n  name: "s",\n  lookup() { return 1 +; }\n};\n',
+        /syntax\.mjs: cannot load design module: line 3, column 24: Unexpected token ';'$/,
       ],
       'proto.mjs': [
         `export default { name: "__proto__", writeSide: () => ({}), ${lookup} };`,
