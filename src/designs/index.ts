@@ -16,7 +16,7 @@ import {
   activeBitmapNoSync,
   activeBitmapSingleFlip,
 } from './active-bitmap.js';
-import type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
+import { type Design, type DesignContext, type Lookup, NO_PAGE, type ReaderProtection } from './design.js';
 import { deviceBitmap } from './device-bitmap.js';
 import { kernelHelpers } from './helpers.js';
 import { hotplugLock } from './hotplug-lock.js';
@@ -89,19 +89,22 @@ function checkDesignShape(exported: unknown, where: string): Design {
 }
 
 /** What a module design's function must return, by name; a message when it returned something else. */
-type ResultCheck = (result: unknown) => string | undefined;
+type ResultCheck = (result: unknown, arg: unknown) => string | undefined;
 
 const returns =
-  (what: string, ok: (r: unknown) => boolean): ResultCheck =>
-  (r) =>
-    ok(r)
+  (what: string, ok: (r: unknown, arg: unknown) => boolean): ResultCheck =>
+  (r, arg) =>
+    ok(r, arg)
       ? undefined
-      : `must return ${what}, returned ${typeof r === 'object' ? JSON.stringify(r) : String(r)}`;
+      : `must return ${what}, returned ${typeof r === 'number' && Number.isInteger(r) && r >= 0 ? `0x${r.toString(16)}` : typeof r === 'object' ? JSON.stringify(r) : String(r)}`;
+
+/** A page is named by its own pfn (pfn_to_page() of the pfn asked about), NULL by NO_PAGE. */
+const PAGE = returns('the pfn itself (its page) or NO_PAGE (-1)', (r, pfn) => r === pfn || r === NO_PAGE);
 
 const LOOKUP_RESULTS: Readonly<Record<string, ResultCheck>> = {
   pfnValid: returns('a boolean', (r) => typeof r === 'boolean'),
-  pfnToOnlinePage: returns('a pfn or NO_PAGE (-1)', (r) => Number.isInteger(r) && (r as number) >= -1),
-  pfnToDevicePage: returns('a pfn or NO_PAGE (-1)', (r) => Number.isInteger(r) && (r as number) >= -1),
+  pfnToOnlinePage: PAGE,
+  pfnToDevicePage: PAGE,
   isZoneDevicePage: returns('a boolean', (r) => typeof r === 'boolean'),
   pageZone: returns('a zone number', (r) => Number.isInteger(r)),
 };
@@ -142,7 +145,7 @@ function guarded<A extends unknown[], R>(
       if (e instanceof PfnlabError || typeof e === 'symbol') throw e;
       throw new InputError(`design '${design}'`, `${describe(args)} threw: ${firstLine(e)}`);
     }
-    const problem = check?.(result);
+    const problem = check?.(result, args[0]);
     if (problem) throw new InputError(`design '${design}'`, `${describe(args)} ${problem}`, result);
     return result;
   };

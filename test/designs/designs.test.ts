@@ -171,6 +171,10 @@ describe('designs from a module file', () => {
         'export default {\n  name: "s",\n  lookup() { return 1 +; }\n};\n',
         /syntax\.mjs: cannot load design module: line 3, column 24: Unexpected token ';'$/,
       ],
+      'other-page.mjs': [
+        `export default { name: "neighbour", writeSide: () => ({}), ${lookup.replace('pfnToOnlinePage: () => h.NO_PAGE', 'pfnToOnlinePage: (p) => p + 1')} };`,
+        /design 'neighbour': pfnToOnlinePage\((0x[0-9a-f]+)\) must return the pfn itself \(its page\) or NO_PAGE \(-1\), returned (?!\1\b)0x[0-9a-f]+$/,
+      ],
       'proto.mjs': [
         `export default { name: "__proto__", writeSide: () => ({}), ${lookup} };`,
         /name may not be '__proto__'/,
