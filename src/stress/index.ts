@@ -545,7 +545,12 @@ function round(v: number, digits: number): number {
 
 /** One line per example, for the CLI. */
 export function describeExample(e: StressExample): string {
-  const read = e.unmapped ? 'no memmap' : e.value === -1 ? '-1' : `0x${(e.value >>> 0).toString(16)}`;
+  // The word read: none (the memmap was unmapped), the poison pattern page_init_poison() fills with, or a value.
+  const read = e.unmapped
+    ? 'a memmap no longer mapped'
+    : e.value === -1
+      ? 'all ones (the poison pattern)'
+      : `0x${(e.value >>> 0).toString(16)}`;
   const writer = e.step ? `in ${e.step} of ${e.operation}` : `just after ${e.operation}`;
-  return `${e.kind} struct page of pfn ${hex(e.pfn)}: ${e.walker} read ${e.what} (${read}) on worker ${e.worker} at ${e.atMs.toFixed(1)} ms; the writer was ${writer} (cycle ${e.cycle})`;
+  return `${e.kind} struct page of pfn ${hex(e.pfn)}: ${e.walker}, at "${e.what}", read ${read} on worker ${e.worker} at ${e.atMs.toFixed(1)} ms; the writer was ${writer} (cycle ${e.cycle})`;
 }

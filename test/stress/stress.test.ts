@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderStress } from '../../src/cli/stress.js';
 import { loadScenario } from '../../src/io/scenario.js';
-import { deriveCycle, runStress, type StressOptions, WorkerPool } from '../../src/stress/index.js';
+import {
+  deriveCycle,
+  describeExample,
+  runStress,
+  type StressExample,
+  type StressOptions,
+  WorkerPool,
+} from '../../src/stress/index.js';
 import { cli, expectUsageError, scratchDir } from '../helpers.js';
 
 describe('pfnlab stress', () => {
@@ -143,6 +150,30 @@ describe('pfnlab stress', () => {
     await assert.rejects(run('v5.4', { seed: -1, lookups: 1 }), /--seed/);
     const r = await run('v5.4', { seed: 2 ** 32 - 1, lookups: 1000 });
     assert.equal(r.seed, 2 ** 32 - 1);
+  });
+
+  it('an example says what the walker read: an unmapped memmap, the poison pattern, or a value', () => {
+    const base = {
+      kind: 'poisoned',
+      pfn: 0x412657,
+      walker: 'pfn-walker',
+      what: 'page_count()',
+      worker: 0,
+      atMs: 522.2,
+      cycle: 347,
+      operation: 'offline [mem 0x400000000-0x43fffffff]',
+    };
+    const text = (e: object) => describeExample({ ...base, ...e } as unknown as StressExample);
+    // It said 'pfn-walker read page_count() (-1)'.
+    assert.equal(
+      text({ value: -1, unmapped: false }),
+      'poisoned struct page of pfn 0x412657: pfn-walker, at "page_count()", read all ones (the poison pattern) on worker 0 at 522.2 ms; the writer was just after offline [mem 0x400000000-0x43fffffff] (cycle 347)',
+    );
+    assert.match(
+      text({ kind: 'freed', value: 0, unmapped: true, step: 'sparse_remove_section' }),
+      /read a memmap no longer mapped .*was in sparse_remove_section of offline/,
+    );
+    assert.match(text({ value: 0x40, unmapped: false }), /read 0x40 on worker 0/);
   });
 
   it('CLI: --json result, exit 1 on violations', async () => {
