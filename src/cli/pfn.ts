@@ -28,6 +28,8 @@ export const pfnCommand: Command = {
 Print where <pfn> lives (section, root, subsection, memory block), its section
 flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,
 offline, device, driver-reserved, tearing-down or freed, with zone and pgmap.
+Section flags are letters as crash's kmem -n prints them: P marked present,
+M has memmap, O online, E early (boot), D ZONE_DEVICE taint; '-' none.
 
   <pfn>               decimal or 0x-hex
   --scenario <file>   a scenario file, a built-in scenario name, or a directory from

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expectUsageError } from '../helpers.js';
+import { cli, expectUsageError } from '../helpers.js';
 
 describe('pfnlab pfn: odd pfns', () => {
   it('a pfn too large for a number is beyond MAX_PHYSMEM_BITS, not "not a pfn"', async () => {
@@ -16,5 +16,11 @@ describe('pfnlab pfn: odd pfns', () => {
     );
     const junk = await expectUsageError('pfn', '0x1g', '--scenario', 'dimm-hotplug');
     assert.match(junk.stderr, /'0x1g' is not a pfn \(decimal or 0x-hex\)/);
+  });
+
+  it("--help spells out the section flag letters the output uses ('[PMOE]')", async () => {
+    const help = (await cli('pfn', '--help')).stdout;
+    for (const letter of ['P marked present', 'M has memmap', 'O online', 'E early', 'D ZONE_DEVICE taint'])
+      assert.ok(help.replace(/\s+/g, ' ').includes(letter), letter);
   });
 });
