@@ -17,7 +17,7 @@ import type { OpSpec } from '../ops/spec.js';
 import type { KernelStep } from '../ops/step.js';
 import { RCU_SLOT_CTR, rcuInit, rcuSlotAddr } from '../rcu/memb.js';
 import { hex } from '../units.js';
-import { type WalkerDef, WalkerKernel } from '../walkers/index.js';
+import { type WalkerDef, WalkerKernel, type WalkerTargets } from '../walkers/index.js';
 import type { Program, WalkerProgram, WriterStep } from './engine.js';
 
 export interface WalkerSpec {
@@ -133,6 +133,23 @@ function writerSteps(
   };
 }
 
+/** What a walker with no pfn of its kind in the scenario looks for: a search of it would prove nothing. */
+const TARGET_KINDS: Record<WalkerTargets, string> = {
+  ram: 'walks hot-plugged memory, and no step adds, onlines, offlines or removes any',
+  device: 'walks ZONE_DEVICE pages, and no step maps any (memremap)',
+  'device-private': 'walks ZONE_DEVICE pages, and no step maps any (memremap)',
+  untouched: 'walks online memory no step touches, and there is none',
+  any: 'walks memory a step hot-plugs or maps, and no step does',
+};
+
+function noTargets(w: WalkerDef, scenario: string): InputError {
+  return new InputError(
+    'explore',
+    `${w.name} has no pfn to walk in ${scenario}: it ${TARGET_KINDS[w.targets]}; give pfns (--walker ${w.name}@PFN)`,
+    w.name,
+  );
+}
+
 /** The pgmap record a walker's set-up page reference is on, taken now (before the writer starts). */
 function takeSetupReference(m: Machine, w: WalkerDef, pfn: number): number {
   if (!w.holdsReference) return 0;
@@ -163,6 +180,9 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
   const targets = opts.walkers.map((w) => [
     ...(w.pfns ?? defaultTargets(m, [...scenario.steps.slice(0, from), ...ops], w.walker)),
   ]);
+  opts.walkers.forEach((w, i) => {
+    if (!targets[i].length) throw noTargets(w.walker, scenario.name);
+  });
   const heldRefs = opts.walkers.map((w, i) => targets[i].map((pfn) => takeSetupReference(m, w.walker, pfn)));
   m.mem.startJournal();
   const walkers: WalkerProgram[] = opts.walkers.map((spec, i) => ({

@@ -304,6 +304,26 @@ describe('pfnlab explore and audit', () => {
       refused.stderr,
       /^pfnlab: \$\.steps\[2\]: remove: memory8 is online; offline it first \(-EBUSY\)$/m,
     );
+    // A walker with nothing of its kind to walk proved nothing: it printed 'SAFE - every interleaving explored'.
+    const nothing = await expectUsageError(
+      'explore',
+      'explore/offline',
+      '--design',
+      'v5.4',
+      '--walker',
+      'smaps_pmd_entry',
+    );
+    assert.match(
+      nothing.stderr,
+      /^pfnlab: explore: smaps_pmd_entry has no pfn to walk in explore-offline: it walks ZONE_DEVICE pages, and no step maps any \(memremap\); give pfns \(--walker smaps_pmd_entry@PFN\)$/m,
+    );
+    const bootOnly = await expectUsageError(
+      'explore',
+      offlineWith(dir, 'boot-only.json', { steps: [], explore: { from: 0 }, walkers: undefined }),
+      '--design',
+      'v5.4',
+    );
+    assert.match(bootOnly.stderr, /pfn-walker has no pfn to walk in explore-offline: it walks memory a step hot-plugs or maps, and no step does/);
     const flag = await expectUsageError('explore', 'explore/offline', '--design', 'v5.4', '--from', '9');
     assert.match(flag.stderr, /^pfnlab: --from: /);
   });
