@@ -21,12 +21,11 @@ import {
   NO_PAGE,
 } from '../designs/index.js';
 import type { Scenario } from '../io/scenario.js';
-import { HotplugError } from '../model/errors.js';
 import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
-import { type OperationLog, runScenario, ScenarioStepError } from '../ops/scenario-run.js';
+import { type OperationLog, runScenario } from '../ops/scenario-run.js';
 import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { rng } from '../random.js';
 import type { PfnClass } from './classes.js';
@@ -138,29 +137,16 @@ export function runWithDesigns(
   capacityWords?: number,
 ): { machine: Machine; bound: BoundDesign[]; log: OperationLog[] } {
   let bound: BoundDesign[] = [];
-  try {
-    const { machine, log } = runScenario(s, {
-      operations,
-      memory: capacityWords ? { capacityWords } : undefined,
-      prepare(m) {
-        bound = bindDesigns(m, designs);
-        return bound.map((b) => b.writeSide);
-      },
-    });
-    return { machine, bound, log };
-  } catch (e) {
-    throw inScenario(s, e);
-  }
-}
-
-/**
- * A boot range or step the kernel refuses names the scenario it is in ("$.steps[3]" alone does not
- * say which of compare's files): the error keeps its class, its message gains the scenario.
- */
-function inScenario(s: Scenario, e: unknown): unknown {
-  if ((e instanceof ScenarioStepError || e instanceof HotplugError) && s.source)
-    e.message = `${s.source.replace(/^builtin:/, '')}: ${e.message}`;
-  return e;
+  // A refused step names the scenario's file (runScenario adds it).
+  const { machine, log } = runScenario(s, {
+    operations,
+    memory: capacityWords ? { capacityWords } : undefined,
+    prepare(m) {
+      bound = bindDesigns(m, designs);
+      return bound.map((b) => b.writeSide);
+    },
+  });
+  return { machine, bound, log };
 }
 
 /**

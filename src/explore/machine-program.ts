@@ -12,7 +12,7 @@ import type { Bookkeeping, Machine } from '../model/machine.js';
 import { pgmapArrayLoad } from '../model/pgmap.js';
 import type { Truth } from '../model/truth.js';
 import { planOperation } from '../ops/index.js';
-import { runScenario, ScenarioStepError } from '../ops/scenario-run.js';
+import { inScenario, runScenario, ScenarioStepError } from '../ops/scenario-run.js';
 import type { OpSpec } from '../ops/spec.js';
 import type { KernelStep } from '../ops/step.js';
 import { RCU_SLOT_CTR, rcuInit, rcuSlotAddr } from '../rcu/memb.js';
@@ -102,6 +102,7 @@ function writerSteps(
   ops: readonly OpSpec[],
   first: number,
   bound: BoundDesign,
+  source: string,
 ): (pc: number) => WriterStep | undefined {
   const steps: WriterStep[] = [];
   let next = 0;
@@ -126,7 +127,7 @@ function writerSteps(
         if (spec.expect === e.errno) continue;
         // Named as pfnlab run names it: which step of the scenario was refused.
         const why = spec.expect ? ` (expected -${spec.expect})` : '';
-        throw new ScenarioStepError(first + next - 1, e.errno, `${e.message}${why}`);
+        throw inScenario({ source }, new ScenarioStepError(first + next - 1, e.errno, `${e.message}${why}`));
       }
     }
     return steps[pc];
@@ -202,7 +203,7 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
     machine: m,
     targets,
     mem: m.mem,
-    writerStep: writerSteps(m, ops, from, b),
+    writerStep: writerSteps(m, ops, from, b, scenario.source),
     walkers,
     snapshot: () => m.snapshotBookkeeping(),
     restore: (s) => m.restoreBookkeeping(s as Bookkeeping),

@@ -16,6 +16,18 @@ export interface ScenarioInput {
   readonly geometry: Geometry;
   readonly boot: readonly BootRange[];
   readonly steps: readonly OpSpec[];
+  /** Where it was read from (a path, "builtin:NAME"): a refused boot range or step names it. */
+  readonly source?: string;
+}
+
+/**
+ * A boot range or step the kernel refuses names the scenario it is in ("$.steps[3]" alone does not
+ * say which file): the error keeps its class, its message gains the scenario's file or name.
+ */
+export function inScenario(s: Pick<ScenarioInput, 'source'>, e: unknown): unknown {
+  if ((e instanceof ScenarioStepError || e instanceof HotplugError) && s.source)
+    e.message = `${s.source.replace(/^builtin:/, '')}: ${e.message}`;
+  return e;
 }
 
 export interface OperationLog {
@@ -106,6 +118,14 @@ export function bootScenario(s: ScenarioInput, opts: RunOptions = {}): ScenarioR
 
 /** Boot and run a scenario's operations (all of them, or the first `opts.operations`). */
 export function runScenario(s: ScenarioInput, opts: RunOptions = {}): ScenarioResult {
+  try {
+    return runAll(s, opts);
+  } catch (e) {
+    throw inScenario(s, e);
+  }
+}
+
+function runAll(s: ScenarioInput, opts: RunOptions): ScenarioResult {
   const { machine: m, log, sides } = bootScenario(s, opts);
   const count = Math.min(opts.operations ?? s.steps.length, s.steps.length);
   for (let i = 0; i < count; i++) {

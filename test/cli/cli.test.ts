@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/main.js';
@@ -36,6 +36,24 @@ describe('pfnlab CLI', () => {
       assert.equal(r.code, 0);
       assert.match(r.stdout, new RegExp(`usage: pfnlab ${name}`));
     }
+  });
+
+  it('a step the kernel refuses names the scenario file, in run, export and explore alike', async () => {
+    const dir = scratchDir('refused');
+    const file = join(dir, 'refused.json');
+    const steps = [{ op: 'offline', start: '8G', size: '128M' }];
+    writeFileSync(file, JSON.stringify({ name: 'refused', boot: [{ start: 0, size: '2G' }], steps }));
+    // It said '$.steps[0]: offline: ...' with no file: which of a directory of scenarios?
+    const line = new RegExp(`^pfnlab: ${file}: \\$\\.steps\\[0\\]: offline: memory64 does not exist`);
+    assert.match((await expectUsageError('run', file)).stderr, line);
+    assert.match((await expectUsageError('export', file, '--out', join(dir, 'out'))).stderr, line);
+    assert.equal(existsSync(join(dir, 'out')), false);
+    const boot = join(dir, 'boot.json');
+    writeFileSync(boot, JSON.stringify({ name: 'boot', boot: [{ start: '0x1001', size: '2G' }], steps: [] }));
+    assert.match(
+      (await expectUsageError('run', boot)).stderr,
+      /boot\.json: boot: boot range .* is not page aligned/,
+    );
   });
 
   it('run prints the layout; --json has sections, blocks, zones, pgmaps, truth', async () => {

@@ -302,7 +302,7 @@ describe('pfnlab explore and audit', () => {
     );
     assert.match(
       refused.stderr,
-      /^pfnlab: \$\.steps\[2\]: remove: memory8 is online; offline it first \(-EBUSY\)$/m,
+      /^pfnlab: \S+refused\.json: \$\.steps\[2\]: remove: memory8 is online; offline it first \(-EBUSY\)$/m,
     );
     // A walker with nothing of its kind to walk proved nothing: it printed 'SAFE - every interleaving explored'.
     const nothing = await expectUsageError(
@@ -323,7 +323,10 @@ describe('pfnlab explore and audit', () => {
       '--design',
       'v5.4',
     );
-    assert.match(bootOnly.stderr, /pfn-walker has no pfn to walk in explore-offline: it walks memory a step hot-plugs or maps, and no step does/);
+    assert.match(
+      bootOnly.stderr,
+      /pfn-walker has no pfn to walk in explore-offline: it walks memory a step hot-plugs or maps, and no step does/,
+    );
     const flag = await expectUsageError('explore', 'explore/offline', '--design', 'v5.4', '--from', '9');
     assert.match(flag.stderr, /^pfnlab: --from: /);
   });

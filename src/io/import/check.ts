@@ -22,7 +22,8 @@ function describeStep(s: Record<string, unknown>): string {
 /** Run the scenario, dropping steps the model refuses; returns the final machine. */
 export function reproduce(json: ScenarioJson, report: ReportBuilder): Machine {
   for (;;) {
-    const scenario = scenarioFromJson(json, 'import');
+    // No source: the report describes a refused step itself, with no file to name.
+    const scenario = { ...scenarioFromJson(json, 'import'), source: undefined };
     try {
       return runScenario(scenario).machine;
     } catch (e) {
