@@ -8,11 +8,12 @@
  * through the model's operations (planOperation/runPlan: refusals are
  * HotplugErrors with the kernel's errno) and, mapped by replay.ts, on the guest.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { geometryFor } from '../arch/presets.js';
 import { importMachine } from '../io/import/index.js';
+import { makeDirs, withFileErrors } from '../io/machine-dir.js';
 import type { Scenario } from '../io/scenario.js';
 import { HotplugError } from '../model/errors.js';
 import type { Machine } from '../model/machine.js';
@@ -114,10 +115,12 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
   const progress = opts.onProgress ?? (() => {});
   const vm = verifyMachine(s);
   const actions = planReplay(s.steps, vm);
+  // --keep is made first and one directory at a time: a bad path is one line before QEMU boots
+  // (and /proc/x cannot spin mkdir -p).
+  if (opts.keep) withFileErrors(() => makeDirs(opts.keep as string), opts.keep);
   const tools = findToolchain({ kernel: opts.kernel, modules: opts.modules, cache: opts.cache });
   const initrd = buildInitramfs({ busybox: tools.busybox, modulesDir: tools.kernel.modules });
   const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'pfnlab-verify-'));
-  mkdirSync(dir, { recursive: true });
   progress(`booting ${tools.kernel.release} under QEMU (TCG)`);
   const guest = await Guest.start(
     tools.qemu,

@@ -28,6 +28,15 @@ describe('pfnlab verify CLI', () => {
       ['verify', 'scenarios/verify/dimm-hotplug.json', '--cache', empty],
     ];
     for (const argv of cases) await expectUsageError(...argv);
+    // A --keep that cannot be made fails at once, before any kernel is looked for (mkdir -p of
+    // /proc/x spins forever in Node).
+    const keep = await expectUsageError(
+      'verify',
+      'scenarios/verify/dimm-hotplug.json',
+      '--keep',
+      '/proc/pfnlab-x',
+    );
+    assert.match(keep.stderr, /\/proc\/pfnlab-x: mkdir: ENOENT/);
     const missing = await expectUsageError('verify', 'scenarios/verify/dimm-hotplug.json', '--cache', empty);
     assert.match(missing.stderr, /pfnlab verify --setup/);
   });
