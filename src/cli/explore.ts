@@ -192,7 +192,9 @@ function notProven(t: ExploreTrace): string {
   if (s?.mode === 'random') return `no violation in ${randomRuns(t)}`;
   const limits = [
     ...(s?.preemptionBound !== undefined ? [`within ${plural(s.preemptionBound, 'preemption')}`] : []),
-    ...(s?.stoppedAtMaxStates ? [`in the first ${s.maxStates} states`] : []),
+    ...(s?.stoppedAtMaxStates && s.maxStates !== undefined
+      ? [`in the first ${plural(s.maxStates, 'state')}`]
+      : []),
   ];
   return `no violation ${limits.join(' and ') || 'within the bound'}`;
 }
