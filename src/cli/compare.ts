@@ -9,7 +9,7 @@ import {
   type StepResult,
   validateScenario,
 } from '../compare/index.js';
-import { CATEGORIES } from '../designs/index.js';
+import { CATEGORIES, categoryLegend } from '../designs/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
 import { renderTable } from '../report/table.js';
@@ -107,9 +107,7 @@ After every kernel step each design answers pfn_valid(), pfn_to_online_page(),
 pfn_to_device_page() and is_zone_device_page() for every pfn; answers the truth
 contradicts are counted by category:
 
-  device-as-online, uninitialized-returned, driver-reserved-returned,
-  offline-as-online, online-missed, hole-returned, no-memmap-returned,
-  tearing-down-returned, online-as-device, device-missed, zone-device-misjudged
+${categoryLegend()}
 
 A step's count is the number of distinct pfns that got that wrong answer at
 some point while the step ran. Counts cover every pfn exactly: pfns that no

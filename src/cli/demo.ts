@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { compareScenario } from '../compare/index.js';
 import type { Design } from '../designs/design.js';
-import { CATEGORIES, DESIGNS, FAULT_DESIGNS } from '../designs/index.js';
+import { CATEGORIES, categoryLegend, DESIGNS, FAULT_DESIGNS } from '../designs/index.js';
 import { AUDIT_SCENARIOS } from '../explore/audit.js';
 import { explore, scenarioWalkers } from '../explore/index.js';
 import { builtinScenarioNames, loadScenario, scenarioWithKernel } from '../io/scenario.js';
@@ -142,7 +142,7 @@ scenario's layout after every step.
         ['DESIGN', ...used],
         designs.map((d) => [d, ...used.map((c) => totals[d]?.[c] ?? 0)]),
         '  ',
-      )}\n\n`,
+      )}\n${categoryLegend(used, '    ')}\n\n`,
     );
     io.out(
       `Race verdicts: pfn-walker under every interleaving with hot-removal (${AUDIT_SCENARIOS.ram}) and memunmap (${AUDIT_SCENARIOS.device}):\n`,

@@ -26,7 +26,14 @@ import { moduleCall, startModuleWatchdog } from './watchdog.js';
 
 export type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
 export { NO_PAGE } from './design.js';
-export { type Answers, CATEGORIES, CATEGORY_MEANINGS, type Category, judge } from './judge.js';
+export {
+  type Answers,
+  CATEGORIES,
+  CATEGORY_MEANINGS,
+  type Category,
+  categoryLegend,
+  judge,
+} from './judge.js';
 
 /** The five designs the thread argued about, in the order they are compared. */
 export const DESIGNS: readonly Design[] = [v54, activeBitmapDesign, deviceBitmap, upstream, hotplugLock];

@@ -15,7 +15,7 @@ export const CATEGORY_MEANINGS = {
   'offline-as-online': 'pfn_to_online_page() returned offline memory',
   'online-missed': 'pfn_to_online_page() returned NULL for online memory',
   'hole-returned':
-    'a lookup returned a page of a hole: a struct page with no memory behind it (in boot sections: Reserved in 6.19, zeroed in 5.4); a hole smaller than a subsection no design tells from RAM',
+    'a lookup returned a page of a hole, a struct page with no memory behind it (Reserved in 6.19, zeroed in 5.4)',
   'no-memmap-returned': 'a lookup (or pfn_valid()) vouched for a pfn whose memmap does not exist',
   'tearing-down-returned':
     'a lookup returned a page whose memmap is being torn down (a dying pgmap, an offlining range)',
@@ -83,4 +83,10 @@ export function judge(state: TruthState, a: Answers, memmapMapped: boolean): Cat
   if ((state === 'online' && a.zoneDevice) || (state === 'device' && !a.zoneDevice))
     out.push('zone-device-misjudged');
   return out;
+}
+
+/** The categories with their meanings, one per line, for help texts and legends. */
+export function categoryLegend(categories: readonly Category[] = CATEGORIES, indent = '  '): string {
+  const width = Math.max(...categories.map((c) => c.length));
+  return categories.map((c) => `${indent}${c.padEnd(width)}  ${CATEGORY_MEANINGS[c]}`).join('\n');
 }
