@@ -93,10 +93,58 @@ function findBiggestSectionPfn(m: Machine, zone: Zone, start: number, end: numbe
 }
 
 /**
+ * The tail of 5.4's shrink_zone_span(): walk the zone's old span by
+ * subsection for an online pfn of this zone outside [startPfn, endPfn). A
+ * section that is not ONLINE has none (5.4's pfn_to_online_page() reads only
+ * the section bit), so it is skipped whole.
+ */
+function zoneKeepsOnlinePfn54(
+  m: Machine,
+  zone: Zone,
+  zoneStart: number,
+  zoneEnd: number,
+  startPfn: number,
+  endPfn: number,
+): boolean {
+  const sub = m.g.pagesPerSubsection;
+  for (let pfn = zoneStart; pfn < zoneEnd; ) {
+    if (pfnToOnlinePage54(m.mem.words, m.g, pfn) < 0) {
+      const next = (Math.floor(pfn / m.g.pagesPerSection) + 1) * m.g.pagesPerSection;
+      pfn += Math.ceil((next - pfn) / sub) * sub;
+      continue;
+    }
+    if ((pfn < startPfn || pfn >= endPfn) && pfnInZone(m, zone, pfn)) return true;
+    pfn += sub;
+  }
+  return false;
+}
+
+/**
  * shrink_zone_span(): only an end of the span can move; a hole in the middle
- * leaves the span as it is.
+ * leaves the span as it is. 5.4 moves an end only when it finds a pfn, then
+ * scans the whole old span and empties a zone left with only holes, even
+ * after a removal from the middle.
  */
 export function shrinkZoneSpan(m: Machine, zone: Zone, startPfn: number, endPfn: number): void {
+  if (m.g.kernel === '5.4') {
+    const zoneStart = zone.zoneStartPfn;
+    const zoneEnd = zoneEndPfn(zone);
+    if (zoneStart === startPfn) {
+      const pfn = findSmallestSectionPfn(m, zone, endPfn, zoneEnd);
+      if (pfn) {
+        zone.zoneStartPfn = pfn;
+        zone.spannedPages = zoneEnd - pfn;
+      }
+    } else if (zoneEnd === endPfn) {
+      const pfn = findBiggestSectionPfn(m, zone, zoneStart, startPfn);
+      if (pfn) zone.spannedPages = pfn - zoneStart + 1;
+    }
+    if (!zoneKeepsOnlinePfn54(m, zone, zoneStart, zoneEnd, startPfn, endPfn)) {
+      zone.zoneStartPfn = 0;
+      zone.spannedPages = 0;
+    }
+    return;
+  }
   if (zone.zoneStartPfn === startPfn) {
     const pfn = findSmallestSectionPfn(m, zone, endPfn, zoneEndPfn(zone));
     if (pfn) {

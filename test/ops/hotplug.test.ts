@@ -248,6 +248,30 @@ describe('remove (try_remove_memory -> __remove_pages -> section_deactivate)', (
     assert.deepEqual(checkInvariants(m), []);
   });
 
+  it('5.4 shrink_zone_span: removing the middle of a zone with no online pfn left empties it', () => {
+    const movable: OpSpec[] = [
+      add,
+      { op: 'online', start: DIMM, size: GiB, zone: 'movable' },
+      { op: 'offline', start: DIMM, size: GiB },
+      { op: 'remove', start: DIMM + 256 * MiB, size: 128 * MiB },
+    ];
+    const z54 = machine(BOOT, movable, x86({ kernel: '5.4' })).node(0).zones[ZONE_MOVABLE];
+    // The whole-zone scan finds only offline sections outside the removed one.
+    assert.deepEqual([z54.zoneStartPfn, z54.spannedPages], [0, 0]);
+    // With an online block left, the middle removal is only a hole.
+    const kept = machine(
+      BOOT,
+      [
+        add,
+        { op: 'online', start: DIMM, size: GiB, zone: 'movable' },
+        { op: 'offline', start: DIMM + 256 * MiB, size: 128 * MiB },
+        { op: 'remove', start: DIMM + 256 * MiB, size: 128 * MiB },
+      ],
+      x86({ kernel: '5.4' }),
+    ).node(0).zones[ZONE_MOVABLE];
+    assert.deepEqual([kept.zoneStartPfn, kept.spannedPages], [DIMM_PFN, 262144]);
+  });
+
   it('refuses removing online memory (-EBUSY) and ranges that are not System RAM', () => {
     const m = machine(BOOT, [add, { op: 'online', start: DIMM, size: GiB }]);
     refuses(m, { op: 'remove', start: DIMM, size: GiB }, 'EBUSY', /online/);
