@@ -109,11 +109,25 @@ export function sparseAddSteps(m: Machine, nid: number, startPfn: number, endPfn
       }),
       step('populate_section_memmap', args, chunkDetail(c), (mm) => {
         const ms = mm.sections.section(c.sectionNr);
-        // An early section's boot memmap already covers the whole section.
+        // section_activate(): a partial chunk of an early section reuses the boot memmap.
         const early = (mm.sections.flags(ms) & SECTION_IS_EARLY) !== 0;
-        if (!(early && !whole)) mm.memmap.populate(ms, c.sectionNr, c.first, c.count);
         mm.truth.set(c.startPfn, c.endPfn, { state: 'uninitialized' });
-        return early && !whole ? 'early section: boot memmap reused' : undefined;
+        if (!(early && !whole)) {
+          mm.memmap.populate(ms, c.sectionNr, c.first, c.count);
+          return undefined;
+        }
+        // Only 5.4 frees part of a boot memmap (section_deactivate); the kernel then writes
+        // page_init_poison() through whatever vmemmap still maps there. The model maps it again.
+        const gone: number[] = [];
+        for (let i = c.first; i < c.first + c.count; i++) {
+          if (!mm.memmap.isMapped(ms, i)) {
+            mm.memmap.populate(ms, c.sectionNr, i, 1);
+            gone.push(i);
+          }
+        }
+        return gone.length
+          ? `early section: boot memmap reused, though 5.4 freed subsections ${gone[0]}-${gone[gone.length - 1]} of it on an earlier removal`
+          : 'early section: boot memmap reused';
       }),
       step('page_init_poison', args, chunkDetail(c), (mm) => {
         mm.memmap.fill((nr) => mm.sections.section(nr), c.startPfn, c.endPfn, POISONED_PAGE);
@@ -189,7 +203,10 @@ export function sparseRemoveSteps(
         freeUsage,
       );
     }
-    if (!early) {
+    // 5.4 frees the boot memmap of an emptied early section whole (free_map_bootmem) and
+    // otherwise calls depopulate_section_memmap() for the chunk, early or not; 6.19 never
+    // frees part of an early section's boot memmap.
+    if (!early || (kernel === '5.4' && !empty)) {
       steps.push(
         deact('depopulate_section_memmap', chunkDetail(c), (mm) => {
           mm.memmap.depopulate(ms, c.sectionNr, c.first, c.count);

@@ -9,7 +9,7 @@ import { PG_reserved, pagePoisoned, pageZonenum, ZONE_DEVICE } from '../../src/m
 import { getDevPagemap } from '../../src/model/pgmap.js';
 import { planOperation } from '../../src/ops/index.js';
 import type { OpSpec } from '../../src/ops/spec.js';
-import { fingerprint, GiB, MiB, machine } from '../helpers.js';
+import { fingerprint, GiB, MiB, machine, x86 } from '../helpers.js';
 
 // SPEC §6's example: 64 MiB of boot RAM in section 32, fsdax pmem in the other half of it.
 const BOOT = [
@@ -122,6 +122,22 @@ describe('memunmap (memunmap_pages)', () => {
     assert.equal(getDevPagemap(m.mem.words, PMEM_PFN + 1000), 0);
     assert.equal(m.node(0).zones[ZONE_DEVICE].spannedPages, 16384, 'ZONE_DEVICE never shrinks');
     assert.deepEqual(checkInvariants(m), []);
+  });
+
+  it("5.4: depopulate_section_memmap() frees that part of an early section's boot memmap", () => {
+    const m = machine(BOOT, [pmem0, { op: 'memunmap', id: 'pmem0' }], x86({ kernel: '5.4' }));
+    const pfn = PMEM_PFN + 1000;
+    assert.equal(m.memmap.read(pfn), undefined, 'the freed subsections are unmapped');
+    assert.equal(m.truthOf(pfn).state, 'freed');
+    // The section stays early and ONLINE: pfn_valid() and 5.4's pfn_to_online_page() still say yes.
+    assert.equal(pfnValid619(m.mem.words, m.g, pfn), true);
+    assert.equal(pfnToOnlinePage54(m.mem.words, m.g, pfn), pfn);
+    assert.ok(m.memmap.read(PMEM_PFN - 1), 'the boot RAM half keeps its memmap');
+    assert.deepEqual(checkInvariants(m), []);
+    // Enabling the namespace again reuses the (partly freed) boot memmap without a crash.
+    const again = machine(BOOT, [pmem0, { op: 'memunmap', id: 'pmem0' }, pmem0], x86({ kernel: '5.4' }));
+    assert.equal(again.truthOf(pfn).state, 'device');
+    assert.deepEqual(checkInvariants(again), []);
   });
 
   it('frees the memmap entirely for non-early sections', () => {
