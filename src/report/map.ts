@@ -189,6 +189,9 @@ export interface MapScene {
   readonly scale: number;
   readonly items: readonly (SceneRect | SceneText)[];
   readonly cells: readonly SceneCell[];
+  /** The band tracks under each row, top to bottom, and whether the scene names them (bands of 8+). */
+  readonly tracks: readonly string[];
+  readonly tracksLabelled: boolean;
 }
 
 const MIN_COLLAPSED_GAP = 4;
@@ -200,6 +203,8 @@ const LABELLED_BAND = 8;
 const MIN_PART_WIDTH = 4;
 const ROW_GAP = 7;
 const FONT = 'ui-monospace,SFMono-Regular,Menlo,Consolas,monospace';
+/** The corner mark of a subsection in subsection_map (white-edged, to show on every fill). */
+const SUBSECTION_MARK = { fill: '#111', stroke: '#fff', strokeWidth: 0.8 } as const;
 
 function escapeXml(s: string): string {
   return s.replace(
@@ -364,21 +369,36 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
   const cells: SceneCell[] = [];
   const lines = rows(map, perRow);
   const unit = map.unitPages;
+  // Row labels in a 9.5px monospace font, about 5.7px a character: past 16 TiB "§131072 0x100000000000"
+  // is wider than the usual label column, which then widens rather than run into the first cell.
+  const labels = lines.map((row) => {
+    const first = row.find((s): s is { cell: SectionCell } => 'cell' in s);
+    return first ? rowLabel(map, first.cell) : '';
+  });
+  const labelWidth = Math.max(LABEL_WIDTH, Math.ceil(Math.max(0, ...labels.map((l) => l.length)) * 5.8) + 8);
   const outlines: { c: SceneCell; colour: string; title?: string }[] = [];
+  // Highlights by the cell that holds them: one lookup per cell, not a scan of every highlight
+  // (stepping across boot of 16 TiB outlines all 131072 sections as changed).
+  const highlightsAt = new Map<number, MapHighlight[]>();
+  for (const h of style.highlight ?? []) {
+    const at = Math.floor(h.pfn / map.unitPages);
+    const list = highlightsAt.get(at);
+    if (list) list.push(h);
+    else highlightsAt.set(at, [h]);
+  }
 
   lines.forEach((row, r) => {
     const top = r * rowHeight + 2;
     const placed: Placed[] = row.map((s, i) => ({
-      x: LABEL_WIDTH + i * (cell + gap),
+      x: labelWidth + i * (cell + gap),
       cell: 'cell' in s ? s.cell : undefined,
     }));
-    const firstCell = placed.find((p) => p.cell)?.cell;
-    if (firstCell) {
+    if (labels[r]) {
       items.push({
         kind: 'text',
         x: 0,
         y: top + cellH / 2 + 3.5,
-        text: rowLabel(map, firstCell),
+        text: labels[r],
         size: 9.5,
         fill: '#333',
       });
@@ -442,12 +462,14 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
       if (map.level === 'sections' && c.flags.includes('E') && cell >= 8) {
         items.push({ kind: 'rect', x: left + 1, y: top + 1, w: 3, h: 3, fill: '#222' });
       }
+      // A subsection set in its section's subsection_map: the point of zooming into a section.
+      if (map.level === 'subsections' && c.flags === 'S' && cell >= 8) {
+        items.push({ kind: 'rect', ...SUBSECTION_MARK, x: left + cell - 5, y: top + 1, w: 4, h: 4 });
+      }
       const sc: SceneCell = { x: left, y: top, w: cell, h: cellH, cell: c, start: c.nr * unit, pages: unit };
       cells.push(sc);
-      for (const h of style.highlight ?? []) {
-        if (h.pfn >= sc.start && h.pfn < sc.start + unit)
-          outlines.push({ c: sc, colour: h.colour, title: h.title });
-      }
+      for (const h of highlightsAt.get(c.nr) ?? [])
+        outlines.push({ c: sc, colour: h.colour, title: h.title });
     });
     let y = top + cellH + 2;
     for (const b of bandTracks) {
@@ -455,7 +477,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
         if (ti === 0 && band >= LABELLED_BAND) {
           items.push({
             kind: 'text',
-            x: LABEL_WIDTH - 6,
+            x: labelWidth - 6,
             y: y + band - 2,
             text: b.name,
             size: 7.5,
@@ -483,11 +505,13 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
     });
   }
   return {
-    width: LABEL_WIDTH + perRow * (cell + gap) + 4,
+    width: labelWidth + perRow * (cell + gap) + 4,
     height: lines.length * rowHeight + 2,
     scale: style.scale ?? 1,
     items,
     cells,
+    tracks: bandTracks.flatMap((b) => b.tracks.map(() => b.name)),
+    tracksLabelled: band >= LABELLED_BAND,
   };
 }
 
@@ -560,27 +584,43 @@ export interface LegendItem {
   readonly label: string;
   /** A band colour rather than a cell colour. */
   readonly band?: boolean;
+  /** A mark in a cell's corner rather than its fill. */
+  readonly mark?: 'top-left' | 'top-right';
 }
 
 /** What the colours of some maps mean: the cell classes that occur, then the band colours. */
 export function legendItems(maps: readonly LayoutMap[]): LegendItem[] {
   const used = new Set<CellClass>();
   const bandColours = new Map<string, string>();
+  const zoneColours = new Map<string, string>();
   let early = false;
+  let inSubsectionMap = false;
   for (const map of maps) {
     for (const c of map.cells) {
       used.add(c.cls);
       for (const s of c.parts ?? []) used.add(s);
       if (map.level === 'sections' && c.flags.includes('E')) early = true;
+      if (map.level === 'subsections' && c.flags === 'S') inSubsectionMap = true;
     }
-    for (const b of map.bands) for (const r of b.ranges) if (r.legend) bandColours.set(r.fill, r.legend);
+    for (const b of map.bands) {
+      for (const r of b.ranges) {
+        if (r.legend) bandColours.set(r.fill, r.legend);
+        else if (b.name === 'zone') zoneColours.set(r.fill, `zone span ${r.label.replace(/^\d+:/, '')}`);
+      }
+    }
   }
   used.delete('mixed');
   const order = Object.keys(CELL_COLOURS) as CellClass[];
   const items: LegendItem[] = order
     .filter((c) => used.has(c))
     .map((c) => ({ colour: CELL_COLOURS[c], label: CELL_LABELS[c] }));
-  if (early) items.push({ colour: '#222', label: 'early section (corner mark)' });
+  if (early) items.push({ colour: '#222', label: 'early section (corner mark)', mark: 'top-left' });
+  if (inSubsectionMap)
+    items.push({ colour: SUBSECTION_MARK.fill, label: 'in subsection_map (corner mark)', mark: 'top-right' });
+  // A zone's band is in its pages' colour; a span with no such pages drawn (ZONE_DEVICE after
+  // memunmap, a zone spanning only holes) still needs saying.
+  const shown = new Set(items.map((i) => i.colour));
+  for (const [colour, label] of zoneColours) if (!shown.has(colour)) bandColours.set(colour, label);
   for (const [colour, label] of bandColours) items.push({ colour, label, band: true });
   return items;
 }

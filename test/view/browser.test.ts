@@ -116,7 +116,8 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await writerFirstServer?.close();
   });
 
-  async function open(url: string): Promise<Page> {
+  /** The page at url (and, for a deep link, a fragment), once it says it is ready. */
+  async function open(url: string, fragment = ''): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
@@ -125,7 +126,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     page.on('request', (r) => {
       if (!r.url().startsWith(url)) errors.push(`request outside the server: ${r.url()}`);
     });
-    await page.goto(url);
+    await page.goto(url + fragment);
     await page.waitForSelector('body[data-ready="1"]');
     return page;
   }
@@ -219,6 +220,48 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
+  it('links to a step, a zoom and a pinned pfn; back and forward move between zooms', async () => {
+    const s = JSON.parse(await (await fetch(`${server.url}api/scenario`)).text());
+    const k = s.operations[3].last;
+    const page = await open(server.url, `#step=${k}&section=32&pfn=0x104400`);
+    await page.waitForSelector(`body[data-step="${k}"][data-level="subsections"]`);
+    await page.waitForSelector('#inspector h3:has-text("pfn 0x104400 ")');
+    assert.match((await page.textContent('#inspector .truth')) ?? '', /device, zone Device, pgmap pmem0/);
+    assert.equal(await page.inputValue('#goto'), '0x104400');
+    // The subsections in subsection_map carry a corner mark, and the legend says what it means.
+    assert.match((await page.textContent('#legend')) ?? '', /in subsection_map \(corner mark\)/);
+    // Hover a subsection and double-click it: the tooltip then names the page under the pointer,
+    // not the subsection it was drawn for.
+    const sub = page.locator(`#map svg rect[data-nr="${32 * 64 + 34}"]`);
+    await sub.hover();
+    await page.waitForSelector('#map .tip:not([hidden]):has-text("subsection 34 of section 32")');
+    await sub.dblclick();
+    await page.waitForSelector('body[data-level="pages"]');
+    await page.waitForSelector('#map .tip:not([hidden]) b:text-matches("^pfn 0x")');
+    assert.match(page.url(), /section=32&subsection=34/);
+    // A step updates the link in place.
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector(`body[data-step="${k + 1}"][data-level="pages"]`);
+    assert.match(page.url(), new RegExp(`step=${k + 1}&`));
+    // Back: the section's subsections again, still on this page; forward: the pages.
+    await page.goBack();
+    await page.waitForSelector('body[data-level="subsections"]');
+    assert.equal(new URL(page.url()).origin, new URL(server.url).origin);
+    await page.goForward();
+    await page.waitForSelector('body[data-level="pages"]');
+    // A pfn past MAX_PHYSMEM_BITS is refused in the page, with the range, and asks the server nothing.
+    let asked = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/api/pfn')) asked++;
+    });
+    await page.fill('#goto', '0xffffffffffff');
+    await page.press('#goto', 'Enter');
+    await page.waitForSelector('#status.error:has-text("beyond MAX_PHYSMEM_BITS")');
+    assert.equal(asked, 0);
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
   it('plays the trace: lanes, the poisoned page a walker holds in red, the violation', async () => {
     const page = await open(traceServer.url);
     assert.match(
@@ -298,6 +341,11 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await page.waitForSelector(`#inspector h3:has-text("pfn 0x${pfn.toString(16)} ")`);
     assert.ok(pfn < 2 ** 28, `pfn ${pfn} is in the first TiB`);
     assert.match((await page.textContent('#inspector .truth')) ?? '', /^online, zone (DMA32|Normal)/);
+    // Its bands are too thin for their names: the note under the map gives them.
+    assert.match(
+      (await page.textContent('#map-note')) ?? '',
+      /bands under each row, top to bottom: zone, node, block/,
+    );
     await page.close();
     assert.deepEqual(errors, []);
   });

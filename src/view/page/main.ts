@@ -68,6 +68,7 @@ const mapView = new MapView($('map'), {
 });
 
 const stepper = new Stepper(() => {
+  writeUrl(false);
   void drawMap();
   refreshInspector();
 });
@@ -85,6 +86,7 @@ function pinPfn(pfn: number): void {
   state.pinned = pfn;
   mapView.pin(pfn);
   ($('goto') as HTMLInputElement).value = hex(pfn);
+  writeUrl(false);
   void inspect(pfn, true);
 }
 
@@ -117,7 +119,101 @@ async function inspect(pfn: number, pinned: boolean): Promise<void> {
 
 function setZoom(z: Zoom): void {
   state.zoom = z;
+  writeUrl(true);
   void drawMap();
+}
+
+/**
+ * The view in the URL's fragment, so that a step, a zoom and a pinned pfn can be linked to and
+ * back/forward move between views: #s=ID&step=K&section=N&subsection=I&pfn=0xP&t=T. A zoom or
+ * another scenario is a new history entry; stepping and pinning update the current one.
+ */
+interface UrlView {
+  s?: string;
+  step?: number;
+  section?: number;
+  subsection?: number;
+  pfn?: number;
+  t?: number;
+}
+
+/** Applying a URL: its own changes are not written back. */
+let applyingUrl = false;
+
+function urlNumber(p: URLSearchParams, name: string): number | undefined {
+  const v = p.get(name);
+  if (v === null) return undefined;
+  const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function readUrl(hash: string): UrlView {
+  const p = new URLSearchParams(hash.replace(/^#/, ''));
+  return {
+    s: p.get('s') ?? undefined,
+    step: urlNumber(p, 'step'),
+    section: urlNumber(p, 'section'),
+    subsection: urlNumber(p, 'subsection'),
+    pfn: urlNumber(p, 'pfn'),
+    t: urlNumber(p, 't'),
+  };
+}
+
+function writeUrl(push: boolean): void {
+  if (applyingUrl || !state.summary) return;
+  const p = new URLSearchParams();
+  if ((state.info?.scenarios.length ?? 0) > 1) p.set('s', state.summary.id);
+  p.set('step', String(k()));
+  if (state.zoom.section !== undefined) p.set('section', String(state.zoom.section));
+  if (state.zoom.subsection !== undefined) p.set('subsection', String(state.zoom.subsection));
+  if (state.pinned !== null) p.set('pfn', hex(state.pinned));
+  if (state.trace) p.set('t', String(state.trace.position));
+  const hash = `#${p.toString()}`;
+  if (hash === location.hash) return;
+  if (push) history.pushState(null, '', hash);
+  else history.replaceState(null, '', hash);
+}
+
+/** Show the view a URL names (a deep link, or back/forward); what it does not name stays. */
+async function applyUrl(v: UrlView): Promise<void> {
+  applyingUrl = true;
+  try {
+    const ids = state.info?.scenarios.map((x) => x.id) ?? [];
+    if (v.s !== undefined && ids.includes(v.s) && v.s !== state.summary?.id) {
+      ($('scenario') as HTMLSelectElement).value = v.s;
+      await loadScenario(v.s, v.step);
+    }
+    if (v.t !== undefined && state.trace) state.trace.set(v.t);
+    if (v.step !== undefined) stepper.set(v.step);
+    const g = state.summary?.geometry;
+    if (g) {
+      const section =
+        v.section !== undefined && v.section < Math.ceil(g.maxPfn / g.pagesPerSection)
+          ? v.section
+          : undefined;
+      const subsection =
+        section !== undefined && v.subsection !== undefined && v.subsection < g.subsectionsPerSection
+          ? v.subsection
+          : undefined;
+      if (section !== state.zoom.section || subsection !== state.zoom.subsection) {
+        state.zoom = { section, subsection };
+        void drawMap();
+      }
+      if (v.pfn !== undefined && v.pfn < g.maxPfn && v.pfn !== state.pinned) pinPfn(v.pfn);
+      else if (v.pfn === undefined && state.pinned !== null) unpin();
+    }
+  } finally {
+    applyingUrl = false;
+  }
+  writeUrl(false);
+}
+
+function unpin(): void {
+  state.pinned = null;
+  mapView.pin(null);
+  ($('goto') as HTMLInputElement).value = '';
+  clear($('inspector'));
+  $('inspector').append(el('p', { class: 'dim' }, 'Hover over the map for a pfn; click to pin it.'));
 }
 
 function breadcrumb(): void {
@@ -154,6 +250,13 @@ function breadcrumb(): void {
 }
 
 const CHANGED = '#d01c8b';
+
+/** A legend swatch for a corner mark: a white cell with the mark in its corner. */
+function cornerMark(colour: string): HTMLElement {
+  const i = el('i', { class: 'sw' }, el('b'));
+  (i.firstChild as HTMLElement).style.background = colour;
+  return i;
+}
 
 function outline(colour: string): HTMLElement {
   const i = el('i', { class: 'sw' });
@@ -201,7 +304,12 @@ async function drawMap(): Promise<void> {
     clear(legend);
     for (const item of legendItems([map]))
       legend.append(
-        el('span', { class: `swatch${item.band ? ' band' : ''}` }, swatch(item.colour), item.label),
+        el(
+          'span',
+          { class: `swatch${item.band ? ' band' : ''}${item.mark ? ` mark ${item.mark}` : ''}` },
+          item.mark ? cornerMark(item.colour) : swatch(item.colour),
+          item.label,
+        ),
       );
     if (changed.length)
       legend.append(
@@ -217,8 +325,14 @@ async function drawMap(): Promise<void> {
         el('span', { class: 'swatch outline' }, outline('#e00000'), 'struct page held by a walker'),
       );
     const cells = map.cells.length;
+    const scene = mapView.drawn;
+    // A dense map's bands are too thin to carry their names: say which is which.
+    const tracks =
+      scene && !scene.tracksLabelled && scene.tracks.length
+        ? `; the bands under each row, top to bottom: ${scene.tracks.join(', ')}`
+        : '';
     $('map-note').textContent =
-      `${cells} ${map.level} drawn${map.level === 'sections' ? ' (runs of 4+ absent sections collapsed to …)' : ''}`;
+      `${cells} ${map.level} drawn${map.level === 'sections' ? ' (runs of 4+ absent sections collapsed to …)' : ''}${tracks}`;
     document.body.dataset.step = String(k());
     document.body.dataset.level = map.level;
     status('');
@@ -239,8 +353,7 @@ async function loadScenario(id: string, at?: number): Promise<void> {
   const g = s.geometry;
   $('geometry').textContent =
     `${s.arch}, kernel ${s.kernel}: pages ${g.pageSize / 1024}K, sections ${hex(g.sectionSize)} (${g.subsectionsPerSection} subsections of ${hex(g.subsectionSize)}), memory blocks ${hex(g.memoryBlockSize)}, MAX_PHYSMEM_BITS ${g.maxPhysmemBits}; ${s.steps.length} kernel steps, ${s.operations.length - 1} operations`;
-  clear($('inspector'));
-  $('inspector').append(el('p', { class: 'dim' }, 'Hover over the map for a pfn; click to pin it.'));
+  unpin();
   stepper.load(s, at ?? s.initial);
 }
 
@@ -290,7 +403,12 @@ async function start(): Promise<void> {
     select.append(el('option', { value: s.id, title: s.description ?? '' }, s.name));
   select.hidden = info.scenarios.length < 2;
   $('title').hidden = !select.hidden;
-  select.onchange = () => void loadScenario(select.value);
+  select.onchange = async () => {
+    await loadScenario(select.value);
+    writeUrl(true);
+    // Back to the page, so that the arrow keys step rather than pick another scenario.
+    select.blur();
+  };
   ($('goto-form') as HTMLFormElement).onsubmit = (e) => {
     e.preventDefault();
     const text = ($('goto') as HTMLInputElement).value.trim();
@@ -299,14 +417,19 @@ async function start(): Promise<void> {
       : /^\d+$/.test(text)
         ? Number(text)
         : NaN;
-    if (Number.isSafeInteger(pfn)) pinPfn(pfn);
-    else status(`'${text}' is not a pfn (decimal or 0x-hex)`, true);
+    const max = state.summary?.geometry.maxPfn;
+    if (!Number.isSafeInteger(pfn)) status(`'${text}' is not a pfn (decimal or 0x-hex)`, true);
+    else if (max !== undefined && pfn >= max)
+      status(`pfn ${hex(pfn)} is beyond MAX_PHYSMEM_BITS (pfns 0..${hex(max - 1)})`, true);
+    else pinPfn(pfn);
   };
   document.addEventListener('keydown', onKey);
+  const link = readUrl(location.hash);
   if (info.current !== null) {
-    select.value = info.current;
-    const sync = info.traceSync;
-    await loadScenario(info.current, sync ? sync[0] : undefined);
+    const first = link.s !== undefined && info.scenarios.some((x) => x.id === link.s) ? link.s : info.current;
+    select.value = first;
+    const sync = first === info.current ? info.traceSync : undefined;
+    await loadScenario(first, sync ? sync[0] : undefined);
   } else {
     $('main').hidden = true;
     $('title').textContent = info.trace ? `explorer trace: ${info.trace.scenario}` : 'nothing to show';
@@ -322,10 +445,13 @@ async function start(): Promise<void> {
         else void drawMap();
         const bad = held.find((h) => h.bad) ?? held[0];
         if (bad && state.summary) pinPfn(bad.pfn);
+        writeUrl(false);
       },
       (pfn) => pinPfn(pfn),
     );
   }
+  await applyUrl(link);
+  window.addEventListener('popstate', () => void applyUrl(readUrl(location.hash)));
   document.body.dataset.ready = '1';
 }
 

@@ -10,6 +10,7 @@ import {
   type MapScene,
   mapScene,
   type SceneCell,
+  type SceneRect,
   sceneSvg,
 } from '../../report/map.js';
 import { hex } from '../../units.js';
@@ -38,25 +39,49 @@ function paint(canvas: HTMLCanvasElement, scene: MapScene): void {
   canvas.style.height = `${scene.height * s}px`;
   const ctx = canvas.getContext('2d')!;
   ctx.scale(ratio * s, ratio * s);
+  // Runs of rects in one style are one path, filled and stroked once: a 16 TiB map is 131072
+  // cells, and a fillRect plus a strokeRect for each took most of a step's time.
+  let run: SceneRect[] = [];
+  const flush = () => {
+    if (!run.length) return;
+    const first = run[0];
+    ctx.beginPath();
+    for (const r of run) ctx.rect(r.x, r.y, r.w, r.h);
+    if (first.fill !== 'none') {
+      ctx.fillStyle = first.fill;
+      ctx.fill();
+    }
+    if (first.stroke) {
+      ctx.setLineDash(first.dash ? [2, 2] : []);
+      ctx.strokeStyle = first.stroke;
+      ctx.lineWidth = first.strokeWidth ?? 1;
+      ctx.stroke();
+    }
+    run = [];
+  };
   for (const it of scene.items) {
     if (it.kind === 'text') {
+      flush();
       ctx.font = `${it.size}px ui-monospace,monospace`;
       ctx.fillStyle = it.fill ?? '#000';
       ctx.textAlign = it.anchor === 'middle' ? 'center' : it.anchor === 'end' ? 'right' : 'left';
       ctx.fillText(it.text, it.x, it.y);
       continue;
     }
-    if (it.fill !== 'none') {
-      ctx.fillStyle = it.fill;
-      ctx.fillRect(it.x, it.y, it.w, it.h);
-    }
-    if (it.stroke) {
-      ctx.setLineDash(it.dash ? [2, 2] : []);
-      ctx.strokeStyle = it.stroke;
-      ctx.lineWidth = it.strokeWidth ?? 1;
-      ctx.strokeRect(it.x, it.y, it.w, it.h);
-    }
+    // Rects of one style in a row do not overlap (cells) or look the same overlapped (band runs),
+    // so filling them all before stroking them all draws what one at a time would.
+    const last = run[run.length - 1];
+    if (
+      last &&
+      (last.fill !== it.fill ||
+        last.stroke !== it.stroke ||
+        last.strokeWidth !== it.strokeWidth ||
+        last.dash !== it.dash)
+    )
+      flush();
+    run.push(it);
   }
+  flush();
 }
 
 export class MapView {
@@ -66,6 +91,8 @@ export class MapView {
   private readonly hoverBox: HTMLElement;
   private readonly pinBox: HTMLElement;
   private readonly tip: HTMLElement;
+  /** The pointer's last position over the map, to say what is under it after a redraw. */
+  private pointer: { clientX: number; clientY: number } | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -77,8 +104,12 @@ export class MapView {
     this.tip = el('div', { class: 'tip', role: 'tooltip' });
     clear(root);
     root.append(this.surface, this.hoverBox, this.pinBox, this.tip);
-    root.addEventListener('mousemove', (e) => this.onMove(e));
+    root.addEventListener('mousemove', (e) => {
+      this.pointer = { clientX: e.clientX, clientY: e.clientY };
+      this.onMove(this.pointer);
+    });
     root.addEventListener('mouseleave', () => {
+      this.pointer = undefined;
       this.hoverBox.hidden = true;
       this.tip.hidden = true;
       this.events.hover(undefined);
@@ -98,6 +129,11 @@ export class MapView {
 
   get current(): LayoutMap | undefined {
     return this.map;
+  }
+
+  /** The scene last drawn. */
+  get drawn(): MapScene | undefined {
+    return this.scene;
   }
 
   draw(map: LayoutMap, highlight: readonly MapHighlight[], pinned: number | null): void {
@@ -125,6 +161,13 @@ export class MapView {
       this.surface.innerHTML = sceneSvg(this.scene);
     }
     this.pin(pinned);
+    // The tooltip and hover outline described the cell under the pointer before this map: say
+    // what is under it now (another zoom level, another step), or nothing.
+    if (this.pointer) this.onMove(this.pointer);
+    else {
+      this.hoverBox.hidden = true;
+      this.tip.hidden = true;
+    }
   }
 
   /** Outline the cell holding pfn (or hide the outline). */
@@ -145,7 +188,7 @@ export class MapView {
     box.style.height = `${sc.h * s + 2 * out}px`;
   }
 
-  private pick(e: MouseEvent): MapPick | undefined {
+  private pick(e: { clientX: number; clientY: number }): MapPick | undefined {
     const target = this.surface.firstElementChild;
     if (!this.scene || !target) return undefined;
     const r = target.getBoundingClientRect();
@@ -157,7 +200,7 @@ export class MapView {
     return { sc, pfn: sc.start + Math.floor(frac * sc.pages) };
   }
 
-  private onMove(e: MouseEvent): void {
+  private onMove(e: { clientX: number; clientY: number }): void {
     const pick = this.pick(e);
     this.place(this.hoverBox, pick?.sc);
     if (!pick || !this.map) {
