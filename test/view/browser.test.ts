@@ -282,6 +282,13 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await page.waitForSelector('#trace-lanes tr.current[data-t="3"]');
     assert.equal(await page.locator('#trace-lanes tr.current .held').count(), 1);
     assert.equal(await page.locator('#trace-lanes tr.current .held.bad').count(), 0);
+    // The legend names the outline drawn (blue: held), not the red one that is not.
+    await page.waitForSelector('#legend:has-text("struct page held by a walker")');
+    assert.doesNotMatch((await page.textContent('#legend')) ?? '', /poisoned, freed or uninitialized/);
+    assert.match(
+      (await page.textContent('#keys')) ?? '',
+      /← → trace step · Shift\+← → the scenario's kernel step/,
+    );
     // Step 6: the writer poisoned it under the walker.
     await page.locator('#trace-slider').fill('6');
     await page.waitForSelector('#trace-lanes tr.current[data-t="6"]');
@@ -298,6 +305,9 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     );
     // The map follows the writer: the poisoned page's section outlined red, its struct page poisoned.
     await page.waitForSelector('#map svg rect[data-highlight="128"][stroke="#e00000"]');
+    await page.waitForSelector(
+      '#legend:has-text("held by a walker, poisoned, freed or uninitialized under it")',
+    );
     await page.waitForSelector('#inspector h3:has-text("pfn 0x400000 ")');
     assert.match((await page.textContent('#inspector table.kv')) ?? '', /flags poisoned/);
     assert.equal(await page.textContent('#step-fn code'), 'page_init_poison');

@@ -250,6 +250,9 @@ function breadcrumb(): void {
 }
 
 const CHANGED = '#d01c8b';
+/** Outlines of a struct page a walker holds: fine, or bad to touch (BAD_PAGE_STATES). */
+const HELD = '#1f78ff';
+const HELD_BAD = '#e00000';
 
 /** A legend swatch for a corner mark: a white cell with the mark in its corner. */
 function cornerMark(colour: string): HTMLElement {
@@ -284,7 +287,7 @@ function changedCells(key: string, map: LayoutMap): MapHighlight[] {
 function highlights(changed: MapHighlight[]): MapHighlight[] {
   const held = state.held.map((h) => ({
     pfn: h.pfn,
-    colour: h.bad ? '#e00000' : '#1f78ff',
+    colour: h.bad ? HELD_BAD : HELD,
     title: `held by a walker: ${h.page}`,
   }));
   return [...changed, ...held];
@@ -320,9 +323,17 @@ async function drawMap(): Promise<void> {
           `changed since the last position drawn (${changed.length})`,
         ),
       );
-    if (state.held.length)
+    // Each outline colour a held page is drawn in, and only those.
+    if (state.held.some((h) => !h.bad))
+      legend.append(el('span', { class: 'swatch outline' }, outline(HELD), 'struct page held by a walker'));
+    if (state.held.some((h) => h.bad))
       legend.append(
-        el('span', { class: 'swatch outline' }, outline('#e00000'), 'struct page held by a walker'),
+        el(
+          'span',
+          { class: 'swatch outline' },
+          outline(HELD_BAD),
+          'struct page held by a walker, poisoned, freed or uninitialized under it',
+        ),
       );
     const cells = map.cells.length;
     const scene = mapView.drawn;
@@ -436,6 +447,13 @@ async function start(): Promise<void> {
   }
   if (info.traceScenarioError) status(info.traceScenarioError, true);
   if (info.trace) {
+    // The arrows play the trace; the scenario's slider is a Shift away (see onKey).
+    $('keys').textContent =
+      "keys: ← → trace step · Shift+← → the scenario's kernel step · PgUp/PgDn: operation · Home/End: first/last kernel step · Esc: zoom out · Back: the view before.";
+    $('step-prev').title = 'previous kernel step (Shift+←)';
+    $('step-next').title = 'next kernel step (Shift+→)';
+    $('op-prev').title = 'the end of the previous operation (PgUp)';
+    $('op-next').title = 'the end of the next operation (PgDn)';
     state.trace = new TracePlayer(
       info.trace,
       (t, held) => {
