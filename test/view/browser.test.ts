@@ -249,6 +249,13 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     assert.equal(new URL(page.url()).origin, new URL(server.url).origin);
     await page.goForward();
     await page.waitForSelector('body[data-level="pages"]');
+    // A pfn typed while zoomed into another subsection: the map follows it, at the same depth.
+    await page.fill('#goto', '0x4123');
+    await page.press('#goto', 'Enter');
+    await page.waitForSelector('nav#crumbs b:has-text("subsection 32 (0x4000000)")');
+    assert.match(page.url(), /section=0&subsection=32&pfn=0x4123/);
+    await page.waitForSelector('#inspector h3:has-text("pfn 0x4123 ")');
+    assert.equal(await page.locator('#map .cellbox.pinned:not([hidden])').count(), 1);
     // A pfn past MAX_PHYSMEM_BITS is refused in the page, with the range, and asks the server nothing.
     let asked = 0;
     page.on('request', (r) => {

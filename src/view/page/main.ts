@@ -208,6 +208,18 @@ async function applyUrl(v: UrlView): Promise<void> {
   writeUrl(false);
 }
 
+/** Zoomed in elsewhere: the same depth of zoom, around pfn, so that the map shows it pinned. */
+function followZoom(pfn: number): void {
+  const g = state.summary?.geometry;
+  const { section, subsection } = state.zoom;
+  if (!g || section === undefined) return;
+  const sec = Math.floor(pfn / g.pagesPerSection);
+  const sub = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+  if (subsection === undefined) {
+    if (sec !== section) setZoom({ section: sec });
+  } else if (sec !== section || sub !== subsection) setZoom({ section: sec, subsection: sub });
+}
+
 function unpin(): void {
   state.pinned = null;
   mapView.pin(null);
@@ -432,7 +444,10 @@ async function start(): Promise<void> {
     if (!Number.isSafeInteger(pfn)) status(`'${text}' is not a pfn (decimal or 0x-hex)`, true);
     else if (max !== undefined && pfn >= max)
       status(`pfn ${hex(pfn)} is beyond MAX_PHYSMEM_BITS (pfns 0..${hex(max - 1)})`, true);
-    else pinPfn(pfn);
+    else {
+      followZoom(pfn);
+      pinPfn(pfn);
+    }
   };
   document.addEventListener('keydown', onKey);
   const link = readUrl(location.hash);
