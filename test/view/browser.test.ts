@@ -320,6 +320,14 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     assert.equal(await page.textContent('#step-fn code'), 'page_init_poison');
     await page.click('#trace-last');
     await page.waitForSelector('#trace-lanes tr.current.violation[data-t="7"]');
+    assert.match(page.url(), /t=7/);
+    // The same trace opened at a link to its step 6: the poisoned page pinned, as when stepped to.
+    const linked = await open(traceServer.url, '#t=6');
+    await linked.waitForSelector('#trace-lanes tr.current[data-t="6"]');
+    await linked.waitForSelector('#inspector h3:has-text("pfn 0x400000 ")');
+    assert.equal(await linked.inputValue('#goto'), '0x400000');
+    assert.match(linked.url(), /pfn=0x400000/);
+    await linked.close();
     await page.screenshot({ path: join(ARTIFACTS, 'view-trace.png'), fullPage: true });
     await page.close();
     assert.deepEqual(errors, []);

@@ -174,8 +174,12 @@ function writeUrl(push: boolean): void {
   else history.replaceState(null, '', hash);
 }
 
-/** Show the view a URL names (a deep link, or back/forward); what it does not name stays. */
-async function applyUrl(v: UrlView): Promise<void> {
+/**
+ * Show the view a URL names: a deep link when the page opens (what it does not name stays as
+ * the page starts: a trace's step still pins its held page), or an entry back/forward returns
+ * to (written by writeUrl, so no pfn there means none was pinned).
+ */
+async function applyUrl(v: UrlView, opening: boolean): Promise<void> {
   applyingUrl = true;
   try {
     const ids = state.info?.scenarios.map((x) => x.id) ?? [];
@@ -200,7 +204,7 @@ async function applyUrl(v: UrlView): Promise<void> {
         void drawMap();
       }
       if (v.pfn !== undefined && v.pfn < g.maxPfn && v.pfn !== state.pinned) pinPfn(v.pfn);
-      else if (v.pfn === undefined && state.pinned !== null) unpin();
+      else if (v.pfn === undefined && state.pinned !== null && !opening) unpin();
     }
   } finally {
     applyingUrl = false;
@@ -222,6 +226,8 @@ function followZoom(pfn: number): void {
 
 function unpin(): void {
   state.pinned = null;
+  // An inspection still on its way is for the pin just dropped.
+  state.pfnSeq++;
   mapView.pin(null);
   ($('goto') as HTMLInputElement).value = '';
   clear($('inspector'));
@@ -483,8 +489,8 @@ async function start(): Promise<void> {
       (pfn) => pinPfn(pfn),
     );
   }
-  await applyUrl(link);
-  window.addEventListener('popstate', () => void applyUrl(readUrl(location.hash)));
+  await applyUrl(link, true);
+  window.addEventListener('popstate', () => void applyUrl(readUrl(location.hash), false));
   document.body.dataset.ready = '1';
 }
 
