@@ -16,6 +16,7 @@ import { renderTable } from '../report/table.js';
 import { hex } from '../units.js';
 import { type CliIo, type Command, intOption, parseCommandArgs, printJson } from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
+import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
 
 function renderTotals(r: CompareResult): string {
   const used = CATEGORIES.filter((c) => r.designs.some((d) => r.totals[d][c]));
@@ -100,7 +101,7 @@ function contractWarnings(r: CompareResult): string[] {
 export const compareCommand: Command = {
   name: 'compare',
   summary: "every design's wrong answers against the truth, per scenario step",
-  help: `usage: pfnlab compare <scenario...> [--design D ...] [--json] [--strict]
+  help: `usage: pfnlab compare <scenario...> [--design D ...] [--kernel V] [--json] [--strict]
 
 Run each scenario with every design's write side woven into the kernel steps.
 After every kernel step each design answers pfn_valid(), pfn_to_online_page(),
@@ -136,6 +137,8 @@ and fails --strict.
 
   --design D   a design name or a module path (repeatable); default: v5.4,
                active-bitmap, device-bitmap, upstream, hotplug-lock
+  --kernel V   model 5.4 or 6.19 for every design (default: the scenario's
+               kernel, else 6.19); explore and audit judge each design on its own
   --json       the full result, with example pfns and per-lookup costs
   --strict     exit 1 if any design gives any wrong answer (or breaks the contract)
   --samples N  classes sampled per kernel step when sampling, besides the
@@ -146,12 +149,14 @@ and fails --strict.
       strict: { type: 'boolean' },
       samples: { type: 'string' },
       ...DESIGN_OPTION,
+      ...KERNEL_OPTION,
     });
     if (p.positionals.length === 0) throw new InputError('compare', 'expected at least one <scenario>');
     const designs = await designsFromOption(p);
     const samples = intOption('compare', p, 'samples');
     if (samples === 0) throw new InputError('compare', '--samples must be at least 1', samples);
-    const scenarios = p.positionals.map((ref) => loadScenario(ref));
+    const kernel = kernelOption('compare', p);
+    const scenarios = p.positionals.map((ref) => onKernel(loadScenario(ref), kernel));
     for (const s of scenarios) validateScenario(s, designs);
     const results = scenarios.map((s) => {
       let cost: Record<string, LookupCost> = {};
@@ -171,7 +176,7 @@ and fails --strict.
       printJson(io, { results });
     } else {
       for (const r of results) {
-        io.out(`${r.scenario}: judged over ${r.note}\n\n`);
+        io.out(`${r.scenario} on Linux ${r.kernel}: judged over ${r.note}\n\n`);
         io.out(`Wrong answers (pfns, at any point of the scenario):\n${renderTotals(r)}\n\n`);
         io.out(`By step:\n${renderSteps(r)}\n\n`);
         io.out(

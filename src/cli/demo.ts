@@ -26,6 +26,7 @@ import {
   printJson,
   stringOption,
 } from './command.js';
+import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
 
 interface RaceVerdict {
   readonly design: string;
@@ -58,6 +59,11 @@ function racesHtml(races: readonly RaceVerdict[]): string {
   return `<p>pfn-walker (the design's own reader protocol) against hot-removal of System RAM and against memunmap_pages(), every interleaving explored.</p><table><tr><th>design</th><th>offline + remove</th><th>memunmap</th></tr>${rows}</table>`;
 }
 
+/** The kernels the scenarios were judged on: "6.19", or "5.4 and 6.19". */
+function kernelsOf(scenarios: readonly ReportScenario[]): string {
+  return [...new Set(scenarios.map((s) => s.result.kernel))].sort().join(' and ');
+}
+
 /** Where the report goes, refused before the run when it cannot be written there. */
 function reportPath(given: string): string {
   if (given === '') throw new InputError('demo', '--out needs a file name', given);
@@ -73,7 +79,7 @@ function reportPath(given: string): string {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'every built-in scenario through every design: the wrong-answer table and an HTML report',
-  help: `usage: pfnlab demo [--out FILE] [--json]
+  help: `usage: pfnlab demo [--out FILE] [--kernel V] [--json]
 
 Run every built-in scenario (scenarios/*.json) with every lookup design
 (v5.4, active-bitmap, device-bitmap, upstream, hotplug-lock), judge every
@@ -83,18 +89,23 @@ scenario. Write a self-contained HTML report with the table and a map of each
 scenario's layout after every step.
 
   --out FILE   where to write the report (default ./pfnlab-report.html)
+  --kernel V   judge the designs on 5.4 or 6.19 (default: each scenario's
+               kernel, 6.19 for the built-ins); the race verdicts run each design
+               on its own kernel, as audit does
   --json       print the results as JSON (the report is still written)`,
   run(argv: string[], io: CliIo): number {
     const p = parseCommandArgs('demo', argv, {
       json: { type: 'boolean' },
       out: { type: 'string', short: 'o' },
+      ...KERNEL_OPTION,
     });
     noPositionals('demo', p);
     const out = reportPath(stringOption(p, 'out') ?? 'pfnlab-report.html');
+    const kernel = kernelOption('demo', p);
     const scenarios: ReportScenario[] = [];
     const violations: Record<string, string[]> = {};
     for (const name of builtinScenarioNames()) {
-      const scenario = loadScenario(name);
+      const scenario = onKernel(loadScenario(name), kernel);
       const maps: ReportScenario['maps'][number][] = [];
       const result = compareScenario(scenario, {
         designs: DESIGNS,
@@ -128,7 +139,7 @@ scenario's layout after every step.
     const designs = DESIGNS.map((d) => d.name);
     const used = CATEGORIES.filter((c) => designs.some((d) => totals[d]?.[c]));
     io.out(
-      `pfnlab demo: ${scenarios.length} built-in scenarios x ${designs.length} designs, every pfn judged after every kernel step\n\n`,
+      `pfnlab demo: ${scenarios.length} built-in scenarios x ${designs.length} designs on Linux ${kernelsOf(scenarios)}, every pfn judged after every kernel step\n\n`,
     );
     for (const s of scenarios) {
       const wrong = designs

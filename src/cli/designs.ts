@@ -3,9 +3,9 @@ import { DESIGNS, type Design, FAULT_DESIGNS } from '../designs/index.js';
 import { type CliIo, type Command, noPositionals, parseCommandArgs, printJson } from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
 
-/** "judged on Linux 6.19"; a design that names no kernel runs on the scenario's. */
+/** "explored on Linux 6.19"; a design that names no kernel runs on the scenario's. */
 function kernelNote(d: Design): string {
-  return d.kernel ? `; judged on Linux ${d.kernel}` : "; judged on the scenario's kernel";
+  return d.kernel ? `; explored on Linux ${d.kernel}` : "; explored on the scenario's kernel";
 }
 
 export const designsCommand: Command = {
@@ -15,8 +15,10 @@ export const designsCommand: Command = {
 
 List every built-in design (and the fault-injected variants of active-bitmap):
 what it is, how its readers protect a lookup and the use of its page, the
-per-subsection bitmaps it keeps, the kernel it is judged on, and what its
-write side sets and clears in which kernel step. Your own design: see
+per-subsection bitmaps it keeps, the kernel explore, audit and stress run it
+on (compare, pfn and the demo's table judge every design on one machine: the
+scenario's kernel, or --kernel), and what its write side sets and clears in
+which kernel step. Your own design: see
 examples/designs/ and pass the module path to --design.
 
   --design D   only these designs (repeatable; a name or a module path): a

@@ -1,5 +1,4 @@
 /** pfnlab explore <scenario> --design D: prove or break a design against pfn walkers, by every interleaving. */
-import type { KernelVersion } from '../arch/geometry.js';
 import { designByName, loadDesign } from '../designs/index.js';
 import {
   type ExploreOptions,
@@ -24,6 +23,7 @@ import {
   printJson,
   stringOption,
 } from './command.js';
+import { KERNEL_OPTION, kernelOption } from './kernel-option.js';
 
 export const exploreCommand: Command = {
   name: 'explore',
@@ -67,7 +67,7 @@ command line that replays it (exit 1). A bounded search (--bound,
       design: { type: 'string', short: 'd' },
       walker: { type: 'string', multiple: true, short: 'w' },
       from: { type: 'string' },
-      kernel: { type: 'string' },
+      ...KERNEL_OPTION,
       bound: { type: 'string' },
       random: { type: 'string' },
       seed: { type: 'string' },
@@ -81,7 +81,7 @@ command line that replays it (exit 1). A bounded search (--bound,
     const designRef = stringOption(p, 'design');
     if (!designRef) throw new InputError('explore', '--design D is required (see pfnlab designs)');
     const design = designByName(designRef) ?? (await loadDesign(designRef));
-    const kernel = kernelOption(p);
+    const kernel = kernelOption('explore', p);
     const scenarioRef = p.positionals[0];
     const scenario = loadScenario(scenarioRef);
     const search = searchOptions(p);
@@ -103,13 +103,6 @@ command line that replays it (exit 1). A bounded search (--bound,
     return trace.verdict === 'unsafe' ? 1 : 0;
   },
 };
-
-function kernelOption(p: Parsed): KernelVersion | undefined {
-  const kernel = stringOption(p, 'kernel');
-  if (kernel !== undefined && kernel !== '5.4' && kernel !== '6.19')
-    throw new InputError('explore', `--kernel must be 5.4 or 6.19, got '${kernel}'`, kernel);
-  return kernel;
-}
 
 /** --walker specs (pfns checked against the scenario's MAX_PHYSMEM_BITS), else the scenario's walkers. */
 function walkerOption(p: Parsed, scenario: Scenario): WalkerSpec[] {

@@ -15,6 +15,7 @@ import {
   stringOption,
 } from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
+import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
 import { renderDesignAnswers } from './render-answers.js';
 
 /** What parsePfn() reads, whatever the size. */
@@ -35,6 +36,7 @@ M has memmap, O online, E early (boot), D ZONE_DEVICE taint; '-' none.
   --scenario <file>   a scenario file, a built-in scenario name, or a directory from
                       pfnlab capture or pfnlab export (imported)
   --after N           the state after boot and the first N steps (default: all)
+  --kernel V          model 5.4 or 6.19 (default: the scenario's kernel, else 6.19)
   --design D          only these designs (repeatable; a name or a module path); default all five
   --json              JSON with keys pfn, section, subsection, block, truth {state, zone, pgmap},
                       designs {name: {pfn_valid, pfn_to_online_page, pfn_to_device_page,
@@ -45,6 +47,7 @@ M has memmap, O online, E early (boot), D ZONE_DEVICE taint; '-' none.
       after: { type: 'string' },
       json: { type: 'boolean' },
       ...DESIGN_OPTION,
+      ...KERNEL_OPTION,
     });
     if (p.positionals.length !== 1) throw new InputError('pfn', 'expected exactly one <pfn>');
     const text = p.positionals[0];
@@ -52,7 +55,7 @@ M has memmap, O online, E early (boot), D ZONE_DEVICE taint; '-' none.
       throw new InputError('pfn', `'${text}' is not a pfn (decimal or 0x-hex)`, text);
     const ref = stringOption(p, 'scenario');
     if (!ref) throw new InputError('pfn', '--scenario <file> is required');
-    const scenario = loadScenario(ref);
+    const scenario = onKernel(loadScenario(ref), kernelOption('pfn', p));
     // A number too large to hold exactly lies beyond every architecture's MAX_PHYSMEM_BITS.
     const pfn = parsePfn(text) ?? Number.POSITIVE_INFINITY;
     checkPfnWithinPhysmem(scenario.geometry, pfn, text, 'pfn');

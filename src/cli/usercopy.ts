@@ -20,6 +20,7 @@ import {
   printJson,
   stringOption,
 } from './command.js';
+import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
 
 /**
  * PAGE_OFFSET, where each architecture's linear map of physical memory starts: x86-64 with 4- and
@@ -71,6 +72,7 @@ read although they are poisoned or not mapped are called out.
 
   --design D   whose is_zone_device_page() to use (default upstream)
   --after N    the machine after boot and the first N steps
+  --kernel V   model 5.4 or 6.19 (default: the scenario's kernel, else 6.19)
   --json       the pages and every verdict`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('usercopy', argv, {
@@ -78,11 +80,12 @@ read although they are poisoned or not mapped are called out.
       design: { type: 'string', short: 'd' },
       after: { type: 'string' },
       json: { type: 'boolean' },
+      ...KERNEL_OPTION,
     });
     if (p.positionals.length !== 2) throw new InputError('usercopy', 'expected <addr> <len>');
     const ref = stringOption(p, 'scenario');
     if (!ref) throw new InputError('usercopy', '--scenario <file> is required');
-    const scenario = loadScenario(ref);
+    const scenario = onKernel(loadScenario(ref), kernelOption('usercopy', p));
     const g = scenario.geometry;
     const addr = parseAddress(p.positionals[0], g);
     const virtual =

@@ -10,6 +10,7 @@
  * by spot checks (contract.ts).
  */
 
+import type { KernelVersion } from '../arch/geometry.js';
 import {
   type Answers,
   type BoundDesign,
@@ -79,6 +80,8 @@ export interface StepResult {
 
 export interface CompareResult {
   readonly scenario: string;
+  /** The kernel whose steps and page states every design was judged on. */
+  readonly kernel: KernelVersion;
   /** 'every-pfn': exact over every pfn (one per class of alike pfns); 'sampled': see note. */
   readonly coverage: 'every-pfn' | 'sampled';
   /** How the pfns were judged; with designs from modules, a second line states their contract. */
@@ -336,6 +339,7 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
   const checked = contract?.result();
   return {
     scenario: s.name,
+    kernel: s.geometry.kernel,
     coverage: coverage.sampled ? 'sampled' : 'every-pfn',
     note: checked ? `${coverage.note()}\n${checked.note}` : coverage.note(),
     designs: bound.map((b) => b.design.name),

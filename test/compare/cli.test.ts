@@ -58,6 +58,29 @@ describe('pfnlab compare (text)', () => {
     assert.throws(() => validateScenario(loadScenario(bad), DESIGNS), ScenarioStepError);
   });
 
+  it("--kernel 5.4 judges on 5.4's steps (pages allocatable before SECTION_IS_ONLINE is set), and says so", async () => {
+    const on54 = await cli('compare', 'dimm-hotplug', '--design', 'v5.4', '--kernel', '5.4');
+    assert.equal(on54.code, 0, on54.stderr);
+    assert.match(on54.stdout, /^dimm-hotplug on Linux 5\.4: judged over/);
+    // 5.4's online_pages_range() frees the pages to the buddy allocator before online_mem_sections().
+    assert.match(on54.stdout, /step 2: online [^\n]*\n {4}v5\.4: online-missed 262144 /);
+    const on619 = await cli('compare', 'dimm-hotplug', '--design', 'v5.4');
+    assert.match(on619.stdout, /^dimm-hotplug on Linux 6\.19: /);
+    assert.doesNotMatch(
+      on619.stdout,
+      /online-missed/,
+      '6.19 keeps the pages isolated until the section is online',
+    );
+    for (const command of [
+      ['compare', 'dimm-hotplug'],
+      ['run', 'dimm-hotplug'],
+      ['pfn', '0', '-s', 'dimm-hotplug'],
+    ]) {
+      const r = await expectUsageError(...command, '--kernel', '5.10');
+      assert.match(r.stderr, /--kernel must be 5\.4 or 6\.19, got '5\.10'/);
+    }
+  });
+
   it('refuses --samples 0', async () => {
     await expectUsageError('compare', 'dimm-hotplug', '--samples', '0');
   });
@@ -114,7 +137,10 @@ describe('pfnlab compare: the one-pfn-per-class contract of designs from modules
     const path = oddDesignFile();
     const r = await cli('compare', 'dimm-hotplug', '--design', path);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^dimm-hotplug: judged over every pfn.*\n${MODULE_CONTRACT}\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^dimm-hotplug on Linux 6\\.19: judged over every pfn.*\n${MODULE_CONTRACT}\n`),
+    );
     assert.match(
       r.stderr,
       /^warning: dimm-hotplug: design 'odd' breaks the one-pfn-per-class contract: \d+ of \d+ pfns checked answered unlike their class's first pfn \(e\.g\. after boot, class \[0x[0-9a-f]+, 0x[0-9a-f]+\): pfn_to_online_page\(\) .*\); its counts are not exact\n$/,

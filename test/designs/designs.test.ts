@@ -224,7 +224,7 @@ process.exitCode = await main(['pfn', '0x400000', '--scenario', 'dimm-hotplug', 
     assert.ok(Date.now() - started < 30_000);
   });
 
-  it('pfnlab designs lists a module design as compare loads it, with the kernel each is judged on', async () => {
+  it('pfnlab designs lists a module design as compare loads it, with the kernel each is explored on', async () => {
     const r = await cli(
       'designs',
       '--design',
@@ -246,7 +246,7 @@ process.exitCode = await main(['pfn', '0x400000', '--scenario', 'dimm-hotplug', 
       all.filter((d: { checkBeforeLock: boolean }) => d.checkBeforeLock).map((d: { name: string }) => d.name),
       ['active-bitmap/check-before-lock'],
     );
-    assert.match((await cli('designs')).stdout, /readers: rcu-usage; judged on Linux 6\.19\n/);
+    assert.match((await cli('designs')).stdout, /readers: rcu-usage; explored on Linux 6\.19\n/);
     await expectUsageError('designs', '--design', './no/such/design.js');
   });
 
