@@ -90,7 +90,7 @@ export function renderDemoReport(
   for (const s of scenarios) {
     parts.push(`<h2 id="${escapeXml(s.name)}">${escapeXml(s.name)}</h2>`);
     if (s.description) parts.push(`<p>${escapeXml(s.description)}</p>`);
-    parts.push(`<p>Judged over ${escapeXml(s.result.note)}.</p>`);
+    parts.push(`<p>On Linux ${s.result.kernel}, judged over ${escapeXml(s.result.note)}.</p>`);
     parts.push(categoryTable(s.result.designs, s.result.totals));
     parts.push('<div class="maps">');
     for (const m of s.maps)
