@@ -209,7 +209,6 @@ export default { name: "spinner", writeSide: () => ({ name: "spinner" }),
     const main = new URL('../../src/cli/main.ts', import.meta.url).href;
     const script = `import { main, processIo } from ${JSON.stringify(main)};
 process.exitCode = await main(['pfn', '0x400000', '--scenario', 'dimm-hotplug', '--design', ${JSON.stringify(file)}], processIo());`;
-    const started = Date.now();
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: { ...process.env, PFNLAB_DESIGN_CALL_LIMIT_MS: '300' },
       encoding: 'utf8',
@@ -221,7 +220,6 @@ process.exitCode = await main(['pfn', '0x400000', '--scenario', 'dimm-hotplug', 
       r.stderr,
       "pfnlab: design 'spinner': pfnValid(0x400000) has not returned after 0.3 s (an endless loop?); stopped\n",
     );
-    assert.ok(Date.now() - started < 30_000);
   });
 
   it('pfnlab designs lists a module design as compare loads it, with the kernel each is explored on', async () => {

@@ -17,9 +17,8 @@ describe('machine directories', () => {
   it('makeDirs fails at once where mkdir -p cannot succeed (Node recursive mkdirSync spins forever on /proc/x)', () => {
     const base = scratchDir('make-dirs');
     if (existsSync('/proc/self')) {
-      const started = performance.now();
+      // Returning at all is the point: recursive mkdirSync never does here.
       assert.throws(() => makeDirs('/proc/pfnlab-test/x'), { code: 'ENOENT' });
-      assert.ok(performance.now() - started < 1000);
     }
     symlinkSync(join(base, 'gone'), join(base, 'dangling'));
     assert.throws(() => makeDirs(join(base, 'dangling', 'x')), /dangling: is a symbolic link to nothing/);
