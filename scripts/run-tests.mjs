@@ -24,11 +24,12 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// spec in CI logs and terminals alike: one line per test, failures with their diff.
+// spec in CI logs and terminals alike: one line per test, failures with their diff. A test that
+// hangs (a mkdir -p spinning, a worker never joining) fails after 10 minutes instead of holding CI.
 const reporter = process.env.PFNLAB_TEST_REPORTER ?? 'spec';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...files],
+  ['--import', 'tsx', '--test', '--test-timeout=600000', `--test-reporter=${reporter}`, ...files],
   {
     stdio: 'inherit',
   },
