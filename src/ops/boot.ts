@@ -206,28 +206,33 @@ export function planBoot(m: Machine, bootRanges: readonly BootRange[]): Operatio
       const bootMemEnd = ranges[ranges.length - 1].end * g.pageSize;
       mm.blockSize = memoryBlockSizeBytes(g, bootMemEnd);
       mm.sectionsPerBlock = mm.blockSize / g.sectionSize;
-      for (const [nr, nid] of sections) {
-        const id = Math.floor(nr / mm.sectionsPerBlock);
-        const existing = mm.blocks.get(id);
-        if (existing) {
-          // memory_block_add_nid_early(): a second node means no single zone; the block
-          // records the last node processed, as the kernel's does.
-          if (existing.nid !== nid) {
-            existing.zone = null;
-            existing.nid = nid;
-          }
-          continue;
+      // memory_block_add_nid_early(), from node_dev_init() -> register_memory_blocks_under_node_early():
+      // every memblock range of each node, nodes in ascending order. The first node sets the block's
+      // zone; a second node (even one sharing a section with the first) means no single zone, and the
+      // block records the last node processed, as the kernel's does.
+      const nidsOf = new Map<number, number[]>();
+      for (const r of [...ranges].sort((a, b) => a.nid - b.nid || a.start - b.start)) {
+        const ppb = mm.pagesPerBlock();
+        for (let id = Math.floor(r.start / ppb); id <= Math.floor((r.end - 1) / ppb); id++) {
+          const nids = nidsOf.get(id) ?? [];
+          if (nids[nids.length - 1] !== r.nid) nids.push(r.nid);
+          nidsOf.set(id, nids);
         }
+      }
+      for (const nr of sections.keys()) {
+        const id = Math.floor(nr / mm.sectionsPerBlock);
+        if (mm.blocks.has(id)) continue;
+        const nids = nidsOf.get(id)!;
         const start = id * mm.sectionsPerBlock * g.pagesPerSection;
         const zones = mm
-          .node(nid)
+          .node(nids[0])
           .zones.filter((z) => populatedZone(z) && zoneIntersects(z, start, mm.pagesPerBlock()));
         mm.blocks.set(id, {
           id,
           startSectionNr: id * mm.sectionsPerBlock,
           state: 'online',
-          nid,
-          zone: zones.length === 1 ? zones[0].id : null,
+          nid: nids[nids.length - 1],
+          zone: zones.length === 1 && nids.length === 1 ? zones[0].id : null,
           early: true,
         });
       }
