@@ -17,11 +17,12 @@
  * "run" is the same scenario with the designs' write sides woven in and
  * nothing judged (what `pfnlab compare` runs first to validate it), so
  * "compare / run" is the price of judging. "classes" is how many classes of
- * alike pfns the last kernel step judged. --mixed adds bench/layouts'
- * mixed 16 TiB machine (about 400,000 kernel steps; minutes).
+ * alike pfns the last kernel step judged. Each layout runs --rounds times
+ * (default 3; medians). --mixed adds bench/layouts' mixed 16 TiB machine
+ * (about 400,000 kernel steps; minutes a round: `--rounds 1`).
  *
- *   npm run bench:compare [-- --mixed] [-- --frag50k]
- *   node --import tsx bench/compare.ts --child GiB|mixed|frag:N   # one layout, JSON out
+ *   npm run bench:compare [-- --mixed] [-- --frag50k] [-- --rounds N]
+ *   node --import tsx bench/compare.ts --child GiB|mixed|frag:N [--rounds N]   # one layout, JSON out
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ import { geometryFor } from '../src/arch/presets.js';
 import { compareScenario, runWithDesigns } from '../src/compare/index.js';
 import { DESIGNS } from '../src/designs/index.js';
 import type { Scenario } from '../src/io/scenario.js';
+import { benchArgs, positiveInteger, refuse } from './args.js';
 import { fragmented, mixed16TiB } from './layouts.js';
 
 const GiB = 2 ** 30;
@@ -38,6 +40,8 @@ interface Result {
   readonly sections: number;
   readonly runMs: number;
   readonly compareMs: number;
+  /** The median over rounds of compare ms / run ms. */
+  readonly judgeRatio: number;
   readonly kernelSteps: number;
   readonly classes: number;
   readonly coverage: string;
@@ -66,44 +70,67 @@ function oneHotplug(gib: number): Scenario {
 
 function scenarioFor(which: string): Scenario {
   if (which === 'mixed') return mixed16TiB();
-  if (which.startsWith('frag:')) return fragmented(Number(which.slice(5)));
-  return oneHotplug(Number(which));
+  if (which.startsWith('frag:'))
+    return fragmented(positiveInteger('compare', 'child frag:', which.slice(5), 10 ** 6));
+  // Above 8 GiB, lest boot [4G, N - 4G) be empty; up to x86_64's 64 TiB.
+  const gib = positiveInteger('compare', 'child', which, 64 * 1024);
+  if (gib <= 8) refuse('compare', `--child takes GiB above 8, mixed or frag:N (got '${which}')`);
+  return oneHotplug(gib);
 }
 
-function child(which: string): Result {
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * `rounds` rounds of the run then the compare: medians, and the median of same-round ratios (one
+ * pass of each swung "compare / run" from 0.9 to 2.0 on a loaded 2-vCPU machine). Peak RSS is
+ * taken after the first round: later rounds allocate their machines beside the last one's garbage.
+ */
+function child(which: string, rounds: number): Result {
   const s = scenarioFor(which);
-  const t0 = performance.now();
-  runWithDesigns(s, DESIGNS);
-  const runMs = performance.now() - t0;
+  const runs: number[] = [];
+  const compares: number[] = [];
   let classes = 0;
-  const t1 = performance.now();
-  const r = compareScenario(s, {
-    designs: DESIGNS,
-    onDone: (_m, _b, c) => {
-      classes = c.length;
-    },
-  });
-  const compareMs = performance.now() - t1;
+  let first: { r: ReturnType<typeof compareScenario>; maxRssMiB: number } | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const t0 = performance.now();
+    runWithDesigns(s, DESIGNS);
+    runs.push(performance.now() - t0);
+    const t1 = performance.now();
+    const r = compareScenario(s, {
+      designs: DESIGNS,
+      onDone: (_m, _b, c) => {
+        classes = c.length;
+      },
+    });
+    compares.push(performance.now() - t1);
+    first ??= { r, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  }
   const top = Math.max(
     ...s.boot.map((b) => b.start + b.size),
     ...s.steps.map((x) => ('start' in x ? x.start + x.size : 0)),
   );
+  const { r, maxRssMiB } = first!;
   return {
     name: s.name,
     sections: Math.ceil(top / s.geometry.sectionSize),
-    runMs,
-    compareMs,
+    runMs: median(runs),
+    compareMs: median(compares),
+    judgeRatio: median(compares.map((c, i) => c / runs[i])),
     kernelSteps: r.steps.reduce((n, x) => n + x.kernelSteps, 0),
     classes,
     coverage: r.coverage,
-    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    maxRssMiB,
   };
 }
 
-function run(which: string): Result {
+function run(which: string, rounds: number): Result {
   const out = execFileSync(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', which],
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', which, '--rounds', String(rounds)],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   return JSON.parse(out) as Result;
@@ -118,26 +145,35 @@ function row(label: string, r: Result, ref: Result): string {
     r.coverage.padEnd(9),
     r.runMs.toFixed(0).padStart(7),
     r.compareMs.toFixed(0).padStart(10),
-    (r.compareMs / r.runMs).toFixed(1).padStart(9),
+    r.judgeRatio.toFixed(1).padStart(9),
     (r.compareMs / ref.compareMs).toFixed(1).padStart(7),
     r.maxRssMiB.toFixed(0).padStart(8),
   ].join('  ');
 }
 
-const args = process.argv.slice(2);
-if (args[0] === '--child') {
-  process.stdout.write(JSON.stringify(child(args[1])));
+const args = benchArgs('compare', {
+  mixed: { type: 'boolean' },
+  frag50k: { type: 'boolean' },
+  rounds: { type: 'string', default: '3' },
+  child: { type: 'string' },
+});
+const rounds = positiveInteger('compare', 'rounds', args.rounds, 100);
+if (args.child !== undefined) {
+  process.stdout.write(JSON.stringify(child(args.child, rounds)));
 } else {
   console.log(
     'bench/compare: pfnlab compare (5 designs, every kernel step) on x86_64: boot [0,2G) + [4G,N-4G), add_memory and online of the last 4 GiB',
   );
-  const reference = run('16');
+  console.log(
+    `medians of ${rounds} rounds (the run, then the compare) per layout, each layout in its own process; peak RSS of the first round\n`,
+  );
+  const reference = run('16', rounds);
   console.log(
     `${'layout'.padEnd(22)}  sections    steps  classes  coverage   run ms  compare ms  / run ms  x ref  RSS MiB`,
   );
   console.log(row('reference: 16 GiB', reference, reference));
-  for (const tib of [1, 16, 64]) console.log(row(`${tib} TiB`, run(String(tib * 1024)), reference));
-  for (const n of [3000, 13000]) console.log(row(`fragmented ${n}`, run(`frag:${n}`), reference));
-  if (args.includes('--frag50k')) console.log(row('fragmented 50000', run('frag:50000'), reference));
-  if (args.includes('--mixed')) console.log(row('mixed 16 TiB (layouts)', run('mixed'), reference));
+  for (const tib of [1, 16, 64]) console.log(row(`${tib} TiB`, run(String(tib * 1024), rounds), reference));
+  for (const n of [3000, 13000]) console.log(row(`fragmented ${n}`, run(`frag:${n}`, rounds), reference));
+  if (args.frag50k) console.log(row('fragmented 50000', run('frag:50000', rounds), reference));
+  if (args.mixed) console.log(row('mixed 16 TiB (layouts)', run('mixed', rounds), reference));
 }

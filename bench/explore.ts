@@ -13,8 +13,9 @@ import { DESIGNS, FAULT_DESIGNS } from '../src/designs/index.js';
 import { audit } from '../src/explore/audit.js';
 import { search } from '../src/explore/engine.js';
 import { type RcuFault, rcuModel } from '../src/explore/rcu-model.js';
+import { benchArgs } from './args.js';
 
-const quick = process.argv.includes('--quick');
+const quick = benchArgs('explore', { quick: { type: 'boolean' } }).quick === true;
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 
 console.log(
@@ -57,12 +58,18 @@ for (const [fault, limit] of Object.entries(limits)) {
 if (!quick) {
   console.log('\nEvery design x walker (pfnlab audit): states and verdicts');
   const result = audit([...DESIGNS, ...FAULT_DESIGNS]);
-  console.log(`walker`.padEnd(24) + result.designs.map((d) => d.slice(0, 14).padStart(15)).join(''));
+  // Fault variants share their design's name up to the '/', so the header puts the variant on a
+  // second line (cut to one width, the three active-bitmap variants all read 'active-bitmap/').
+  const [base, variant] = [0, 1].map((part) =>
+    result.designs.map((d) => (d.split('/')[part] ?? '').slice(0, 17).padStart(18)).join(''),
+  );
+  console.log(`walker`.padEnd(24) + base);
+  if (variant.trim()) console.log(''.padEnd(24) + variant);
   for (const row of result.rows) {
     const cells = result.designs.map((d) => {
       const c = row.cells[d];
       return `${c.verdict === 'safe' ? 'ok' : c.verdict === 'unsafe' ? `X${c.steps}` : '?'}/${c.states}`.padStart(
-        15,
+        18,
       );
     });
     console.log(row.walker.padEnd(24) + cells.join(''));

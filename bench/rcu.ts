@@ -30,9 +30,11 @@ import {
   stopLoops,
 } from '../src/stress/probes.js';
 import { hotplugWriteLock, hotplugWriteUnlock } from '../src/stress/thread-ctx.js';
+import { benchArgs } from './args.js';
 
-const quick = process.argv.includes('--quick');
-const json = process.argv.includes('--json');
+const args = benchArgs('rcu', { quick: { type: 'boolean' }, json: { type: 'boolean' } });
+const quick = args.quick === true;
+const json = args.json === true;
 const ROUNDS = quick ? 3 : 5;
 const ITERATIONS = quick ? 4_000_000 : 20_000_000;
 const SYNCS = quick ? 300 : 1000;

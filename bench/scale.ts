@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { geometryFor } from '../src/arch/presets.js';
 import { runScenario } from '../src/ops/scenario-run.js';
+import { benchArgs, positiveInteger } from './args.js';
 
 const GiB = 2 ** 30;
 const QUERIES = 1_000_000;
@@ -68,9 +69,10 @@ function run(gib: number): Result {
   return JSON.parse(out) as Result;
 }
 
-const args = process.argv.slice(2);
-if (args[0] === '--child') {
-  process.stdout.write(JSON.stringify(child(Number(args[1]))));
+const args = benchArgs('scale', { child: { type: 'string' } });
+if (args.child !== undefined) {
+  // Up to 4 PiB, x86_64-5level's MAX_PHYSMEM_BITS.
+  process.stdout.write(JSON.stringify(child(positiveInteger('scale', 'child', args.child, 4 * 2 ** 20))));
 } else {
   const reference = run(1);
   console.log('bench/scale: boot a machine of N TiB (one boot range), then 10^6 random pfn queries');
