@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { bootLayout, CONFIGS, geometry, intent, rawRange, runCase } from './property-harness.js';
 
 describe('random operation sequences on every geometry and kernel (fast-check)', () => {
-  const runs = Number(process.env.PFNLAB_FC_RUNS ?? 60);
+  const runs = Number(process.env.PFNLAB_FC_RUNS ?? 100);
   const seed = Number(process.env.PFNLAB_FC_SEED ?? Date.now() % 2 ** 31);
   for (const c of CONFIGS) {
     it(`${c.arch} on ${c.kernel}: invariants, cross-checks and designs after every operation (${runs} sequences)`, () => {

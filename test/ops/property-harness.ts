@@ -7,7 +7,7 @@
  * below, and every design's answers for one pfn per class, judged without
  * throwing. A refused operation must leave the machine as it was.
  *
- * PFNLAB_FC_RUNS scales the number of sequences, PFNLAB_FC_SEED fixes the seed.
+ * PFNLAB_FC_RUNS scales the number of sequences, PFNLAB_FC_SEED fixes the seed, PFNLAB_FC_DEBUG prints refusals.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
