@@ -1,7 +1,7 @@
 /** Shared test helpers: small machines, fingerprints, a captured CLI. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Geometry } from '../src/arch/geometry.js';
@@ -103,7 +103,18 @@ export function scratchDir(prefix: string): string {
   } catch {
     // no tmpfs: the ordinary temporary directory
   }
-  return mkdtempSync(join(base, `pfnlab-${prefix}-`));
+  const dir = mkdtempSync(join(base, `pfnlab-${prefix}-`));
+  if (scratchDirs.size === 0) process.on('exit', removeScratchDirs);
+  scratchDirs.add(dir);
+  return dir;
+}
+
+/** Every scratch directory this test file made: removed when its process ends (PFNLAB_KEEP_SCRATCH=1 keeps them). */
+const scratchDirs = new Set<string>();
+
+function removeScratchDirs(): void {
+  if (process.env.PFNLAB_KEEP_SCRATCH) return;
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A built-in scenario's machine after boot and its first `after` steps (all when absent). */

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cli } from '../helpers.js';
+import { cli, scratchDir } from '../helpers.js';
 
 describe('pfnlab demo (the main job)', () => {
   it('prints the design x category table and writes a self-contained HTML report', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'pfnlab-demo-')), 'report.html');
+    const out = join(scratchDir('demo'), 'report.html');
     const r = await cli('demo', '--out', out);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /DESIGN\s+device-as-online/);

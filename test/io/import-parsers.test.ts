@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseDaxctl } from '../../src/io/import/daxctl.js';
@@ -9,6 +8,7 @@ import { parseLsmem } from '../../src/io/import/lsmem.js';
 import { readSysfsMemory } from '../../src/io/import/sysfs.js';
 import { parseZoneinfo } from '../../src/io/import/zoneinfo.js';
 import { InputError } from '../../src/model/errors.js';
+import { scratchDir } from '../helpers.js';
 
 const MACHINES = 'test/fixtures/machines';
 const MALFORMED = 'test/fixtures/malformed';
@@ -368,7 +368,7 @@ describe('sysfs memory tree', () => {
   });
 
   it('refuses a decimal phys_index, and notes unknown files', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-sysfs-'));
+    const dir = scratchDir('sysfs');
     const mem = join(dir, 'memory');
     mkdirSync(join(mem, 'memory12'), { recursive: true });
     writeFileSync(join(mem, 'block_size_bytes'), '8000000\n');
@@ -389,7 +389,7 @@ describe('sysfs memory tree', () => {
   });
 
   it('a decimal block_size_bytes gets the hint that the file is hex', () => {
-    const mem = join(mkdtempSync(join(tmpdir(), 'pfnlab-sysfs-')), 'memory');
+    const mem = join(scratchDir('sysfs'), 'memory');
     mkdirSync(mem);
     writeFileSync(join(mem, 'block_size_bytes'), '134217728\n');
     const e = inputError(() => readSysfsMemory(mem));
@@ -401,7 +401,7 @@ describe('sysfs memory tree', () => {
   });
 
   it('says clearly when there is no memory block view', () => {
-    const e = inputError(() => readSysfsMemory(mkdtempSync(join(tmpdir(), 'pfnlab-empty-'))));
+    const e = inputError(() => readSysfsMemory(scratchDir('empty')));
     assert.match(e.problem, /CONFIG_MEMORY_HOTPLUG/);
   });
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseDaxctl } from '../../src/io/import/daxctl.js';
@@ -15,8 +14,9 @@ import { InputError } from '../../src/model/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
 import { parseSize } from '../../src/units.js';
+import { scratchDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'pfnlab-'));
+const tmp = scratchDir('scenario');
 
 function problem(raw: unknown): string {
   try {

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, expectUsageError } from '../helpers.js';
+import { cli, expectUsageError, scratchDir } from '../helpers.js';
 
 describe('pfnlab verify CLI', () => {
   it('--help', async () => {
@@ -15,7 +13,7 @@ describe('pfnlab verify CLI', () => {
   });
 
   it('bad usage and bad input: one line on stderr, exit 2', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'pfnlab-empty-'));
+    const empty = scratchDir('empty');
     const cases: string[][] = [
       ['verify'],
       ['verify', 'no-such-scenario'],
@@ -42,7 +40,7 @@ describe('pfnlab verify CLI', () => {
   });
 
   it('--setup --dry-run says what it would do, changing nothing', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'pfnlab-empty-'));
+    const empty = scratchDir('empty');
     const r = await cli('verify', '--setup', '--dry-run', '--cache', empty);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /todo kernel: apt-get download linux-image-cloud-amd64/);

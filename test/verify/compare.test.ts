@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { geometryFor } from '../../src/arch/presets.js';
@@ -14,10 +13,11 @@ import {
   readView,
   writeGuestDir,
 } from '../../src/verify/view.js';
+import { scratchDir } from '../helpers.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
-const tmp = mkdtempSync(join(tmpdir(), 'pfnlab-verify-'));
+const tmp = scratchDir('verify');
 
 /** A real guest snapshot (kernel 6.1 under QEMU, -m 512M): a 256 MiB DIMM at 4 GiB, both blocks online movable. */
 const fixture = JSON.parse(

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { QmpClient, QmpError, QmpFramer, qmpCommand } from '../../src/verify/qmp.js';
-import { inChunks } from '../helpers.js';
+import { inChunks, scratchDir } from '../helpers.js';
 
 describe('QMP framing', () => {
   it('splits CRLF-separated JSON across chunk boundaries', () => {
@@ -68,7 +66,7 @@ function fakeQemu(path: string): Promise<() => void> {
 
 describe('QMP client', () => {
   it('negotiates, executes by id, rejects errors, waits for events', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'pfnlab-qmp-')), 'qmp.sock');
+    const path = join(scratchDir('qmp'), 'qmp.sock');
     const stop = await fakeQemu(path);
     const qmp = await QmpClient.connect(path);
     try {

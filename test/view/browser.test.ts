@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -17,6 +16,7 @@ import type { Machine } from '../../src/model/machine.js';
 import { CELL_COLOURS } from '../../src/report/map.js';
 import { layoutMap } from '../../src/report/map-layout.js';
 import { startViewServer, type ViewServer, viewContentFor } from '../../src/view/index.js';
+import { scratchDir } from '../helpers.js';
 import { TRACE, writerFirstTrace } from './traces.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -81,7 +81,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
       throw new Error(`${CHROMIUM} is missing: apt-get install chromium (or PFNLAB_SKIP_BROWSER=1 to skip)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     // The page as the current sources build it (npm run build does the same into dist/view-assets).
-    const assetsDir = mkdtempSync(join(tmpdir(), 'pfnlab-view-assets-'));
+    const assetsDir = scratchDir('view-assets');
     const built = spawnSync(process.execPath, ['scripts/build-view.mjs', '--out', assetsDir], {
       encoding: 'utf8',
     });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runWithDesigns } from '../../src/compare/index.js';
@@ -20,12 +20,12 @@ import {
   type ViewServer,
   viewContentFor,
 } from '../../src/view/index.js';
-import { cli } from '../helpers.js';
+import { cli, scratchDir } from '../helpers.js';
 import { TRACE, writerFirstTrace } from './traces.js';
 
 /** Stand-in assets: the server's behaviour does not depend on the page. */
 function stubAssets(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pfnlab-assets-'));
+  const dir = scratchDir('assets');
   for (const a of Object.values(ASSETS)) writeFileSync(join(dir, a.file), `stub ${a.file}`);
   return dir;
 }
@@ -298,7 +298,7 @@ describe('pfnlab view: scenario state', () => {
 
   it("shows the machine before a writer's first step at trace position 0, and after it at 1", () => {
     // The explorer's traces usually begin with the writer: position 0 must not show its first step done.
-    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-trace-'));
+    const dir = scratchDir('trace');
     const path = join(dir, 'writer-first.json');
     writeFileSync(path, JSON.stringify(writerFirstTrace()));
     const content = viewContentFor(path);
@@ -314,7 +314,7 @@ describe('pfnlab view: scenario state', () => {
   it('lines up a trace the explorer just wrote: the same design, kernel and RCU readers', async () => {
     const run = await cli('explore', 'explore/offline', '--design', 'upstream', '--json');
     assert.equal(run.code, 1, 'upstream loses this race');
-    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-trace-'));
+    const dir = scratchDir('trace');
     const path = join(dir, 'trace.json');
     writeFileSync(path, run.stdout);
     const content = viewContentFor(path);
@@ -355,7 +355,7 @@ describe('pfnlab view: scenario state', () => {
   });
 
   it('plays a trace whose scenario cannot be loaded, saying why', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-trace-'));
+    const dir = scratchDir('trace');
     const path = join(dir, 'lost.json');
     const trace = JSON.parse(readFileSync(TRACE, 'utf8'));
     writeFileSync(path, JSON.stringify({ ...trace, scenario: 'no-such-scenario' }));
@@ -371,7 +371,7 @@ describe('pfnlab view: the command', () => {
     const help = await cli('view', '--help');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: pfnlab view \[scenario \| capture-dir \| trace\.json\] \[--port P\]/);
-    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-view-'));
+    const dir = scratchDir('view');
     const badTrace = join(dir, 'bad.json');
     writeFileSync(
       badTrace,
