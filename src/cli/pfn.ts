@@ -24,7 +24,7 @@ const PFN_SYNTAX = /^(0x[0-9a-f]+|\d+)$/i;
 export const pfnCommand: Command = {
   name: 'pfn',
   summary: "a pfn's location and truth after a scenario (or a prefix of it)",
-  help: `usage: pfnlab pfn <pfn> --scenario <scenario> [--after N] [--design D ...] [--json]
+  help: `usage: pfnlab pfn <pfn> --scenario <scenario> [--after N] [--kernel V] [--design D ...] [--json]
 
 Print where <pfn> lives (section, root, subsection, memory block), its section
 flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,
