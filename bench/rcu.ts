@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   console.log('\ntargets');
   for (const t of targets)
     console.log(
-      `  ${t.ok ? 'met ' : 'MISS'}  ${t.what.padEnd(54)} ${t.value.toFixed(2).padStart(9)}  (${t.target})`,
+      `  ${t.ok ? 'met   ' : 'MISSED'}  ${t.what.padEnd(52)} ${t.value.toFixed(2).padStart(9)}  (${t.target})`,
     );
 }
 
