@@ -7,12 +7,15 @@
  * space, runs of absent sections collapsed), the subsections of one section,
  * or the pages of one subsection. A cell is coloured by what its pfns are; a
  * cell whose pfns differ is drawn as a strip of its parts. Under each row run
- * the bands: zones, nodes, memory blocks, and pgmaps with their altmap.
+ * the bands: zones, nodes, memory blocks, and pgmaps with their altmap. Runs of
+ * FOLD_ROWS+ alike rows (one class and flags, no highlight, bands running
+ * through) are folded under their first row into a marker naming them, so a
+ * large uniform machine is a few rows rather than a thousand.
  *
  * The map's data (LayoutMap) is built from a Machine in map-layout.ts.
  */
 import type { Truth } from '../model/truth.js';
-import { hex } from '../units.js';
+import { formatSizeApprox, hex } from '../units.js';
 
 /** What a cell is, for colour: truth states, online split by zone. */
 export type CellClass =
@@ -143,6 +146,14 @@ export interface MapStyle {
   readonly scale?: number;
   /** Height of one band track (default 9; below 8 the bands carry no labels). */
   readonly band?: number;
+  /**
+   * Fold runs of at least this many alike rows into their first row and a marker (default
+   * FOLD_ROWS; 0 never folds). Alike: every cell one class and flags, no highlight, and each
+   * band a plain continuation (one zone, node or pgmap range running through, blocks of one state).
+   */
+  readonly fold?: number;
+  /** pfns whose rows are never folded (the viewer's pinned pfn). */
+  readonly keep?: readonly number[];
 }
 
 export interface SceneRect {
@@ -182,6 +193,24 @@ export interface SceneCell {
   readonly pages: number;
 }
 
+/** Rows folded under the row drawn above them: the marker's place and the cells it stands for. */
+export interface SceneFold {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  /** How many rows are folded. */
+  readonly rows: number;
+  /** The first and last cell nr folded. */
+  readonly first: number;
+  readonly last: number;
+  /** The pfns [start, start + pages) folded. */
+  readonly start: number;
+  readonly pages: number;
+  /** What the marker says, e.g. "62 rows like the one above folded: §256-§8191, ...". */
+  readonly text: string;
+}
+
 export interface MapScene {
   /** In scene units; drawn scale times larger. */
   readonly width: number;
@@ -189,12 +218,18 @@ export interface MapScene {
   readonly scale: number;
   readonly items: readonly (SceneRect | SceneText)[];
   readonly cells: readonly SceneCell[];
+  /** Runs of alike rows not drawn, each shown as a marker under the row like them. */
+  readonly folds: readonly SceneFold[];
   /** The band tracks under each row, top to bottom, and whether the scene names them (bands of 8+). */
   readonly tracks: readonly string[];
   readonly tracksLabelled: boolean;
 }
 
 const MIN_COLLAPSED_GAP = 4;
+/** Fewest alike rows folded: smaller maps are drawn row by row. */
+export const FOLD_ROWS = 8;
+/** Height of a fold marker (scene units). */
+const FOLD_HEIGHT = 12;
 const LABEL_WIDTH = 118;
 const BAND_HEIGHT = 9;
 /** Bands thinner than this carry no labels. */
@@ -353,6 +388,92 @@ function rowLabel(map: LayoutMap, c: SectionCell): string {
   return `pfn ${hex(c.nr)}`;
 }
 
+/**
+ * A band track across [lo, hi) as a row that may fold sees it: '-' when nothing of it is there,
+ * the range when one zone, node or pgmap range runs through (begun before the row, going on after
+ * it: neither its first row nor its last), the state when memory blocks of one state cover the row;
+ * undefined when anything else is there (a range beginning or ending, blocks of two states, a hole).
+ */
+function trackKey(
+  name: MapBand['name'],
+  ranges: readonly BandRange[],
+  lo: number,
+  hi: number,
+): string | undefined {
+  const hit = ranges.filter((r) => r.end > lo && r.start < hi);
+  if (!hit.length) return '-';
+  if (name === 'block') {
+    if (hit[0].start > lo || hit[hit.length - 1].end < hi) return undefined;
+    for (let i = 1; i < hit.length; i++)
+      if (hit[i].start !== hit[i - 1].end || hit[i].fill !== hit[0].fill) return undefined;
+    return hit[0].fill;
+  }
+  const [r] = hit;
+  if (hit.length !== 1 || r.start >= lo || r.end <= hi) return undefined;
+  return `${r.start}-${r.end}:${r.fill}`;
+}
+
+/**
+ * What a row shares with the alike rows around it, or undefined when it is to be drawn whatever its
+ * neighbours: a full row of cells of one class and flags (so one colour and one early-section
+ * mark), none highlighted or kept, every band track a plain continuation through it.
+ */
+function rowKey(
+  row: readonly Slot[],
+  perRow: number,
+  unit: number,
+  bandTracks: readonly { name: MapBand['name']; tracks: BandRange[][] }[],
+  marked: (nr: number) => boolean,
+): string | undefined {
+  if (row.length !== perRow) return undefined;
+  let first: SectionCell | undefined;
+  let last: SectionCell | undefined;
+  for (const s of row) {
+    if (!('cell' in s)) return undefined;
+    const c = s.cell;
+    if (c.parts || marked(c.nr)) return undefined;
+    if (!first) first = c;
+    else if (c.cls !== first.cls || c.flags !== first.flags) return undefined;
+    last = c;
+  }
+  if (!first || !last || last.nr - first.nr !== row.length - 1) return undefined;
+  const key = [first.cls, first.flags];
+  for (const b of bandTracks) {
+    for (const t of b.tracks) {
+      const k = trackKey(b.name, t, first.nr * unit, (last.nr + 1) * unit);
+      if (k === undefined) return undefined;
+      key.push(k);
+    }
+  }
+  return key.join('|');
+}
+
+/** What a run of folded cells covers: "§256-§8191, 0x800000000-0xfffffffff (992G)". */
+function foldedRange(map: LayoutMap, first: number, last: number): string {
+  const start = first * map.unitPages;
+  const pages = (last - first + 1) * map.unitPages;
+  const where =
+    map.level === 'sections' ? `§${first}-§${last}` : `pfn ${hex(start)}-${hex(start + pages - 1)}`;
+  return `${where}, ${hex(start * map.pageSize)}-${hex((start + pages) * map.pageSize - 1)} (${formatSizeApprox(pages * map.pageSize)})`;
+}
+
+/**
+ * The viewer's style for a map: denser rows for larger maps, so that thousands of sections stay
+ * a page or two tall (and runs of alike rows fold).
+ */
+export function viewStyle(map: LayoutMap): MapStyle {
+  const n = map.cells.length;
+  const [perRow, cell, cellHeight, gap, band] =
+    n > 4096
+      ? [128, 4, 10, 1, 4]
+      : n > 1024
+        ? [64, 8, 12, 1, 6]
+        : map.level === 'pages' && n >= 256
+          ? [64, 8, 12, 1, 9]
+          : [32, 16, 16, 2, 9];
+  return { cell, cellHeight, gap, perRow, band, titles: false };
+}
+
 /** Lay the map out: cells in rows of perRow, bands under each row, highlights on top. */
 export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
   const cell = style.cell ?? 14;
@@ -377,6 +498,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
   });
   const labelWidth = Math.max(LABEL_WIDTH, Math.ceil(Math.max(0, ...labels.map((l) => l.length)) * 5.8) + 8);
   const outlines: { c: SceneCell; colour: string; title?: string }[] = [];
+  const folds: SceneFold[] = [];
   // Highlights by the cell that holds them: one lookup per cell, not a scan of every highlight
   // (stepping across boot of 16 TiB outlines all 131072 sections as changed).
   const highlightsAt = new Map<number, MapHighlight[]>();
@@ -386,9 +508,84 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
     if (list) list.push(h);
     else highlightsAt.set(at, [h]);
   }
+  const kept = new Set((style.keep ?? []).map((pfn) => Math.floor(pfn / map.unitPages)));
+  const marked = (nr: number) => highlightsAt.has(nr) || kept.has(nr);
 
-  lines.forEach((row, r) => {
-    const top = r * rowHeight + 2;
+  // Runs of FOLD_ROWS+ alike rows: the first drawn, the rest folded into a marker under it.
+  const foldRows = style.fold ?? FOLD_ROWS;
+  const foldedAt = new Map<number, number>();
+  if (foldRows > 0 && lines.length >= foldRows) {
+    const keys = lines.map((row) => rowKey(row, perRow, unit, bandTracks, marked));
+    for (let r = 0; r < lines.length; ) {
+      let end = r + 1;
+      while (keys[r] !== undefined && end < lines.length && keys[end] === keys[r]) end++;
+      if (end - r >= foldRows) foldedAt.set(r + 1, end);
+      r = end;
+    }
+  }
+
+  let nextTop = 2;
+  for (let r = 0; r < lines.length; r++) {
+    const foldEnd = foldedAt.get(r);
+    if (foldEnd !== undefined) {
+      const top = nextTop;
+      const firstRow = lines[r];
+      const lastRow = lines[foldEnd - 1];
+      const first = (firstRow[0] as { cell: SectionCell }).cell.nr;
+      const last = (lastRow[lastRow.length - 1] as { cell: SectionCell }).cell.nr;
+      const n = foldEnd - r;
+      const text = `${n} rows like the one above folded: ${foldedRange(map, first, last)}`;
+      const fold: SceneFold = {
+        x: labelWidth,
+        y: top,
+        w: perRow * (cell + gap) - gap,
+        h: FOLD_HEIGHT,
+        rows: n,
+        first,
+        last,
+        start: first * unit,
+        pages: (last - first + 1) * unit,
+        text,
+      };
+      folds.push(fold);
+      // The address column goes on: where the folded rows begin, in grey.
+      items.push({
+        kind: 'text',
+        x: 0,
+        y: top + FOLD_HEIGHT / 2 + 3.5,
+        text: labels[r],
+        size: 9.5,
+        fill: '#888',
+      });
+      items.push({
+        kind: 'rect',
+        x: fold.x,
+        y: top,
+        w: fold.w,
+        h: fold.h,
+        fill: '#f7f7f7',
+        stroke: '#999',
+        strokeWidth: 0.8,
+        dash: true,
+        title: titles ? text : undefined,
+        data: { fold: first, rows: n, count: last - first + 1 },
+      });
+      items.push({
+        kind: 'text',
+        x: fold.x + 4,
+        y: top + FOLD_HEIGHT / 2 + 3,
+        text: `⋮ ${text}`,
+        size: 8,
+        fill: '#444',
+        title: titles ? text : undefined,
+      });
+      nextTop += FOLD_HEIGHT + ROW_GAP;
+      r = foldEnd - 1;
+      continue;
+    }
+    const row = lines[r];
+    const top = nextTop;
+    nextTop += rowHeight;
     const placed: Placed[] = row.map((s, i) => ({
       x: labelWidth + i * (cell + gap),
       cell: 'cell' in s ? s.cell : undefined,
@@ -489,7 +686,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
         y += band;
       });
     }
-  });
+  }
   for (const o of outlines) {
     items.push({
       kind: 'rect',
@@ -506,10 +703,11 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
   }
   return {
     width: labelWidth + perRow * (cell + gap) + 4,
-    height: lines.length * rowHeight + 2,
+    height: nextTop,
     scale: style.scale ?? 1,
     items,
     cells,
+    folds,
     tracks: bandTracks.flatMap((b) => b.tracks.map(() => b.name)),
     tracksLabelled: band >= LABELLED_BAND,
   };

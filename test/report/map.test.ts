@@ -6,13 +6,38 @@ import { loadScenario } from '../../src/io/scenario.js';
 import {
   BAND_COLOURS,
   CELL_COLOURS,
+  type LayoutMap,
   legendItems,
+  type MapScene,
   mapScene,
   renderMapSvg,
   stripWidths,
 } from '../../src/report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../../src/report/map-layout.js';
 import { machine } from '../helpers.js';
+
+const GiB = 2 ** 30;
+
+/** Every cell of the map is drawn or folded, not both; folded runs are 7+ rows like the row above them. */
+function assertFoldsCover(map: LayoutMap, scene: MapScene, perRow: number): void {
+  const drawn = new Set(scene.cells.map((c) => c.cell.nr));
+  for (const c of map.cells) {
+    const folds = scene.folds.filter((f) => c.nr >= f.first && c.nr <= f.last).length;
+    assert.equal(Number(drawn.has(c.nr)) + folds, 1, `section ${c.nr} drawn or folded, once`);
+  }
+  for (const f of scene.folds) {
+    assert.ok(f.rows >= 7, `${f.rows} rows folded`);
+    assert.equal(f.last - f.first + 1, f.rows * perRow);
+    assert.equal(f.start, f.first * map.unitPages);
+    const above = scene.cells.filter((c) => c.cell.nr >= f.first - perRow && c.cell.nr < f.first);
+    assert.equal(above.length, perRow, 'the row above a fold is drawn');
+    const folded = map.cells.find((c) => c.nr === f.first)!;
+    assert.ok(above.every((c) => c.cell.cls === folded.cls && c.cell.flags === folded.flags));
+    // Whatever is drawn after the fold is below its marker.
+    const after = scene.cells.find((c) => c.cell.nr > f.last);
+    if (after) assert.ok(after.y >= f.y + f.h, `section ${after.cell.nr} below the marker`);
+  }
+}
 
 const pmem = loadScenario('pmem-shares-a-section-with-boot-ram');
 /** After boot, add_memory, online and memremap. */
@@ -137,5 +162,85 @@ describe('the map (shared by the demo report and the viewer)', () => {
       'the floor shrinks when the runs cannot all get it',
     );
     assert.ok(Math.abs(many.reduce((a, b) => a + b) - 4) < 1e-9);
+  });
+
+  it('folds 8+ alike rows of a large machine into their first row and a marker naming the range', () => {
+    // 256 GiB of boot RAM with a hole, 2 GiB of it hot-added (no early flag) at 128 GiB.
+    const m = machine(
+      [
+        { start: 0, size: 128 * GiB },
+        { start: 136 * GiB, size: 120 * GiB },
+      ],
+      [
+        { op: 'add_memory', start: 128 * GiB, size: 2 * GiB },
+        { op: 'online', start: 128 * GiB, size: 2 * GiB },
+      ],
+    );
+    const map = layoutMap(m);
+    const scene = mapScene(map);
+    const whole = mapScene(map, { fold: 0 });
+    assert.equal(whole.folds.length, 0);
+    assert.equal(whole.cells.length, map.cells.length);
+    assertFoldsCover(map, scene, 32);
+    // Rows 2-31 of boot RAM (rows 0 and 1 start the zones, ZONE_NORMAL at 4 GiB = section 32;
+    // row 32 holds the hot-added block and the hole), and the rows of the second range but its
+    // last (the end of ZONE_NORMAL and node 0).
+    assert.deepEqual(
+      scene.folds.map((f) => [f.first, f.last]),
+      [
+        [96, 1023],
+        [1135, 2030],
+      ],
+    );
+    assert.ok(scene.height < whole.height / 4, `${scene.height} of ${whole.height}`);
+    const drawn = new Set(scene.cells.map((c) => c.cell.nr));
+    for (let nr = 1024; nr < 1040; nr++) assert.ok(drawn.has(nr), `hot-added section ${nr} drawn`);
+    for (const nr of [0, 31, 32, 63, 2031, 2047]) assert.ok(drawn.has(nr), `section ${nr} drawn`);
+    // The marker says how many rows and which sections and addresses, in its title too.
+    const svg = renderMapSvg(map);
+    assert.ok(
+      /<rect [^>]*data-fold="96" data-rows="29" data-count="928"><title>29 rows like the one above folded: §96-§1023, 0x300000000-0x1fffffffff \(116G\)<\/title>/.test(
+        svg,
+      ),
+      'the marker and its title',
+    );
+    assert.equal([...svg.matchAll(/data-nr=/g)].length, scene.cells.length);
+  });
+
+  it('draws a highlighted or kept pfn in its row, the fold split around it', () => {
+    const m = machine([{ start: 0, size: 128 * GiB }]);
+    const map = layoutMap(m);
+    assert.deepEqual(
+      mapScene(map).folds.map((f) => [f.first, f.last]),
+      [[96, 991]],
+    );
+    const pfn = 500 * map.unitPages + 7;
+    for (const style of [{ highlight: [{ pfn, colour: '#e00000' }] }, { keep: [pfn] }]) {
+      const scene = mapScene(map, style);
+      assertFoldsCover(map, scene, 32);
+      assert.deepEqual(
+        scene.folds.map((f) => [f.first, f.last]),
+        [
+          [96, 479],
+          [544, 991],
+        ],
+      );
+      const cell = scene.cells.find((c) => pfn >= c.start && pfn < c.start + c.pages);
+      assert.equal(cell?.cell.nr, 500);
+    }
+  });
+
+  it('keeps small maps as they were: 7 alike rows stay rows, 8 fold', () => {
+    assert.equal(renderMapSvg(layoutMap(afterMemremap)), renderMapSvg(layoutMap(afterMemremap), { fold: 0 }));
+    // 40 GiB: 10 rows of 32 sections, the first two starting zones (ZONE_NORMAL at 4 GiB), the
+    // last ending them: 7 alike rows between.
+    const ten = layoutMap(machine([{ start: 0, size: 40 * GiB }]));
+    assert.equal(mapScene(ten).folds.length, 0);
+    assert.equal(renderMapSvg(ten), renderMapSvg(ten, { fold: 0 }));
+    const eleven = layoutMap(machine([{ start: 0, size: 44 * GiB }]));
+    assert.deepEqual(
+      mapScene(eleven).folds.map((f) => [f.first, f.last, f.rows]),
+      [[96, 319, 7]],
+    );
   });
 });

@@ -13,7 +13,7 @@ import { runWithDesigns } from '../../src/compare/index.js';
 import { DESIGNS } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import type { Machine } from '../../src/model/machine.js';
-import { CELL_COLOURS } from '../../src/report/map.js';
+import { CELL_COLOURS, type LayoutMap, mapScene, viewStyle } from '../../src/report/map.js';
 import { layoutMap } from '../../src/report/map-layout.js';
 import { startViewServer, type ViewServer, viewContentFor } from '../../src/view/index.js';
 import { scratchDir } from '../helpers.js';
@@ -371,6 +371,64 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
       (await page.textContent('#map-note')) ?? '',
       /bands under each row, top to bottom: zone, node, block/,
     );
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('folds the alike rows of a large map: the marker names them, clicks and pins find their sections', async () => {
+    const page = await open(bigServer.url);
+    await page.waitForSelector('body[data-level="sections"]');
+    // The scene the page drew, from the map it was sent.
+    const { id } = JSON.parse(await (await page.request.get(`${bigServer.url}api/scenario`)).text());
+    const step = await page.getAttribute('body', 'data-step');
+    const map: LayoutMap = JSON.parse(
+      await (await page.request.get(`${bigServer.url}api/map?s=${id}&step=${step}`)).text(),
+    );
+    const scene = mapScene(map, viewStyle(map));
+    assert.ok(scene.folds.length >= 2, 'both boot ranges fold');
+    const canvas = page.locator('#map canvas.pfnlab-map');
+    assert.equal(Number(await canvas.getAttribute('data-folds')), scene.folds.length);
+    assert.equal(Number(await canvas.getAttribute('data-drawn')), scene.cells.length);
+    assert.match((await page.textContent('#map-note')) ?? '', /rows like the row above them folded/);
+    const box = (await canvas.boundingBox())!;
+    const scale = box.width / scene.width;
+    assert.ok(Math.abs(box.height - scene.height * scale) < 2, 'the canvas is as tall as the folded scene');
+    // The marker says which rows it stands for, hovered and clicked.
+    const [fold] = scene.folds;
+    const centre = { x: (fold.x + fold.w / 2) * scale, y: (fold.y + fold.h / 2) * scale };
+    await canvas.hover({ position: centre });
+    const tip = page.locator('#map .tip:not([hidden])');
+    await tip.waitFor();
+    assert.match(
+      (await tip.textContent()) ?? '',
+      new RegExp(`${fold.rows} rows folded.*§${fold.first}-§${fold.last}`),
+    );
+    await canvas.click({ position: centre });
+    assert.equal(await page.inputValue('#goto'), '', 'a marker is not a pfn to pin');
+    // A cell drawn below the markers is the section it shows (the second boot range, at 2 TiB).
+    const below = scene.cells.filter((c) => c.y > fold.y + fold.h && c.cell.nr > 16384)[200];
+    assert.ok(below, 'two rows of the second range drawn');
+    await canvas.click({
+      position: { x: (below.x + below.w / 2) * scale, y: (below.y + below.h / 2) * scale },
+    });
+    const pfn = Number.parseInt((await page.inputValue('#goto')).slice(2), 16);
+    assert.equal(Math.floor(pfn / map.pagesPerSection), below.cell.nr);
+    // A pfn in folded rows, by the box: its row is drawn and pinned.
+    const folded = (fold.first + 300) * map.pagesPerSection + 5;
+    await page.fill('#goto', `0x${folded.toString(16)}`);
+    await page.press('#goto', 'Enter');
+    await page.waitForSelector(`#inspector h3:has-text("pfn 0x${folded.toString(16)} ")`);
+    const unfolded = mapScene(map, { ...viewStyle(map), keep: [folded] });
+    await page.waitForSelector(`#map canvas.pfnlab-map[data-drawn="${unfolded.cells.length}"]`);
+    const pinned = unfolded.cells.find((c) => folded >= c.start && folded < c.start + c.pages)!;
+    const pin = (await page.locator('#map .cellbox.pinned').boundingBox())!;
+    const at = (await page.locator('#map canvas.pfnlab-map').boundingBox())!;
+    assert.ok(
+      Math.abs(pin.x + pin.width / 2 - (at.x + (pinned.x + pinned.w / 2) * scale)) < 2,
+      'pinned where drawn',
+    );
+    assert.ok(Math.abs(pin.y + pin.height / 2 - (at.y + (pinned.y + pinned.h / 2) * scale)) < 2);
+    await page.screenshot({ path: join(ARTIFACTS, 'view-folded.png'), fullPage: true });
     await page.close();
     assert.deepEqual(errors, []);
   });

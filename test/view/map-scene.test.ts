@@ -8,7 +8,16 @@ import { describe, it } from 'node:test';
 import { runWithDesigns } from '../../src/compare/index.js';
 import { DESIGNS } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
-import { type LayoutMap, legendItems, mapScene, type SceneRect } from '../../src/report/map.js';
+import {
+  BAND_COLOURS,
+  CELL_COLOURS,
+  type LayoutMap,
+  legendItems,
+  type MapScene,
+  mapScene,
+  type SceneRect,
+  viewStyle,
+} from '../../src/report/map.js';
 import { layoutMap, sectionMap } from '../../src/report/map-layout.js';
 
 /** A sections map of n online sections from section `from`, no bands (x86_64 geometry). */
@@ -28,6 +37,43 @@ function sections(n: number, from = 0): LayoutMap {
     })),
     bands: [],
   };
+}
+
+/** A 16 TiB boot as the viewer gets it: 131072 online sections, its zones, node and (merged) blocks. */
+function boot16TiB(): LayoutMap {
+  const top = 2 ** 32;
+  const band = (start: number, end: number, fill: string, label: string) => ({
+    start,
+    end,
+    fill,
+    label,
+    title: label,
+  });
+  const map = sections(131072);
+  return {
+    ...map,
+    bands: [
+      {
+        name: 'zone',
+        ranges: [
+          band(0, 4096, CELL_COLOURS['online-DMA'], 'DMA'),
+          band(4096, 2 ** 20, CELL_COLOURS['online-DMA32'], 'DMA32'),
+          band(2 ** 20, top, CELL_COLOURS['online-Normal'], 'Normal'),
+        ],
+      },
+      { name: 'node', ranges: [band(0, top, BAND_COLOURS.nodes[0], 'node 0')] },
+      { name: 'block', ranges: [band(0, top, BAND_COLOURS.blockOnline, '')] },
+      { name: 'pgmap', ranges: [] },
+    ],
+  };
+}
+
+/** What the viewer's pointer finds at scene (x, y): the cell and pfn, as MapView.pick does. */
+function hit(scene: MapScene, x: number, y: number): { nr: number; pfn: number } | undefined {
+  const sc = scene.cells.find((c) => x >= c.x && x < c.x + c.w + 2 && y >= c.y && y < c.y + c.h);
+  if (!sc) return undefined;
+  const frac = Math.min(Math.max((x - sc.x) / sc.w, 0), 0.999999);
+  return { nr: sc.cell.nr, pfn: sc.start + Math.floor(frac * sc.pages) };
 }
 
 describe('pfnlab view: the map scene', () => {
@@ -82,5 +128,52 @@ describe('pfnlab view: the map scene', () => {
     assert.ok(labels.includes('zone span Device'), labels.join());
     // A zone whose pages are drawn needs no second entry.
     assert.ok(!labels.includes('zone span Normal'), labels.join());
+  });
+
+  it('folds the alike rows of a 16 TiB boot, every drawn cell still pointing at its own section', () => {
+    const map = boot16TiB();
+    const style = viewStyle(map);
+    const whole = mapScene(map, { ...style, fold: 0 });
+    const scene = mapScene(map, style);
+    assert.equal(whole.cells.length, 131072);
+    assert.ok(whole.items.length > 131072);
+    // Row 0 starts the zones (ZONE_NORMAL at section 32), row 1 is drawn for the 1021 rows folded
+    // under it, row 1023 ends ZONE_NORMAL and node 0.
+    assert.deepEqual(
+      scene.folds.map((f) => [f.first, f.last, f.rows]),
+      [[256, 130943, 1021]],
+    );
+    assert.equal(scene.cells.length, 3 * 128);
+    assert.ok(scene.items.length < 1000, `${scene.items.length} items`);
+    assert.ok(scene.height < whole.height / 100, `${scene.height} tall, ${whole.height} unfolded`);
+    const [fold] = scene.folds;
+    assert.equal(fold.start, 256 * 32768);
+    assert.equal(fold.pages, 1021 * 128 * 32768);
+    assert.match(fold.text, /^1021 rows like the one above folded: §256-§130943, 0x800000000-0xffbffffffff /);
+    for (const c of scene.cells) {
+      const at = hit(scene, c.x + c.w / 2, c.y + c.h / 2);
+      assert.equal(at?.nr, c.cell.nr);
+      assert.equal(Math.floor(at.pfn / 32768), c.cell.nr);
+    }
+    // The last row is drawn below the marker; the marker itself is no cell.
+    const last = scene.cells.find((c) => c.cell.nr === 131071)!;
+    assert.ok(last.y > fold.y + fold.h);
+    assert.equal(hit(scene, fold.x + fold.w / 2, fold.y + fold.h / 2), undefined);
+  });
+
+  it('draws the pinned pfn of a folded run in its row, so the pin and the pointer find it', () => {
+    const map = boot16TiB();
+    const pfn = 65000 * 32768 + 123;
+    const scene = mapScene(map, { ...viewStyle(map), keep: [pfn] });
+    assert.deepEqual(
+      scene.folds.map((f) => [f.first, f.last]),
+      [
+        [256, 64895],
+        [65152, 130943],
+      ],
+    );
+    const sc = scene.cells.find((c) => pfn >= c.start && pfn < c.start + c.pages)!;
+    assert.equal(sc.cell.nr, 65000);
+    assert.equal(hit(scene, sc.x + sc.w / 2, sc.y + 1)?.nr, 65000);
   });
 });

@@ -360,8 +360,12 @@ async function drawMap(): Promise<void> {
       scene && !scene.tracksLabelled && scene.tracks.length
         ? `; the bands under each row, top to bottom: ${scene.tracks.join(', ')}`
         : '';
+    const folded = scene?.folds.reduce((n, f) => n + f.rows, 0) ?? 0;
+    const folds = folded
+      ? `; ${folded} rows like the row above them folded to ⋮ (no highlight, pin or boundary in them)`
+      : '';
     $('map-note').textContent =
-      `${cells} ${map.level} drawn${map.level === 'sections' ? ' (runs of 4+ absent sections collapsed to …)' : ''}${tracks}`;
+      `${cells} ${map.level} ${folded ? 'in the map' : 'drawn'}${map.level === 'sections' ? ' (runs of 4+ absent sections collapsed to …)' : ''}${folds}${tracks}`;
     document.body.dataset.step = String(k());
     document.body.dataset.level = map.level;
     status('');

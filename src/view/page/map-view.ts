@@ -1,6 +1,8 @@
 /**
  * The map in the page: the shared scene (src/report/map.ts) drawn as SVG, or
- * on a canvas past CANVAS_CELLS cells; pointer events turned into pfns.
+ * on a canvas past CANVAS_CELLS cells; pointer events turned into pfns. Runs
+ * of alike rows are folded (a large uniform machine is a few rows, not a
+ * thousand); the pinned pfn's row is never folded.
  */
 import {
   CELL_LABELS,
@@ -10,13 +12,15 @@ import {
   type MapScene,
   mapScene,
   type SceneCell,
+  type SceneFold,
   type SceneRect,
   sceneSvg,
+  viewStyle,
 } from '../../report/map.js';
 import { hex } from '../../units.js';
 import { append, clear, el } from './dom.js';
 
-/** Past this many cells the map is painted on a canvas. */
+/** Past this many cells in the map (drawn or folded) it is painted on a canvas. */
 export const CANVAS_CELLS = 10_000;
 
 export interface MapPick {
@@ -87,6 +91,7 @@ function paint(canvas: HTMLCanvasElement, scene: MapScene): void {
 export class MapView {
   private scene: MapScene | undefined;
   private map: LayoutMap | undefined;
+  private highlight: readonly MapHighlight[] = [];
   private readonly surface: HTMLElement;
   private readonly hoverBox: HTMLElement;
   private readonly pinBox: HTMLElement;
@@ -117,6 +122,8 @@ export class MapView {
     root.addEventListener('click', (e) => {
       const pick = this.pick(e);
       if (pick) this.events.click(pick);
+      // A fold marker has nothing to inspect: say what it stands for, as hovering does.
+      else if (this.pickFold(e)) this.onMove(e);
     });
     root.addEventListener('dblclick', (e) => {
       const pick = this.pick(e);
@@ -138,23 +145,20 @@ export class MapView {
 
   draw(map: LayoutMap, highlight: readonly MapHighlight[], pinned: number | null): void {
     this.map = map;
-    // Denser rows for larger maps, so that thousands of sections stay a page or two tall.
-    const n = map.cells.length;
-    const [perRow, cell, cellHeight, gap, band] =
-      n > 4096
-        ? [128, 4, 10, 1, 4]
-        : n > 1024
-          ? [64, 8, 12, 1, 6]
-          : map.level === 'pages' && n >= 256
-            ? [64, 8, 12, 1, 9]
-            : [32, 16, 16, 2, 9];
-    const natural = mapScene(map, { cell, cellHeight, gap, perRow, band, titles: false, highlight });
+    this.highlight = highlight;
+    const keep = pinned === null ? [] : [pinned];
+    const natural = mapScene(map, { ...viewStyle(map), highlight, keep });
     // As large as the panel allows, up to 1.6 times the report's size.
     const scale = Math.max(0.6, Math.min(1.6, (this.root.clientWidth - 4) / natural.width));
     this.scene = { ...natural, scale };
     clear(this.surface);
-    if (this.scene.cells.length > CANVAS_CELLS) {
-      const canvas = el('canvas', { class: 'pfnlab-map', 'data-cells': this.scene.cells.length });
+    if (map.cells.length > CANVAS_CELLS) {
+      const canvas = el('canvas', {
+        class: 'pfnlab-map',
+        'data-cells': map.cells.length,
+        'data-drawn': this.scene.cells.length,
+        'data-folds': this.scene.folds.length,
+      });
       paint(canvas, this.scene);
       this.surface.append(canvas);
     } else {
@@ -170,14 +174,23 @@ export class MapView {
     }
   }
 
-  /** Outline the cell holding pfn (or hide the outline). */
+  /** Outline the cell holding pfn (or hide the outline); a pfn in folded rows unfolds its row. */
   pin(pfn: number | null): void {
     const sc =
       pfn === null ? undefined : this.scene?.cells.find((c) => pfn >= c.start && pfn < c.start + c.pages);
+    if (
+      !sc &&
+      pfn !== null &&
+      this.map &&
+      this.scene?.folds.some((f) => pfn >= f.start && pfn < f.start + f.pages)
+    ) {
+      this.draw(this.map, this.highlight, pfn);
+      return;
+    }
     this.place(this.pinBox, sc);
   }
 
-  private place(box: HTMLElement, sc: SceneCell | undefined): void {
+  private place(box: HTMLElement, sc: { x: number; y: number; w: number; h: number } | undefined): void {
     box.hidden = !sc;
     if (!sc || !this.scene) return;
     const s = this.scene.scale;
@@ -188,12 +201,24 @@ export class MapView {
     box.style.height = `${sc.h * s + 2 * out}px`;
   }
 
-  private pick(e: { clientX: number; clientY: number }): MapPick | undefined {
+  /** The pointer in scene units. */
+  private at(e: { clientX: number; clientY: number }): { x: number; y: number } | undefined {
     const target = this.surface.firstElementChild;
     if (!this.scene || !target) return undefined;
     const r = target.getBoundingClientRect();
-    const x = (e.clientX - r.left) / this.scene.scale;
-    const y = (e.clientY - r.top) / this.scene.scale;
+    return { x: (e.clientX - r.left) / this.scene.scale, y: (e.clientY - r.top) / this.scene.scale };
+  }
+
+  private pickFold(e: { clientX: number; clientY: number }): SceneFold | undefined {
+    const p = this.at(e);
+    if (!p || !this.scene) return undefined;
+    return this.scene.folds.find((f) => p.x >= f.x && p.x < f.x + f.w && p.y >= f.y && p.y < f.y + f.h);
+  }
+
+  private pick(e: { clientX: number; clientY: number }): MapPick | undefined {
+    const p = this.at(e);
+    if (!p || !this.scene) return undefined;
+    const { x, y } = p;
     const sc = this.scene.cells.find((c) => x >= c.x && x < c.x + c.w + 2 && y >= c.y && y < c.y + c.h);
     if (!sc) return undefined;
     const frac = Math.min(Math.max((x - sc.x) / sc.w, 0), 0.999999);
@@ -202,7 +227,15 @@ export class MapView {
 
   private onMove(e: { clientX: number; clientY: number }): void {
     const pick = this.pick(e);
-    this.place(this.hoverBox, pick?.sc);
+    const fold = pick ? undefined : this.pickFold(e);
+    this.place(this.hoverBox, pick?.sc ?? fold);
+    if (fold) {
+      clear(this.tip);
+      append(this.tip, el('b', {}, `${fold.rows} rows folded`), el('br'), fold.text);
+      this.showTip(e);
+      this.events.hover(undefined);
+      return;
+    }
     if (!pick || !this.map) {
       this.tip.hidden = true;
       this.events.hover(undefined);
@@ -225,11 +258,15 @@ export class MapView {
         ? el('div', { class: 'hint' }, 'click: inspect · double-click: zoom in')
         : null,
     );
+    this.showTip(e);
+    this.events.hover(pick);
+  }
+
+  private showTip(e: { clientX: number; clientY: number }): void {
     this.tip.hidden = false;
     const box = this.root.getBoundingClientRect();
     const left = e.clientX - box.left + 14;
     this.tip.style.left = `${Math.min(left, this.root.clientWidth - 260)}px`;
     this.tip.style.top = `${e.clientY - box.top + 16}px`;
-    this.events.hover(pick);
   }
 }
