@@ -105,8 +105,8 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 int main(int argc, char **argv) {
   if (argc < 6) return 2;
   FILE *f = fopen(argv[1], "rb"); long words = atol(argv[3]); long n = atol(argv[4]); int runs = atoi(argv[5]);
-  W = malloc(words * 4); if (fread(W, 4, words, f) != (size_t)words) return 1; fclose(f);
-  double *pfns = malloc(n * 8); f = fopen(argv[2], "rb"); if (fread(pfns, 8, n, f) != (size_t)n) return 1; fclose(f);
+  W = malloc(words * 4); if (!f || !W || fread(W, 4, words, f) != (size_t)words) return 1; fclose(f);
+  double *pfns = malloc(n * 8); f = fopen(argv[2], "rb"); if (!f || !pfns || fread(pfns, 8, n, f) != (size_t)n) return 1; fclose(f);
   uint64_t *p = malloc(n * 8); for (long i = 0; i < n; i++) p[i] = (uint64_t)pfns[i];
   for (int r = 0; r < runs; r++) {
     long hits = 0; uint64_t sum = 0; double t0 = now();
