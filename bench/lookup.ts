@@ -305,7 +305,7 @@ if (cNs.length) {
   // A C that computes other answers is no reference: the ratio is printed, the target not judged.
   const verdict = cDiffers || jsNote ? 'NOT JUDGED (answers differ)' : ratio <= 1.5 ? 'met' : 'MISSED';
   console.log(
-    `\nactive-bitmap pfn_to_online_page(): ${ratio.toFixed(2)}x C, median of ${ROUNDS} rounds (${ratios.map((x) => x.toFixed(2)).join(' ')}); target <= 1.5x: ${verdict}`,
+    `\nactive-bitmap pfn_to_online_page(): ${ratio.toFixed(2)}x C, median of ${ROUNDS} round${ROUNDS === 1 ? '' : 's'} (${ratios.map((x) => x.toFixed(2)).join(' ')}); target <= 1.5x: ${verdict}`,
   );
 } else {
   console.log(`\n${cNote}`);
