@@ -15,6 +15,7 @@ import { designsCommand } from './designs.js';
 import { exploreCommand } from './explore.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { litmusCommand } from './litmus.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
 import { stressCommand } from './stress.js';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   viewCommand,
   stressCommand,
+  litmusCommand,
 ];
 
 /** The package's version (src/cli and dist/cli both sit two levels below package.json). */
