@@ -15,10 +15,17 @@ const LETTERS: readonly [number, string][] = [
   [SECTION_TAINT_ZONE_DEVICE, 'D'],
 ];
 
+/** Letters by flags word, computed once each (a 16 TiB map asks 131,072 times for a handful of words). */
+const lettersOf = new Map<number, string>();
+
 export function sectionFlagLetters(flags: number): string {
-  return (
-    LETTERS.filter(([bit]) => flags & bit)
-      .map(([, l]) => l)
-      .join('') || '-'
-  );
+  let s = lettersOf.get(flags);
+  if (s === undefined) {
+    s =
+      LETTERS.filter(([bit]) => flags & bit)
+        .map(([, l]) => l)
+        .join('') || '-';
+    lettersOf.set(flags, s);
+  }
+  return s;
 }

@@ -84,6 +84,7 @@ export function mapBands(m: Machine, lo: number, hi: number): MapBand[] {
         end: n.nodeStartPfn + n.nodeSpannedPages,
         fill: BAND_COLOURS.nodes[n.nid % BAND_COLOURS.nodes.length],
         label: `node ${n.nid}`,
+        state: `present ${n.nodePresentPages}`,
         title: `node ${n.nid}: node_start_pfn ${hex(n.nodeStartPfn)}, spanned ${n.nodeSpannedPages}, present ${n.nodePresentPages} pages`,
       });
     }
@@ -94,6 +95,7 @@ export function mapBands(m: Machine, lo: number, hi: number): MapBand[] {
         end: z.zoneStartPfn + z.spannedPages,
         fill: zoneColour(z.name),
         label: multiNode ? `${n.nid}:${z.name}` : z.name,
+        state: `present ${z.presentPages}`,
         title: `node ${n.nid} zone ${z.name}: ${span(z.zoneStartPfn, z.spannedPages)}, spanned ${z.spannedPages}, present ${z.presentPages} pages`,
       });
     }
@@ -124,6 +126,7 @@ export function mapBands(m: Machine, lo: number, hi: number): MapBand[] {
         end: start + perBlock,
         fill,
         label: `memory${id}`,
+        state: b.state,
         title: `memory${id}: ${b.state}${zoneName}, node ${b.nid}${b.early ? ', boot' : ''}, ${span(start, perBlock)}`,
         legend: `memory block ${b.state}`,
       });
@@ -162,6 +165,7 @@ export function mapBands(m: Machine, lo: number, hi: number): MapBand[] {
       end: p.endPfn,
       fill: CELL_COLOURS.device,
       label: `${p.id} ${p.type}`,
+      state: p.state,
       title: `${what}: device pages ${span(devStart, p.endPfn - devStart)}`,
     });
   }

@@ -103,6 +103,11 @@ export interface BandRange {
   readonly title: string;
   /** What the colour means, for the legend (bands whose colours are cell colours have none). */
   readonly legend?: string;
+  /**
+   * What a step may change without moving the range: a block's or pgmap's state, a zone's or
+   * node's present pages ("present 32768"); compared by map-diff.ts.
+   */
+  readonly state?: string;
 }
 
 export interface MapBand {
@@ -154,6 +159,14 @@ export interface MapStyle {
   readonly fold?: number;
   /** pfns whose rows are never folded (the viewer's pinned pfn). */
   readonly keep?: readonly number[];
+  /** Band ranges to outline (what a step changed), by band and exact range. */
+  readonly bandOutline?: readonly {
+    readonly band: MapBand['name'];
+    readonly start: number;
+    readonly end: number;
+  }[];
+  /** The colour of band outlines (default the changed-cell magenta). */
+  readonly outlineColour?: string;
 }
 
 export interface SceneRect {
@@ -226,6 +239,8 @@ export interface MapScene {
 }
 
 const MIN_COLLAPSED_GAP = 4;
+/** The outline of what a step changed (cells and band ranges). */
+export const CHANGED_OUTLINE = '#d01c8b';
 /** Fewest alike rows folded: smaller maps are drawn row by row. */
 export const FOLD_ROWS = 8;
 /** Height of a fold marker (scene units). */
@@ -321,6 +336,7 @@ function bandSegments(
   gap: number,
   titles: boolean,
   band: number,
+  outlined: (r: BandRange) => string | undefined = () => undefined,
 ): void {
   const first = row.find((p) => p.cell)?.cell;
   const last = [...row].reverse().find((p) => p.cell)?.cell;
@@ -343,6 +359,20 @@ function bandSegments(
         fill: r.fill,
         title: titles ? r.title : undefined,
       });
+      const outline = outlined(r);
+      if (outline) {
+        items.push({
+          kind: 'rect',
+          x: seg.x0 - 0.5,
+          y: y - 0.5,
+          w: w + 1,
+          h: band,
+          fill: 'none',
+          stroke: outline,
+          strokeWidth: 1.5,
+          data: { changed: 'band' },
+        });
+      }
       if (r.label && band >= LABELLED_BAND && w >= r.label.length * 4.9 + 4) {
         items.push({
           kind: 'text',
@@ -510,6 +540,11 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
   }
   const kept = new Set((style.keep ?? []).map((pfn) => Math.floor(pfn / map.unitPages)));
   const marked = (nr: number) => highlightsAt.has(nr) || kept.has(nr);
+  const bandOutline = style.bandOutline ?? [];
+  const outlinedIn = (name: MapBand['name']) => (r: BandRange) =>
+    bandOutline.some((o) => o.band === name && o.start === r.start && o.end === r.end)
+      ? (style.outlineColour ?? CHANGED_OUTLINE)
+      : undefined;
 
   // Runs of FOLD_ROWS+ alike rows: the first drawn, the rest folded into a marker under it.
   const foldRows = style.fold ?? FOLD_ROWS;
@@ -682,7 +717,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
             anchor: 'end',
           });
         }
-        bandSegments(items, placed, t, unit, y, cell, gap, titles, band);
+        bandSegments(items, placed, t, unit, y, cell, gap, titles, band, outlinedIn(b.name));
         y += band;
       });
     }

@@ -4,7 +4,8 @@
  *
  *   GET /api/info                                      ViewInfo
  *   GET /api/scenario?s=ID                             ScenarioSummary
- *   GET /api/map?s=ID&step=K[&section=N[&subsection=I]] LayoutMap (sections, subsections of N, pages of N.I)
+ *   GET /api/map?s=ID&step=K[&section=N[&subsection=I]] PackedMap (sections, subsections of N, pages of N.I;
+ *                                                      report/map-pack.ts: cells as runs)
  *   GET /api/pfn?s=ID&step=K&pfn=P                     PfnInspect
  */
 import type { PfnAnswers } from '../compare/index.js';

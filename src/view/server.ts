@@ -92,7 +92,7 @@ function api(content: ViewContent, path: string, params: URLSearchParams): unkno
   if (path === '/api/scenario') return view.summary();
   const step = int(params, 'step', true)!;
   if (path === '/api/map') {
-    return view.map(step, {
+    return view.packedMap(step, {
       section: int(params, 'section', false),
       subsection: int(params, 'subsection', false),
     });

@@ -21,6 +21,7 @@ import { rcuInit } from '../rcu/memb.js';
 import { layoutGeometry, pfnReport } from '../report/layout.js';
 import { type LayoutMap, truthClass } from '../report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../report/map-layout.js';
+import { type PackedMap, packMap } from '../report/map-pack.js';
 import type { PfnInspect, ScenarioSummary, ViewOperation, ViewStep } from './api.js';
 
 export interface ScenarioViewOptions {
@@ -214,6 +215,11 @@ export class ScenarioView {
     this.maps.set(key, map);
     if (this.maps.size > 64) this.maps.delete(this.maps.keys().next().value!);
     return map;
+  }
+
+  /** The map after position k as the page is sent it: its cells as runs (a 16 TiB step in a few KB). */
+  packedMap(k: number, zoom: MapZoom = {}): PackedMap {
+    return packMap(this.map(k, zoom));
   }
 
   /** Where a pfn is, what it is, and every design's answer, after position k. */

@@ -15,7 +15,8 @@ import { loadScenario } from '../../src/io/scenario.js';
 import type { Machine } from '../../src/model/machine.js';
 import { CELL_COLOURS, type LayoutMap, mapScene, viewStyle } from '../../src/report/map.js';
 import { layoutMap } from '../../src/report/map-layout.js';
-import { startViewServer, type ViewServer, viewContentFor } from '../../src/view/index.js';
+import { unpackMap } from '../../src/report/map-pack.js';
+import { startViewServer, ViewContent, type ViewServer, viewContentFor } from '../../src/view/index.js';
 import { scratchDir } from '../helpers.js';
 import { TRACE, writerFirstTrace } from './traces.js';
 
@@ -66,12 +67,14 @@ async function atStep(page: Page, k: number): Promise<void> {
   await page.waitForSelector(`body[data-step="${k}"][data-level="sections"]`);
 }
 
-describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
+describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
   let browser: Browser;
   let server: ViewServer;
   let traceServer: ViewServer;
   let bigServer: ViewServer;
   let writerFirstServer: ViewServer;
+  let hugeServer: ViewServer;
+  let twoServer: ViewServer;
   const errors: string[] = [];
   const scenario = loadScenario(SCENARIO);
   const afterOps = (n: number) => runWithDesigns(scenario, DESIGNS, n).machine;
@@ -98,13 +101,19 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
         ],
       }),
     );
+    // 16 TiB: 131072 sections, every one changed by a boot step.
+    const huge = join(assetsDir, 'huge.json');
+    writeFileSync(huge, JSON.stringify({ name: 'huge', boot: [{ start: '0', size: '16T' }] }));
     const writerFirst = join(assetsDir, 'writer-first.json');
     writeFileSync(writerFirst, JSON.stringify(writerFirstTrace()));
-    [server, traceServer, bigServer, writerFirstServer, browser] = await Promise.all([
+    const two = new ViewContent([loadScenario(SCENARIO), loadScenario('dimm-hotplug')]);
+    [server, traceServer, bigServer, writerFirstServer, hugeServer, twoServer, browser] = await Promise.all([
       startViewServer(viewContentFor(SCENARIO), { assetsDir }),
       startViewServer(viewContentFor(TRACE), { assetsDir }),
       startViewServer(viewContentFor(big), { assetsDir }),
       startViewServer(viewContentFor(writerFirst), { assetsDir }),
+      startViewServer(viewContentFor(huge), { assetsDir }),
+      startViewServer(two, { assetsDir }),
       chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
     ]);
   });
@@ -114,11 +123,18 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await traceServer?.close();
     await bigServer?.close();
     await writerFirstServer?.close();
+    await hugeServer?.close();
+    await twoServer?.close();
   });
 
   /** The page at url (and, for a deep link, a fragment), once it says it is ready. */
-  async function open(url: string, fragment = ''): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  async function open(
+    url: string,
+    fragment = '',
+    viewport = { width: 1400, height: 1000 },
+    deviceScaleFactor = 1,
+  ): Promise<Page> {
+    const page = await browser.newPage({ viewport, deviceScaleFactor });
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -294,7 +310,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     assert.doesNotMatch((await page.textContent('#legend')) ?? '', /poisoned, freed or uninitialized/);
     assert.match(
       (await page.textContent('#keys')) ?? '',
-      /← → trace step · Shift\+← → the scenario's kernel step/,
+      /← → trace step · Shift\+← → the next thread switch · PgUp\/PgDn: the writer's steps · Home: before the first step · End: the violation/,
     );
     // Step 6: the writer poisoned it under the walker.
     await page.locator('#trace-slider').fill('6');
@@ -358,7 +374,7 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
   it('paints a map of more than 10k sections on a canvas, still inspectable by pointer', async () => {
     const page = await open(bigServer.url);
     await page.waitForSelector('body[data-level="sections"]');
-    const canvas = page.locator('#map canvas.pfnlab-map');
+    const canvas = page.locator('#map .canvas-map');
     assert.equal(Number(await canvas.getAttribute('data-cells')), 12288);
     assert.equal(await page.locator('#map svg').count(), 0);
     await canvas.click({ position: { x: 300, y: 7 } });
@@ -381,12 +397,12 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     // The scene the page drew, from the map it was sent.
     const { id } = JSON.parse(await (await page.request.get(`${bigServer.url}api/scenario`)).text());
     const step = await page.getAttribute('body', 'data-step');
-    const map: LayoutMap = JSON.parse(
-      await (await page.request.get(`${bigServer.url}api/map?s=${id}&step=${step}`)).text(),
+    const map: LayoutMap = unpackMap(
+      JSON.parse(await (await page.request.get(`${bigServer.url}api/map?s=${id}&step=${step}`)).text()),
     );
     const scene = mapScene(map, viewStyle(map));
     assert.ok(scene.folds.length >= 2, 'both boot ranges fold');
-    const canvas = page.locator('#map canvas.pfnlab-map');
+    const canvas = page.locator('#map .canvas-map');
     assert.equal(Number(await canvas.getAttribute('data-folds')), scene.folds.length);
     assert.equal(Number(await canvas.getAttribute('data-drawn')), scene.cells.length);
     assert.match((await page.textContent('#map-note')) ?? '', /rows like the row above them folded/);
@@ -419,16 +435,154 @@ describe('pfnlab view in chromium', { skip, timeout: 60_000 }, () => {
     await page.press('#goto', 'Enter');
     await page.waitForSelector(`#inspector h3:has-text("pfn 0x${folded.toString(16)} ")`);
     const unfolded = mapScene(map, { ...viewStyle(map), keep: [folded] });
-    await page.waitForSelector(`#map canvas.pfnlab-map[data-drawn="${unfolded.cells.length}"]`);
+    await page.waitForSelector(`#map .canvas-map[data-drawn="${unfolded.cells.length}"]`);
     const pinned = unfolded.cells.find((c) => folded >= c.start && folded < c.start + c.pages)!;
     const pin = (await page.locator('#map .cellbox.pinned').boundingBox())!;
-    const at = (await page.locator('#map canvas.pfnlab-map').boundingBox())!;
+    const at = (await page.locator('#map .canvas-map').boundingBox())!;
     assert.ok(
       Math.abs(pin.x + pin.width / 2 - (at.x + (pinned.x + pinned.w / 2) * scale)) < 2,
       'pinned where drawn',
     );
     assert.ok(Math.abs(pin.y + pin.height / 2 - (at.y + (pinned.y + pinned.h / 2) * scale)) < 2);
     await page.screenshot({ path: join(ARTIFACTS, 'view-folded.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('16 TiB at DPR 2: a step changing every section is a note, rows fold, no canvas past 32,767 device px', async () => {
+    const page = await open(hugeServer.url, '', { width: 1440, height: 900 }, 2);
+    const sizes: number[] = [];
+    page.on('response', async (r) => {
+      if (r.url().includes('/api/map')) sizes.push((await r.body()).length);
+    });
+    const s = JSON.parse(await (await page.request.get(`${hugeServer.url}api/scenario`)).text());
+    await atStep(page, s.initial);
+    const tiles = async () =>
+      page.$$eval('#map canvas', (cs) =>
+        cs.map((c) => [Number(c.getAttribute('width')), Number(c.getAttribute('height'))]),
+      );
+    // From one end to the other and back (boot's first step builds every section), then step by step.
+    for (const key of ['Home', 'End', 'ArrowLeft', 'Home', 'ArrowRight']) {
+      const before = await page.getAttribute('body', 'data-step');
+      await page.keyboard.press(key);
+      await page.waitForSelector(`body:not([data-step="${before}"])`);
+      const k = Number(await page.getAttribute('body', 'data-step'));
+      await page.waitForSelector(`body[data-step="${k}"]`);
+      for (const [w, h] of await tiles()) {
+        assert.ok(w <= 32767 && h <= 32767, `a ${w}x${h} canvas at step ${k}`);
+        assert.ok(w > 0 && h > 0);
+      }
+      const folds = Number(await page.getAttribute('#map .canvas-map', 'data-folds'));
+      assert.ok(folds >= 1, `rows still fold at step ${k}`);
+    }
+    await atStep(page, 1);
+    await page.waitForSelector('#map-change:has-text("all 131072 sections changed")');
+    assert.equal(await page.locator('#map .canvas-map').getAttribute('data-cells'), '131072');
+    const box = (await page.locator('#map .canvas-map').boundingBox())!;
+    assert.ok(box.height < 2000, `the folded map is ${box.height} px tall`);
+    assert.ok(
+      sizes.length >= 5 && Math.max(...sizes) < 200_000,
+      `map responses of ${sizes.join(', ')} bytes`,
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'view-16tib.png') });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('a step that changes only bands outlines them and says what changed under the map', async () => {
+    const page = await open(server.url);
+    const s = JSON.parse(await (await page.request.get(`${server.url}api/scenario`)).text());
+    const k = s.steps.findIndex((x: { fn: string }) => x.fn === 'memory_block_change_state');
+    assert.ok(k > 0);
+    await page.locator('#slider').fill(String(k - 1));
+    await atStep(page, k - 1);
+    await page.keyboard.press('ArrowRight');
+    await atStep(page, k);
+    await page.waitForSelector('#map-change:has-text("memory64 offline → online")');
+    assert.ok((await page.locator('#map svg rect[data-changed="band"]').count()) > 0, 'the block outlined');
+    assert.equal(await page.locator('#map svg rect[data-highlight]').count(), 0, 'no cell changed');
+    // free_area_init: the zone spans appear.
+    await page.keyboard.press('Home');
+    await atStep(page, 0);
+    const fai = s.steps.findIndex((x: { fn: string }) => x.fn === 'free_area_init');
+    await page.locator('#slider').fill(String(fai - 1));
+    await atStep(page, fai - 1);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('#map-change:has-text("zone Normal added")');
+    await page.screenshot({ path: join(ARTIFACTS, 'view-band-change.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('Back after a scenario switch returns to the scenario before, on this page', async () => {
+    const page = await open(twoServer.url);
+    await page.waitForSelector('body[data-level="sections"]');
+    assert.equal(await page.inputValue('#scenario'), SCENARIO);
+    const first = page.url();
+    await page.selectOption('#scenario', 'dimm-hotplug');
+    await page.waitForSelector('#title:has-text("dimm-hotplug")', { state: 'attached' });
+    await page.waitForURL(/s=dimm-hotplug/);
+    await page.goBack();
+    await page.waitForURL(first);
+    await page.waitForSelector('#description:has-text("pmem")');
+    assert.equal(await page.inputValue('#scenario'), SCENARIO);
+    assert.equal(page.url(), first);
+    assert.equal(new URL(page.url()).origin, new URL(twoServer.url).origin, 'still on the viewer');
+    await page.goForward();
+    await page.waitForURL(/s=dimm-hotplug/);
+    await page.waitForSelector('#description:has-text("DIMM")');
+    assert.equal(await page.inputValue('#scenario'), 'dimm-hotplug');
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('trace mode: Home/End/PgUp/PgDn/Shift+arrows move along the trace; End is the violation; a hand-moved slider detaches', async () => {
+    const page = await open(traceServer.url);
+    const info = JSON.parse(await (await page.request.get(`${traceServer.url}api/info`)).text());
+    const sync: number[] = info.traceSync;
+    await page.waitForSelector('#trace-count:text-is("0 / 7")');
+    await page.keyboard.press('End');
+    await page.waitForSelector('#trace-lanes tr.current.violation[data-t="7"]');
+    await atStep(page, sync[7]);
+    assert.match(page.url(), /t=7/);
+    // At the violation, the inspector's answers are captioned as settled, and the walker's read is a row.
+    await page.waitForSelector('#inspector h3:has-text("pfn 0x400000 ")');
+    assert.match((await page.textContent('#inspector table.answers caption')) ?? '', /^settled answers/);
+    const read = page.locator('#inspector tr.walker-read');
+    await read.waitFor();
+    assert.match(
+      (await read.textContent()) ?? '',
+      /step 7 pfn-walker: deref.*holds its struct page: poisoned/,
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'view-trace-violation.png') });
+    await page.keyboard.press('Home');
+    await page.waitForSelector('#trace-count:text-is("0 / 7")');
+    await atStep(page, sync[0]);
+    assert.equal(await page.textContent('#trace-now'), 'before the first step');
+    assert.equal(await page.locator('#map svg rect[stroke="#e00000"]').count(), 0, 'nothing poisoned yet');
+    // PgDn: the writer's first step (4); Shift+→: the next thread switch (back to the walker at 7).
+    await page.keyboard.press('PageDown');
+    await page.waitForSelector('#trace-lanes tr.current[data-t="4"]');
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.waitForSelector('#trace-lanes tr.current[data-t="7"]');
+    await page.keyboard.press('PageUp');
+    await page.waitForSelector('#trace-lanes tr.current[data-t="6"]');
+    await atStep(page, sync[6]);
+    assert.equal(await page.locator('#detached').isHidden(), true);
+    // The scenario's slider by hand: the badge, no walker outlines, until re-synced.
+    await page.locator('#slider').fill(String(sync[6] + 3));
+    await atStep(page, sync[6] + 3);
+    await page.waitForSelector('#detached:not([hidden]):has-text("detached from the trace")');
+    assert.equal(await page.locator('#map svg rect[stroke="#e00000"]').count(), 0);
+    await page.click('#resync');
+    await atStep(page, sync[6]);
+    await page.waitForSelector('#detached', { state: 'hidden' });
+    await page.waitForSelector('#map svg rect[data-highlight="128"][stroke="#e00000"]');
+    // The violation banner links to its step.
+    await page.keyboard.press('Home');
+    await page.waitForSelector('#trace-count:text-is("0 / 7")');
+    await page.click('#trace-violation a.to-step');
+    await page.waitForSelector('#trace-lanes tr.current[data-t="7"]');
     await page.close();
     assert.deepEqual(errors, []);
   });

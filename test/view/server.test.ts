@@ -11,6 +11,7 @@ import { DESIGNS } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { pfnReport } from '../../src/report/layout.js';
 import { layoutMap } from '../../src/report/map-layout.js';
+import { unpackMap } from '../../src/report/map-pack.js';
 import {
   ASSETS,
   DEFAULT_ASSETS_DIR,
@@ -181,15 +182,19 @@ describe('pfnlab view: the server', () => {
   it('API: the map after a step at every zoom level, as layoutMap draws it', async () => {
     const s = JSON.parse((await get(server.port, '/api/scenario')).body);
     const end3 = s.operations[3].last;
-    const map = JSON.parse((await get(server.port, `/api/map?step=${end3}`)).body);
+    const packed = JSON.parse((await get(server.port, `/api/map?step=${end3}`)).body);
+    assert.equal(packed.format, 'runs');
+    const map = unpackMap(packed);
     const expected = layoutMap(
       runWithDesigns(loadScenario('pmem-shares-a-section-with-boot-ram'), DESIGNS, 3).machine,
     );
     assert.deepEqual(map, JSON.parse(JSON.stringify(expected)));
-    const subs = JSON.parse((await get(server.port, `/api/map?step=${end3}&section=32`)).body);
+    const subs = unpackMap(JSON.parse((await get(server.port, `/api/map?step=${end3}&section=32`)).body));
     assert.equal(subs.level, 'subsections');
     assert.equal(subs.cells.length, 64);
-    const pages = JSON.parse((await get(server.port, `/api/map?step=${end3}&section=32&subsection=34`)).body);
+    const pages = unpackMap(
+      JSON.parse((await get(server.port, `/api/map?step=${end3}&section=32&subsection=34`)).body),
+    );
     assert.equal(pages.level, 'pages');
     assert.equal(pages.cells[0].nr, 0x104400);
   });

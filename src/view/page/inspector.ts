@@ -3,6 +3,7 @@ import { CELL_COLOURS, CELL_LABELS } from '../../report/map.js';
 import { formatSizeApprox, hex } from '../../units.js';
 import type { PfnInspect, ScenarioSummary } from '../api.js';
 import { clear, el, swatch } from './dom.js';
+import { BAD_PAGE_STATES, type WalkerReads } from './trace-player.js';
 
 export interface InspectorActions {
   zoomSection(nr: number): void;
@@ -19,12 +20,46 @@ function row(label: string, ...value: (Node | string)[]): HTMLElement {
   return el('tr', {}, el('th', {}, label), el('td', {}, ...value));
 }
 
+/**
+ * The row for what a trace's walkers read of this pfn up to the trace position: their racing
+ * reads, which the settled answers above them need not match.
+ */
+function walkerRow(w: WalkerReads): HTMLElement {
+  const held = w.held
+    ? el(
+        'div',
+        { class: `held${BAD_PAGE_STATES.includes(w.held) ? ' bad' : ''}` },
+        `holds its struct page: ${w.held}`,
+      )
+    : null;
+  return el(
+    'tr',
+    { class: 'walker-read', 'data-design': w.design },
+    el('th', { title: 'what the walker under the trace did, not a settled answer' }, `${w.design} as run`),
+    el(
+      'td',
+      { colspan: 5 },
+      ...w.steps.map((x) =>
+        el(
+          'div',
+          {},
+          el('span', { class: 'dim' }, `step ${x.index} ${x.thread}: `),
+          el('code', {}, x.fn),
+          ` ${x.detail}`,
+        ),
+      ),
+      held,
+    ),
+  );
+}
+
 export function renderInspector(
   root: HTMLElement,
   r: PfnInspect,
   s: ScenarioSummary,
   pinned: boolean,
   act: InspectorActions,
+  walker?: WalkerReads,
 ): void {
   clear(root);
   const p = r.report;
@@ -135,9 +170,18 @@ export function renderInspector(
       verdict,
     );
   });
+  const caption = walker
+    ? `settled answers: every design asked after kernel step ${r.step + 1}, against the truth (not the racing walker's reads; those are the last row, at trace step ${walker.t})`
+    : 'settled answers: every design asked after this kernel step, against the truth';
   root.append(
-    el('h4', {}, 'every design, against the truth'),
-    el('table', { class: 'answers' }, el('thead', {}, head), el('tbody', {}, ...rows)),
+    el('h4', {}, walker ? 'settled answers, and what the walker read' : 'every design, against the truth'),
+    el(
+      'table',
+      { class: 'answers' },
+      el('caption', {}, caption),
+      el('thead', {}, head),
+      el('tbody', {}, ...rows, walker ? walkerRow(walker) : null),
+    ),
     el(
       'p',
       { class: 'dim small' },

@@ -3,7 +3,9 @@
  * sections to subsections to pages; the inspector for the pfn under the
  * pointer (or pinned by a click); the trace player when a trace is served.
  */
-import { type LayoutMap, legendItems, type MapHighlight } from '../../report/map.js';
+import { CHANGED_OUTLINE, type LayoutMap, legendItems, type MapHighlight } from '../../report/map.js';
+import { type MapChanges, mapChanges, OUTLINE_LIMIT } from '../../report/map-diff.js';
+import { type PackedMap, unpackMap } from '../../report/map-pack.js';
 import { hex } from '../../units.js';
 import type { PfnInspect, ScenarioSummary, ViewInfo } from '../api.js';
 import { $, clear, el, getJson, swatch } from './dom.js';
@@ -25,6 +27,8 @@ const state = {
   hover: null as number | null,
   held: [] as HeldPage[],
   trace: undefined as TracePlayer | undefined,
+  /** With a trace: the scenario slider was moved away from the trace's position. */
+  detached: false,
   /** Bumped by every map request; a late answer to an older one is dropped. */
   mapSeq: 0,
   pfnSeq: 0,
@@ -68,6 +72,7 @@ const mapView = new MapView($('map'), {
 });
 
 const stepper = new Stepper(() => {
+  markDetached();
   writeUrl(false);
   void drawMap();
   refreshInspector();
@@ -108,10 +113,19 @@ async function inspect(pfn: number, pinned: boolean): Promise<void> {
       if (inspections.size > 500) inspections.delete(inspections.keys().next().value!);
     }
     if (seq !== state.pfnSeq) return;
-    renderInspector($('inspector'), r, s, pinned, {
-      zoomSection: (nr) => setZoom({ section: nr }),
-      zoomSubsection: (nr, index) => setZoom({ section: nr, subsection: index }),
-    });
+    // The walkers' reads belong to the trace's position: shown while the map is synced to it.
+    const walker = state.trace && !state.detached ? state.trace.walkerReads(pfn) : undefined;
+    renderInspector(
+      $('inspector'),
+      r,
+      s,
+      pinned,
+      {
+        zoomSection: (nr) => setZoom({ section: nr }),
+        zoomSubsection: (nr, index) => setZoom({ section: nr, subsection: index }),
+      },
+      walker,
+    );
   } catch (e) {
     if (seq === state.pfnSeq) status((e as Error).message, true);
   }
@@ -139,6 +153,8 @@ interface UrlView {
 
 /** Applying a URL: its own changes are not written back. */
 let applyingUrl = false;
+/** The next write is a new history entry (another scenario), whatever writes it first. */
+let pushNext = false;
 
 function urlNumber(p: URLSearchParams, name: string): number | undefined {
   const v = p.get(name);
@@ -161,6 +177,8 @@ export function readUrl(hash: string): UrlView {
 
 function writeUrl(push: boolean): void {
   if (applyingUrl || !state.summary) return;
+  const pushing = pushNext;
+  pushNext = false;
   const p = new URLSearchParams();
   if ((state.info?.scenarios.length ?? 0) > 1) p.set('s', state.summary.id);
   p.set('step', String(k()));
@@ -170,7 +188,7 @@ function writeUrl(push: boolean): void {
   if (state.trace) p.set('t', String(state.trace.position));
   const hash = `#${p.toString()}`;
   if (hash === location.hash) return;
-  if (push) history.pushState(null, '', hash);
+  if (push || pushing) history.pushState(null, '', hash);
   else history.replaceState(null, '', hash);
 }
 
@@ -267,7 +285,6 @@ function breadcrumb(): void {
   b.append(el('span', { class: 'dim' }, `  —  ${hint}; Esc zooms out`));
 }
 
-const CHANGED = '#d01c8b';
 /** Outlines of a struct page a walker holds: fine, or bad to touch (BAD_PAGE_STATES). */
 const HELD = '#1f78ff';
 const HELD_BAD = '#e00000';
@@ -288,22 +305,22 @@ function outline(colour: string): HTMLElement {
 /** The map last drawn, to outline what the new position changed. */
 let previous: { key: string; step: number; map: LayoutMap } | undefined;
 
-/** Cells whose class, parts or flags differ from the map drawn before (same scenario and zoom). */
-function changedCells(key: string, map: LayoutMap): MapHighlight[] {
+/** What changed since the map drawn before (same scenario and zoom); undefined when nothing to compare. */
+function changesSince(key: string, map: LayoutMap): MapChanges | undefined {
   const before = previous;
   previous = { key, step: k(), map };
-  if (!before || before.key !== key || before.step === k()) return [];
-  const old = new Map(before.map.cells.map((c) => [c.nr, c]));
-  return map.cells
-    .filter((c) => {
-      const o = old.get(c.nr);
-      return !o || o.cls !== c.cls || o.flags !== c.flags || String(o.parts) !== String(c.parts);
-    })
-    .map((c) => ({ pfn: c.nr * map.unitPages, colour: CHANGED }));
+  if (!before || before.key !== key || before.step === k()) return undefined;
+  return mapChanges(before.map, map);
+}
+
+/** The changed cells to outline: none past OUTLINE_LIMIT (every row would be drawn and none fold). */
+function changedOutlines(changes: MapChanges | undefined, map: LayoutMap): MapHighlight[] {
+  if (!changes || changes.cells.length > OUTLINE_LIMIT) return [];
+  return changes.cells.map((nr) => ({ pfn: nr * map.unitPages, colour: CHANGED_OUTLINE }));
 }
 
 function highlights(changed: MapHighlight[]): MapHighlight[] {
-  const held = state.held.map((h) => ({
+  const held = (state.detached ? [] : state.held).map((h) => ({
     pfn: h.pfn,
     colour: h.bad ? HELD_BAD : HELD,
     title: `held by a walker: ${h.page}`,
@@ -316,10 +333,16 @@ async function drawMap(): Promise<void> {
   if (!s) return;
   const seq = ++state.mapSeq;
   try {
-    const map = await getJson<LayoutMap>(`/api/map?${q(state.zoom as Record<string, number>)}`);
+    const map = unpackMap(await getJson<PackedMap>(`/api/map?${q(state.zoom as Record<string, number>)}`));
     if (seq !== state.mapSeq) return;
-    const changed = changedCells(`${state.summary!.id}:${state.zoom.section}:${state.zoom.subsection}`, map);
-    mapView.draw(map, highlights(changed), state.pinned);
+    const changes = changesSince(`${state.summary!.id}:${state.zoom.section}:${state.zoom.subsection}`, map);
+    const changed = changedOutlines(changes, map);
+    mapView.draw(map, highlights(changed), state.pinned, changes?.bands ?? []);
+    const line = $('map-change');
+    line.textContent = changes
+      ? `${changes.line || 'nothing on the map changed'}${changes.cells.length > OUTLINE_LIMIT ? ' (too many to outline)' : ''}`
+      : '';
+    line.title = 'what changed since the position drawn before';
     breadcrumb();
     const legend = $('legend');
     clear(legend);
@@ -332,19 +355,20 @@ async function drawMap(): Promise<void> {
           item.label,
         ),
       );
-    if (changed.length)
+    if (changed.length || changes?.bands.length)
       legend.append(
         el(
           'span',
           { class: 'swatch outline' },
-          outline(CHANGED),
-          `changed since the last position drawn (${changed.length})`,
+          outline(CHANGED_OUTLINE),
+          `changed since the last position drawn (${changed.length} cells${changes?.bands.length ? `, ${changes.bands.length} band ranges` : ''})`,
         ),
       );
     // Each outline colour a held page is drawn in, and only those.
-    if (state.held.some((h) => !h.bad))
+    const heldDrawn = state.detached ? [] : state.held;
+    if (heldDrawn.some((h) => !h.bad))
       legend.append(el('span', { class: 'swatch outline' }, outline(HELD), 'struct page held by a walker'));
-    if (state.held.some((h) => h.bad))
+    if (heldDrawn.some((h) => h.bad))
       legend.append(
         el(
           'span',
@@ -390,42 +414,93 @@ async function loadScenario(id: string, at?: number): Promise<void> {
   stepper.load(s, at ?? s.initial);
 }
 
+/** Keys with a trace: every one moves along the trace (the map follows); End is the violation. */
+function traceKey(player: TracePlayer, e: KeyboardEvent): boolean {
+  const d = e.key === 'ArrowLeft' || e.key === 'PageUp' ? -1 : 1;
+  switch (e.key) {
+    case 'ArrowLeft':
+    case 'ArrowRight':
+      player.set(e.shiftKey ? player.switchFrom(d) : player.position + d);
+      return true;
+    case 'PageUp':
+    case 'PageDown':
+      player.set(player.writerFrom(d));
+      return true;
+    case 'Home':
+      player.set(0);
+      return true;
+    case 'End':
+      player.set(player.violationStep);
+      return true;
+    default:
+      return false;
+  }
+}
+
+function scenarioKey(e: KeyboardEvent): boolean {
+  switch (e.key) {
+    case 'ArrowLeft':
+    case 'ArrowRight': {
+      const d = e.key === 'ArrowLeft' ? -1 : 1;
+      if (e.shiftKey) stepper.jumpOp(d);
+      else stepper.set(stepper.position + d);
+      return true;
+    }
+    case 'PageUp':
+      stepper.jumpOp(-1);
+      return true;
+    case 'PageDown':
+      stepper.jumpOp(1);
+      return true;
+    case 'Home':
+      stepper.set(0);
+      return true;
+    case 'End':
+      stepper.set(stepper.max);
+      return true;
+    default:
+      return false;
+  }
+}
+
 function onKey(e: KeyboardEvent): void {
   const t = e.target as HTMLElement;
   if (t.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
-  const player = state.trace;
-  const move = (d: -1 | 1) => {
-    if (player && !e.shiftKey) player.set(player.position + d);
-    else if (e.shiftKey && !player) stepper.jumpOp(d);
-    else stepper.set(stepper.position + d);
-  };
-  switch (e.key) {
-    case 'ArrowLeft':
-      move(-1);
-      break;
-    case 'ArrowRight':
-      move(1);
-      break;
-    case 'PageUp':
-      stepper.jumpOp(-1);
-      break;
-    case 'PageDown':
-      stepper.jumpOp(1);
-      break;
-    case 'Home':
-      stepper.set(0);
-      break;
-    case 'End':
-      stepper.set(stepper.max);
-      break;
-    case 'Escape':
-      if (state.zoom.subsection !== undefined) setZoom({ section: state.zoom.section });
-      else setZoom({});
-      break;
-    default:
-      return;
-  }
+  if (e.key === 'Escape') {
+    if (state.zoom.subsection !== undefined) setZoom({ section: state.zoom.section });
+    else setZoom({});
+  } else if (!(state.trace ? traceKey(state.trace, e) : scenarioKey(e))) return;
   e.preventDefault();
+}
+
+/** The scenario position a trace position shows, when the trace's writer steps were found. */
+function syncedStep(t: number): number | undefined {
+  return state.info?.traceSync?.[t];
+}
+
+/**
+ * Whether the map shows another kernel step than the trace's position (the slider moved by
+ * hand): a badge says so and offers to re-sync; the walkers' held pages are not outlined then,
+ * since they are the trace's, not this step's.
+ */
+function markDetached(): void {
+  const trace = state.trace;
+  const want = trace ? syncedStep(trace.position) : undefined;
+  state.detached = want !== undefined && want !== stepper.position;
+  const badge = $('detached');
+  badge.hidden = !state.detached;
+  document.body.dataset.detached = state.detached ? '1' : '0';
+  if (state.detached && trace)
+    $('detached-text').textContent =
+      `detached from the trace: trace step ${trace.position} is kernel step ${want! + 1}, the map shows ${stepper.position + 1}`;
+}
+
+function resync(): void {
+  const want = state.trace ? syncedStep(state.trace.position) : undefined;
+  if (want === undefined) return;
+  if (want !== stepper.position) stepper.set(want);
+  markDetached();
+  void drawMap();
 }
 
 async function start(): Promise<void> {
@@ -437,8 +512,10 @@ async function start(): Promise<void> {
   select.hidden = info.scenarios.length < 2;
   $('title').hidden = !select.hidden;
   select.onchange = async () => {
+    // Loading writes the new scenario's view (its first step) as a new entry: Back returns here.
+    pushNext = true;
     await loadScenario(select.value);
-    writeUrl(true);
+    writeUrl(false);
     // Back to the page, so that the arrow keys step rather than pick another scenario.
     select.blur();
   };
@@ -474,18 +551,20 @@ async function start(): Promise<void> {
   if (info.trace) {
     // The arrows play the trace; the scenario's slider is a Shift away (see onKey).
     $('keys').textContent =
-      "keys: ← → trace step · Shift+← → the scenario's kernel step · PgUp/PgDn: operation · Home/End: first/last kernel step · Esc: zoom out · Back: the view before.";
-    $('step-prev').title = 'previous kernel step (Shift+←)';
-    $('step-next').title = 'next kernel step (Shift+→)';
-    $('op-prev').title = 'the end of the previous operation (PgUp)';
-    $('op-next').title = 'the end of the next operation (PgDn)';
+      "keys: ← → trace step · Shift+← → the next thread switch · PgUp/PgDn: the writer's steps · Home: before the first step · End: the violation · Esc: zoom out · Back: the view before. The scenario's slider moved by hand detaches the map from the trace.";
+    for (const id of ['step-first', 'step-prev', 'step-next', 'step-last', 'op-prev', 'op-next'])
+      $(id).title = `${$(id).title.replace(/ \(.*\)$/, '')} (detaches the map from the trace)`;
+    $('resync').onclick = () => resync();
     state.trace = new TracePlayer(
       info.trace,
       (t, held) => {
         state.held = held;
         const target = info.traceSync?.[t];
         if (state.summary && target !== undefined && target !== stepper.position) stepper.set(target);
-        else void drawMap();
+        else {
+          markDetached();
+          void drawMap();
+        }
         const bad = held.find((h) => h.bad) ?? held[0];
         if (bad && state.summary) pinPfn(bad.pfn);
         writeUrl(false);

@@ -17,6 +17,7 @@ import {
   sceneSvg,
   viewStyle,
 } from '../../report/map.js';
+import type { BandChange } from '../../report/map-diff.js';
 import { hex } from '../../units.js';
 import { append, clear, el } from './dom.js';
 
@@ -34,15 +35,31 @@ export interface MapEvents {
   zoom(pick: MapPick): void;
 }
 
-function paint(canvas: HTMLCanvasElement, scene: MapScene): void {
-  const ratio = window.devicePixelRatio || 1;
+/**
+ * Tallest a canvas tile is, in device pixels: Chromium draws nothing on a canvas with a side over
+ * 32,767 device pixels (or more than about 268M of them), so a tall map is a stack of tiles.
+ */
+export const TILE_DEVICE_PX = 8192;
+/** Widest a canvas is, in device pixels (the same limit); a wider scene is drawn at a lower ratio. */
+export const MAX_CANVAS_DEVICE_PX = 32_767;
+
+/** Paint the part of a scene in scene rows [top, top + height) onto one canvas tile. */
+function paintTile(
+  canvas: HTMLCanvasElement,
+  scene: MapScene,
+  ratio: number,
+  top: number,
+  height: number,
+): void {
   const s = scene.scale;
   canvas.width = Math.ceil(scene.width * s * ratio);
-  canvas.height = Math.ceil(scene.height * s * ratio);
+  canvas.height = Math.ceil(height * s * ratio);
   canvas.style.width = `${scene.width * s}px`;
-  canvas.style.height = `${scene.height * s}px`;
+  canvas.style.height = `${height * s}px`;
   const ctx = canvas.getContext('2d')!;
   ctx.scale(ratio * s, ratio * s);
+  ctx.translate(0, -top);
+  const bottom = top + height;
   // Runs of rects in one style are one path, filled and stroked once: a 16 TiB map is 131072
   // cells, and a fillRect plus a strokeRect for each took most of a step's time.
   let run: SceneRect[] = [];
@@ -65,6 +82,7 @@ function paint(canvas: HTMLCanvasElement, scene: MapScene): void {
   };
   for (const it of scene.items) {
     if (it.kind === 'text') {
+      if (it.y < top - it.size || it.y > bottom + it.size) continue;
       flush();
       ctx.font = `${it.size}px ui-monospace,monospace`;
       ctx.fillStyle = it.fill ?? '#000';
@@ -72,6 +90,7 @@ function paint(canvas: HTMLCanvasElement, scene: MapScene): void {
       ctx.fillText(it.text, it.x, it.y);
       continue;
     }
+    if (it.y + it.h < top - 3 || it.y > bottom + 3) continue;
     // Rects of one style in a row do not overlap (cells) or look the same overlapped (band runs),
     // so filling them all before stroking them all draws what one at a time would.
     const last = run[run.length - 1];
@@ -88,10 +107,23 @@ function paint(canvas: HTMLCanvasElement, scene: MapScene): void {
   flush();
 }
 
+/** A scene as a stack of canvas tiles, none wider or taller than the browser draws. */
+function paint(holder: HTMLElement, scene: MapScene): void {
+  const s = scene.scale;
+  const ratio = Math.min(window.devicePixelRatio || 1, (MAX_CANVAS_DEVICE_PX - 1) / (scene.width * s));
+  const tile = TILE_DEVICE_PX / (ratio * s);
+  for (let top = 0; top < scene.height; top += tile) {
+    const canvas = el('canvas', { class: 'tile' });
+    paintTile(canvas, scene, ratio, top, Math.min(tile, scene.height - top));
+    holder.append(canvas);
+  }
+}
+
 export class MapView {
   private scene: MapScene | undefined;
   private map: LayoutMap | undefined;
   private highlight: readonly MapHighlight[] = [];
+  private bandOutline: readonly BandChange[] = [];
   private readonly surface: HTMLElement;
   private readonly hoverBox: HTMLElement;
   private readonly pinBox: HTMLElement;
@@ -143,24 +175,31 @@ export class MapView {
     return this.scene;
   }
 
-  draw(map: LayoutMap, highlight: readonly MapHighlight[], pinned: number | null): void {
+  draw(
+    map: LayoutMap,
+    highlight: readonly MapHighlight[],
+    pinned: number | null,
+    bandOutline: readonly BandChange[] = [],
+  ): void {
     this.map = map;
     this.highlight = highlight;
+    this.bandOutline = bandOutline;
     const keep = pinned === null ? [] : [pinned];
-    const natural = mapScene(map, { ...viewStyle(map), highlight, keep });
+    const natural = mapScene(map, { ...viewStyle(map), highlight, keep, bandOutline });
     // As large as the panel allows, up to 1.6 times the report's size.
     const scale = Math.max(0.6, Math.min(1.6, (this.root.clientWidth - 4) / natural.width));
     this.scene = { ...natural, scale };
     clear(this.surface);
     if (map.cells.length > CANVAS_CELLS) {
-      const canvas = el('canvas', {
-        class: 'pfnlab-map',
+      const holder = el('div', {
+        class: 'pfnlab-map canvas-map',
         'data-cells': map.cells.length,
         'data-drawn': this.scene.cells.length,
         'data-folds': this.scene.folds.length,
       });
-      paint(canvas, this.scene);
-      this.surface.append(canvas);
+      holder.style.width = `${this.scene.width * scale}px`;
+      this.surface.append(holder);
+      paint(holder, this.scene);
     } else {
       this.surface.innerHTML = sceneSvg(this.scene);
     }
@@ -184,7 +223,7 @@ export class MapView {
       this.map &&
       this.scene?.folds.some((f) => pfn >= f.start && pfn < f.start + f.pages)
     ) {
-      this.draw(this.map, this.highlight, pfn);
+      this.draw(this.map, this.highlight, pfn, this.bandOutline);
       return;
     }
     this.place(this.pinBox, sc);

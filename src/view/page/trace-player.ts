@@ -18,6 +18,16 @@ export interface HeldPage {
   readonly bad: boolean;
 }
 
+/** A walker's reads of one pfn in a trace, for the inspector. */
+export interface WalkerReads {
+  readonly design: string;
+  /** The trace position they are read at. */
+  readonly t: number;
+  readonly steps: readonly { index: number; thread: string; fn: string; detail: string }[];
+  /** The state of the struct page a walker holds for the pfn at t, if one does. */
+  readonly held?: PageState;
+}
+
 export function heldAt(step: TraceStep | undefined): HeldPage[] {
   return (step?.held ?? []).map((h) => ({ ...h, bad: BAD_PAGE_STATES.includes(h.page) }));
 }
@@ -39,14 +49,18 @@ export class TracePlayer {
       `${tr.states} states, ${tr.transitions} transitions, ${tr.seconds} s; walkers ${tr.walkers.join(', ') || '-'}${tr.replay ? `; replay ${tr.replay}` : ''}`;
     const v = $('trace-violation');
     if (tr.violation) {
-      const at = [...tr.steps]
-        .reverse()
-        .find((s) => s.thread === tr.violation!.thread && s.pfn === tr.violation!.pfn);
+      const at = this.violationStep;
       v.hidden = false;
       clear(v);
+      const link = el('a', { href: '#', class: 'to-step', 'data-t': at }, `at step ${at}`);
+      link.onclick = (e) => {
+        e.preventDefault();
+        this.set(at);
+      };
       v.append(
         el('b', {}, `${tr.violation.kind}`),
-        at ? ` at step ${at.index}` : '',
+        ' ',
+        link,
         ` (${this.threadName(tr.violation.thread)}, pfn ${hex(tr.violation.pfn)}): `,
         tr.violation.message,
       );
@@ -70,6 +84,57 @@ export class TracePlayer {
 
   get position(): number {
     return this.t;
+  }
+
+  /** How many steps the trace has (positions 0..length). */
+  get length(): number {
+    return this.trace.steps.length;
+  }
+
+  /**
+   * The position showing the violation: after the violating thread's last step on its pfn (the
+   * step that did it), or the end of the trace when there is no violation.
+   */
+  get violationStep(): number {
+    const v = this.trace.violation;
+    if (!v) return this.trace.steps.length;
+    const at =
+      [...this.trace.steps].reverse().find((s) => s.thread === v.thread && s.pfn === v.pfn) ??
+      [...this.trace.steps].reverse().find((s) => s.thread === v.thread);
+    return at?.index ?? this.trace.steps.length;
+  }
+
+  /** The next (dir 1) or previous (-1) position where the running thread changes: a preemption. */
+  switchFrom(dir: -1 | 1): number {
+    const steps = this.trace.steps;
+    const thread = (t: number) => steps[t - 1]?.thread;
+    let t = this.t + dir;
+    while (t > 0 && t < steps.length && thread(t) === thread(t - dir)) t += dir;
+    return t;
+  }
+
+  /** The next or previous position after a writer step (the steps that change the machine). */
+  writerFrom(dir: -1 | 1): number {
+    const steps = this.trace.steps;
+    const writers = new Set(this.trace.threads.filter((t) => t.kind === 'writer').map((t) => t.id));
+    for (let t = this.t + dir; t > 0 && t <= steps.length; t += dir)
+      if (writers.has(steps[t - 1].thread)) return t;
+    return dir > 0 ? steps.length : 0;
+  }
+
+  /**
+   * What walkers did with pfn up to the current position (their racing reads, not the settled
+   * answers): each of their steps on it, and the state of the struct page they hold now.
+   */
+  walkerReads(pfn: number): WalkerReads | undefined {
+    const walkers = new Set(this.trace.threads.filter((t) => t.kind === 'walker').map((t) => t.id));
+    const steps = this.trace.steps
+      .slice(0, this.t)
+      .filter((s) => walkers.has(s.thread) && s.pfn === pfn)
+      .map((s) => ({ index: s.index, thread: this.threadName(s.thread), fn: s.fn, detail: s.detail }));
+    if (!steps.length) return undefined;
+    const held = heldAt(this.trace.steps[this.t - 1]).find((h) => h.pfn === pfn);
+    return { design: this.trace.design, t: this.t, steps, held: held?.page };
   }
 
   private table(): void {
