@@ -1,8 +1,20 @@
 /** pfnlab litmus FILE: decide a C litmus test under the Linux-kernel memory model. */
-import { readFileSync, statSync } from 'node:fs';
-import { checkLitmus, type LitmusOutcome } from '../lkmm/index.js';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DESIGN_NAMES, DESIGNS, type DesignLitmus, designByName, designLitmus } from '../designs/index.js';
+import { writeFileWhole } from '../io/write-file.js';
+import { checkLitmus, type LitmusOutcome, verdictCell } from '../lkmm/index.js';
 import { InputError } from '../model/errors.js';
-import { type CliIo, type Command, parseCommandArgs, printJson } from './command.js';
+import { renderTable } from '../report/table.js';
+import {
+  type CliIo,
+  type Command,
+  listOption,
+  parseCommandArgs,
+  printJson,
+  stringOption,
+} from './command.js';
+import { KERNEL_OPTION, kernelOption } from './kernel-option.js';
 
 /** Litmus tests are a few hundred bytes; anything this large is the wrong file. */
 const MAX_BYTES = 1 << 20;
@@ -42,10 +54,110 @@ export function renderOutcome(o: LitmusOutcome): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The designs --design names ('all': every design that declares its accesses). */
+function designsNamed(names: readonly string[]): DesignLitmus[] {
+  const chosen = names.includes('all') ? DESIGNS.map((d) => d.name) : names;
+  return chosen.map((name) => {
+    const d = designByName(name);
+    if (!d)
+      throw new InputError(
+        'litmus',
+        `unknown design '${name.slice(0, 40)}' (designs: all, ${DESIGN_NAMES.join(', ')})`,
+        name,
+      );
+    const l = designLitmus(d);
+    if (!l) throw new InputError('litmus', `design '${name.slice(0, 40)}' declares no accesses`, name);
+    return l;
+  });
+}
+
+/** One row per protocol: design, operation, LKMM verdict, SC verdict. */
+export function designLitmusRows(designs: readonly DesignLitmus[]): string[][] {
+  return designs.flatMap((d) =>
+    d.verdicts.map((v) => [
+      d.design,
+      `${v.test.op} (${v.test.kind})`,
+      verdictCell(v.lkmm),
+      verdictCell(v.sc),
+    ]),
+  );
+}
+
+export const DESIGN_LITMUS_HEADINGS = ['DESIGN', 'PROTOCOL', 'LKMM', 'SC'];
+
+function emitTests(dir: string, designs: readonly DesignLitmus[]): string[] {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new InputError('litmus', `--emit ${dir.slice(0, 80)} is not a directory`, dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new InputError(
+      'litmus',
+      `--emit: cannot create ${dir.slice(0, 80)} (${(e as NodeJS.ErrnoException).code})`,
+      dir,
+    );
+  }
+  const written: string[] = [];
+  for (const d of designs)
+    for (const v of d.verdicts) {
+      const path = join(dir, `${v.test.name}.litmus`);
+      writeFileWhole(path, v.test.text);
+      written.push(path);
+    }
+  return written;
+}
+
+function runDesigns(p: ReturnType<typeof parseCommandArgs>, io: CliIo): number {
+  const kernel = kernelOption('litmus', p) ?? '6.19';
+  const designs = designsNamed(listOption(p, 'design'));
+  const emit = stringOption(p, 'emit');
+  const written = emit === undefined ? [] : emitTests(emit, designs);
+  if (p.values.json) {
+    printJson(io, {
+      kernel,
+      designs: designs.map((d) => ({
+        design: d.design,
+        reader: d.reader,
+        protocols: d.verdicts.map((v) => ({
+          op: v.test.op,
+          kind: v.test.kind,
+          name: v.test.name,
+          lkmm: {
+            result: v.lkmm.result,
+            executions: v.lkmm.executions,
+            positive: v.lkmm.positive,
+            dataRace: v.lkmm.dataRace,
+          },
+          sc: { result: v.sc.result, executions: v.sc.executions, positive: v.sc.positive },
+          text: v.test.text,
+        })),
+      })),
+      emitted: written,
+    });
+    return 0;
+  }
+  for (const d of designs) {
+    io.out(
+      `${d.design} on Linux ${kernel} (readers: ${d.reader === 'none' ? 'no protection' : d.reader})\n\n`,
+    );
+    for (const v of d.verdicts)
+      io.out(
+        `${v.test.text}\n=> LKMM: ${verdictCell(v.lkmm)}, ${v.lkmm.positive} of ${v.lkmm.executions} executions; SC: ${verdictCell(v.sc)}\n\n`,
+      );
+  }
+  io.out(`${renderTable(DESIGN_LITMUS_HEADINGS, designLitmusRows(designs), '  ')}\n`);
+  io.out(
+    'UNSAFE: the reader can see the flag and an uninitialized (publish) or poisoned (teardown) struct page.\n',
+  );
+  if (written.length) io.out(`wrote ${written.length} litmus tests to ${emit}\n`);
+  return 0;
+}
+
 export const litmusCommand: Command = {
   name: 'litmus',
   summary: 'decide a C litmus test under the Linux-kernel memory model (Never/Sometimes/Always)',
   help: `usage: pfnlab litmus FILE [--json]
+       pfnlab litmus --design D [--kernel X.Y] [--emit DIR] [--json]
 
 Decide a C litmus test in the format of the kernel's tools/memory-model/
 (C name, init block, P0..Pn threads, locations/filter, exists/~exists/forall)
@@ -57,9 +169,29 @@ for the condition (DEADLOCK when no execution is allowed at all, as herd7's
 "Never 0 0"), the executions allowed and how many satisfy it, and whether
 plain accesses race.
 
-  --json   result, executions, positive, dataRace, states`,
+With --design D (repeatable, or 'all'): generate from the design's access
+declarations (how its kernel code marks each access: plain, ONCE,
+release/acquire, RCU, under which lock) the litmus test of each publish
+(online, memremap) and teardown (offline+remove, memunmap) protocol against
+its lookups, print each test with its verdict under LKMM and under sequential
+consistency, then a table. The markings are the same on 5.4 and 6.19
+(--kernel names the kernel in the output).
+
+  --json       result, executions, positive, dataRace, states
+  --emit DIR   write the generated tests as DIR/<design>+<op>.litmus (herd7 accepts them)`,
   run(argv: string[], io: CliIo): number {
-    const p = parseCommandArgs('litmus', argv, { json: { type: 'boolean' } });
+    const p = parseCommandArgs('litmus', argv, {
+      json: { type: 'boolean' },
+      design: { type: 'string', multiple: true },
+      emit: { type: 'string' },
+      ...KERNEL_OPTION,
+    });
+    if (p.values.design) {
+      if (p.positionals.length) throw new InputError('litmus', 'give a FILE or --design, not both');
+      return runDesigns(p, io);
+    }
+    if (p.values.emit !== undefined || p.values.kernel !== undefined)
+      throw new InputError('litmus', '--emit and --kernel go with --design');
     if (p.positionals.length !== 1)
       throw new InputError(
         'litmus',

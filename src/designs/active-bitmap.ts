@@ -14,6 +14,7 @@
  * rcu_read_lock).
  */
 
+import type { DesignAccesses, ProtocolDeclaration } from '../lkmm/index.js';
 import {
   N_CHILD,
   N_PAGE,
@@ -130,6 +131,38 @@ function bootActiveStep(slot: number): KernelStep {
   };
 }
 
+/**
+ * As proposed in the thread: set_subsections_active()/set_subsections_inactive() change the bit
+ * with atomic bitops ("clears the bit atomically"), which order nothing; pfn_active() is test_bit().
+ */
+function activeBitmapAccesses(faults: ActiveBitmapFaults): DesignAccesses {
+  const bit = 'the active subsection bit';
+  const load = { marking: 'test_bit', fn: 'pfn_active()' } as const;
+  const set = (op: 'online' | 'memremap', after: string): ProtocolDeclaration => ({
+    op,
+    flag: bit,
+    store: { marking: 'set_bit', fn: `set_subsections_active() after ${after}` },
+    load,
+    writer: ['init', 'flag'],
+  });
+  const clear = (op: 'offline+remove' | 'memunmap', before: string): ProtocolDeclaration => ({
+    op,
+    flag: bit,
+    store: { marking: 'clear_bit', fn: `set_subsections_inactive() before ${before}` },
+    load,
+    writer: faults.flips === 0 ? ['flag', 'poison'] : ['flag', 'synchronize_rcu', 'poison'],
+  });
+  return {
+    reader: faults.checkBeforeLock ? 'none' : 'rcu',
+    protocols: [
+      set('online', 'online_mem_sections()'),
+      set('memremap', 'memmap_init_zone_device()'),
+      clear('offline+remove', 'offline_mem_sections()'),
+      clear('memunmap', 'percpu_ref_kill()'),
+    ],
+  };
+}
+
 export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
   const variant =
     faults.flips === 0
@@ -154,6 +187,7 @@ export function activeBitmap(name: string, faults: ActiveBitmapFaults): Design {
       `offline_pages() before offline_mem_sections() and memunmap_pages() before percpu_ref_kill(): set the range inactive${faults.flips ? `, then synchronize_rcu() (${faults.flips === 2 ? 'two phase flips' : 'ONE phase flip: the fault'})` : ' and do NOT wait for a grace period (the fault)'}.`,
       'boot: subsections holding boot memory are active once memory_dev_init() is done.',
     ],
+    accesses: activeBitmapAccesses(faults),
     lookup(ctx) {
       const { mem, g } = ctx;
       // The hot path of bench/lookup, written flat: every constant hoisted, the memmap walk inline,

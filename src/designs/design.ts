@@ -8,6 +8,7 @@
  * the memmap, through a Words. It never sees the truth.
  */
 import type { Geometry, KernelVersion } from '../arch/geometry.js';
+import type { DesignAccesses } from '../lkmm/index.js';
 import type { Machine } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
 import type { WriteSide } from '../ops/step.js';
@@ -72,4 +73,10 @@ export interface Design {
   writeSide(ctx: DesignContext, m: Machine): WriteSide;
   /** A sentence per write-side rule, for `pfnlab compare --explain` and the docs. */
   readonly writeRules: readonly string[];
+  /**
+   * How the kernel code the design stands for marks each access of its publish and teardown
+   * protocols (plain, ONCE, release/acquire, RCU, under which lock): `pfnlab litmus --design`
+   * decides them under LKMM. Absent for a design that declares none.
+   */
+  readonly accesses?: DesignAccesses;
 }

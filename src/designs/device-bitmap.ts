@@ -10,6 +10,7 @@
 import { pfnValid619 } from '../model/lookup.js';
 import { NULL } from '../model/memory.js';
 import { nrToSection, onlineSection, pfnSectionValid, validSection } from '../model/sections.js';
+import { OFFLINE_PLAIN, ONLINE_PLAIN } from './accesses.js';
 import { bitmapStep, pageZone, testUsageBit } from './common.js';
 import { type Design, NO_PAGE } from './design.js';
 
@@ -26,6 +27,29 @@ export const deviceBitmap: Design = {
     "memremap_pages(): set the range's subsections in the device bitmap when move_pfn_range_to_zone() puts them in ZONE_DEVICE.",
     'section_deactivate(): clear_subsection_map() clears the device bits of the removed subsections too.',
   ],
+  accesses: {
+    reader: 'none',
+    protocols: [
+      ONLINE_PLAIN,
+      {
+        op: 'memremap',
+        flag: 'the device subsection bit',
+        store: { marking: 'plain', fn: 'set_subsections_device() at move_pfn_range_to_zone()' },
+        load: { marking: 'test_bit', fn: 'pfn_to_device_page()' },
+        writer: ['flag', 'init'],
+        note: 'memmap_init_zone_device() runs after move_pfn_range_to_zone(): wrong under SC already.',
+      },
+      OFFLINE_PLAIN,
+      {
+        op: 'memunmap',
+        flag: 'the device subsection bit',
+        store: { marking: 'plain', fn: 'clear_subsection_map() in section_deactivate()' },
+        load: { marking: 'test_bit', fn: 'pfn_to_device_page()' },
+        writer: ['poison', 'flag'],
+        note: 'remove_pfn_range_from_zone() poisons before section_deactivate() clears the bit: wrong under SC already.',
+      },
+    ],
+  },
   lookup(ctx) {
     const { mem, g } = ctx;
     const slot = ctx.slots[DEVICE];

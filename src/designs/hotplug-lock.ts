@@ -6,6 +6,8 @@
  * that every lookup writes. The cost baseline. The read side is WalkerKernel's
  * getOnlineMems()/putOnlineMems(); the write side is mem_hotplug_begin/done.
  */
+
+import { MEMREMAP_PGMAP, MEMUNMAP_PGMAP, OFFLINE_PLAIN, ONLINE_PLAIN } from './accesses.js';
 import type { Design } from './design.js';
 import { upstream } from './upstream.js';
 
@@ -18,6 +20,23 @@ export const hotplugLock: Design = {
   writeRules: [
     'Nothing beyond the core: every operation already holds mem_hotplug_lock for write (mem_hotplug_begin/done), which readers now wait out.',
   ],
+  accesses: {
+    reader: 'mem_hotplug_lock',
+    protocols: [
+      { ...ONLINE_PLAIN, writer: ['lock', 'init', 'flag', 'unlock'] },
+      {
+        ...MEMREMAP_PGMAP,
+        note: 'pagemap_range() publishes the pgmap and calls memmap_init_zone_device() after mem_hotplug_done(): the lock does not cover them.',
+      },
+      { ...OFFLINE_PLAIN, writer: ['lock', 'flag', 'poison', 'unlock'] },
+      {
+        ...MEMUNMAP_PGMAP,
+        reader: 'mem_hotplug_lock',
+        writer: ['flag', 'lock', 'poison', 'unlock'],
+        note: 'percpu_ref_kill() before the lock; pageunmap_range() poisons under mem_hotplug_begin().',
+      },
+    ],
+  },
   lookup: (ctx) => upstream.lookup(ctx),
   writeSide: () => ({ name: 'hotplug-lock' }),
 };

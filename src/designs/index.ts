@@ -34,6 +34,7 @@ export {
   categoryLegend,
   judge,
 } from './judge.js';
+export { type DesignLitmus, designLitmus } from './litmus.js';
 
 /** The five designs the thread argued about, in the order they are compared. */
 export const DESIGNS: readonly Design[] = [v54, activeBitmapDesign, deviceBitmap, upstream, hotplugLock];

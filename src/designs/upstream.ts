@@ -9,6 +9,7 @@ import { SECTION_TAINT_ZONE_DEVICE } from '../model/layout.js';
 import { pfnToOnlinePage619, pfnValid619 } from '../model/lookup.js';
 import { ZONE_DEVICE } from '../model/page-flags.js';
 import { step } from '../ops/step.js';
+import { MEMREMAP_PGMAP, MEMUNMAP_PGMAP, OFFLINE_PLAIN, ONLINE_PLAIN } from './accesses.js';
 import { pageZone } from './common.js';
 import type { Design } from './design.js';
 
@@ -23,6 +24,7 @@ export const upstream: Design = {
     'move_pfn_range_to_zone(ZONE_DEVICE) sets SECTION_TAINT_ZONE_DEVICE on a boundary section when the range is not section aligned (never cleared until the section is emptied).',
     'section_deactivate() clears SECTION_HAS_MEM_MAP before freeing ms->usage with kfree_rcu().',
   ],
+  accesses: { reader: 'none', protocols: [ONLINE_PLAIN, MEMREMAP_PGMAP, OFFLINE_PLAIN, MEMUNMAP_PGMAP] },
   lookup({ mem, g }) {
     return {
       pfnValid: (pfn) => pfnValid619(mem, g, pfn),

@@ -7,7 +7,7 @@ import { InputError } from '../model/errors.js';
 import type { LitmusTest, Prop, StateRef } from './ast.js';
 import { refName } from './ast.js';
 import { locationAt, type ThreadTrace } from './events.js';
-import { type ExecutionEvent, judge, type StaticRelations, staticRelations } from './model.js';
+import { type ExecutionEvent, judge, type StaticRelations, staticRelations, type Verdict } from './model.js';
 import { Relation } from './relation.js';
 import { initialValue, type Locations, locationsOf, threadTraces } from './semantics.js';
 
@@ -190,8 +190,24 @@ function formatValue(v: number, locs: Locations): string {
   return loc >= 0 ? locs.names[loc] : String(v);
 }
 
-/** Decides a parsed litmus test under LKMM. */
-export function decideLitmus(test: LitmusTest): LitmusOutcome {
+/** The memory model a test is decided under: LKMM, or sequential consistency for comparison. */
+export type MemoryModel = 'lkmm' | 'sc';
+
+/**
+ * Sequential consistency: one interleaving of whole accesses explains the execution (po, rf, co
+ * and fr acyclic). RCU's grace-period guarantee and lock semantics are not about ordering
+ * alone, so SC keeps them: an SC execution must also be one LKMM allows (LKMM allows every SC
+ * execution of marked accesses; what it adds is the rcu axiom's constraint).
+ */
+function judgeSc(s: StaticRelations, rf: Relation, co: Relation): Verdict {
+  const fr = rf.inverse().seq(co);
+  if (!s.po.union(rf, co, fr).acyclic()) return { violates: 'sc', dataRace: false };
+  const lkmm = judge(s, rf, co);
+  return { violates: lkmm.violates, dataRace: false };
+}
+
+/** Decides a parsed litmus test under LKMM (or, for comparison, sequential consistency). */
+export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): LitmusOutcome {
   const locs = locationsOf(test);
   const refs = refsOf(test.condition, refsOf(test.filter, [...test.locations]));
   checkRefs(test, locs, refs);
@@ -231,7 +247,7 @@ export function decideLitmus(test: LitmusTest): LitmusOutcome {
         for (const order of orders)
           for (let a = 0; a < order.length; a++)
             for (let b = a + 1; b < order.length; b++) co.add(order[a], order[b]);
-        const verdict = judge(s, rf, co);
+        const verdict = model === 'sc' ? judgeSc(s, rf, co) : judge(s, rf, co);
         if (verdict.violates) continue;
         const final = (ref: StateRef): number => {
           if (ref.thread !== undefined) return registers(ref);

@@ -7,9 +7,22 @@ import { decideLitmus } from './check.js';
 import { parseLitmus } from './parser.js';
 
 export type { LitmusTest } from './ast.js';
-export type { LitmusOutcome, LitmusResult } from './check.js';
+export type { LitmusOutcome, LitmusResult, MemoryModel } from './check.js';
 export { decideLitmus } from './check.js';
 export { LitmusSyntaxError, parseLitmus } from './parser.js';
+export type {
+  DesignAccesses,
+  GeneratedTest,
+  LoadMarking,
+  MarkedAccess,
+  ProtocolDeclaration,
+  ProtocolOp,
+  ProtocolVerdict,
+  ReaderGuard,
+  StoreMarking,
+  WriterStep,
+} from './protocol.js';
+export { designProtocolVerdicts, protocolTest, verdictCell } from './protocol.js';
 
 /** Parses and decides a litmus test's text; `file` names it in error messages. */
 export function checkLitmus(text: string, file = 'litmus'): LitmusOutcome {
