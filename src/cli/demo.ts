@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { compareScenario } from '../compare/index.js';
 import type { Design } from '../designs/design.js';
-import { CATEGORIES, categoryLegend, DESIGNS, FAULT_DESIGNS } from '../designs/index.js';
+import { CATEGORIES, categoryLegend, DESIGNS, designLitmus, FAULT_DESIGNS } from '../designs/index.js';
 import { AUDIT_SCENARIOS } from '../explore/audit.js';
 import { explore, scenarioWalkers } from '../explore/index.js';
 import { builtinScenarioNames, loadScenario, scenarioWithKernel } from '../io/scenario.js';
@@ -27,6 +27,7 @@ import {
   stringOption,
 } from './command.js';
 import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
+import { DESIGN_LITMUS_HEADINGS, designLitmusHtml, designLitmusRows } from './litmus.js';
 
 interface RaceVerdict {
   readonly design: string;
@@ -120,8 +121,10 @@ scenario's layout after every step.
       scenarios.push({ name, description: scenario.description, result, maps });
     }
     const races = raceVerdicts();
+    const lkmm = DESIGNS.flatMap((d) => designLitmus(d) ?? []);
     const html = renderDemoReport(scenarios, [
       { title: 'Race verdicts (pfnlab explore, every interleaving)', html: racesHtml(races) },
+      { title: 'Publish and teardown under LKMM (pfnlab litmus --design)', html: designLitmusHtml(lkmm) },
     ]);
     writeFileWhole(out, html);
     const totals = sumTotals(scenarios.map((s) => s.result));
@@ -131,6 +134,15 @@ scenario's layout after every step.
         report: out,
         totals,
         races,
+        lkmm: lkmm.map((d) => ({
+          design: d.design,
+          protocols: d.verdicts.map((v) => ({
+            op: v.test.op,
+            lkmm: v.lkmm.result,
+            dataRace: v.lkmm.dataRace,
+            sc: v.sc.result,
+          })),
+        })),
         scenarios: scenarios.map((s) => ({ ...s.result, maps: undefined })),
         invariantViolations: violations,
       });
@@ -166,6 +178,8 @@ scenario's layout after every step.
       )}\n`,
     );
     io.out('  (pfnlab audit runs every walker; pfnlab explore shows a counterexample step by step)\n\n');
+    io.out('Publish and teardown under LKMM and under SC (pfnlab litmus --design D prints each test):\n');
+    io.out(`${renderTable(DESIGN_LITMUS_HEADINGS, designLitmusRows(lkmm), '  ')}\n\n`);
     io.out(
       broken.length
         ? `INVARIANTS VIOLATED in ${broken.map(([n]) => n).join(', ')}\n`

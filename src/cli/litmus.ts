@@ -5,6 +5,7 @@ import { DESIGN_NAMES, DESIGNS, type DesignLitmus, designByName, designLitmus } 
 import { writeFileWhole } from '../io/write-file.js';
 import { checkLitmus, type LitmusOutcome, verdictCell } from '../lkmm/index.js';
 import { InputError } from '../model/errors.js';
+import { escapeXml } from '../report/map.js';
 import { renderTable } from '../report/table.js';
 import {
   type CliIo,
@@ -85,6 +86,19 @@ export function designLitmusRows(designs: readonly DesignLitmus[]): string[][] {
 
 export const DESIGN_LITMUS_HEADINGS = ['DESIGN', 'PROTOCOL', 'LKMM', 'SC'];
 
+/** The same table for the demo's HTML report. */
+export function designLitmusHtml(designs: readonly DesignLitmus[]): string {
+  const cell = (v: string): string =>
+    `<td class="${v.startsWith('UNSAFE') ? 'bad' : 'zero'}">${escapeXml(v)}</td>`;
+  const rows = designLitmusRows(designs)
+    .map(
+      ([d, op, lkmm, sc]) =>
+        `<tr><td>${escapeXml(d)}</td><td>${escapeXml(op)}</td>${cell(lkmm)}${cell(sc)}</tr>`,
+    )
+    .join('');
+  return `<p>Each design's publish (flag set after the memmap is initialized) and teardown (flag cleared, then the memmap poisoned) as a litmus test from the design's access declarations, decided under the Linux-kernel memory model and under sequential consistency. UNSAFE: a reader can see the flag and an uninitialized or poisoned struct page.</p><table><tr><th>design</th><th>protocol</th><th>LKMM</th><th>SC</th></tr>${rows}</table>`;
+}
+
 function emitTests(dir: string, designs: readonly DesignLitmus[]): string[] {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new InputError('litmus', `--emit ${dir.slice(0, 80)} is not a directory`, dir);
@@ -108,15 +122,15 @@ function emitTests(dir: string, designs: readonly DesignLitmus[]): string[] {
 }
 
 function runDesigns(p: ReturnType<typeof parseCommandArgs>, io: CliIo): number {
-  const kernel = kernelOption('litmus', p) ?? '6.19';
+  const kernel = kernelOption('litmus', p);
   const designs = designsNamed(listOption(p, 'design'));
   const emit = stringOption(p, 'emit');
   const written = emit === undefined ? [] : emitTests(emit, designs);
   if (p.values.json) {
     printJson(io, {
-      kernel,
       designs: designs.map((d) => ({
         design: d.design,
+        kernel: kernel ?? d.kernel ?? '6.19',
         reader: d.reader,
         protocols: d.verdicts.map((v) => ({
           op: v.test.op,
@@ -138,7 +152,7 @@ function runDesigns(p: ReturnType<typeof parseCommandArgs>, io: CliIo): number {
   }
   for (const d of designs) {
     io.out(
-      `${d.design} on Linux ${kernel} (readers: ${d.reader === 'none' ? 'no protection' : d.reader})\n\n`,
+      `${d.design} on Linux ${kernel ?? d.kernel ?? '6.19'} (readers: ${d.reader === 'none' ? 'no protection' : d.reader})\n\n`,
     );
     for (const v of d.verdicts)
       io.out(

@@ -8,6 +8,8 @@ import type { Design } from './design.js';
 export interface DesignLitmus {
   readonly design: string;
   readonly reader: string;
+  /** The kernel the design is judged on. */
+  readonly kernel?: string;
   readonly verdicts: readonly ProtocolVerdict[];
 }
 
@@ -17,6 +19,7 @@ export function designLitmus(design: Design): DesignLitmus | undefined {
   return {
     design: design.name,
     reader: design.accesses.reader,
+    kernel: design.kernel,
     verdicts: designProtocolVerdicts(design.name, design.accesses),
   };
 }

@@ -18,7 +18,13 @@ import { decideLitmus } from './check.js';
 import { parseLitmus } from './parser.js';
 
 /** How a store is marked: a plain C store (`ms->section_mem_map |= ...`), WRITE_ONCE, a release, an atomic bitop. */
-export type StoreMarking = 'plain' | 'WRITE_ONCE' | 'smp_store_release' | 'rcu_assign_pointer' | 'set_bit' | 'clear_bit';
+export type StoreMarking =
+  | 'plain'
+  | 'WRITE_ONCE'
+  | 'smp_store_release'
+  | 'rcu_assign_pointer'
+  | 'set_bit'
+  | 'clear_bit';
 /** How a load is marked: plain, READ_ONCE (test_bit() reads through a volatile pointer), acquire, rcu_dereference. */
 export type LoadMarking = 'plain' | 'READ_ONCE' | 'test_bit' | 'smp_load_acquire' | 'rcu_dereference';
 /** What a reader holds across lookup and use of the page. */
@@ -143,7 +149,11 @@ function writerSummary(d: ProtocolDeclaration): string {
 }
 
 /** The litmus test of one protocol of one design, in herd7's C dialect. */
-export function protocolTest(design: string, designReader: ReaderGuard, d: ProtocolDeclaration): GeneratedTest {
+export function protocolTest(
+  design: string,
+  designReader: ReaderGuard,
+  d: ProtocolDeclaration,
+): GeneratedTest {
   const publish = isPublish(d.op);
   const reader = d.reader ?? designReader;
   const name = `${design}+${d.op}`.replace(/[^A-Za-z0-9.+-]/g, '-');
