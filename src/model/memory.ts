@@ -131,7 +131,16 @@ export class Journal {
 
   /** The hash contribution of one word, to subtract words kept out of a state key. */
   static contribution(addr: number, value: number): [number, number] {
-    return [mix(addr, value), mix(addr * 31 + 7, value ^ 0x5bd1e995)];
+    return [Journal.contribution1(addr, value), Journal.contribution2(addr, value)];
+  }
+
+  /** contribution()'s first half, without the pair (the explorer's hot path). */
+  static contribution1(addr: number, value: number): number {
+    return mix(addr, value);
+  }
+
+  static contribution2(addr: number, value: number): number {
+    return mix(addr * 31 + 7, value ^ 0x5bd1e995);
   }
 
   rehash(addr: number, from: number, to: number): void {
@@ -275,6 +284,54 @@ export class Memory {
         this.top = old;
       } else {
         this.liveWords = old;
+      }
+    }
+  }
+
+  /**
+   * What changed since journal length `mark`, as a replayable effect: each change's kind, where,
+   * and the value it left (the last one, for a word changed twice). Replayed by applyEffect() on a
+   * memory equal to this one at `mark`, it leaves the same memory (the explorer replays a writer
+   * step it has already run from an equal state).
+   */
+  effectSince(mark: number): Int32Array {
+    const e = this.journal!.entries;
+    const out = new Int32Array(e.length - mark);
+    for (let i = mark; i < e.length; i += 3) {
+      const kind = e[i];
+      const addr = e[i + 1];
+      out[i - mark] = kind;
+      out[i - mark + 1] = addr;
+      out[i - mark + 2] =
+        kind === J_WORD
+          ? this.words[addr]
+          : kind === J_SHADOW
+            ? this.shadow[addr]
+            : kind === J_TOP
+              ? this.top
+              : this.liveWords;
+    }
+    return out;
+  }
+
+  /** Replay an effect (see effectSince), journaled. */
+  applyEffect(effect: Int32Array): void {
+    const j = this.journal!;
+    for (let i = 0; i < effect.length; i += 3) {
+      const kind = effect[i];
+      const addr = effect[i + 1];
+      const value = effect[i + 2];
+      if (kind === J_WORD) {
+        this.store(addr, value);
+      } else if (kind === J_SHADOW) {
+        j.record(J_SHADOW, addr, this.shadow[addr]);
+        this.shadow[addr] = value;
+      } else if (kind === J_TOP) {
+        j.record(J_TOP, 0, this.top);
+        this.top = value;
+      } else {
+        j.record(J_LIVE, 0, this.liveWords);
+        this.liveWords = value;
       }
     }
   }
