@@ -243,6 +243,8 @@ const MIN_COLLAPSED_GAP = 4;
 export const CHANGED_OUTLINE = '#d01c8b';
 /** Fewest alike rows folded: smaller maps are drawn row by row. */
 export const FOLD_ROWS = 8;
+/** Height of a run's address header above its first row (scene units). */
+const RUN_HEADER = 11;
 /** Height of a fold marker (scene units). */
 const FOLD_HEIGHT = 12;
 const LABEL_WIDTH = 118;
@@ -281,26 +283,53 @@ export function cellName(map: LayoutMap, c: SectionCell): string {
   return `pfn ${hex(c.nr)}`;
 }
 
-type Slot = { cell: SectionCell } | { gap: number; from: number };
+/** A cell in its column, or a run of absent sections (a row of its own). */
+type Slot = { cell: SectionCell; col: number } | { gap: number; from: number };
 
-/** Rows of slots; a jump of MIN_COLLAPSED_GAP+ absent sections becomes one gap slot. */
+/**
+ * Rows of slots. A jump of MIN_COLLAPSED_GAP+ absent sections is a row of its own naming the
+ * range it skips. At the sections level rows are aligned: a row holds the sections
+ * [n * perRow, (n + 1) * perRow), so rows begin at perRow-section boundaries (4 GiB of x86_64's
+ * 128 MiB sections, a multiple of every memory block size) and a hot-plugged range starts its own.
+ */
 function rows(map: LayoutMap, perRow: number): Slot[][] {
   const out: Slot[][] = [[]];
+  const aligned = map.level === 'sections';
   let prev: number | undefined;
-  const push = (s: Slot) => {
-    if (out[out.length - 1].length >= perRow) out.push([]);
-    out[out.length - 1].push(s);
+  const push = (cell: SectionCell) => {
+    let row = out[out.length - 1];
+    const col = aligned ? cell.nr % perRow : row.length;
+    const last = row[row.length - 1];
+    if (row.length >= perRow || (last && (!('cell' in last) || (aligned && col <= last.col)))) {
+      row = [];
+      out.push(row);
+    }
+    row.push({ cell, col: aligned ? col : row.length });
   };
   for (const cell of map.cells) {
     if (prev !== undefined && cell.nr - prev > 1) {
       const missing = cell.nr - prev - 1;
-      if (missing >= MIN_COLLAPSED_GAP) push({ gap: missing, from: prev + 1 });
-      else for (let k = prev + 1; k < cell.nr; k++) push({ cell: { nr: k, flags: '-', cls: 'no-memmap' } });
+      if (missing >= MIN_COLLAPSED_GAP) out.push([{ gap: missing, from: prev + 1 }]);
+      else for (let k = prev + 1; k < cell.nr; k++) push({ nr: k, flags: '-', cls: 'no-memmap' });
     }
-    push({ cell });
+    push(cell);
     prev = cell.nr;
   }
   return out.filter((r) => r.length);
+}
+
+/** What a row of absent sections skips: "0x80000000-0xffffffff, 2 GiB absent (§16-§31)". */
+function gapText(map: LayoutMap, from: number, count: number): string {
+  const start = from * map.sectionSize;
+  const end = (from + count) * map.sectionSize;
+  return `${hex(start)}-${hex(end - 1)}, ${formatSizeApprox(end - start)} absent (§${from}-§${from + count - 1})`;
+}
+
+/** A run of rows between gaps: "0x100000000-0x13fffffff, 1G". */
+function runText(map: LayoutMap, first: number, last: number): string {
+  const start = first * map.unitPages * map.pageSize;
+  const end = (last + 1) * map.unitPages * map.pageSize;
+  return `${hex(start)}-${hex(end - 1)}, ${formatSizeApprox(end - start)}`;
 }
 
 /** Spread overlapping ranges over tracks (zone spans may overlap); returns ranges per track. */
@@ -487,6 +516,9 @@ function foldedRange(map: LayoutMap, first: number, last: number): string {
   return `${where}, ${hex(start * map.pageSize)}-${hex((start + pages) * map.pageSize - 1)} (${formatSizeApprox(pages * map.pageSize)})`;
 }
 
+/** A map of at most this many cells is drawn 16 to a row, so that the viewer can draw it larger. */
+export const SMALL_MAP = 64;
+
 /**
  * The viewer's style for a map: denser rows for larger maps, so that thousands of sections stay
  * a page or two tall (and runs of alike rows fold).
@@ -500,7 +532,9 @@ export function viewStyle(map: LayoutMap): MapStyle {
         ? [64, 8, 12, 1, 6]
         : map.level === 'pages' && n >= 256
           ? [64, 8, 12, 1, 9]
-          : [32, 16, 16, 2, 9];
+          : n <= SMALL_MAP
+            ? [16, 16, 16, 2, 9]
+            : [32, 16, 16, 2, 9];
   return { cell, cellHeight, gap, perRow, band, titles: false };
 }
 
@@ -523,7 +557,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
   // Row labels in a 9.5px monospace font, about 5.7px a character: past 16 TiB "§131072 0x100000000000"
   // is wider than the usual label column, which then widens rather than run into the first cell.
   const labels = lines.map((row) => {
-    const first = row.find((s): s is { cell: SectionCell } => 'cell' in s);
+    const first = row.find((s): s is { cell: SectionCell; col: number } => 'cell' in s);
     return first ? rowLabel(map, first.cell) : '';
   });
   const labelWidth = Math.max(LABEL_WIDTH, Math.ceil(Math.max(0, ...labels.map((l) => l.length)) * 5.8) + 8);
@@ -545,6 +579,23 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
     bandOutline.some((o) => o.band === name && o.start === r.start && o.end === r.end)
       ? (style.outlineColour ?? CHANGED_OUTLINE)
       : undefined;
+
+  // Runs of present sections (rows between gap rows) when there are gaps: the first row of each,
+  // with the last cell nr of its run, gets the run's range as a header.
+  const runEnds = new Map<number, number>();
+  if (map.level === 'sections' && lines.some((row) => 'gap' in row[0])) {
+    let start: number | undefined;
+    lines.forEach((row, r) => {
+      const isGap = 'gap' in row[0];
+      if (!isGap && start === undefined) start = r;
+      const next = lines[r + 1];
+      if (start !== undefined && !isGap && (!next || 'gap' in next[0])) {
+        const last = row[row.length - 1] as { cell: SectionCell };
+        runEnds.set(start, last.cell.nr);
+        start = undefined;
+      }
+    });
+  }
 
   // Runs of FOLD_ROWS+ alike rows: the first drawn, the rest folded into a marker under it.
   const foldRows = style.fold ?? FOLD_ROWS;
@@ -619,10 +670,52 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
       continue;
     }
     const row = lines[r];
+    const only = row[0];
+    if (row.length === 1 && 'gap' in only) {
+      // A row of its own for absent sections, naming the range it skips and its size.
+      const text = gapText(map, only.from, only.gap);
+      const top = nextTop;
+      nextTop += FOLD_HEIGHT + ROW_GAP;
+      items.push({
+        kind: 'rect',
+        x: labelWidth,
+        y: top,
+        w: perRow * (cell + gap) - gap,
+        h: FOLD_HEIGHT,
+        fill: '#fff',
+        stroke: '#bbb',
+        strokeWidth: 0.8,
+        dash: true,
+        title: titles ? text : undefined,
+        data: { gap: only.from, count: only.gap },
+      });
+      items.push({
+        kind: 'text',
+        x: labelWidth + 4,
+        y: top + FOLD_HEIGHT / 2 + 3.5,
+        text: `… ${text}`,
+        size: 9,
+        fill: '#555',
+      });
+      continue;
+    }
+    // The first row of a run of present sections: its address range and size above it.
+    if (runEnds.has(r)) {
+      const first = (row[0] as { cell: SectionCell }).cell.nr;
+      items.push({
+        kind: 'text',
+        x: labelWidth,
+        y: nextTop + RUN_HEADER - 3,
+        text: runText(map, first, runEnds.get(r)!),
+        size: 9,
+        fill: '#333',
+      });
+      nextTop += RUN_HEADER;
+    }
     const top = nextTop;
     nextTop += rowHeight;
     const placed: Placed[] = row.map((s, i) => ({
-      x: labelWidth + i * (cell + gap),
+      x: labelWidth + ('col' in s ? s.col : i) * (cell + gap),
       cell: 'cell' in s ? s.cell : undefined,
     }));
     if (labels[r]) {
@@ -637,33 +730,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
     }
     row.forEach((s, i) => {
       const left = placed[i].x;
-      if ('gap' in s) {
-        items.push({
-          kind: 'rect',
-          x: left + 0.5,
-          y: top + 0.5,
-          w: cell - 1,
-          h: cellH - 1,
-          fill: '#fff',
-          stroke: '#bbb',
-          strokeWidth: 0.8,
-          dash: true,
-          title: titles
-            ? `${s.gap} absent sections, §${s.from}-§${s.from + s.gap - 1} (${hex(s.from * map.sectionSize)}-${hex((s.from + s.gap) * map.sectionSize - 1)})`
-            : undefined,
-          data: { gap: s.from, count: s.gap },
-        });
-        items.push({
-          kind: 'text',
-          x: left + cell / 2,
-          y: top + cellH / 2 + 3,
-          text: '…',
-          size: 9,
-          anchor: 'middle',
-          fill: '#777',
-        });
-        return;
-      }
+      if ('gap' in s) return;
       const c = s.cell;
       const title = titles ? `${cellName(map, c)}: ${CELL_LABELS[c.cls]}` : undefined;
       if (c.parts) {

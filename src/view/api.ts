@@ -7,6 +7,7 @@
  *   GET /api/map?s=ID&step=K[&section=N[&subsection=I]] PackedMap (sections, subsections of N, pages of N.I;
  *                                                      report/map-pack.ts: cells as runs)
  *   GET /api/pfn?s=ID&step=K&pfn=P                     PfnInspect
+ *   GET /api/watch?s=ID&step=K&pfn=P&dir=1|-1          WatchAnswer (the next step changing what pfn is or answers)
  */
 import type { PfnAnswers } from '../compare/index.js';
 import type { ExploreTrace } from '../explore/trace.js';
@@ -109,4 +110,14 @@ export interface PfnInspect {
     readonly part: 'altmap reserve' | 'altmap memmap' | 'device pages';
   } | null;
   readonly designs: Readonly<Record<string, PfnAnswers>>;
+}
+
+/** A watchpoint's answer: the nearest position changing the pfn's truth or a design's answer. */
+export interface WatchAnswer {
+  /** null: no position that way changes it. */
+  readonly step: number | null;
+  readonly fn?: string;
+  /** The lines that differ there ("truth offline", "v5.4: valid true online page ..."), and what they were. */
+  readonly changes: readonly string[];
+  readonly before: readonly string[];
 }

@@ -85,7 +85,7 @@ function int(params: URLSearchParams, name: string, required: boolean): number |
 /** The JSON API: the answer for a path, or undefined when the path is not an API route. */
 function api(content: ViewContent, path: string, params: URLSearchParams): unknown {
   if (path === '/api/info') return content.info();
-  if (path !== '/api/scenario' && path !== '/api/map' && path !== '/api/pfn') return undefined;
+  if (!['/api/scenario', '/api/map', '/api/pfn', '/api/watch'].includes(path)) return undefined;
   const id = params.get('s') ?? content.current ?? '';
   const view = content.view(id);
   if (!view) throw new HttpError(404, `no scenario '${id}'`);
@@ -96,6 +96,12 @@ function api(content: ViewContent, path: string, params: URLSearchParams): unkno
       section: int(params, 'section', false),
       subsection: int(params, 'subsection', false),
     });
+  }
+  if (path === '/api/watch') {
+    const dir = params.get('dir') ?? '1';
+    if (dir !== '1' && dir !== '-1')
+      throw new HttpError(400, `dir must be 1 or -1, got '${dir.slice(0, 40)}'`);
+    return view.watch(step, int(params, 'pfn', true)!, dir === '1' ? 1 : -1);
   }
   return view.inspect(step, int(params, 'pfn', true)!);
 }

@@ -22,7 +22,7 @@ import { layoutGeometry, pfnReport } from '../report/layout.js';
 import { type LayoutMap, truthClass } from '../report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../report/map-layout.js';
 import { type PackedMap, packMap } from '../report/map-pack.js';
-import type { PfnInspect, ScenarioSummary, ViewOperation, ViewStep } from './api.js';
+import type { PfnInspect, ScenarioSummary, ViewOperation, ViewStep, WatchAnswer } from './api.js';
 
 export interface ScenarioViewOptions {
   /** Bytes of machine clones to keep (default 128 MiB). */
@@ -58,6 +58,8 @@ export class ScenarioView {
   private readonly recent = new Map<number, Machine>();
   private readonly bound = new WeakMap<Machine, BoundDesign[]>();
   private readonly maps = new Map<string, LayoutMap>();
+  /** pfnHistory's answers by pfn. */
+  private readonly watched = new Map<number, string[][]>();
   private readonly budget: number;
   private readonly rcuReaders: number;
 
@@ -220,6 +222,51 @@ export class ScenarioView {
   /** The map after position k as the page is sent it: its cells as runs (a 16 TiB step in a few KB). */
   packedMap(k: number, zoom: MapZoom = {}): PackedMap {
     return packMap(this.map(k, zoom));
+  }
+
+  /**
+   * What a watchpoint on pfn sees at every position: its truth and every design's answers, one
+   * line each (a scenario run from boot, kept for the last few pfns asked about).
+   */
+  private pfnHistory(pfn: number): string[][] {
+    const cached = this.watched.get(pfn);
+    if (cached) return cached;
+    const out: string[][] = [];
+    this.walk((m) => {
+      const t = m.truthOf(pfn);
+      const truth = `truth ${t.state}${t.zone ? ` ${t.zone}` : ''}${t.pgmap ? ` ${t.pgmap}` : ''}${t.settling ? ' (settling)' : ''}`;
+      const answers = this.boundTo(m).map((bd) => {
+        const a = answersFor(m, bd, pfn);
+        const device = a.pfnToDevicePage === null ? '' : ` device ${a.pfnToDevicePage ? 'page' : 'NULL'}`;
+        return `${bd.design.name}: valid ${a.pfnValid} online ${a.pfnToOnlinePage ? 'page' : 'NULL'}${device} is_zdev ${a.isZoneDevicePage}${a.blocked ? ' (waits)' : ''}`;
+      });
+      out.push([truth, ...answers]);
+      return false;
+    });
+    this.watched.set(pfn, out);
+    if (this.watched.size > 4) this.watched.delete(this.watched.keys().next().value!);
+    return out;
+  }
+
+  /**
+   * The nearest position after k (dir 1) or before it (-1) where pfn's truth or some design's
+   * answer differs from position k's, with what changed; step null when none does.
+   */
+  watch(k: number, pfn: number, dir: 1 | -1): WatchAnswer {
+    this.checkStep(k);
+    const m = this.machineAt(k);
+    if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= m.g.maxPfn)
+      throw new InputError('pfn', `must be 0..${m.g.maxPfn - 1} (MAX_PHYSMEM_BITS), got ${pfn}`, pfn);
+    const seen = this.pfnHistory(pfn);
+    const at = seen[k];
+    for (let j = k + dir; j >= 0 && j < seen.length; j += dir) {
+      const changed = seen[j].filter((line, i) => line !== at[i]);
+      if (changed.length) {
+        const was = seen[j].map((line, i) => (line !== at[i] ? at[i] : undefined)).filter(Boolean);
+        return { step: j, fn: this.steps[j].fn, changes: changed, before: was as string[] };
+      }
+    }
+    return { step: null, changes: [], before: [] };
   }
 
   /** Where a pfn is, what it is, and every design's answer, after position k. */

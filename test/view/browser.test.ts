@@ -75,6 +75,7 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
   let writerFirstServer: ViewServer;
   let hugeServer: ViewServer;
   let twoServer: ViewServer;
+  let assets: string;
   const errors: string[] = [];
   const scenario = loadScenario(SCENARIO);
   const afterOps = (n: number) => runWithDesigns(scenario, DESIGNS, n).machine;
@@ -85,6 +86,7 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     // The page as the current sources build it (npm run build does the same into dist/view-assets).
     const assetsDir = scratchDir('view-assets');
+    assets = assetsDir;
     const built = spawnSync(process.execPath, ['scripts/build-view.mjs', '--out', assetsDir], {
       encoding: 'utf8',
     });
@@ -377,7 +379,8 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     const canvas = page.locator('#map .canvas-map');
     assert.equal(Number(await canvas.getAttribute('data-cells')), 12288);
     assert.equal(await page.locator('#map svg').count(), 0);
-    await canvas.click({ position: { x: 300, y: 7 } });
+    // Below the run's address header, in the first row of cells.
+    await canvas.click({ position: { x: 300, y: 20 } });
     const pfn = Number.parseInt((await page.inputValue('#goto')).slice(2), 16);
     await page.waitForSelector(`#inspector h3:has-text("pfn 0x${pfn.toString(16)} ")`);
     assert.ok(pfn < 2 ** 28, `pfn ${pfn} is in the first TiB`);
@@ -584,6 +587,68 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     await page.click('#trace-violation a.to-step');
     await page.waitForSelector('#trace-lanes tr.current[data-t="7"]');
     await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('addresses: a row per run of absent sections naming its range and size, each run headed by its range; the flag letters explained', async () => {
+    const page = await open(server.url);
+    await page.waitForSelector('body[data-level="sections"]');
+    const gaps = await page.$$eval('#map svg rect[data-gap]', (rs) =>
+      rs.map((r) => r.getAttribute('data-gap')),
+    );
+    assert.ok(gaps.length >= 1, 'a gap row');
+    const text = (await page.textContent('#map svg')) ?? '';
+    assert.match(text, /… 0x80000000-0xffffffff, 2G absent \(§16-§31\)/);
+    assert.match(text, /0x0-0x7fffffff, 2G/);
+    assert.match(
+      (await page.textContent('#legend')) ?? '',
+      /section flags: P present · M has a memmap · O online · E early/,
+    );
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('landmarks and play: ticks at operations and refusals, Play/Pause, the watchpoint on a pinned pfn', async () => {
+    const dimm = new ViewContent([loadScenario('dimm-hotplug')]);
+    const dimmServer = await startViewServer(dimm, { assetsDir: assets });
+    try {
+      const page = await open(dimmServer.url);
+      const s = JSON.parse(await (await page.request.get(`${dimmServer.url}api/scenario`)).text());
+      await atStep(page, s.initial);
+      // A tick per operation, the refused one marked as such at its one position.
+      assert.equal(await page.locator('#ticks i').count(), s.operations.length - 1);
+      const refused = s.operations.filter((o: { refused?: string }) => o.refused);
+      assert.ok(refused.length >= 1);
+      assert.equal(await page.getAttribute('#ticks i.refused', 'data-k'), String(refused[0].last));
+      // Play at 25 steps/s, then pause: it moved on and stays.
+      await page.selectOption('#speed', '25');
+      await page.click('#play');
+      await page.waitForSelector(`body[data-playing="1"]:not([data-step="${s.initial}"])`);
+      await page.click('#play');
+      await page.waitForSelector('body[data-playing="0"]');
+      const stopped = await page.getAttribute('body', 'data-step');
+      await page.waitForTimeout(300);
+      assert.equal(await page.getAttribute('body', 'data-step'), stopped, 'paused');
+      // The watchpoint: the first pfn of the DIMM, from boot's end: the next step that changes it.
+      await page.locator('#slider').fill(String(s.initial));
+      await atStep(page, s.initial);
+      await page.fill('#goto', '0x400000');
+      await page.press('#goto', 'Enter');
+      await page.waitForSelector('#inspector h3:has-text("pfn 0x400000 ")');
+      await page.click('#watch-next');
+      await page.waitForSelector('#watch-note:has-text("kernel step")');
+      const k = Number(await page.getAttribute('body', 'data-step'));
+      assert.ok(k > s.initial);
+      const note = (await page.textContent('#watch-note')) ?? '';
+      assert.match(note, new RegExp(`^kernel step ${k + 1} \\(${s.steps[k].fn}\\): `));
+      // Back the other way: the step before it changes nothing, so the previous change is at or before boot.
+      await page.click('#watch-prev');
+      await page.waitForSelector('#watch-note:has-text("no earlier"), #watch-note:has-text("kernel step")');
+      await page.screenshot({ path: join(ARTIFACTS, 'view-watch.png') });
+      await page.close();
+    } finally {
+      await dimmServer.close();
+    }
     assert.deepEqual(errors, []);
   });
 });

@@ -226,6 +226,20 @@ describe('pfnlab view: the server', () => {
     assert.equal(reserve.pgmap.part, 'altmap reserve');
   });
 
+  it('API: the watchpoint finds the next and previous step changing a pfn', async () => {
+    const s = JSON.parse((await get(server.port, '/api/scenario')).body);
+    // pmem0's first device pfn after boot: memremap (operation 3) makes it device memory.
+    const w = JSON.parse((await get(server.port, `/api/watch?step=${s.initial}&pfn=0x104400`)).body);
+    assert.ok(w.step > s.initial && w.step <= s.operations[3].last, `step ${w.step}`);
+    assert.ok(w.changes.length > 0 && w.before.length === w.changes.length);
+    const back = JSON.parse((await get(server.port, `/api/watch?step=${w.step}&pfn=0x104400&dir=-1`)).body);
+    assert.ok(back.step < w.step);
+    const none = JSON.parse(
+      (await get(server.port, `/api/watch?step=${s.steps.length - 1}&pfn=0x104400`)).body,
+    );
+    assert.deepEqual(none, { step: null, changes: [], before: [] });
+  });
+
   it('API: bad parameters are 400 with a message; unknown scenarios 404', async () => {
     for (const [path, pattern] of [
       ['/api/map', /missing step/],
@@ -239,6 +253,8 @@ describe('pfnlab view: the server', () => {
         '/api/pfn?step=0&pfn=0x400000000',
         /^pfn: must be 0\.\.17179869183 \(MAX_PHYSMEM_BITS\), got 17179869184$/,
       ],
+      ['/api/watch?step=0&pfn=0&dir=2', /^dir must be 1 or -1, got '2'$/],
+      ['/api/watch?step=0&pfn=0x400000000', /^pfn: must be 0\.\./],
     ] as const) {
       const r = await get(server.port, path);
       assert.equal(r.status, 400, path);

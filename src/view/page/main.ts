@@ -7,7 +7,7 @@ import { CHANGED_OUTLINE, type LayoutMap, legendItems, type MapHighlight } from 
 import { type MapChanges, mapChanges, OUTLINE_LIMIT } from '../../report/map-diff.js';
 import { type PackedMap, unpackMap } from '../../report/map-pack.js';
 import { hex } from '../../units.js';
-import type { PfnInspect, ScenarioSummary, ViewInfo } from '../api.js';
+import type { PfnInspect, ScenarioSummary, ViewInfo, WatchAnswer } from '../api.js';
 import { $, clear, el, getJson, swatch } from './dom.js';
 import { renderInspector } from './inspector.js';
 import { type MapPick, MapView } from './map-view.js';
@@ -92,6 +92,7 @@ function pinPfn(pfn: number): void {
   mapView.pin(pfn);
   ($('goto') as HTMLInputElement).value = hex(pfn);
   writeUrl(false);
+  watchReady();
   void inspect(pfn, true);
 }
 
@@ -248,6 +249,7 @@ function unpin(): void {
   state.pfnSeq++;
   mapView.pin(null);
   ($('goto') as HTMLInputElement).value = '';
+  watchReady();
   clear($('inspector'));
   $('inspector').append(el('p', { class: 'dim' }, 'Hover over the map for a pfn; click to pin it.'));
 }
@@ -377,6 +379,17 @@ async function drawMap(): Promise<void> {
           'struct page held by a walker, poisoned, freed or uninitialized under it',
         ),
       );
+    if (map.level === 'sections')
+      legend.append(
+        el(
+          'span',
+          {
+            class: 'swatch flags',
+            title: "the section flags in a cell's tooltip and the inspector, as crash's kmem -n prints them",
+          },
+          'section flags: P present · M has a memmap · O online · E early (boot) · D ZONE_DEVICE taint',
+        ),
+      );
     const cells = map.cells.length;
     const scene = mapView.drawn;
     // A dense map's bands are too thin to carry their names: say which is which.
@@ -466,11 +479,76 @@ function scenarioKey(e: KeyboardEvent): boolean {
 function onKey(e: KeyboardEvent): void {
   const t = e.target as HTMLElement;
   if (t.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === 'Escape') {
+  if (e.key === ' ' && t.closest('button')) return;
+  if (e.key === ' ') togglePlay();
+  else if (e.key === 'Escape') {
     if (state.zoom.subsection !== undefined) setZoom({ section: state.zoom.section });
     else setZoom({});
   } else if (!(state.trace ? traceKey(state.trace, e) : scenarioKey(e))) return;
   e.preventDefault();
+}
+
+/** Play: the trace when there is one, else the scenario's kernel steps, at the chosen speed. */
+let playing: ReturnType<typeof setInterval> | undefined;
+
+function stopPlay(): void {
+  clearInterval(playing);
+  playing = undefined;
+  $('play').textContent = '▶ play';
+  document.body.dataset.playing = '0';
+}
+
+function startPlay(): void {
+  stopPlay();
+  const perSecond = Number(($('speed') as HTMLSelectElement).value) || 5;
+  const tick = () => {
+    const player = state.trace;
+    if (player) {
+      if (player.position >= player.length) return stopPlay();
+      player.set(player.position + 1);
+    } else {
+      if (stepper.position >= stepper.max) return stopPlay();
+      stepper.set(stepper.position + 1);
+    }
+  };
+  playing = setInterval(tick, 1000 / perSecond);
+  $('play').textContent = '❚❚ pause';
+  document.body.dataset.playing = '1';
+}
+
+function togglePlay(): void {
+  if (playing === undefined) startPlay();
+  else stopPlay();
+}
+
+/** The watchpoint: move to the nearest step that changes the pinned pfn's truth or any answer. */
+async function watch(dir: 1 | -1): Promise<void> {
+  const s = state.summary;
+  const pfn = state.pinned;
+  if (!s || pfn === null) return;
+  const note = $('watch-note');
+  note.textContent = 'searching…';
+  try {
+    const w = await getJson<WatchAnswer>(`/api/watch?${q({ pfn, dir })}`);
+    if (w.step === null) {
+      note.textContent = `no ${dir > 0 ? 'later' : 'earlier'} kernel step changes pfn ${hex(pfn)}`;
+      return;
+    }
+    stepper.set(w.step);
+    note.textContent = `kernel step ${w.step + 1} (${w.fn}): ${w.changes.join('; ')}`;
+    note.title = `before: ${w.before.join('; ')}`;
+  } catch (e) {
+    note.textContent = (e as Error).message;
+  }
+}
+
+function watchReady(): void {
+  const on = state.pinned !== null;
+  ($('watch-prev') as HTMLButtonElement).disabled = !on;
+  ($('watch-next') as HTMLButtonElement).disabled = !on;
+  $('watch-note').textContent = on
+    ? `watching pfn ${hex(state.pinned!)}: the steps that change its truth or any design's answer`
+    : 'pin a pfn to watch it';
 }
 
 /** The scenario position a trace position shows, when the trace's writer steps were found. */
@@ -537,6 +615,12 @@ async function start(): Promise<void> {
     }
   };
   document.addEventListener('keydown', onKey);
+  $('play').onclick = () => togglePlay();
+  ($('speed') as HTMLSelectElement).onchange = () => {
+    if (playing !== undefined) startPlay();
+  };
+  $('watch-prev').onclick = () => void watch(-1);
+  $('watch-next').onclick = () => void watch(1);
   const link = readUrl(location.hash);
   if (info.current !== null) {
     const first = link.s !== undefined && info.scenarios.some((x) => x.id === link.s) ? link.s : info.current;
@@ -551,7 +635,7 @@ async function start(): Promise<void> {
   if (info.trace) {
     // The arrows play the trace; the scenario's slider is a Shift away (see onKey).
     $('keys').textContent =
-      "keys: ← → trace step · Shift+← → the next thread switch · PgUp/PgDn: the writer's steps · Home: before the first step · End: the violation · Esc: zoom out · Back: the view before. The scenario's slider moved by hand detaches the map from the trace.";
+      "keys: ← → trace step · Shift+← → the next thread switch · PgUp/PgDn: the writer's steps · Home: before the first step · End: the violation · Space: play/pause · Esc: zoom out · Back: the view before. The scenario's slider moved by hand detaches the map from the trace.";
     for (const id of ['step-first', 'step-prev', 'step-next', 'step-last', 'op-prev', 'op-next'])
       $(id).title = `${$(id).title.replace(/ \(.*\)$/, '')} (detaches the map from the trace)`;
     $('resync').onclick = () => resync();

@@ -186,7 +186,8 @@ export class MapView {
     this.bandOutline = bandOutline;
     const keep = pinned === null ? [] : [pinned];
     const natural = mapScene(map, { ...viewStyle(map), highlight, keep, bandOutline });
-    // As large as the panel allows, up to 1.6 times the report's size.
+    // As large as the panel allows, up to 1.6 times the report's size (a small map's rows are
+    // half as long, so its cells are larger).
     const scale = Math.max(0.6, Math.min(1.6, (this.root.clientWidth - 4) / natural.width));
     this.scene = { ...natural, scale };
     clear(this.surface);

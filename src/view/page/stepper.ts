@@ -25,6 +25,7 @@ export class Stepper {
     $('step-last').onclick = () => this.set(this.max);
     $('op-prev').onclick = () => this.jumpOp(-1);
     $('op-next').onclick = () => this.jumpOp(1);
+    window.addEventListener('resize', () => this.drawTicks());
   }
 
   get max(): number {
@@ -58,6 +59,32 @@ export class Stepper {
     }
     this.k = -1;
     this.set(k);
+    this.drawTicks();
+  }
+
+  /**
+   * Landmarks under the slider: a tick where each operation begins, a red one at a refusal, each
+   * under the slider position it marks (the thumb's centre runs from half a thumb in at each end).
+   */
+  drawTicks(): void {
+    const s = this.s;
+    const ticks = $('ticks');
+    clear(ticks);
+    if (!s || this.max <= 0) return;
+    const thumb = 8;
+    const left = this.slider.offsetLeft - (ticks.offsetLeft || 0);
+    const span = this.slider.offsetWidth - 2 * thumb;
+    for (const o of s.operations) {
+      if (o.index === 0) continue;
+      const at = o.refused ? o.last : o.first;
+      const tick = el('i', {
+        class: o.refused ? 'refused' : '',
+        'data-k': at,
+        title: `${o.index}: ${o.summary} (kernel step ${at + 1})`,
+      });
+      tick.style.left = `${left + thumb + (at / this.max) * span - 1}px`;
+      ticks.append(tick);
+    }
   }
 
   /** Move to the end of the previous or next operation. */
