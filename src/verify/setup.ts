@@ -105,14 +105,15 @@ export function kernelFromVmlinuz(vmlinuz: string, modules?: string): KernelFile
 
 /** Find everything, or throw a SetupError naming the first missing piece. */
 export function findToolchain(opts: { kernel?: string; modules?: string; cache?: string } = {}): Toolchain {
+  // The caller's own arguments first: an error they can fix is never hidden by what the host lacks.
+  if (opts.kernel && !existsSync(opts.kernel))
+    throw new PfnlabError(`verify: --kernel ${opts.kernel}: no such file`, opts.kernel);
   const qemu = findQemu();
   if (!qemu) throw new SetupError('qemu-system-x86_64 is not installed (Debian package qemu-system-x86)');
   const busybox = findBusybox();
   if (!busybox) throw new SetupError('no static busybox found (Debian package busybox-static)');
   let kernel: KernelFiles | undefined;
   if (opts.kernel) {
-    if (!existsSync(opts.kernel))
-      throw new PfnlabError(`verify: --kernel ${opts.kernel}: no such file`, opts.kernel);
     kernel = kernelFromVmlinuz(opts.kernel, opts.modules);
   } else {
     kernel = cachedKernels(cacheDir(opts.cache))[0];
