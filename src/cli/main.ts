@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { watchModuleCalls } from '../designs/watchdog.js';
-import { isPfnlabError } from '../model/errors.js';
+import { errorLine, isPfnlabError } from '../model/errors.js';
 import { auditCommand } from './audit.js';
 import { captureCommand } from './capture.js';
 import type { CliIo, Command } from './command.js';
@@ -58,32 +58,36 @@ function usage(): string {
   ].join('\n');
 }
 
+/** Bad usage or input: one line on stderr, every echoed value capped (errorLine), exit 2. */
+function refuse(io: CliIo, message: string): number {
+  io.err(`pfnlab: ${errorLine(message)}\n`);
+  return 2;
+}
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
   watchModuleCalls();
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
     if (name === 'help' && rest.length && !topic) {
-      io.err(
-        `pfnlab: help: unknown command '${rest[0]}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})\n`,
+      return refuse(
+        io,
+        `help: unknown command '${rest[0]}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`,
       );
-      return 2;
     }
     io.out(`${topic ? topic.help : usage()}\n`);
     return 0;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
     if (rest.length) {
-      io.err(`pfnlab: ${name} takes no arguments\n`);
-      return 2;
+      return refuse(io, `${name} takes no arguments`);
     }
     io.out(`pfnlab ${version()}\n`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`pfnlab: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})\n`);
-    return 2;
+    return refuse(io, `unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
   }
   if (wantsHelp(rest)) {
     io.out(`${command.help}\n`);
@@ -93,8 +97,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (isPfnlabError(e)) {
-      io.err(`pfnlab: ${e.message}\n`);
-      return 2;
+      return refuse(io, e.message);
     }
     throw e;
   }

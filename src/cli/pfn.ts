@@ -51,7 +51,7 @@ M has memmap, O online, E early (boot), D ZONE_DEVICE taint; '-' none.
     });
     if (p.positionals.length !== 1) throw new InputError('pfn', 'expected exactly one <pfn>');
     const text = p.positionals[0];
-    if (!PFN_SYNTAX.test(text.trim()))
+    if (!PFN_SYNTAX.test(text))
       throw new InputError('pfn', `'${text}' is not a pfn (decimal or 0x-hex)`, text);
     const ref = stringOption(p, 'scenario');
     if (!ref) throw new InputError('pfn', '--scenario <file> is required');

@@ -20,6 +20,7 @@ import { type Design, type DesignContext, type Lookup, NO_PAGE, type ReaderProte
 import { deviceBitmap } from './device-bitmap.js';
 import { kernelHelpers } from './helpers.js';
 import { hotplugLock } from './hotplug-lock.js';
+import { probeModuleLoad } from './module-load.js';
 import { upstream } from './upstream.js';
 import { v54 } from './v5-4.js';
 import { moduleCall, startModuleWatchdog } from './watchdog.js';
@@ -240,6 +241,7 @@ export async function loadDesign(spec: string): Promise<Design> {
     );
   }
   const path = isAbsolute(spec) ? spec : resolve(process.cwd(), spec);
+  probeModuleLoad(spec, path);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;

@@ -3,8 +3,7 @@
  * (every interleaving, or random schedules), replay a schedule, and audit
  * every walker against every design.
  */
-import type { Geometry, KernelVersion } from '../arch/geometry.js';
-import { checkPfnWithinPhysmem } from '../arch/pfn.js';
+import type { KernelVersion } from '../arch/geometry.js';
 import type { Design } from '../designs/design.js';
 import { type Scenario, scenarioWithKernel } from '../io/scenario.js';
 import { InputError } from '../model/errors.js';
@@ -12,8 +11,9 @@ import { P_FLAGS } from '../model/layout.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN } from '../model/page-flags.js';
-import { parsePfn } from '../units.js';
-import { WALKER_NAMES, type WalkerDef, walkerByName } from '../walkers/index.js';
+import { type WalkerDef, walkerByName } from '../walkers/index.js';
+import type { WalkerSpec } from '../walkers/spec.js';
+import { parseWalkerSpec } from '../walkers/spec.js';
 import {
   randomSearch,
   replay,
@@ -22,10 +22,10 @@ import {
   type StepLabel,
   search,
 } from './engine.js';
-import { type MachineProgram, machineProgram, type WalkerSpec } from './machine-program.js';
+import { type MachineProgram, machineProgram } from './machine-program.js';
 import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js';
 
-export type { WalkerSpec } from './machine-program.js';
+export { parseWalkerSpec, type WalkerSpec } from '../walkers/spec.js';
 export type { ExploreTrace, TraceSearch } from './trace.js';
 
 export interface ExploreOptions {
@@ -46,33 +46,6 @@ export interface ExploreOptions {
   readonly firstViolation?: boolean;
   readonly maxStates?: number;
   readonly progress?: SearchOptions['progress'];
-}
-
-function walkerPfn(p: string, text: string, where: string, g: Geometry | undefined): number {
-  const pfn = parsePfn(p);
-  if (pfn === undefined) throw new InputError(where, `'${p}' in '${text}' is not a pfn`, text);
-  if (g) checkPfnWithinPhysmem(g, pfn, p.trim(), where);
-  return pfn;
-}
-
-/**
- * "kpageflags" or "kpageflags@0x400000,0x400200". `where` names the place the text came from
- * (an option, a scenario's JSON path); with a geometry, pfns beyond MAX_PHYSMEM_BITS are refused.
- */
-export function parseWalkerSpec(text: string, where = '--walker', g?: Geometry): WalkerSpec {
-  const at = text.indexOf('@');
-  const name = (at < 0 ? text : text.slice(0, at)).trim();
-  const walker = walkerByName(name);
-  if (!walker)
-    throw new InputError(where, `unknown walker '${name}' (walkers: ${WALKER_NAMES.join(', ')})`, text);
-  if (at < 0) return { walker };
-  return {
-    walker,
-    pfns: text
-      .slice(at + 1)
-      .split(',')
-      .map((p) => walkerPfn(p, text, where, g)),
-  };
 }
 
 /** A walker as the command line names it: with the pfns it walks, if any. */

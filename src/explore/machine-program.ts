@@ -18,13 +18,10 @@ import type { KernelStep } from '../ops/step.js';
 import { RCU_SLOT_CTR, rcuInit, rcuSlotAddr } from '../rcu/memb.js';
 import { hex } from '../units.js';
 import { type WalkerDef, WalkerKernel, type WalkerTargets } from '../walkers/index.js';
+import type { WalkerSpec } from '../walkers/spec.js';
 import type { Program, WalkerProgram, WriterStep } from './engine.js';
 
-export interface WalkerSpec {
-  readonly walker: WalkerDef;
-  /** The pfns it walks, in order; chosen from the scenario when absent. */
-  readonly pfns?: readonly number[];
-}
+export type { WalkerSpec } from '../walkers/spec.js';
 
 export interface MachineProgramOptions {
   readonly scenario: Scenario;

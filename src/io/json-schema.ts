@@ -145,11 +145,12 @@ export class SchemaValidator {
 
   private checkObject(schema: Schema, value: Record<string, unknown>, path: string): SchemaIssue | undefined {
     for (const key of schema.required ?? []) {
-      if (!(key in value)) return { path, problem: `missing required field "${key}"` };
+      if (!Object.hasOwn(value, key)) return { path, problem: `missing required field "${key}"` };
     }
     const props = schema.properties ?? {};
     for (const [key, v] of Object.entries(value)) {
-      const sub = props[key];
+      // Own properties only: "constructor" or "__proto__" would find Object.prototype's.
+      const sub = Object.hasOwn(props, key) ? props[key] : undefined;
       if (!sub) {
         if (schema.additionalProperties === false) {
           const known = Object.keys(props).join(', ');

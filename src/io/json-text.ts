@@ -5,16 +5,13 @@
  * and control bytes included) instead of placing it, so the place is found
  * by a scan of our own.
  */
-import { InputError } from '../model/errors.js';
+import { escapeControls, InputError } from '../model/errors.js';
 
 const BOM = '\uFEFF';
 
 /** Text safe to print on one line: control characters and invalid UTF-8 as escapes, cut to `max`. */
 export function printable(text: string, max = 60): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point.
-  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) =>
-    c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  const safe = escapeControls(text);
   return safe.length > max ? `${safe.slice(0, max)}...` : safe;
 }
 
@@ -157,12 +154,40 @@ function lineColumn(text: string, pos: number): string {
   return `${line}:${pos - before.lastIndexOf('\n')}`;
 }
 
-/** Parse JSON text (a BOM allowed), any syntax error one InputError: "source:line:col: not valid JSON (reason)". */
+/** The deepest nesting any pfnlab input has a use for; deeper documents would overflow recursive readers. */
+export const MAX_JSON_DEPTH = 256;
+
+/** The offset of the bracket that opens level MAX_JSON_DEPTH + 1, or -1 when the text nests no deeper. */
+function tooDeepAt(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '{' || c === '[') {
+      if (++depth > MAX_JSON_DEPTH) return i;
+    } else if (c === '}' || c === ']') depth--;
+  }
+  return -1;
+}
+
+/**
+ * Parse JSON text (a BOM allowed), any syntax error one InputError: "source:line:col: not valid
+ * JSON (reason)"; a document nested deeper than MAX_JSON_DEPTH is refused the same way.
+ */
 export function parseJsonText(text: string, source: string): unknown {
   const body = text.startsWith(BOM) ? text.slice(1) : text;
   try {
-    return JSON.parse(body);
-  } catch {
+    const doc = JSON.parse(body);
+    const deep = tooDeepAt(body);
+    if (deep >= 0)
+      throw new InputError(
+        `${source}:${lineColumn(body, deep)}`,
+        `nested more than ${MAX_JSON_DEPTH} levels deep`,
+      );
+    return doc;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
     if (body.trim() === '') throw new InputError(source, 'the file is empty');
     if (looksBinary(body)) throw new InputError(source, 'not valid JSON (binary data, not text)');
     const stop = new Scanner(body).check() ?? new SyntaxStop(0, 'JSON.parse refuses it');

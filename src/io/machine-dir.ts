@@ -9,7 +9,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -18,6 +17,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../model/errors.js';
 import { parseJsonText } from './json-text.js';
+import { readInputText } from './read-input.js';
 
 /** Paths inside a machine directory, relative to it. */
 export const MACHINE_FILES = {
@@ -58,11 +58,32 @@ export interface MachineManifest {
 export function readManifest(dir: string): MachineManifest | undefined {
   const path = join(dir, MACHINE_FILES.manifest);
   if (!existsSync(path)) return undefined;
-  const raw = parseJsonText(readFileSync(path, 'utf8'), path);
+  const raw = parseJsonText(readInputText(path), path);
   const m = raw as Partial<MachineManifest>;
   if (typeof m !== 'object' || m === null || (m.pfnlab !== 'capture' && m.pfnlab !== 'export'))
     throw new InputError(path, 'not a pfnlab machine manifest (no "pfnlab": "capture" | "export")');
+  checkHost(path, m.host);
   return { read: [], failed: [], host: {}, ...m } as MachineManifest;
+}
+
+/** The page sizes the importer models (getconf PAGESIZE on x86_64, arm64, ppc64le). */
+const MANIFEST_PAGE_SIZES = [4096, 16384, 65536];
+
+/** The manifest's host section: strings where uname prints them, a page size the model has. */
+function checkHost(path: string, host: unknown): void {
+  if (host === undefined) return;
+  if (typeof host !== 'object' || host === null || Array.isArray(host))
+    throw new InputError(`${path}: host`, 'must be an object', host);
+  const h = host as Record<string, unknown>;
+  for (const key of ['machine', 'release'] as const)
+    if (h[key] !== undefined && typeof h[key] !== 'string')
+      throw new InputError(`${path}: host.${key}`, 'must be a string', h[key]);
+  if (h.pageSize !== undefined && !MANIFEST_PAGE_SIZES.includes(h.pageSize as number))
+    throw new InputError(
+      `${path}: host.pageSize`,
+      `must be one of ${MANIFEST_PAGE_SIZES.join(', ')}, got ${JSON.stringify(h.pageSize)}`,
+      h.pageSize,
+    );
 }
 
 /** Does dir look like a machine directory (any of the files above)? */

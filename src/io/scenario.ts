@@ -14,9 +14,11 @@ import { type Errno, InputError } from '../model/errors.js';
 import type { PgmapType } from '../model/pgmap.js';
 import type { BootRange, OpSpec } from '../ops/spec.js';
 import { parsePfn, parseSize, sizeProblem } from '../units.js';
+import { parseWalkerSpec } from '../walkers/spec.js';
 import { importMachine } from './import/index.js';
 import { type Schema, SchemaValidator } from './json-schema.js';
 import { parseJsonText } from './json-text.js';
+import { readInputText } from './read-input.js';
 
 export { parseJsonText } from './json-text.js';
 
@@ -160,13 +162,20 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     checkPfnWithinPhysmem(geometry, pfn, String(q), `${source}: $.queries[${i}]`);
     return pfn;
   });
+  const walkers = (obj.walkers as string[]) ?? [];
+  walkers.forEach((w, i) => {
+    parseWalkerSpec(w, `${source}: $.walkers[${i}]`, geometry);
+  });
+  const from = (obj.explore as { from?: number } | undefined)?.from;
+  if (from !== undefined && from > steps.length)
+    fail(`${source}: $.explore.from`, `the scenario has only ${steps.length} steps`);
   return {
     name: obj.name as string,
     description: obj.description as string | undefined,
     geometry,
     boot,
     steps,
-    walkers: (obj.walkers as string[]) ?? [],
+    walkers,
     queries,
     source,
     verify: obj.verify,
@@ -199,6 +208,6 @@ export function loadScenario(ref: string): Scenario {
   }
   // A directory written by `pfnlab capture` or `pfnlab export`: import the machine it describes.
   if (statSync(path).isDirectory()) return importMachine({ dir: path }).converted;
-  const text = readFileSync(path, 'utf8');
+  const text = readInputText(path);
   return scenarioFromJson(parseJsonText(text, source), source);
 }

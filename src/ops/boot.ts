@@ -7,12 +7,13 @@
  * (SECTION_IS_EARLY) even where memory has holes.
  */
 import { memoryBlockSizeBytes } from '../arch/block-size.js';
-import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE } from '../model/layout.js';
+import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE, SECTION_WORDS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
 import { ZONE_DMA, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, type ZoneId } from '../model/page-flags.js';
+import { usageWords } from '../model/sections.js';
 import { populatedZone, zoneIntersects } from '../model/zones.js';
-import { formatSize, memRange } from '../units.js';
+import { formatSize, formatSizeApprox, memRange } from '../units.js';
 import { checkNode, refuse } from './checks.js';
 import { bootPage, freePage, holePage } from './pages.js';
 import type { BootRange } from './spec.js';
@@ -74,7 +75,39 @@ function validateBoot(m: Machine, ranges: readonly BootRange[]): PfnRange[] {
       );
     out.push({ start, end: start + r.size / m.g.pageSize, nid: r.node });
   }
+  refuseBeyondModel(m, out);
   return out;
+}
+
+/** How many sections the sorted, disjoint ranges touch (a section two ranges share counts once). */
+function presentSectionCount(m: Machine, ranges: readonly PfnRange[]): number {
+  let count = 0;
+  let prevLast = -1;
+  for (const r of ranges) {
+    const first = Math.max(Math.floor(r.start / m.g.pagesPerSection), prevLast + 1);
+    const last = Math.floor((r.end - 1) / m.g.pagesPerSection);
+    if (last >= first) count += last - first + 1;
+    prevLast = Math.max(prevLast, last);
+  }
+  return count;
+}
+
+/**
+ * A boot whose section and usage records alone cannot fit the model's memory is refused before
+ * anything is allocated (a 4 PiB x86_64-5level machine has 2^25 present sections; the model
+ * holds about 2^23), rather than failing halfway or outgrowing a JavaScript Map.
+ */
+function refuseBeyondModel(m: Machine, ranges: readonly PfnRange[]): void {
+  const sections = presentSectionCount(m, ranges);
+  const perSection = SECTION_WORDS + usageWords(m.g);
+  const room = m.mem.capacityWords - m.mem.usedWords;
+  if (sections * perSection > room)
+    refuse(
+      'E2BIG',
+      'boot',
+      `${sections.toLocaleString('en-US')} present sections need ${formatSizeApprox(sections * perSection * 4)} of section and usage records; the model's ${formatSize(m.mem.capacityWords * 4)} of kernel metadata holds at most ${Math.floor(room / perSection).toLocaleString('en-US')} (give the scenario less boot memory)`,
+      sections,
+    );
 }
 
 /** The present sections and, for each, the node that first claimed it (memory_present order). */

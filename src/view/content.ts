@@ -3,10 +3,11 @@
  * trace (with its scenario when that loads). Resolved from the command line's
  * argument; scenarios run lazily, on first request.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DESIGNS, type Design, designByName } from '../designs/index.js';
 import type { ExploreTrace } from '../explore/trace.js';
+import { readInputText } from '../io/read-input.js';
 import {
   builtinScenarioNames,
   loadScenario,
@@ -82,7 +83,7 @@ function readJsonFile(path: string): unknown | undefined {
   } catch {
     return undefined;
   }
-  return parseJsonText(readFileSync(path, 'utf8'), path);
+  return parseJsonText(readInputText(path), path);
 }
 
 /** The trace's scenario: as given, or relative to the trace file. */

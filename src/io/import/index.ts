@@ -4,10 +4,11 @@
  * JSON are given (or found in a capture or export directory), and infer a
  * scenario that reproduces the machine.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../../model/errors.js';
 import { isMachineDir, MACHINE_FILES, readManifest, withFileErrors } from '../machine-dir.js';
+import { readInputText } from '../read-input.js';
 import { type Scenario, scenarioFromJson } from '../scenario.js';
 import { parseDaxctl } from './daxctl.js';
 import type { MachineFacts } from './facts.js';
@@ -31,12 +32,6 @@ export interface ImportSources {
   readonly zoneinfo?: string;
   /** daxctl list and/or ndctl list -N JSON files. */
   readonly daxctl?: readonly string[];
-}
-
-function readText(path: string): string {
-  if (!existsSync(path)) throw new InputError(path, 'no such file');
-  if (statSync(path).isDirectory()) throw new InputError(path, 'is a directory, not a file');
-  return readFileSync(path, 'utf8');
 }
 
 /** A file of the machine directory, when it is there. */
@@ -76,10 +71,10 @@ export function readMachineFacts(src: ImportSources): MachineFacts {
   return {
     manifest: src.dir ? readManifest(src.dir) : undefined,
     sysfs: sysfsPath ? readSysfsMemory(sysfsPath) : undefined,
-    lsmem: lsmem ? parseLsmem(readText(lsmem), lsmem) : undefined,
-    iomem: iomem ? parseIomem(readText(iomem), iomem) : undefined,
-    zoneinfo: zoneinfo ? parseZoneinfo(readText(zoneinfo), zoneinfo) : undefined,
-    dax: dax.filter((f): f is string => f !== undefined).map((f) => parseDaxctl(readText(f), f)),
+    lsmem: lsmem ? parseLsmem(readInputText(lsmem), lsmem) : undefined,
+    iomem: iomem ? parseIomem(readInputText(iomem), iomem) : undefined,
+    zoneinfo: zoneinfo ? parseZoneinfo(readInputText(zoneinfo), zoneinfo) : undefined,
+    dax: dax.filter((f): f is string => f !== undefined).map((f) => parseDaxctl(readInputText(f), f)),
   };
 }
 

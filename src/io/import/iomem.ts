@@ -46,6 +46,9 @@ function parseLine(text: string, where: string): RawLine {
   const m = LINE.exec(text);
   if (!m) return fail(where, `not '<start>-<end> : <name>' as /proc/iomem prints it: '${text}'`, text);
   if (m[1].length % 2 !== 0) fail(where, `odd indentation (${m[1].length} spaces): r_show() indents by 2`);
+  for (const digits of [m[2], m[3]])
+    if (digits.replace(/^0+/, '').length > 16)
+      fail(where, `address 0x${digits} is past 2^64: a resource_size_t has 64 bits`, digits);
   const start = parseHexOrUndefined(m[2]);
   const last = parseHexOrUndefined(m[3]);
   if (start !== undefined && last !== undefined && last < start)

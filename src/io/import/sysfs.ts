@@ -6,10 +6,11 @@
  * (valid_zones_show()), removable, and a nodeK link (drivers/base/node.c,
  * do_register_memory_block_under_node(); backlink node/nodeK/memoryN).
  */
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlockState } from '../../model/blocks.js';
 import { MACHINE_FILES } from '../machine-dir.js';
+import { readInputText } from '../read-input.js';
 import { fail, kernelLines, parseDecimal, parseHex, Skipped } from './text.js';
 
 /** Zone names as valid_zones_show() prints them (zone->name, plus "none"). */
@@ -61,7 +62,7 @@ const KNOWN_TOP_ENTRIES = new Set([
 
 /** The one line of a sysfs attribute file. */
 function attribute(path: string): string {
-  const lines = kernelLines(readFileSync(path, 'utf8'), path);
+  const lines = kernelLines(readInputText(path), path);
   if (lines.length !== 1) fail(`${path}:2`, `expected one line, found ${lines.length}`);
   return lines[0].text.trim();
 }
@@ -72,9 +73,19 @@ function attribute(path: string): string {
  */
 export function findSysfsMemoryDir(dir: string): string | undefined {
   for (const candidate of [dir, join(dir, 'devices/system/memory'), join(dir, MACHINE_FILES.sysfsMemory)]) {
+    refuseSymlinkLoop(candidate);
     if (existsSync(join(candidate, 'block_size_bytes'))) return candidate;
   }
   return undefined;
+}
+
+/** A path that is there but cannot be followed (a symlink loop) is refused, not taken for absent. */
+function refuseSymlinkLoop(path: string): void {
+  try {
+    statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') fail(path, 'a symlink loop', path);
+  }
 }
 
 function parseBlockSize(dir: string): number {
