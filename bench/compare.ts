@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { geometryFor } from '../src/arch/presets.js';
 import { compareScenario, runWithDesigns } from '../src/compare/index.js';
 import { DESIGNS } from '../src/designs/index.js';
-import type { Scenario } from '../src/io/scenario.js';
+import type { Scenario } from '../src/scenario/index.js';
 import { benchArgs, positiveInteger, refuse } from './args.js';
 import { fragmented, mixed16TiB } from './layouts.js';
 

@@ -6,8 +6,8 @@
  * and a fragmented one, for compare's sampled mode.
  */
 import { geometryFor } from '../src/arch/presets.js';
-import type { Scenario } from '../src/io/scenario.js';
 import type { OpSpec } from '../src/ops/spec.js';
+import type { Scenario } from '../src/scenario/index.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

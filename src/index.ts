@@ -8,6 +8,8 @@ export { deriveGeometry, GeometryError, STRUCT_PAGE_SIZE, SUBSECTION_SHIFT } fro
 export type { PfnLocation } from './arch/pfn.js';
 export { locatePfn, pfnToSectionNr, sectionNrToPfn, subsectionMapIndex } from './arch/pfn.js';
 export { geometryFor, PRESET_NAMES, PRESETS } from './arch/presets.js';
+export type { Errno } from './errors.js';
+export { HotplugError, InputError, isPfnlabError, PfnlabError } from './errors.js';
 export type { CaptureOptions, CaptureResult } from './io/capture.js';
 export { captureMachine } from './io/capture.js';
 export type { ExportFormat, ExportOptions } from './io/export/index.js';
@@ -23,10 +25,7 @@ export type { ImportOptions, ImportReport, ImportResult, ImportSources } from '.
 export { importMachine, readMachineFacts, renderImportReport } from './io/import/index.js';
 export type { MachineManifest } from './io/machine-dir.js';
 export { MACHINE_FILES } from './io/machine-dir.js';
-export type { Scenario } from './io/scenario.js';
-export { builtinScenarioNames, loadScenario, SCENARIO_SCHEMA_PATH, scenarioFromJson } from './io/scenario.js';
-export type { Errno } from './model/errors.js';
-export { HotplugError, InputError, isPfnlabError, PfnlabError } from './model/errors.js';
+export { builtinScenarioNames, loadScenario } from './io/scenario.js';
 export { checkInvariants } from './model/invariants.js';
 export { NO_PAGE, pfnToOnlinePage54, pfnToOnlinePage619, pfnValid54, pfnValid619 } from './model/lookup.js';
 export type { MachineOptions, Reclaimer } from './model/machine.js';
@@ -48,7 +47,10 @@ export type { RcuMode, RcuReader, RcuStall, SharedRcuHandle, WaitOptions } from 
 export { SharedRcu } from './rcu/index.js';
 export type { LayoutReport, PfnReport } from './report/layout.js';
 export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
+export { renderVerify } from './report/verify.js';
+export type { Scenario } from './scenario/index.js';
+export { SCENARIO_SCHEMA_PATH, scenarioFromJson } from './scenario/index.js';
 export type { StressExample, StressOptions, StressResult } from './stress/index.js';
 export { runStress, WorkerPool } from './stress/index.js';
 export type { StepResult as VerifyStepResult, VerifyOptions, VerifyResult } from './verify/index.js';
-export { renderVerify, runVerify } from './verify/index.js';
+export { runVerify } from './verify/index.js';

@@ -3,7 +3,7 @@
  * section_nr_to_pfn(), subsection_map_index(), SECTION_NR_TO_ROOT() and the
  * memory-block id of a section. Plain float arithmetic, exact below 2^53.
  */
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import type { Geometry } from './geometry.js';
 
 /** pfn_to_section_nr() */

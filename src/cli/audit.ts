@@ -1,9 +1,9 @@
 /** pfnlab audit: every pfn walker against every design, as the seed thread's audit did by hand. */
 import type { Design } from '../designs/design.js';
 import { FAULT_DESIGNS } from '../designs/index.js';
+import { InputError } from '../errors.js';
 import { AUDIT_SCENARIOS, type AuditCell, type AuditResult, audit } from '../explore/audit.js';
 import { parseWalkerSpec } from '../explore/index.js';
-import { InputError } from '../model/errors.js';
 import { renderTable } from '../report/table.js';
 import { WALKERS, type WalkerDef } from '../walkers/index.js';
 import {

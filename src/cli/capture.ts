@@ -1,7 +1,8 @@
 /** pfnlab capture: collect this Linux machine's memory layout into a directory `import` reads. */
+
+import { InputError } from '../errors.js';
 import { captureMachine } from '../io/capture.js';
 import { withFileErrors } from '../io/machine-dir.js';
-import { InputError } from '../model/errors.js';
 import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
 
 export const captureCommand: Command = {

@@ -2,7 +2,7 @@
  * The shape of a CLI command: thin, parse then call the library then print.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 
 export interface CliIo {
   out(text: string): void;

@@ -9,9 +9,9 @@ import {
   type StepResult,
   validateScenario,
 } from '../compare/index.js';
-import { CATEGORIES, categoryLegend } from '../designs/index.js';
+import { CATEGORIES, categoryLegend } from '../compare/judge.js';
+import { InputError } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
 import { renderTable } from '../report/table.js';
 import { hex } from '../units.js';
 import { type CliIo, type Command, intOption, parseCommandArgs, printJson } from './command.js';

@@ -6,18 +6,20 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { compareScenario } from '../compare/index.js';
+import { CATEGORIES, categoryLegend } from '../compare/judge.js';
 import type { Design } from '../designs/design.js';
-import { CATEGORIES, categoryLegend, DESIGNS, designLitmus, FAULT_DESIGNS } from '../designs/index.js';
+import { DESIGNS, designLitmus, FAULT_DESIGNS } from '../designs/index.js';
+import { InputError } from '../errors.js';
 import { AUDIT_SCENARIOS } from '../explore/audit.js';
 import { explore, scenarioWalkers } from '../explore/index.js';
-import { builtinScenarioNames, loadScenario, scenarioWithKernel } from '../io/scenario.js';
+import { builtinScenarioNames, loadScenario } from '../io/scenario.js';
 import { writeFileWhole } from '../io/write-file.js';
-import { InputError } from '../model/errors.js';
 import { checkInvariants } from '../model/invariants.js';
 import { type ReportScenario, renderDemoReport, sumTotals } from '../report/html.js';
 import { escapeXml } from '../report/map.js';
 import { layoutMap } from '../report/map-layout.js';
 import { renderTable } from '../report/table.js';
+import { scenarioWithKernel } from '../scenario/index.js';
 import {
   type CliIo,
   type Command,

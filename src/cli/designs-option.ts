@@ -1,6 +1,6 @@
 /** The --design option shared by commands: names or module paths, default every design. */
 import { DESIGNS, type Design, loadDesign } from '../designs/index.js';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import { listOption, type Parsed } from './command.js';
 
 export const DESIGN_OPTION = { design: { type: 'string', multiple: true, short: 'd' } } as const;

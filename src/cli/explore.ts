@@ -1,5 +1,6 @@
 /** pfnlab explore <scenario> --design D: prove or break a design against pfn walkers, by every interleaving. */
 import { designByName, loadDesign } from '../designs/index.js';
+import { InputError } from '../errors.js';
 import {
   type ExploreOptions,
   type ExploreTrace,
@@ -10,9 +11,9 @@ import {
   scenarioWalkers,
   type WalkerSpec,
 } from '../explore/index.js';
-import { loadScenario, type Scenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
+import { loadScenario } from '../io/scenario.js';
 import { renderTraceSteps } from '../report/trace.js';
+import type { Scenario } from '../scenario/index.js';
 import {
   type CliIo,
   type Command,

@@ -1,8 +1,9 @@
 /** pfnlab export: what the kernel would show for a scenario's machine, in the kernel's formats. */
+
+import { InputError } from '../errors.js';
 import { EXPORT_FORMATS, type ExportFormat, exportMachine } from '../io/export/index.js';
 import { withFileErrors } from '../io/machine-dir.js';
 import { loadScenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
 import { runScenario } from '../ops/scenario-run.js';
 import {
   afterOption,

@@ -1,7 +1,8 @@
 /** pfnlab import: a scenario that reproduces a real machine, from its kernel's files. */
+
+import { InputError } from '../errors.js';
 import { importMachine, renderImportReport } from '../io/import/index.js';
 import { writeFileWhole } from '../io/write-file.js';
-import { InputError } from '../model/errors.js';
 import {
   type CliIo,
   type Command,

@@ -3,8 +3,8 @@
  * states to model (5.4 or 6.19), over the scenario's own `kernel`.
  */
 import type { KernelVersion } from '../arch/geometry.js';
-import { type Scenario, scenarioWithKernel } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
+import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 import { type Parsed, stringOption } from './command.js';
 
 export const KERNEL_OPTION = { kernel: { type: 'string' } } as const;

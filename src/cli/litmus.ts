@@ -2,9 +2,9 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DESIGN_NAMES, DESIGNS, type DesignLitmus, designByName, designLitmus } from '../designs/index.js';
+import { InputError } from '../errors.js';
 import { writeFileWhole } from '../io/write-file.js';
 import { checkLitmus, type LitmusOutcome, verdictCell } from '../lkmm/index.js';
-import { InputError } from '../model/errors.js';
 import { escapeXml } from '../report/map.js';
 import { renderTable } from '../report/table.js';
 import {

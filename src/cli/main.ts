@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { watchModuleCalls } from '../designs/watchdog.js';
-import { errorLine, isPfnlabError } from '../model/errors.js';
+import { errorLine, isPfnlabError } from '../errors.js';
 import { auditCommand } from './audit.js';
 import { captureCommand } from './capture.js';
 import type { CliIo, Command } from './command.js';

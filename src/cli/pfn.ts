@@ -2,8 +2,8 @@
 
 import { checkPfnWithinPhysmem } from '../arch/pfn.js';
 import { designAnswers, runWithDesigns } from '../compare/index.js';
+import { InputError } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
 import { pfnReport, renderPfn } from '../report/layout.js';
 import { parsePfn } from '../units.js';
 import {

@@ -1,7 +1,8 @@
 /** pfnlab run <scenario> [--json] [--log]: the final layout after every step of a scenario. */
+
+import { InputError } from '../errors.js';
 import { scenarioWalkers } from '../explore/index.js';
 import { loadScenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
 import { runScenario } from '../ops/scenario-run.js';
 import { layoutReport, pfnReport, renderLayout, renderPfn } from '../report/layout.js';
 import { type CliIo, type Command, parseCommandArgs, printJson } from './command.js';

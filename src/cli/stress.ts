@@ -1,6 +1,7 @@
 /** pfnlab stress <scenario> --design D: real threads against the scenario's operations, every bad dereference counted. */
+
+import { InputError } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
 import { RCU_MODES, type RcuMode } from '../rcu/shared.js';
 import { describeExample, MAX_SEED, runStress, type StressResult } from '../stress/index.js';
 import {

@@ -2,8 +2,8 @@
 import type { Geometry } from '../arch/geometry.js';
 import { runWithDesigns } from '../compare/index.js';
 import { designByName, loadDesign } from '../designs/index.js';
+import { InputError } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
 import { renderTable } from '../report/table.js';
 import { hex, parseSize } from '../units.js';
 import {

@@ -1,10 +1,11 @@
 /** pfnlab verify <scenario>... [--kernel VMLINUZ] [--json] [--keep DIR]; pfnlab verify --setup */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../errors.js';
 import { isMachineDir } from '../io/machine-dir.js';
 import { loadScenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
-import { renderVerify, runVerify, setup, type VerifyResult } from '../verify/index.js';
+import { renderVerify } from '../report/verify.js';
+import { runVerify, setup, type VerifyResult } from '../verify/index.js';
 import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
 
 /**

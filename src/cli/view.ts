@@ -1,5 +1,5 @@
 /** pfnlab view [scenario | capture-dir | trace.json] [--port P] [--json]: the browser viewer on 127.0.0.1. */
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import { startViewServer, type ViewContent, viewContentFor } from '../view/index.js';
 import { type CliIo, type Command, intOption, parseCommandArgs } from './command.js';
 

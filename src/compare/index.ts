@@ -11,37 +11,28 @@
  */
 
 import type { KernelVersion } from '../arch/geometry.js';
-import {
-  type Answers,
-  type BoundDesign,
-  bindDesigns,
-  CATEGORIES,
-  type Category,
-  type Design,
-  judge,
-  NO_PAGE,
-} from '../designs/index.js';
-import type { Scenario } from '../io/scenario.js';
-import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
+import { type BoundDesign, bindDesigns, type Design, NO_PAGE } from '../designs/index.js';
+import { G_HOTPLUG_LOCK, GLOBALS_ADDR, HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { type OperationLog, runScenario } from '../ops/scenario-run.js';
-import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { rng } from '../random.js';
+import type { Scenario } from '../scenario/index.js';
 import type { PfnClass } from './classes.js';
 import { type ContractCheck, ContractChecker, type StepPlace } from './contract.js';
 import { Coverage } from './coverage.js';
+import { type Answers, CATEGORIES, type Category, judge } from './judge.js';
 import { RangeSet } from './range-set.js';
 import { ClassTracker } from './tracker.js';
 
-export { CATEGORIES } from '../designs/index.js';
 export {
   type ContractCheck,
   type ContractViolation,
   type LookupAnswers,
   MODULE_CONTRACT,
 } from './contract.js';
+export { type Answers, CATEGORIES, CATEGORY_MEANINGS, type Category, categoryLegend } from './judge.js';
 
 export interface CompareOptions {
   readonly designs: readonly Design[];

@@ -14,9 +14,6 @@ import type { Words } from '../model/sections.js';
 import type { WriteSide } from '../ops/step.js';
 import type { KernelHelpers } from './helpers.js';
 
-/** Returned by lookups for "no page" (NULL). A page is named by its pfn (VMEMMAP pfn_to_page is arithmetic). */
-export const NO_PAGE = -1;
-
 /** How a design's readers protect a lookup and the use of the page it returns. */
 export type ReaderProtection =
   | 'none' // nothing: the page can be freed under the reader

@@ -7,12 +7,12 @@
  * It adds no protection: as David answered, the races stay.
  */
 
-import { pfnValid619 } from '../model/lookup.js';
+import { NO_PAGE, pfnValid619 } from '../model/lookup.js';
 import { NULL } from '../model/memory.js';
 import { nrToSection, onlineSection, pfnSectionValid, validSection } from '../model/sections.js';
 import { OFFLINE_PLAIN, ONLINE_PLAIN } from './accesses.js';
 import { bitmapStep, pageZone, testUsageBit } from './common.js';
-import { type Design, NO_PAGE } from './design.js';
+import type { Design } from './design.js';
 
 export const DEVICE = 'device';
 

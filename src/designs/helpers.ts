@@ -3,7 +3,7 @@
  * design written outside this package (`--design ./my-design.js`) needs no
  * imports.
  */
-import { pfnToOnlinePage54, pfnToOnlinePage619, pfnValid54, pfnValid619 } from '../model/lookup.js';
+import { NO_PAGE, pfnToOnlinePage54, pfnToOnlinePage619, pfnValid54, pfnValid619 } from '../model/lookup.js';
 import { ZONE_DEVICE, ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL } from '../model/page-flags.js';
 import { getDevPagemap } from '../model/pgmap.js';
 import {
@@ -18,7 +18,6 @@ import {
 import { step } from '../ops/step.js';
 import { synchronizeRcuSteps } from '../rcu/memb.js';
 import { bitmapStep, pageFlags, pageZone, testUsageBit } from './common.js';
-import { NO_PAGE } from './design.js';
 
 export const kernelHelpers = {
   NO_PAGE,

@@ -5,8 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError, PfnlabError } from '../model/errors.js';
+import { InputError, PfnlabError } from '../errors.js';
 import { USAGE_DESIGN_BITMAPS } from '../model/layout.js';
+import { NO_PAGE } from '../model/lookup.js';
 import type { Machine } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
 import type { KernelStep, WriteSide } from '../ops/step.js';
@@ -16,7 +17,7 @@ import {
   activeBitmapNoSync,
   activeBitmapSingleFlip,
 } from './active-bitmap.js';
-import { type Design, type DesignContext, type Lookup, NO_PAGE, type ReaderProtection } from './design.js';
+import type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
 import { deviceBitmap } from './device-bitmap.js';
 import { kernelHelpers } from './helpers.js';
 import { hotplugLock } from './hotplug-lock.js';
@@ -25,16 +26,8 @@ import { upstream } from './upstream.js';
 import { v54 } from './v5-4.js';
 import { moduleCall, startModuleWatchdog } from './watchdog.js';
 
+export { NO_PAGE } from '../model/lookup.js';
 export type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
-export { NO_PAGE } from './design.js';
-export {
-  type Answers,
-  CATEGORIES,
-  CATEGORY_MEANINGS,
-  type Category,
-  categoryLegend,
-  judge,
-} from './judge.js';
 export { type DesignLitmus, designLitmus } from './litmus.js';
 
 /** The five designs the thread argued about, in the order they are compared. */

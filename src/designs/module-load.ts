@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 
 /** How long a design module's top level may take to load (PFNLAB_DESIGN_LOAD_LIMIT_MS overrides, for tests). */
 export function moduleLoadLimitMs(): number {

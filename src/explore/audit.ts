@@ -8,7 +8,8 @@
 import type { KernelVersion } from '../arch/geometry.js';
 import type { Design } from '../designs/design.js';
 import { DESIGNS } from '../designs/index.js';
-import { loadScenario, type Scenario } from '../io/scenario.js';
+import { loadScenario } from '../io/scenario.js';
+import type { Scenario } from '../scenario/index.js';
 import { WALKERS, type WalkerDef } from '../walkers/index.js';
 import { explore, modelKernel, scenarioWalkers } from './index.js';
 import type { ExploreTrace } from './trace.js';

@@ -18,7 +18,7 @@ import { StateTable } from './state-table.js';
 import { dependent, type Footprint } from './walker-steps.js';
 import { World } from './world.js';
 
-export type { Program, StepLabel, Violation, WalkerCtx, WalkerProgram, WriterStep } from './program.js';
+export type { Program, StepLabel, Violation, WalkerProgram, WriterStep } from './program.js';
 
 export interface SearchOptions {
   /** Non-forced context switches allowed (undefined: unbounded). */

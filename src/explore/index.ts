@@ -5,12 +5,12 @@
  */
 import type { KernelVersion } from '../arch/geometry.js';
 import type { Design } from '../designs/design.js';
-import { type Scenario, scenarioWithKernel } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import { P_FLAGS } from '../model/layout.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN } from '../model/page-flags.js';
+import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 import { type WalkerDef, walkerByName } from '../walkers/index.js';
 import type { WalkerSpec } from '../walkers/spec.js';
 import { parseWalkerSpec } from '../walkers/spec.js';

@@ -5,8 +5,7 @@
  */
 import type { Design } from '../designs/design.js';
 import { type BoundDesign, bindDesigns } from '../designs/index.js';
-import type { Scenario } from '../io/scenario.js';
-import { HotplugError, InputError } from '../model/errors.js';
+import { HotplugError, InputError } from '../errors.js';
 import { PG_REFCOUNT } from '../model/layout.js';
 import type { Bookkeeping, Machine } from '../model/machine.js';
 import { pgmapArrayLoad } from '../model/pgmap.js';
@@ -16,6 +15,7 @@ import { inScenario, runScenario, ScenarioStepError } from '../ops/scenario-run.
 import type { OpSpec } from '../ops/spec.js';
 import type { KernelStep } from '../ops/step.js';
 import { RCU_SLOT_CTR, rcuInit, rcuSlotAddr } from '../rcu/memb.js';
+import type { Scenario } from '../scenario/index.js';
 import { hex } from '../units.js';
 import { type WalkerDef, WalkerKernel, type WalkerTargets } from '../walkers/index.js';
 import type { WalkerSpec } from '../walkers/spec.js';

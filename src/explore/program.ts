@@ -4,6 +4,7 @@
  * point), and what a step looks like in a trace.
  */
 import type { Memory } from '../model/memory.js';
+import type { WalkerCtx } from '../walkers/kernel.js';
 import type { ViolationKind } from './trace.js';
 
 /** One atomic writer step. */
@@ -16,24 +17,6 @@ export interface WriterStep {
   run(): void;
   /** Words it reads and writes; absent means it may touch anything (dependent with every walker). */
   readonly footprint?: { readonly reads: readonly number[]; readonly writes: readonly number[] };
-}
-
-/** What a walker sees of the world: memory (every access a scheduling point) and a few verbs. */
-export interface WalkerCtx {
-  /** Model memory; reads and writes are scheduling points. */
-  readonly mem: { [addr: number]: number };
-  /** Name the action the next accesses belong to (for traces). */
-  note(fn: string, detail: string, pfn?: number): void;
-  /** An atomic read-modify-write; returning undefined means "would block here". */
-  rmw(addr: number, f: (old: number) => number | undefined): number;
-  /**
-   * The walker now holds (uses) the struct page of pfn. Holds end with the
-   * walker's iteration (its rcu_read_unlock or put); release() ends one sooner.
-   */
-  hold(pfn: number): void;
-  release(pfn: number): void;
-  /** The walker acts on a lookup's answer: is it right by the truth now? */
-  expect(pfn: number, answer: 'online' | 'device', what: string): void;
 }
 
 export interface WalkerProgram {

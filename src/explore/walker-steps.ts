@@ -15,7 +15,8 @@
  * compare walkers of a group by node id (what the string key compared by trace values).
  */
 import { MEM_KIND_NAMES, MemKind, type Memory, SHADOW_FREED } from '../model/memory.js';
-import type { Violation, WalkerCtx, WalkerProgram } from './program.js';
+import type { WalkerCtx } from '../walkers/kernel.js';
+import type { Violation, WalkerProgram } from './program.js';
 
 /** A pseudo address: the truth (written by every writer step, read by expect()). */
 export const TRUTH = -1;

@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { machine, release } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import { isMachineDir, MACHINE_FILES, type MachineManifest, replaceMachineDir } from './machine-dir.js';
 
 export interface CaptureOptions {

@@ -15,8 +15,8 @@ import {
   statSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InputError } from '../model/errors.js';
-import { parseJsonText } from './json-text.js';
+import { InputError } from '../errors.js';
+import { parseJsonText } from '../scenario/json-text.js';
 import { readInputText } from './read-input.js';
 
 /** Paths inside a machine directory, relative to it. */

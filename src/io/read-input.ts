@@ -6,7 +6,7 @@
  * reads as 0, stops at the limit too.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 
 /** The most pfnlab reads from one input file (the largest real /proc/iomem is well below 1 MiB). */
 export const INPUT_LIMIT_BYTES = 64 * 2 ** 20;

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import { withFileErrors } from './machine-dir.js';
 
 /**

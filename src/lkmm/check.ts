@@ -3,7 +3,7 @@
  * co (the order of the writes to each location), keep the candidates LKMM allows, and evaluate the
  * final-state clauses on them.
  */
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import type { LitmusTest, Prop, StateRef } from './ast.js';
 import { refName } from './ast.js';
 import { locationAt, type ThreadTrace } from './events.js';

@@ -2,7 +2,7 @@
  * The C litmus format of tools/memory-model/ (herd7's C dialect): lexer and recursive-descent
  * parser. Every mistake is a LitmusSyntaxError naming line:column.
  */
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import type { Expr, InitValue, LitmusTest, Pos, Prop, Quantifier, StateRef, Stmt, Thread } from './ast.js';
 
 export class LitmusSyntaxError extends InputError {

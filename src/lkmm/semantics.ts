@@ -3,7 +3,7 @@
  * A read may return any value some write of the test can store at its location (a fixpoint over
  * the threads); which write it reads from is chosen later, when threads are combined.
  */
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import type { Expr, InitValue, LitmusTest, Stmt, Thread } from './ast.js';
 import {
   type Annotation,

@@ -15,6 +15,13 @@ export const G_HOTPLUG_LOCK = 3; // mem_hotplug_lock, for designs that take it
 export const G_RCU = 4; // RCU state block, when a design uses RCU
 export const GLOBALS_WORDS = 16;
 
+/** The mem_hotplug_lock word: a count of readers, or WRITER while a writer holds it. */
+export const HOTPLUG_LOCK_WRITER = 1 << 30;
+/** sem->block of the percpu rwsem: a writer is waiting, so new readers wait too. */
+export const HOTPLUG_LOCK_BLOCK = 1 << 29;
+/** The lock word's reader count: what is left with the writer bits masked off. */
+export const HOTPLUG_LOCK_READERS = HOTPLUG_LOCK_BLOCK - 1;
+
 /** struct mem_section: SECTION_WORDS words per section inside a root. */
 export const S_FLAGS = 0; // the low flag bits of section_mem_map (and the early nid)
 export const S_MEMMAP = 1; // the encoded mem_map: here, the section's memmap node

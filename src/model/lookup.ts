@@ -19,6 +19,7 @@ import {
   type Words,
 } from './sections.js';
 
+/** Returned by lookups for "no page" (NULL). A page is named by its pfn (VMEMMAP pfn_to_page() is arithmetic). */
 export const NO_PAGE = -1;
 
 /** pfn_valid() in 5.4: valid_section && (early_section || pfn_section_valid). No RCU. */

@@ -16,7 +16,7 @@
  * and cost accounting uses the kinds to say what a lookup touched.
  */
 
-import { PfnlabError } from './errors.js';
+import { PfnlabError } from '../errors.js';
 
 export const NULL = 0;
 

@@ -2,7 +2,7 @@
  * Refusals, checked while planning so that a refused operation changes nothing.
  * Each throws a HotplugError carrying the errno the kernel returns.
  */
-import { type Errno, HotplugError } from '../model/errors.js';
+import { type Errno, HotplugError } from '../errors.js';
 import type { Machine } from '../model/machine.js';
 import { formatSize, hex, memRange } from '../units.js';
 

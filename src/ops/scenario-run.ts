@@ -5,7 +5,7 @@
  * and the comparison runs look at.
  */
 import type { Geometry } from '../arch/geometry.js';
-import { type Errno, HotplugError, PfnlabError } from '../model/errors.js';
+import { type Errno, HotplugError, PfnlabError } from '../errors.js';
 import { Machine, type MachineOptions } from '../model/machine.js';
 import { planBootOperation, planOperation, type StepRecord } from './index.js';
 import type { BootRange, OpSpec } from './spec.js';

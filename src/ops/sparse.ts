@@ -6,7 +6,15 @@
  * remove_pfn_range_from_zone().
  */
 import type { Geometry } from '../arch/geometry.js';
-import { G_HOTPLUG_LOCK, GLOBALS_ADDR, SECTION_HAS_MEM_MAP, SECTION_IS_EARLY } from '../model/layout.js';
+import {
+  G_HOTPLUG_LOCK,
+  GLOBALS_ADDR,
+  HOTPLUG_LOCK_BLOCK,
+  HOTPLUG_LOCK_READERS,
+  HOTPLUG_LOCK_WRITER,
+  SECTION_HAS_MEM_MAP,
+  SECTION_IS_EARLY,
+} from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { POISONED_PAGE } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
@@ -49,13 +57,6 @@ export function sectionChunks(g: Geometry, startPfn: number, endPfn: number): Se
 function chunkDetail(c: SectionChunk): string {
   return `section ${c.sectionNr} subsections ${c.first}-${c.first + c.count - 1}`;
 }
-
-/** The mem_hotplug_lock word: a count of readers, or WRITER while a writer holds it. */
-export const HOTPLUG_LOCK_WRITER = 1 << 30;
-/** sem->block of the percpu rwsem: a writer is waiting, so new readers wait too. */
-export const HOTPLUG_LOCK_BLOCK = 1 << 29;
-/** The lock word's reader count: what is left with the writer bits masked off. */
-export const HOTPLUG_LOCK_READERS = HOTPLUG_LOCK_BLOCK - 1;
 
 /**
  * mem_hotplug_begin(): percpu_down_write() in its two halves. First the

@@ -1,7 +1,7 @@
 /**
  * Operation specifications after parsing: byte addresses and sizes as numbers.
  */
-import type { Errno } from '../model/errors.js';
+import type { Errno } from '../errors.js';
 import type { PgmapType } from '../model/pgmap.js';
 
 /** Every scenario step may say it expects a refusal with a given errno. */

@@ -3,7 +3,7 @@
  * then for each scenario its map after every step and its own table.
  */
 import type { CompareResult } from '../compare/index.js';
-import { CATEGORIES, CATEGORY_MEANINGS, type Category } from '../designs/index.js';
+import { CATEGORIES, CATEGORY_MEANINGS, type Category } from '../compare/judge.js';
 import { escapeXml, type LayoutMap, renderLegend, renderMapSvg } from './map.js';
 
 export interface ReportScenario {

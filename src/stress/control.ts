@@ -9,7 +9,9 @@
  * walker terminated inside a batch (blocked on a lock the stopped writer holds)
  * still leaves its counts.
  */
-import { VIOLATION_KINDS, type ViolationKind } from './detector.js';
+/** What a walker's bad dereference met: counted per worker in the Float64 words. */
+export type ViolationKind = 'freed' | 'poisoned' | 'uninitialized';
+export const VIOLATION_KINDS: readonly ViolationKind[] = ['freed', 'poisoned', 'uninitialized'];
 
 export const C_STOP = 0;
 export const C_VIOLATIONS = 1;

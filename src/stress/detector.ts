@@ -17,10 +17,7 @@
  * resolved, so a read goes through the memmap as it is at the read.
  */
 import { NULL, SHADOW_FREED } from '../model/memory.js';
-import type { Control } from './control.js';
-
-export type ViolationKind = 'freed' | 'poisoned' | 'uninitialized';
-export const VIOLATION_KINDS: readonly ViolationKind[] = ['freed', 'poisoned', 'uninitialized'];
+import type { Control, ViolationKind } from './control.js';
 
 /** One dereference of a bad struct page, with where the writer was. */
 export interface RawViolation {

@@ -12,23 +12,23 @@
  * the run lasts: walkers read the machine's words directly.
  */
 import { type BoundDesign, bindDesigns, type Design, loadDesign } from '../designs/index.js';
-import type { Scenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import type { Machine } from '../model/machine.js';
 import { OutOfModelMemoryError } from '../model/memory.js';
 import { runScenario } from '../ops/scenario-run.js';
 import { rcuInit } from '../rcu/memb.js';
 import { RcuAborted, type RcuMode, type RcuStall, SharedRcu } from '../rcu/shared.js';
+import type { Scenario } from '../scenario/index.js';
 import { hex } from '../units.js';
 import { WALKER_NAMES, walkerByName } from '../walkers/index.js';
-import { Control, wallMs } from './control.js';
-import { type RawViolation, VIOLATION_KINDS, type ViolationKind } from './detector.js';
+import { Control, VIOLATION_KINDS, type ViolationKind, wallMs } from './control.js';
+import type { RawViolation } from './detector.js';
 import { type JobHandle, WorkerPool } from './pool.js';
 import type { WalkJob, WalkResult } from './walk.js';
 import { type CycleOp, type DeadlineStop, deriveCycle, pause, StressWriter } from './writer.js';
 
 export type { RcuMode } from '../rcu/shared.js';
-export type { ViolationKind } from './detector.js';
+export type { ViolationKind } from './control.js';
 export { WorkerPool } from './pool.js';
 export { type CycleOp, type DeadlineStop, deriveCycle } from './writer.js';
 

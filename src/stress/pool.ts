@@ -20,6 +20,9 @@ export interface Job {
   readonly kind: string;
 }
 
+/** Runs one job on a worker; emit() sends an event back to the main thread before the result. */
+export type JobHandler = (job: Job, emit: (event: unknown) => void) => unknown;
+
 export interface JobHandle<T> {
   /** The thread running the job. */
   readonly threadId: number;

@@ -12,8 +12,7 @@
  *   leaves (to be terminated: its slot must be recovered).
  */
 import { type RcuMode, type RcuReader, SharedRcu, type SharedRcuHandle, sleepOn } from '../rcu/shared.js';
-import type { JobHandler } from './jobs.js';
-import type { Job } from './pool.js';
+import type { Job, JobHandler } from './pool.js';
 import { hotplugReadLock, hotplugReadUnlock } from './thread-ctx.js';
 
 /** barrier words: [0] workers ready, [1] go, [2] stop. */

@@ -10,10 +10,9 @@
  * The writer's side of mem_hotplug_lock is here too, so that the lock's two
  * sides (a reader count, block, WRITER) live in one place.
  */
-import type { WalkerCtx } from '../explore/engine.js';
-import { G_HOTPLUG_LOCK, GLOBALS_ADDR } from '../model/layout.js';
-import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
+import { G_HOTPLUG_LOCK, GLOBALS_ADDR, HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../model/layout.js';
 import { RcuAborted, sleepOn } from '../rcu/shared.js';
+import type { WalkerCtx } from '../walkers/kernel.js';
 import { DECREMENT, READ_LOCK } from '../walkers/kernel.js';
 
 const SPINS = 200;

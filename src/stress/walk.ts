@@ -14,8 +14,8 @@ import { Memory, type MemoryHandle } from '../model/memory.js';
 import { rng } from '../random.js';
 import { type RcuMode, type RcuReader, SharedRcu } from '../rcu/shared.js';
 import { WalkerKernel, walkerByName } from '../walkers/index.js';
-import { Control } from './control.js';
-import { Detector, type OpRange, type RawViolation, type ViolationKind } from './detector.js';
+import { Control, type ViolationKind } from './control.js';
+import { Detector, type OpRange, type RawViolation } from './detector.js';
 import type { Job } from './pool.js';
 import { spin, threadWalkerCtx } from './thread-ctx.js';
 

@@ -20,14 +20,15 @@
  * scenario's order, then go down in the same order. pin/unpin and steps the
  * scenario expects to be refused are left out.
  */
-import type { Scenario } from '../io/scenario.js';
-import { HotplugError, InputError } from '../model/errors.js';
+
+import { HotplugError, InputError } from '../errors.js';
 import type { Machine } from '../model/machine.js';
 import { planOperation } from '../ops/index.js';
 import type { OnlineSpec, OpSpec } from '../ops/spec.js';
 import type { WriteSide } from '../ops/step.js';
 import { rcuStepOf } from '../rcu/memb.js';
 import { RcuAborted, type SharedRcu, sleepOn, type WaitOptions } from '../rcu/shared.js';
+import type { Scenario } from '../scenario/index.js';
 import { hex, memRange } from '../units.js';
 import type { Control } from './control.js';
 import type { OpRange } from './detector.js';

@@ -9,8 +9,8 @@
  * to 1 GiB; size = maxmem - memory + 1 GiB per slot (aligned DIMMs).
  */
 
-import type { Scenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
+import type { Scenario } from '../scenario/index.js';
 import { parseSize } from '../units.js';
 import type { ColdDevice, QemuConfig } from './qemu.js';
 

@@ -12,14 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { geometryFor } from '../arch/presets.js';
+import { HotplugError } from '../errors.js';
 import { importMachine } from '../io/import/index.js';
 import { makeDirs, withFileErrors } from '../io/machine-dir.js';
-import type { Scenario } from '../io/scenario.js';
-import { HotplugError } from '../model/errors.js';
 import type { Machine } from '../model/machine.js';
 import { planOperation, runPlan } from '../ops/index.js';
 import { bootScenario } from '../ops/scenario-run.js';
 import type { OpSpec } from '../ops/spec.js';
+import type { Scenario } from '../scenario/index.js';
 import { hex } from '../units.js';
 import { parseSnapshot } from './agent.js';
 import { compareRefusal, compareViews, type Disagreement, type Region } from './compare.js';
@@ -267,5 +267,3 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
-
-export { renderVerify } from './report.js';

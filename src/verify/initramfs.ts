@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { PfnlabError } from '../model/errors.js';
+import { PfnlabError } from '../errors.js';
 import { AGENT_INIT } from './agent.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PfnlabError } from '../model/errors.js';
+import { PfnlabError } from '../errors.js';
 import { AgentParser, type AgentResponse, agentRequest } from './agent.js';
 import { QmpClient } from './qmp.js';
 

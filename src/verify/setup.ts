@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { PfnlabError } from '../model/errors.js';
+import { PfnlabError } from '../errors.js';
 
 /** Something verify needs is missing; the message says what and points at `pfnlab verify --setup`. */
 export class SetupError extends PfnlabError {

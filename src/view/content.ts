@@ -6,16 +6,12 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DESIGNS, type Design, designByName } from '../designs/index.js';
+import { isPfnlabError } from '../errors.js';
 import type { ExploreTrace } from '../explore/trace.js';
 import { readInputText } from '../io/read-input.js';
-import {
-  builtinScenarioNames,
-  loadScenario,
-  parseJsonText,
-  type Scenario,
-  scenarioWithKernel,
-} from '../io/scenario.js';
-import { isPfnlabError } from '../model/errors.js';
+import { builtinScenarioNames, loadScenario } from '../io/scenario.js';
+import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
+import { parseJsonText } from '../scenario/json-text.js';
 import type { ViewInfo, ViewScenarioRef } from './api.js';
 import { ScenarioView, type ScenarioViewOptions } from './state.js';
 import { checkTrace, isTraceJson, syncTrace } from './trace.js';

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, isPfnlabError } from '../model/errors.js';
+import { InputError, isPfnlabError } from '../errors.js';
 import type { ViewContent } from './content.js';
 
 export const HOST = '127.0.0.1';

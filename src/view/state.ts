@@ -11,8 +11,7 @@
  */
 import { answersFor, type PfnAnswers } from '../compare/index.js';
 import { type BoundDesign, bindDesigns, type Design } from '../designs/index.js';
-import type { Scenario } from '../io/scenario.js';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import type { Machine } from '../model/machine.js';
 import { pgmapFirstPfn } from '../model/pgmap.js';
 import { zoneEndPfn } from '../model/zones.js';
@@ -22,6 +21,7 @@ import { layoutGeometry, pfnReport } from '../report/layout.js';
 import { type LayoutMap, truthClass } from '../report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../report/map-layout.js';
 import { type PackedMap, packMap } from '../report/map-pack.js';
+import type { Scenario } from '../scenario/index.js';
 import type { PfnInspect, ScenarioSummary, ViewOperation, ViewStep, WatchAnswer } from './api.js';
 
 export interface ScenarioViewOptions {

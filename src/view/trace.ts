@@ -3,8 +3,9 @@
  * checking its shape, and lining its writer steps up with the scenario's
  * kernel steps so the map can follow the player.
  */
+
+import { InputError } from '../errors.js';
 import type { ExploreTrace } from '../explore/trace.js';
-import { InputError } from '../model/errors.js';
 import type { ViewStep } from './api.js';
 
 export const TRACE_FORMAT = 'pfnlab-explore-trace';

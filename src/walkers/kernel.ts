@@ -7,16 +7,44 @@
  */
 import type { Geometry, KernelVersion } from '../arch/geometry.js';
 import type { Design, DesignContext, Lookup } from '../designs/design.js';
-import type { WalkerCtx } from '../explore/engine.js';
-import { G_HOTPLUG_LOCK, GLOBALS_ADDR, P_FLAGS, P_PGMAP, P_REFCOUNT, PG_REFCOUNT } from '../model/layout.js';
+import {
+  G_HOTPLUG_LOCK,
+  GLOBALS_ADDR,
+  HOTPLUG_LOCK_BLOCK,
+  HOTPLUG_LOCK_WRITER,
+  P_FLAGS,
+  P_PGMAP,
+  P_REFCOUNT,
+  PG_REFCOUNT,
+} from '../model/layout.js';
+import { NO_PAGE } from '../model/lookup.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
-import { HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../ops/sparse.js';
 import { PlainReadSide, type RcuReadSide } from '../rcu/memb.js';
 
-export const NO_PAGE = -1;
+/**
+ * What a walker sees of the world: memory (every access a scheduling point under the explorer,
+ * a shared Int32Array on a stress thread) and a few verbs. The explorer, stress and the walkers
+ * all speak it.
+ */
+export interface WalkerCtx {
+  /** Model memory; reads and writes are scheduling points. */
+  readonly mem: { [addr: number]: number };
+  /** Name the action the next accesses belong to (for traces). */
+  note(fn: string, detail: string, pfn?: number): void;
+  /** An atomic read-modify-write; returning undefined means "would block here". */
+  rmw(addr: number, f: (old: number) => number | undefined): number;
+  /**
+   * The walker now holds (uses) the struct page of pfn. Holds end with the
+   * walker's iteration (its rcu_read_unlock or put); release() ends one sooner.
+   */
+  hold(pfn: number): void;
+  release(pfn: number): void;
+  /** The walker acts on a lookup's answer: is it right by the truth now? */
+  expect(pfn: number, answer: 'online' | 'device', what: string): void;
+}
 
 // The read-modify-writes walkers make, created once: a closure per call costs a defineProperty under tsx.
 /** get_online_mems() on the lock word: one more reader, or "wait" while a writer holds it or waits for it. */

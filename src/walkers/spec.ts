@@ -5,7 +5,7 @@
  */
 import type { Geometry } from '../arch/geometry.js';
 import { checkPfnWithinPhysmem } from '../arch/pfn.js';
-import { InputError } from '../model/errors.js';
+import { InputError } from '../errors.js';
 import { parsePfn } from '../units.js';
 import { WALKER_NAMES, walkerByName } from './index.js';
 import type { WalkerDef } from './walker.js';

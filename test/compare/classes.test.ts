@@ -20,12 +20,13 @@ import {
   FAULT_DESIGNS,
   loadDesign,
 } from '../../src/designs/index.js';
-import { loadScenario, type Scenario } from '../../src/io/scenario.js';
+import { loadScenario } from '../../src/io/scenario.js';
 import { USAGE_DESIGN_BITMAPS } from '../../src/model/layout.js';
 import type { Machine } from '../../src/model/machine.js';
 import { NULL } from '../../src/model/memory.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
 import type { OpSpec } from '../../src/ops/spec.js';
+import type { Scenario } from '../../src/scenario/index.js';
 import { GiB, MiB } from '../helpers.js';
 
 const TiB = 2 ** 40;

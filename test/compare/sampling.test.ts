@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fragmented } from '../../bench/layouts.js';
 import { compareScenario } from '../../src/compare/index.js';
-import { type Category, DESIGNS } from '../../src/designs/index.js';
+import type { Category } from '../../src/compare/judge.js';
+import { DESIGNS } from '../../src/designs/index.js';
 
 describe('compare samples a fragmented layout but judges the operation exactly', () => {
   const s = fragmented(600);

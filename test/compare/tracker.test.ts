@@ -12,7 +12,7 @@ import { type PfnClass, pfnClasses } from '../../src/compare/classes.js';
 import { RangeSet } from '../../src/compare/range-set.js';
 import { ClassTracker, truthChanges } from '../../src/compare/tracker.js';
 import { type BoundDesign, bindDesigns, DESIGNS, FAULT_DESIGNS, NO_PAGE } from '../../src/designs/index.js';
-import { HotplugError } from '../../src/model/errors.js';
+import { HotplugError } from '../../src/errors.js';
 import type { Machine } from '../../src/model/machine.js';
 import { pageAddress } from '../../src/model/memmap.js';
 import { NULL } from '../../src/model/memory.js';

@@ -11,10 +11,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
 import { captureMachine } from '../../src/io/capture.js';
 import { exportMachine, lsmemJson } from '../../src/io/export/index.js';
 import { importMachine } from '../../src/io/import/index.js';
-import { InputError } from '../../src/model/errors.js';
 import { builtinMachine, scratchDir } from '../helpers.js';
 
 const dimm = (after: number) => builtinMachine('dimm-hotplug', after);

@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
 import { EXPORT_FORMATS, exportMachine } from '../../src/io/export/index.js';
 import { type ImportSources, importMachine } from '../../src/io/import/index.js';
-import { loadScenario, scenarioFromJson } from '../../src/io/scenario.js';
-import { InputError } from '../../src/model/errors.js';
+import { loadScenario } from '../../src/io/scenario.js';
 import type { Machine } from '../../src/model/machine.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
 import { validZones } from '../../src/ops/zone-policy.js';
+import { scenarioFromJson } from '../../src/scenario/index.js';
 import { scratchDir } from '../helpers.js';
 
 const MACHINES = 'test/fixtures/machines';

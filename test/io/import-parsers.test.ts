@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
 import { parseDaxctl } from '../../src/io/import/daxctl.js';
 import { parseIomem, walkIomem } from '../../src/io/import/iomem.js';
 import { parseLsmem } from '../../src/io/import/lsmem.js';
 import { readSysfsMemory } from '../../src/io/import/sysfs.js';
 import { parseZoneinfo } from '../../src/io/import/zoneinfo.js';
-import { InputError } from '../../src/model/errors.js';
 import { scratchDir } from '../helpers.js';
 
 const MACHINES = 'test/fixtures/machines';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
 import { makeDirs, replaceMachineDir } from '../../src/io/machine-dir.js';
-import { InputError } from '../../src/model/errors.js';
 import { scratchDir } from '../helpers.js';
 
 describe('machine directories', () => {

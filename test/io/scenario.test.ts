@@ -2,17 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
 import { parseDaxctl } from '../../src/io/import/daxctl.js';
 import { parseLsmem } from '../../src/io/import/lsmem.js';
-import {
-  builtinScenarioNames,
-  loadScenario,
-  parseJsonText,
-  scenarioFromJson,
-} from '../../src/io/scenario.js';
-import { InputError } from '../../src/model/errors.js';
+import { builtinScenarioNames, loadScenario } from '../../src/io/scenario.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
+import { scenarioFromJson } from '../../src/scenario/index.js';
+import { parseJsonText } from '../../src/scenario/json-text.js';
 import { parseSize } from '../../src/units.js';
 import { scratchDir } from '../helpers.js';
 

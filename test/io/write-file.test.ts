@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { isPfnlabError } from '../../src/errors.js';
 import { writeFileWhole } from '../../src/io/write-file.js';
-import { isPfnlabError } from '../../src/model/errors.js';
 import { scratchDir } from '../helpers.js';
 
 describe('writeFileWhole', () => {

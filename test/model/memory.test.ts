@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isPfnlabError } from '../../src/model/errors.js';
+import { isPfnlabError } from '../../src/errors.js';
 import { MemKind, Memory, OutOfModelMemoryError, SHADOW_FREED } from '../../src/model/memory.js';
 import { machine } from '../helpers.js';
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HotplugError } from '../../src/model/errors.js';
+import { HotplugError } from '../../src/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import {
   G_HOTPLUG_LOCK,
   GLOBALS_ADDR,
+  HOTPLUG_LOCK_WRITER,
   SECTION_HAS_MEM_MAP,
   SECTION_IS_ONLINE,
   SECTION_MARKED_PRESENT,
@@ -20,7 +21,7 @@ import {
   ZONE_NORMAL,
 } from '../../src/model/page-flags.js';
 import { applyOperation, planOperation } from '../../src/ops/index.js';
-import { HOTPLUG_LOCK_WRITER, memHotplugBegin, memHotplugDone } from '../../src/ops/sparse.js';
+import { memHotplugBegin, memHotplugDone } from '../../src/ops/sparse.js';
 import type { OpSpec } from '../../src/ops/spec.js';
 import { validZones } from '../../src/ops/zone-policy.js';
 import { DECREMENT, READ_LOCK } from '../../src/walkers/kernel.js';

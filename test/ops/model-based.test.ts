@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { geometryFor } from '../../src/arch/presets.js';
-import { HotplugError } from '../../src/model/errors.js';
+import { HotplugError } from '../../src/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import type { Machine } from '../../src/model/machine.js';
 import { PGMAP_TYPES } from '../../src/model/pgmap.js';

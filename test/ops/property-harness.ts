@@ -16,7 +16,7 @@ import { geometryFor } from '../../src/arch/presets.js';
 import { pfnClasses } from '../../src/compare/classes.js';
 import { answersFor } from '../../src/compare/index.js';
 import { type BoundDesign, bindDesigns, DESIGNS, FAULT_DESIGNS } from '../../src/designs/index.js';
-import { HotplugError } from '../../src/model/errors.js';
+import { HotplugError } from '../../src/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import {
   SECTION_IS_EARLY,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { geometryFor } from '../../src/arch/presets.js';
-import { HotplugError } from '../../src/model/errors.js';
+import { HotplugError } from '../../src/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import { ZONE_NORMAL } from '../../src/model/page-flags.js';
 import { applyOperation } from '../../src/ops/index.js';

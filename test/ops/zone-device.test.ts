@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HotplugError } from '../../src/model/errors.js';
+import { HotplugError } from '../../src/errors.js';
 import { checkInvariants } from '../../src/model/invariants.js';
 import { SECTION_IS_ONLINE, SECTION_TAINT_ZONE_DEVICE } from '../../src/model/layout.js';
 import { pfnToOnlinePage54, pfnToOnlinePage619, pfnValid619 } from '../../src/model/lookup.js';

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runWithDesigns } from '../../src/compare/index.js';
 import { DESIGNS } from '../../src/designs/index.js';
-import { loadScenario, scenarioFromJson } from '../../src/io/scenario.js';
+import { loadScenario } from '../../src/io/scenario.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
 import { mapScene } from '../../src/report/map.js';
 import { mapChanges, OUTLINE_LIMIT } from '../../src/report/map-diff.js';
 import { layoutMap, sectionMap } from '../../src/report/map-layout.js';
 import { packMap, unpackMap } from '../../src/report/map-pack.js';
+import { scenarioFromJson } from '../../src/scenario/index.js';
 
 const pmem = loadScenario('pmem-shares-a-section-with-boot-ram');
 const after = (n: number) => runWithDesigns(pmem, DESIGNS, n).machine;

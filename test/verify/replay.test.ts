@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scenarioFromJson } from '../../src/io/scenario.js';
+import { scenarioFromJson } from '../../src/scenario/index.js';
 import { hotplugBase, qemuConfig, verifyMachine } from '../../src/verify/config.js';
 import { qemuArgs } from '../../src/verify/qemu.js';
 import { describeAction, ostRefused, planReplay } from '../../src/verify/replay.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scenarioFromJson } from '../../src/io/scenario.js';
+import { groupBlocks, renderVerify } from '../../src/report/verify.js';
+import { scenarioFromJson } from '../../src/scenario/index.js';
 import { verifyMachine } from '../../src/verify/config.js';
 import type { StepResult, VerifyResult } from '../../src/verify/index.js';
-import { groupBlocks, renderVerify } from '../../src/verify/report.js';
 
 const agree = { blocks: true, zones: true, iomem: true, refusal: true };
 

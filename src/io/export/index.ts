@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Geometry } from '../../arch/geometry.js';
-import { InputError } from '../../model/errors.js';
+import { InputError } from '../../errors.js';
 import type { Machine } from '../../model/machine.js';
 import {
   isMachineDir,

@@ -3,12 +3,12 @@
  * refuses is dropped (and reported), then every memory block and every zone
  * the files show is compared with what the model ends up with.
  */
-import { HotplugError, InputError } from '../../model/errors.js';
+import { HotplugError, InputError } from '../../errors.js';
 import type { Machine } from '../../model/machine.js';
 import { ZONE_NAMES, type ZoneName } from '../../model/page-flags.js';
 import { runScenario, ScenarioStepError } from '../../ops/scenario-run.js';
+import { scenarioFromJson } from '../../scenario/index.js';
 import { hex } from '../../units.js';
-import { scenarioFromJson } from '../scenario.js';
 import type { BlockFact, MachineFacts } from './facts.js';
 import type { ReportBuilder } from './report.js';
 import type { ZoneinfoZone } from './zoneinfo.js';

@@ -6,10 +6,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { InputError } from '../../model/errors.js';
+import { InputError } from '../../errors.js';
+import { type Scenario, scenarioFromJson } from '../../scenario/index.js';
 import { isMachineDir, MACHINE_FILES, readManifest, withFileErrors } from '../machine-dir.js';
 import { readInputText } from '../read-input.js';
-import { type Scenario, scenarioFromJson } from '../scenario.js';
 import { parseDaxctl } from './daxctl.js';
 import type { MachineFacts } from './facts.js';
 import { type ImportOptions, type ImportResult, inferScenario } from './infer.js';

@@ -12,7 +12,7 @@ import {
   type KernelVersion,
 } from '../../arch/geometry.js';
 import { geometryFor, PRESET_NAMES } from '../../arch/presets.js';
-import { InputError } from '../../model/errors.js';
+import { InputError } from '../../errors.js';
 import { formatSize, hex } from '../../units.js';
 import type { MachineFacts } from './facts.js';
 import { type IomemResource, walkIomem } from './iomem.js';

@@ -4,7 +4,7 @@
  * (infer-memory), device ranges (infer-devices), then a run of the result
  * held against the files (check).
  */
-import { InputError } from '../../model/errors.js';
+import { InputError } from '../../errors.js';
 import type { Machine } from '../../model/machine.js';
 import { compareWithFacts, reproduce, type ScenarioJson } from './check.js';
 import { blockFacts, type MachineFacts } from './facts.js';

@@ -4,8 +4,8 @@
  * sysfs_emit() output always do, so a missing one means a truncated copy),
  * 64-bit hex that must fit a JavaScript number, and JSON with line numbers.
  */
-import { InputError } from '../../model/errors.js';
-import { looksBinary, parseJsonText, printable } from '../json-text.js';
+import { InputError } from '../../errors.js';
+import { looksBinary, parseJsonText, printable } from '../../scenario/json-text.js';
 
 /** One InputError; file contents quoted in `problem` are made printable (one line, no control bytes). */
 export function fail(where: string, problem: string, value?: unknown): never {

@@ -3,8 +3,9 @@
  * categories. The first six are the issue's; the rest name the other ways a
  * lookup can be wrong.
  */
+
+import { NO_PAGE } from '../model/lookup.js';
 import type { TruthState } from '../model/truth.js';
-import { NO_PAGE } from './design.js';
 
 /** Each category with what it means, for tables' legends. */
 export const CATEGORY_MEANINGS = {

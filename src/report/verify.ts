@@ -1,7 +1,8 @@
 /** The text rendering of a verify run: the per-step table, then every disagreement with both values. */
-import { renderTable } from '../report/table.js';
-import type { Disagreement } from './compare.js';
-import type { Agreement, VerifyResult } from './index.js';
+
+import type { Disagreement } from '../verify/compare.js';
+import type { Agreement, VerifyResult } from '../verify/index.js';
+import { renderTable } from './table.js';
 
 /** memory128..memory135 with the same difference read as one line: "memory128-135 state". */
 export function groupBlocks(ds: readonly Disagreement[]): Disagreement[] {

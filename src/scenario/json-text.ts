@@ -5,7 +5,7 @@
  * and control bytes included) instead of placing it, so the place is found
  * by a scan of our own.
  */
-import { escapeControls, InputError } from '../model/errors.js';
+import { escapeControls, InputError } from '../errors.js';
 
 const BOM = '\uFEFF';
 
