@@ -52,6 +52,11 @@ export function renderOutcome(o: LitmusOutcome): string {
   if (o.dataRace)
     lines.push('  data race: plain accesses race in some allowed execution (linux-kernel.cat data-race)');
   lines.push(`  states (${o.states.length}):`, ...o.states.map((s) => `    ${s}`));
+  if (o.witness)
+    lines.push(
+      '  witness (an allowed execution satisfying the condition; #n: event n of the thread):',
+      ...o.witness.map((w) => `    ${w}`),
+    );
   return `${lines.join('\n')}\n`;
 }
 

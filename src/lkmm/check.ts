@@ -30,6 +30,43 @@ export interface LitmusOutcome {
   readonly candidates: number;
   /** The distinct final states, each `ref=value` for the condition's and locations' references. */
   readonly states: readonly string[];
+  /** One allowed execution satisfying the condition, a line per thread and per location's co, or undefined. */
+  readonly witness?: readonly string[];
+}
+
+const KIND_WORDS: Partial<Record<string, string>> = { plain: 'plain', init: 'init' };
+
+/** An allowed execution in words: each thread's events in program order with the write each read reads, then co. */
+function describeExecution(
+  c: Candidate,
+  rfOf: Int32Array,
+  orders: readonly number[][],
+  locs: Locations,
+): string[] {
+  const who = (w: number): string => {
+    const e = c.events[w];
+    if (e.thread < 0) return 'init';
+    return `P${e.thread}#${w - c.offsets[e.thread] + 1}`;
+  };
+  const event = (i: number): string => {
+    const e = c.events[i];
+    const mark = KIND_WORDS[e.annotation] ?? e.annotation;
+    const loc = e.loc >= 0 ? locs.names[e.loc] : '';
+    if (e.kind === 'F') return e.fence ?? 'fence';
+    if (e.kind === 'sync-srcu') return `synchronize_srcu(${loc})`;
+    const value = formatValue(e.value, locs);
+    return e.kind === 'R' ? `R[${mark}] ${loc}=${value} from ${who(rfOf[i])}` : `W[${mark}] ${loc}=${value}`;
+  };
+  const lines = c.traces.map((t, p) => {
+    const ids = t.events.map((_, k) => c.offsets[p] + k);
+    return `P${p}: ${ids.map((i) => `#${i - c.offsets[p] + 1} ${event(i)}`).join('; ') || '(no events)'}`;
+  });
+  for (const order of orders)
+    if (order.length > 2)
+      lines.push(
+        `co ${locs.names[c.events[order[0]].loc]}: ${order.map((w) => `${who(w)}(${formatValue(c.events[w].value, locs)})`).join(' -> ')}`,
+      );
+  return lines;
 }
 
 interface Candidate {
@@ -220,6 +257,7 @@ export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): Lit
   let positive = 0;
   let candidates = 0;
   let dataRace = false;
+  let witness: string[] | undefined;
   const states = new Set<string>();
   for (const traces of cartesian(perThread)) {
     const c = combine(locs, traces);
@@ -257,7 +295,10 @@ export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): Lit
         if (test.filter && !evalProp(test.filter, final, valueOfProp)) continue;
         executions++;
         if (verdict.dataRace) dataRace = true;
-        if (evalProp(test.condition, final, valueOfProp)) positive++;
+        if (evalProp(test.condition, final, valueOfProp)) {
+          positive++;
+          witness ??= describeExecution(c, rfOf, orders, locs);
+        }
         states.add(shownRefs.map((r) => `${refName(r)}=${formatValue(final(r), locs)}`).join('; '));
       }
     }
@@ -286,6 +327,7 @@ export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): Lit
     dataRace,
     candidates,
     states: [...states].sort(),
+    witness,
   };
 }
 

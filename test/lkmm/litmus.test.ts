@@ -441,6 +441,18 @@ describe('lkmm: the litmus format', () => {
     assert.equal(o.ok, false);
     assert.ok(o.states.every((s) => s.startsWith('a=1; b=1; ')));
   });
+  it('a Sometimes verdict comes with a witness: each read and the write it reads from', () => {
+    const text = litmus(
+      'MP',
+      ['WRITE_ONCE(*a, 1); WRITE_ONCE(*b, 1);', `${REGS} r0 = READ_ONCE(*b); r1 = READ_ONCE(*a);`],
+      'exists (1:r0=1 /\\ 1:r1=0)',
+    );
+    assert.deepEqual(checkLitmus(text).witness, [
+      'P0: #1 W[ONCE] a=1; #2 W[ONCE] b=1',
+      'P1: #1 R[ONCE] b=1 from P0#2; #2 R[ONCE] a=0 from init',
+    ]);
+    assert.equal(checkLitmus(text.replace('exists', '~exists').replace('r1=0', 'r1=7')).witness, undefined);
+  });
   it('a syntax error names line and column', () => {
     const text = 'C bad\n{}\nP0(int *a)\n{\n\tWRITE_ONCE(*a 1);\n}\nexists (a=1)\n';
     assert.throws(
