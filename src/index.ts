@@ -26,6 +26,23 @@ export { importMachine, readMachineFacts, renderImportReport } from './io/import
 export type { MachineManifest } from './io/machine-dir.js';
 export { MACHINE_FILES } from './io/machine-dir.js';
 export { builtinScenarioNames, loadScenario } from './io/scenario.js';
+export type {
+  DesignAccesses,
+  LitmusOutcome,
+  LitmusResult,
+  LitmusTest,
+  MemoryModel,
+  ProtocolDeclaration,
+  ProtocolVerdict,
+} from './lkmm/index.js';
+export {
+  checkLitmus,
+  decideLitmus,
+  designProtocolVerdicts,
+  LitmusSyntaxError,
+  parseLitmus,
+  protocolTest,
+} from './lkmm/index.js';
 export { checkInvariants } from './model/invariants.js';
 export { NO_PAGE, pfnToOnlinePage54, pfnToOnlinePage619, pfnValid54, pfnValid619 } from './model/lookup.js';
 export type { MachineOptions, Reclaimer } from './model/machine.js';
