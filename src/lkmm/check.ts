@@ -131,6 +131,10 @@ function rfChoices(events: readonly ExecutionEvent[]): { reads: number[]; writes
   return { reads, writes };
 }
 
+/** Beyond these a test is no small litmus test: refused with a line rather than searched for hours. */
+const MAX_CO_ORDERS = 100_000;
+const MAX_CANDIDATES = 5_000_000;
+
 /** Every order of each location's writes that keeps each thread's own writes in program order, the initial write first. */
 function coOrders(events: readonly ExecutionEvent[], loc: number): number[][] {
   const writes = events
@@ -143,6 +147,11 @@ function coOrders(events: readonly ExecutionEvent[], loc: number): number[][] {
   const place = (): void => {
     if (order.length === writes.length + 1) {
       out.push(order.slice());
+      if (out.length > MAX_CO_ORDERS)
+        throw new InputError(
+          'litmus',
+          `more than ${MAX_CO_ORDERS} orders of the ${writes.length} writes to one location`,
+        );
       return;
     }
     for (const w of writes) {
@@ -259,7 +268,10 @@ export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): Lit
   let dataRace = false;
   let witness: string[] | undefined;
   const states = new Set<string>();
+  let combinations = 0;
   for (const traces of cartesian(perThread)) {
+    if (++combinations > MAX_CANDIDATES)
+      throw new InputError(test.name, `more than ${MAX_CANDIDATES} combinations of thread paths: too large to decide`);
     const c = combine(locs, traces);
     const s = staticRelations(c.events, edgesOf(c));
     const { reads, writes } = rfChoices(c.events);
@@ -272,6 +284,8 @@ export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): Lit
       return v;
     };
     for (const rfPick of cartesian(writes)) {
+      if (++combinations > MAX_CANDIDATES)
+        throw new InputError(test.name, `more than ${MAX_CANDIDATES} rf choices: too large to decide`);
       const rfOf = new Int32Array(c.events.length).fill(-1);
       const rf = new Relation(c.events.length);
       reads.forEach((r, k) => {
@@ -280,7 +294,11 @@ export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): Lit
       });
       for (const orders of cartesian(coPerLoc)) {
         if (!locksRespected(s, rfOf, orders)) continue;
-        candidates++;
+        if (++candidates > MAX_CANDIDATES)
+          throw new InputError(
+            test.name,
+            `more than ${MAX_CANDIDATES} candidate executions: too large to decide`,
+          );
         const co = new Relation(c.events.length);
         for (const order of orders)
           for (let a = 0; a < order.length; a++)

@@ -152,8 +152,12 @@ const BINARY_LEVELS: readonly (readonly string[])[] = [
   ['*', '/', '%'],
 ];
 
+/** Nesting deeper than this is no litmus test (and would overflow the stack). */
+const MAX_DEPTH = 200;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly file: string,
@@ -307,6 +311,10 @@ class Parser {
   }
 
   statement(): Stmt[] {
+    return this.nested(() => this.statementAt());
+  }
+
+  statementAt(): Stmt[] {
     if (this.accept(';')) return [];
     if (this.is('{')) return this.block();
     if (this.accept('if')) {
@@ -351,7 +359,21 @@ class Parser {
     return out;
   }
 
+  /** Runs f one nesting level deeper, refusing absurd depth with a line instead of a stack overflow. */
+  nested<T>(f: () => T): T {
+    if (++this.depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
+
   expr(): Expr {
+    return this.nested(() => this.conditional());
+  }
+
+  conditional(): Expr {
     const test = this.binary(0);
     if (!this.accept('?')) return test;
     const then = this.expr();
@@ -371,6 +393,10 @@ class Parser {
   }
 
   unary(): Expr {
+    return this.nested(() => this.unaryAt());
+  }
+
+  unaryAt(): Expr {
     const at = this.peek.at;
     if (this.accept('*')) return { kind: 'deref', ptr: this.unary(), at };
     if (this.accept('&')) return { kind: 'addr', name: this.ident('a location name').text, at };
@@ -426,6 +452,10 @@ class Parser {
   }
 
   prop(): Prop {
+    return this.nested(() => this.disjunction());
+  }
+
+  disjunction(): Prop {
     let left = this.conj();
     while (this.accept('\\/')) left = { kind: 'or', left, right: this.conj() };
     return left;
@@ -438,7 +468,7 @@ class Parser {
   }
 
   atom(): Prop {
-    if (this.accept('~')) return { kind: 'not', arg: this.atom() };
+    if (this.accept('~')) return { kind: 'not', arg: this.nested(() => this.atom()) };
     if (this.accept('(')) {
       const p = this.prop();
       this.expect(')');

@@ -476,3 +476,15 @@ describe('lkmm: the litmus format', () => {
     );
   });
 });
+
+describe('lkmm: hostile input', () => {
+  it('absurd nesting and too many executions are refused with one line, not a stack overflow or a hang', () => {
+    const deep = `C deep\n{}\nP0(int *a) { int r; r = ${'('.repeat(3000)}1${')'.repeat(3000)}; }\nexists (a=0)`;
+    assert.throws(() => checkLitmus(deep), /nesting deeper than 200 levels/);
+    const writes = Array.from({ length: 11 }, (_, i) => `WRITE_ONCE(*a, ${i + 1});`).join(' ');
+    assert.throws(
+      () => checkLitmus(litmus('big', [writes, writes], 'exists (a=0)')),
+      /more than 100000 orders/,
+    );
+  });
+});
