@@ -16,6 +16,7 @@ import { builtinScenarioNames, loadScenario } from '../io/scenario.js';
 import { writeFileWhole } from '../io/write-file.js';
 import { checkInvariants } from '../model/invariants.js';
 import { type ReportScenario, renderDemoReport, sumTotals } from '../report/html.js';
+import { DESIGN_LITMUS_HEADINGS, designLitmusHtml, designLitmusRows } from '../report/litmus.js';
 import { escapeXml } from '../report/map.js';
 import { layoutMap } from '../report/map-layout.js';
 import { renderTable } from '../report/table.js';
@@ -29,7 +30,6 @@ import {
   stringOption,
 } from './command.js';
 import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
-import { DESIGN_LITMUS_HEADINGS, designLitmusHtml, designLitmusRows } from './litmus.js';
 
 interface RaceVerdict {
   readonly design: string;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { DESIGN_NAMES, DESIGNS, type DesignLitmus, designByName, designLitmus } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import { writeFileWhole } from '../io/write-file.js';
-import { checkLitmus, type LitmusOutcome, verdictCell } from '../lkmm/index.js';
-import { escapeXml } from '../report/map.js';
+import { checkLitmus, verdictCell } from '../lkmm/index.js';
+import { DESIGN_LITMUS_HEADINGS, designLitmusRows, renderOutcome } from '../report/litmus.js';
 import { renderTable } from '../report/table.js';
 import {
   type CliIo,
@@ -42,24 +42,6 @@ function readLitmusFile(path: string): string {
   return text;
 }
 
-export function renderOutcome(o: LitmusOutcome): string {
-  const lines = [
-    `Test ${o.test} ${o.result}${o.dataRace ? ' (data race)' : ''}`,
-    `  ${o.executions} execution${o.executions === 1 ? '' : 's'} allowed by LKMM, ${o.positive} satisfy the condition (${o.candidates} candidates)`,
-    `  condition ${o.quantifier === 'not-exists' ? '~exists' : o.quantifier}: ${o.ok ? 'holds' : 'does not hold'}`,
-  ];
-  if (o.result === 'DEADLOCK') lines.push('  no execution can take its locks as the test asks: DEADLOCK');
-  if (o.dataRace)
-    lines.push('  data race: plain accesses race in some allowed execution (linux-kernel.cat data-race)');
-  lines.push(`  states (${o.states.length}):`, ...o.states.map((s) => `    ${s}`));
-  if (o.witness)
-    lines.push(
-      '  witness (an allowed execution satisfying the condition; #n: event n of the thread):',
-      ...o.witness.map((w) => `    ${w}`),
-    );
-  return `${lines.join('\n')}\n`;
-}
-
 /** The designs --design names ('all': every design that declares its accesses). */
 function designsNamed(names: readonly string[]): DesignLitmus[] {
   const chosen = names.includes('all') ? DESIGNS.map((d) => d.name) : names;
@@ -75,33 +57,6 @@ function designsNamed(names: readonly string[]): DesignLitmus[] {
     if (!l) throw new InputError('litmus', `design '${name.slice(0, 40)}' declares no accesses`, name);
     return l;
   });
-}
-
-/** One row per protocol: design, operation, LKMM verdict, SC verdict. */
-export function designLitmusRows(designs: readonly DesignLitmus[]): string[][] {
-  return designs.flatMap((d) =>
-    d.verdicts.map((v) => [
-      d.design,
-      `${v.test.op} (${v.test.kind})`,
-      verdictCell(v.lkmm),
-      verdictCell(v.sc),
-    ]),
-  );
-}
-
-export const DESIGN_LITMUS_HEADINGS = ['DESIGN', 'PROTOCOL', 'LKMM', 'SC'];
-
-/** The same table for the demo's HTML report. */
-export function designLitmusHtml(designs: readonly DesignLitmus[]): string {
-  const cell = (v: string): string =>
-    `<td class="${v.startsWith('UNSAFE') ? 'bad' : 'zero'}">${escapeXml(v)}</td>`;
-  const rows = designLitmusRows(designs)
-    .map(
-      ([d, op, lkmm, sc]) =>
-        `<tr><td>${escapeXml(d)}</td><td>${escapeXml(op)}</td>${cell(lkmm)}${cell(sc)}</tr>`,
-    )
-    .join('');
-  return `<p>Each design's publish (flag set after the memmap is initialized) and teardown (flag cleared, then the memmap poisoned) as a litmus test from the design's access declarations, decided under the Linux-kernel memory model and under sequential consistency. UNSAFE: a reader can see the flag and an uninitialized or poisoned struct page.</p><table><tr><th>design</th><th>protocol</th><th>LKMM</th><th>SC</th></tr>${rows}</table>`;
 }
 
 function emitTests(dir: string, designs: readonly DesignLitmus[]): string[] {
