@@ -9,7 +9,9 @@
  *     blocks) against active-bitmap with pfn-walker@0xd0000 and kpageflags@0xc8000, from boot.
  *     Target: >= 10x the reference's states per second (CPU time, and wall time beside it), with
  *     the same state count and verdict.
- *  3. The three-walker case: the same with compaction@0xc0000. Target: a verdict in < 2 minutes
+ *  3. Threads: the two-walker case split into subtree jobs (sharing their visited states) on 1
+ *     and on 2 worker threads: wall seconds and the speed-up (same states and verdict).
+ *  4. The three-walker case: the same with compaction@0xc0000. Target: a verdict in < 2 minutes
  *     (the reference gave none in 10).
  *
  *   node --import tsx bench/explore-scale.ts [--quick] [--max-seconds S]
@@ -21,7 +23,13 @@ import type { Design } from '../src/designs/design.js';
 import { DESIGNS, designByName, FAULT_DESIGNS } from '../src/designs/index.js';
 import { AUDIT_SCENARIOS } from '../src/explore/audit.js';
 import { type SearchResult, search } from '../src/explore/engine.js';
-import { modelKernel, parseWalkerSpec, scenarioWalkers, type WalkerSpec } from '../src/explore/index.js';
+import {
+  exploreSplit,
+  modelKernel,
+  parseWalkerSpec,
+  scenarioWalkers,
+  type WalkerSpec,
+} from '../src/explore/index.js';
 import { machineProgram } from '../src/explore/machine-program.js';
 import { rcuModel } from '../src/explore/rcu-model.js';
 import { loadScenario } from '../src/io/scenario.js';
@@ -162,6 +170,23 @@ const sameCount = ref.states === cur.states && ref.verdict === cur.verdict;
 console.log(
   `  ${cpuRatio.toFixed(1)}x the states per CPU second (${wallRatio.toFixed(1)}x per wall second); same states and verdict: ${sameCount ? 'yes' : 'NO'}` +
     ` (target >= 10x with the same states and verdict: ${cpuRatio >= 10 && sameCount ? 'met' : 'MISSED'})`,
+);
+
+console.log('\n3. Threads: the two-walker case split into 16 subtree jobs sharing their visited states');
+const splitRow = async (threads: number) => {
+  const opts = { scenario: REMOVE_THREE_BLOCKS, design, walkers: two, from: 0 };
+  const cpu0 = process.cpuUsage();
+  const t = await exploreSplit(opts, { threads, after: 0, jobs: 16 });
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `  ${threads} thread${threads > 1 ? 's' : ' '}  ${pad(t.states, 9)} states  ${pad(t.seconds.toFixed(2), 7)} s wall  ${pad(((cpu.user + cpu.system) / 1e6).toFixed(2), 7)} s CPU  ${t.verdict}`,
+  );
+  return t;
+};
+const t1 = await splitRow(1);
+const t2 = await splitRow(2);
+console.log(
+  `  speed-up on 2 threads: ${(t1.seconds / t2.seconds).toFixed(2)}x (wall); same states and verdict: ${t1.states === t2.states && t1.verdict === t2.verdict ? 'yes' : 'NO'}`,
 );
 
 if (!quick) {

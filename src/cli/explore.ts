@@ -1,10 +1,11 @@
 /** pfnlab explore <scenario> --design D: prove or break a design against pfn walkers, by every interleaving. */
+import { availableParallelism } from 'node:os';
 import { designByName, loadDesign } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import {
   type ExploreOptions,
   type ExploreTrace,
-  explore,
+  exploreSplit,
   MAX_RANDOM_SEED,
   parseWalkerSpec,
   replaySchedule,
@@ -56,6 +57,12 @@ command line that replays it (exit 1). A bounded search (--bound,
                     that could go on): a shortest counterexample within them
   --first           stop at the first violation found instead of a shortest one
   --max-states N    give up after N states (N >= 1; verdict: bounded)
+  --max-seconds S   give up after S seconds (S >= 1; verdict: bounded)
+  --threads N       split a search that outgrows 1,000,000 states into subtree
+                    jobs by schedule prefix, run on N worker threads (default:
+                    the machine's cores; 1: never split). The threads share
+                    their visited states: same verdict, and a SAFE search
+                    counts the same states as one thread
   --random N        N >= 1 random schedules instead (seeded by --seed S, default
                     1); not with --bound, --first or --max-states
   --seed S          0..4294967295
@@ -74,6 +81,8 @@ command line that replays it (exit 1). A bounded search (--bound,
       seed: { type: 'string' },
       first: { type: 'boolean' },
       'max-states': { type: 'string' },
+      'max-seconds': { type: 'string' },
+      threads: { type: 'string' },
       replay: { type: 'string' },
       full: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -95,10 +104,14 @@ command line that replays it (exit 1). A bounded search (--bound,
       walkers: walkerOption(p, scenario),
       from: intOption('explore', p, 'from'),
       ...search.options,
-      progress: io.errIsTty && !p.values.json ? progressLine(io) : undefined,
+      progress: progressLine(io, p.values.json === true),
     };
-    const trace = search.replay !== undefined ? replaySchedule(opts, search.replay) : explore(opts);
-    if (opts.progress) io.err('\r\x1b[K');
+    const threads = positiveIntOption(p, 'threads', 1024) ?? availableParallelism();
+    const trace =
+      search.replay !== undefined
+        ? replaySchedule(opts, search.replay)
+        : await exploreSplit(opts, { threads });
+    if (io.errIsTty && !p.values.json) io.err('\r\x1b[K');
     if (p.values.json) printJson(io, trace);
     else io.out(`${renderExplore(trace, Boolean(p.values.full))}\n`);
     return trace.verdict === 'unsafe' ? 1 : 0;
@@ -113,17 +126,22 @@ function walkerOption(p: Parsed, scenario: Scenario): WalkerSpec[] {
 }
 
 /** A count that must be at least 1: zero schedules or states would "find nothing" and prove nothing. */
-function positiveIntOption(p: Parsed, name: string): number | undefined {
-  const n = intOption('explore', p, name);
+function positiveIntOption(p: Parsed, name: string, max?: number): number | undefined {
+  const n = intOption('explore', p, name, max);
   if (n === 0) throw new InputError('explore', `--${name} must be at least 1, got '0'`, n);
   return n;
 }
 
-type SearchChoice = Pick<ExploreOptions, 'preemptionBound' | 'firstViolation' | 'maxStates' | 'random'>;
+type SearchChoice = Pick<
+  ExploreOptions,
+  'preemptionBound' | 'firstViolation' | 'maxStates' | 'maxSeconds' | 'random'
+>;
 
 /** The search: exhaustive (maybe bounded), random, or one replayed schedule; options of another are refused. */
 function searchOptions(p: Parsed): { options: SearchChoice; replay?: string } {
-  const exhaustive = ['bound', 'first', 'max-states'].filter((o) => p.values[o] !== undefined);
+  const exhaustive = ['bound', 'first', 'max-states', 'max-seconds', 'threads'].filter(
+    (o) => p.values[o] !== undefined,
+  );
   const random = positiveIntOption(p, 'random');
   const seed = intOption('explore', p, 'seed', MAX_RANDOM_SEED);
   const replay = stringOption(p, 'replay');
@@ -145,13 +163,27 @@ function searchOptions(p: Parsed): { options: SearchChoice; replay?: string } {
       preemptionBound: intOption('explore', p, 'bound'),
       firstViolation: Boolean(p.values.first),
       maxStates: positiveIntOption(p, 'max-states'),
+      maxSeconds: positiveIntOption(p, 'max-seconds', 10 ** 7),
     },
   };
 }
 
-function progressLine(io: CliIo): ExploreOptions['progress'] {
-  return (x) =>
-    io.err(`\r  ${x.states} states, ${Math.round(x.states / x.seconds)} states/s, depth ${x.depth}   `);
+/**
+ * A progress line on stderr about once a second (states, depth, states/s, elapsed; a split search
+ * its jobs): redrawn in place on a terminal; elsewhere a line every 10 s once a search has run 5 s.
+ */
+function progressLine(io: CliIo, json: boolean): ExploreOptions['progress'] {
+  let printed = 0;
+  return (x) => {
+    const rate = Math.round(x.states / Math.max(x.seconds, 0.001));
+    const where = x.jobs ? `jobs ${x.jobs.done}/${x.jobs.total}` : `depth ${x.depth}`;
+    const line = `${x.states} states, ${where}, ${rate} states/s, ${Math.round(x.seconds)} s`;
+    if (io.errIsTty && !json) io.err(`\r  ${line}   `);
+    else if (x.seconds >= 5 && x.seconds - printed >= 10) {
+      printed = x.seconds;
+      io.err(`explore: ${line}\n`);
+    }
+  };
 }
 
 function plural(n: number, one: string): string {
@@ -160,7 +192,10 @@ function plural(n: number, one: string): string {
 
 /** What the search covered: states (a random search names its schedules in the verdict itself). */
 function coverage(t: ExploreTrace): string {
-  const time = `${plural(t.transitions, 'transition')}, ${t.seconds} s`;
+  const split = t.search?.jobs
+    ? `; ${plural(t.search.jobs, 'subtree job')}${t.search.threads ? ` on ${plural(t.search.threads, 'thread')}` : ''}`
+    : '';
+  const time = `${plural(t.transitions, 'transition')}, ${t.seconds} s${split}`;
   return t.search?.mode === 'random' ? time : `${plural(t.states, 'state')}, ${time}`;
 }
 
@@ -175,6 +210,8 @@ function unsafeExhaustive(t: ExploreTrace): string {
   if (s?.firstViolation) return `the first counterexample found (not necessarily a shortest), ${n}`;
   if (s?.stoppedAtMaxStates)
     return `the shortest counterexample found before stopping at ${s.maxStates} states, ${n}`;
+  if (s?.stoppedAtMaxSeconds)
+    return `the shortest counterexample found before stopping at ${plural(s.maxSeconds ?? 0, 'second')}, ${n}`;
   if (s?.preemptionBound !== undefined)
     return `a shortest counterexample within ${plural(s.preemptionBound, 'preemption')}, ${n}`;
   return `a shortest counterexample in ${n}`;
@@ -188,6 +225,9 @@ function notProven(t: ExploreTrace): string {
     ...(s?.preemptionBound !== undefined ? [`within ${plural(s.preemptionBound, 'preemption')}`] : []),
     ...(s?.stoppedAtMaxStates && s.maxStates !== undefined
       ? [`in the first ${plural(s.maxStates, 'state')}`]
+      : []),
+    ...(s?.stoppedAtMaxSeconds && s.maxSeconds !== undefined
+      ? [`in the first ${plural(s.maxSeconds, 'second')}${s.jobs ? ' of each job' : ''}`]
       : []),
   ];
   return `no violation ${limits.join(' and ') || 'within the bound'}`;

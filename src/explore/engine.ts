@@ -14,6 +14,7 @@
  */
 import { rng } from '../random.js';
 import type { Program, StepLabel, Violation } from './program.js';
+import { FULL, NEW, SEEN, SHALLOWER, type SharedStateTable } from './shared-table.js';
 import { StateTable } from './state-table.js';
 import { dependent, type Footprint } from './walker-steps.js';
 import { World } from './world.js';
@@ -29,6 +30,18 @@ export interface SearchOptions {
   readonly maxStates?: number;
   /** Give up after this many seconds (the verdict is then 'bounded'). */
   readonly maxSeconds?: number;
+  /**
+   * Explore only the subtree under this schedule prefix (a job of a split search): the prefix is
+   * run first, then the search goes on from its end with an empty sleep set (sound: a sleep set
+   * only removes work) and without a preemption bound.
+   */
+  readonly prefix?: readonly number[];
+  /**
+   * Visited states shared with other threads' searches (split.ts): each state is explored by
+   * whoever reaches it first, again by whoever reaches it shallower; no sleep sets (a sleep set
+   * is a property of one search's path). The state the prefix reaches is this search's own.
+   */
+  readonly shared?: SharedStateTable;
   /** Switch off a reduction (both on by default), e.g. to measure what it saves. */
   readonly reduce?: { readonly sleepSets?: boolean; readonly symmetry?: boolean };
   /** Called about once a second with progress. */
@@ -45,12 +58,16 @@ export interface SearchResult {
   readonly violation?: Violation;
   /** The search gave up at maxStates: a counterexample it found need not be a shortest one. */
   readonly stoppedAtMaxStates?: boolean;
+  /** The search gave up at maxSeconds (as stoppedAtMaxStates). */
+  readonly stoppedAtMaxSeconds?: boolean;
 }
 
 /** Depth-first search with state hashing, sleep sets, a preemption bound, and branch and bound for a shortest violation. */
 export function search(program: Program, opts: SearchOptions = {}): SearchResult {
   const world = new World(program, opts.reduce?.symmetry ?? true);
-  const sleepSets = opts.reduce?.sleepSets ?? true;
+  const shared = opts.shared;
+  const sleepSets = !shared && (opts.reduce?.sleepSets ?? true);
+  const startDepth = opts.prefix?.length ?? 0;
   const threads = world.threads;
   const visited = new StateTable();
   const key = new Int32Array(world.keyLength);
@@ -60,6 +77,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
   let best: { schedule: number[]; violation: Violation } | undefined;
   let bounded = false;
   let stopped = false;
+  let outOfTime = false;
   let lastProgress = started;
   const path: number[] = [];
   // By depth: the sleep set a state is explored with (a thread mask and each sleeping thread's
@@ -85,6 +103,21 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     at(depth);
     const perm = perms[depth];
     world.key(key, perm);
+    if (shared) {
+      if (depth + 1 >= shared.shortest) return false;
+      const v = depth === startDepth ? SHALLOWER : shared.visit(key, world.keyLength, depth);
+      if (v === SEEN) return false;
+      if (v === FULL) {
+        bounded = true;
+        stopped = true;
+        return true;
+      }
+      if (v === NEW) {
+        states++;
+        if ((states & 1023) === 0 && tick(depth)) return true;
+      }
+      return expand(depth, 0, prev, preemptions, -1, perm);
+    }
     let sleepMask = 0;
     for (let t = 0; t < threads; t++) if (sleep & (1 << t)) sleepMask |= 1 << perm[t];
     // A state seen before is explored again only for what it could not do then: threads that
@@ -103,19 +136,36 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     } else {
       states++;
       visited.insert(sleepMask, preemptions, depth);
-      if ((states & 1023) === 0 && (opts.progress || opts.maxSeconds !== undefined)) {
-        const now = performance.now();
-        if (opts.maxSeconds !== undefined && now - started >= opts.maxSeconds * 1000) {
-          bounded = true;
-          stopped = true;
-          return true;
-        }
-        if (opts.progress && now - lastProgress > 1000) {
-          lastProgress = now;
-          opts.progress({ states, transitions, depth, seconds: (now - started) / 1000 });
-        }
-      }
+      if ((states & 1023) === 0 && tick(depth)) return true;
     }
+    return expand(depth, sleep, prev, preemptions, only, perm);
+  };
+
+  /** Every 1024 states: progress about once a second, and the time limit (true: stop). */
+  const tick = (depth: number): boolean => {
+    if (!opts.progress && opts.maxSeconds === undefined) return false;
+    const now = performance.now();
+    if (opts.maxSeconds !== undefined && now - started >= opts.maxSeconds * 1000) {
+      bounded = true;
+      outOfTime = true;
+      return true;
+    }
+    if (opts.progress && now - lastProgress > 1000) {
+      lastProgress = now;
+      opts.progress({ states, transitions, depth, seconds: (now - started) / 1000 });
+    }
+    return false;
+  };
+
+  /** Run each thread's transition from the state at depth (the sleep set's and `only`'s allowing). */
+  const expand = (
+    depth: number,
+    sleep: number,
+    prev: number,
+    preemptions: number,
+    only: number,
+    perm: Int32Array,
+  ): boolean => {
     world.save(depth);
     const mySleep = sleepFps[depth];
     const done = doneFps[depth];
@@ -142,6 +192,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
       path.push(t);
       if (violation) {
         if (!best || path.length < best.schedule.length) best = { schedule: [...path], violation };
+        shared?.offerShortest(path.length);
         path.pop();
         world.load(depth);
         if (opts.firstViolation) return true;
@@ -176,6 +227,7 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
       const stuck = [...Array(threads).keys()].filter((t) => !world.done(t));
       const v = deadlock(world, stuck);
       if (!best || path.length < best.schedule.length) best = { schedule: [...path], violation: v };
+      shared?.offerShortest(path.length);
       if (opts.firstViolation) return true;
     }
     return false;
@@ -183,7 +235,14 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
 
   at(0);
   world.save(0);
-  explore(0, 0, -1, 0);
+  const start = startAt(world, opts.prefix ?? []);
+  if (typeof start === 'string') throw new Error(`search: the prefix ${start}`);
+  if (start.violation) best = { schedule: [...(opts.prefix ?? [])], violation: start.violation };
+  else {
+    path.push(...(opts.prefix ?? []));
+    at(path.length);
+    explore(path.length, 0, path.length ? path[path.length - 1] : -1, 0);
+  }
   world.reset(0);
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -194,7 +253,18 @@ export function search(program: Program, opts: SearchOptions = {}): SearchResult
     schedule: best?.schedule,
     violation: best?.violation,
     ...(stopped ? { stoppedAtMaxStates: true } : {}),
+    ...(outOfTime ? { stoppedAtMaxSeconds: true } : {}),
   };
+}
+
+/** Run a schedule prefix from the start (slot 0): its violation, or a sentence if it cannot run. */
+function startAt(world: World, prefix: readonly number[]): { violation?: Violation } | string {
+  for (const [i, t] of prefix.entries()) {
+    if (t < 0 || t >= world.threads || world.done(t)) return `step ${i + 1}: thread ${t} cannot run here`;
+    if (!world.step(t)) return `step ${i + 1}: thread ${t} is blocked here`;
+    if (world.violation) return { violation: world.violation };
+  }
+  return {};
 }
 
 /** No thread can move and some have not finished: each waits on another (a lock, a grace period). */

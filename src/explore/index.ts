@@ -3,50 +3,34 @@
  * (every interleaving, or random schedules), replay a schedule, and audit
  * every walker against every design.
  */
+
+import { resolve } from 'node:path';
 import type { KernelVersion } from '../arch/geometry.js';
-import type { Design } from '../designs/design.js';
+import { designByName } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import { P_FLAGS } from '../model/layout.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN } from '../model/page-flags.js';
-import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
+import type { Scenario } from '../scenario/index.js';
 import { type WalkerDef, walkerByName } from '../walkers/index.js';
 import type { WalkerSpec } from '../walkers/spec.js';
 import { parseWalkerSpec } from '../walkers/spec.js';
-import {
-  randomSearch,
-  replay,
-  type SearchOptions,
-  type SearchResult,
-  type StepLabel,
-  search,
-} from './engine.js';
-import { type MachineProgram, machineProgram } from './machine-program.js';
+import { buildProgram, type ExploreOptions, scenarioFrom } from './build.js';
+import { randomSearch, replay, type SearchResult, type StepLabel, search } from './engine.js';
+import type { MachineProgram } from './machine-program.js';
+import { SharedStateTable } from './shared-table.js';
+import { type JobSpec, mergeResults, type SubtreeJob, splitSearch } from './split.js';
+import { runJobsOnThreads, type SplitProgress } from './threads.js';
 import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js';
 
 export { parseWalkerSpec, type WalkerSpec } from '../walkers/spec.js';
+export type { ExploreOptions, ExploreProgress } from './build.js';
+export { modelKernel } from './build.js';
+export type { JobSpec, SubtreeJob } from './split.js';
+export { runJob } from './split.js';
+export type { SplitProgress } from './threads.js';
 export type { ExploreTrace, TraceSearch } from './trace.js';
-
-export interface ExploreOptions {
-  readonly scenario: Scenario;
-  /** How the user named the scenario, for the trace and its command (default: its source). */
-  readonly scenarioRef?: string;
-  readonly design: Design;
-  /** How the user named the design, e.g. a module path (default: its name). */
-  readonly designRef?: string;
-  /** The kernel the model and the walkers follow (default: modelKernel()). */
-  readonly kernel?: KernelVersion;
-  readonly walkers: readonly WalkerSpec[];
-  /** Operations done before exploring (default: the scenario's explore.from, else 0). */
-  readonly from?: number;
-  readonly preemptionBound?: number;
-  /** Random schedules instead of every interleaving. */
-  readonly random?: { readonly runs: number; readonly seed: number };
-  readonly firstViolation?: boolean;
-  readonly maxStates?: number;
-  readonly progress?: SearchOptions['progress'];
-}
 
 /** A walker as the command line names it: with the pfns it walks, if any. */
 function walkerText(name: string, pfns: readonly number[] | undefined): string {
@@ -88,38 +72,6 @@ export function parseSchedule(text: string): number[] {
   }
   if (out.length === 0) throw new InputError('--replay', 'the schedule is empty', text);
   return out;
-}
-
-/**
- * The kernel a design is explored on: the one asked for, else the design's own (the kernel it is
- * judged on, as audit runs it), else the scenario's.
- */
-export function modelKernel(design: Design, scenario: Scenario, kernel?: KernelVersion): KernelVersion {
-  return kernel ?? design.kernel ?? scenario.geometry.kernel;
-}
-
-/** The scenario on the kernel the exploration follows. */
-function modelScenario(opts: ExploreOptions): Scenario {
-  return scenarioWithKernel(opts.scenario, modelKernel(opts.design, opts.scenario, opts.kernel));
-}
-
-/** Operations done before exploring; a bad count is blamed on where it came from (--from or the file). */
-function scenarioFrom(s: Scenario, from: number | undefined): number {
-  const fromFile = (s.explore as { from?: number } | undefined)?.from;
-  const f = from ?? fromFile ?? 0;
-  const where = from === undefined ? `${s.source}: $.explore.from` : '--from';
-  if (f > s.steps.length) throw new InputError(where, `the scenario has only ${s.steps.length} steps`, f);
-  return f;
-}
-
-function buildProgram(opts: ExploreOptions): MachineProgram {
-  const scenario = modelScenario(opts);
-  return machineProgram({
-    scenario,
-    design: opts.design,
-    walkers: opts.walkers,
-    from: scenarioFrom(scenario, opts.from),
-  });
 }
 
 /** What pfn's struct page is now, for highlighting. */
@@ -200,7 +152,7 @@ function toTrace(
   const kernel = program.machine.g.kernel;
   const from = scenarioFrom(opts.scenario, opts.from);
   // Walkers with the pfns they walked (chosen from the scenario when not given): the same program.
-  const walkers = opts.walkers.map((w, i) => walkerText(w.walker.name, program.targets[i]));
+  const walkers = walkerTexts(opts, program);
   return {
     format: 'pfnlab-explore-trace',
     version: 1,
@@ -240,6 +192,8 @@ function searchOf(opts: ExploreOptions, r: SearchResult): TraceSearch {
     ...(opts.firstViolation ? { firstViolation: true } : {}),
     ...(opts.maxStates !== undefined ? { maxStates: opts.maxStates } : {}),
     ...(r.stoppedAtMaxStates ? { stoppedAtMaxStates: true } : {}),
+    ...(opts.maxSeconds !== undefined ? { maxSeconds: opts.maxSeconds } : {}),
+    ...(r.stoppedAtMaxSeconds ? { stoppedAtMaxSeconds: true } : {}),
   };
 }
 
@@ -258,9 +212,114 @@ export function explore(opts: ExploreOptions): ExploreTrace {
         preemptionBound: opts.preemptionBound,
         firstViolation: opts.firstViolation,
         maxStates: opts.maxStates,
+        maxSeconds: opts.maxSeconds,
         progress: opts.progress,
       });
   return toTrace(opts, program, result, searchOf(opts, result));
+}
+
+/** How a large exhaustive search is split (see split.ts). */
+export interface SplitOptions {
+  /** Worker threads (1: no split). */
+  readonly threads: number;
+  /** Subtree jobs (default 8 per thread). */
+  readonly jobs?: number;
+  /**
+   * A search that ends within this many states is not split (its output is the one-thread
+   * output); 0 splits every search, on one thread too (to measure the split itself).
+   */
+  readonly after?: number;
+  /** Run the jobs elsewhere (BullMQ workers) instead of on local threads. */
+  readonly run?: (jobs: SubtreeJob[], progress: (p: SplitProgress) => void) => Promise<SearchResult[]>;
+}
+
+/**
+ * 2^24 slots: room for 15 million states (320 MB at most, committed as the table fills; a full
+ * table stops the search as --max-states would, and the verdict names the states it covered).
+ */
+const SHARED_TABLE_BITS = 24;
+
+/**
+ * Searches that end within this many states run on one thread (a few CPU seconds): splitting
+ * costs each thread its own program and learning, and a split search's probe is lost work.
+ */
+export const SPLIT_AFTER_STATES = 1_000_000;
+
+/**
+ * explore(), with an exhaustive search that outgrows `after` states split into subtree jobs run
+ * on worker threads (or by `split.run`). Random, bounded (--bound, --max-states) and small searches
+ * are explore()'s own.
+ */
+export async function exploreSplit(opts: ExploreOptions, split: SplitOptions): Promise<ExploreTrace> {
+  const spec = jobSpec(opts);
+  const local = split.run === undefined;
+  if (
+    opts.random ||
+    opts.preemptionBound !== undefined ||
+    opts.maxStates !== undefined ||
+    !spec ||
+    (local && split.threads <= 1 && split.after !== 0)
+  )
+    return explore(opts);
+  const after = split.after ?? SPLIT_AFTER_STATES;
+  const started = performance.now();
+  if (after > 0) {
+    const small = explore({ ...opts, maxStates: after });
+    if (!small.search?.stoppedAtMaxStates) {
+      // Ended within the probe: the one-thread search, whose trace names no state limit.
+      const { maxStates: _, ...search } = small.search!;
+      return { ...small, search };
+    }
+  }
+  const program = buildProgram(opts);
+  const jobs = split.jobs ?? 8 * Math.max(1, split.threads);
+  // Threads of one machine share their visited states; remote workers cannot.
+  const shared = local ? SharedStateTable.create(SHARED_TABLE_BITS) : undefined;
+  const s = splitSearch(program, jobs, shared);
+  const subtrees = s.prefixes.map((prefix, index) => ({
+    spec: { ...spec, walkers: walkerTexts(opts, program) },
+    index,
+    prefix,
+    ...(shared ? { shared: shared.handle } : {}),
+  }));
+  const progress = (p: SplitProgress) =>
+    opts.progress?.({
+      states: s.states + p.states,
+      seconds: (performance.now() - started) / 1000,
+      jobs: { done: p.done, total: p.jobs },
+    });
+  const results = split.run
+    ? await split.run(subtrees, progress)
+    : await runJobsOnThreads(subtrees, split.threads, progress);
+  const result = mergeResults(s, results, (performance.now() - started) / 1000, shared);
+  return toTrace(opts, program, result, {
+    ...searchOf(opts, result),
+    ...(shared?.full ? { maxStates: shared.states } : {}),
+    jobs: subtrees.length,
+    ...(local ? { threads: split.threads } : {}),
+  });
+}
+
+/** The job spec of an exhaustive search, or undefined when its design cannot be named to a worker. */
+function jobSpec(opts: ExploreOptions): JobSpec | undefined {
+  const ref = opts.designRef ?? opts.design.name;
+  const builtin = designByName(ref);
+  const design = builtin ? ref : /[/\\]|\.m?js$/.test(ref) ? resolve(ref) : undefined;
+  if (!design || (builtin && builtin !== opts.design)) return undefined;
+  return {
+    scenario: opts.scenario,
+    design,
+    kernel: opts.kernel,
+    walkers: [],
+    from: opts.from,
+    maxSeconds: opts.maxSeconds,
+    firstViolation: opts.firstViolation,
+  };
+}
+
+/** The walkers with the pfns they walk (chosen from the scenario when not given). */
+function walkerTexts(opts: ExploreOptions, program: MachineProgram): string[] {
+  return opts.walkers.map((w, i) => walkerText(w.walker.name, program.targets[i]));
 }
 
 /** Run one schedule (a replay string) and report what happened. */

@@ -4,8 +4,10 @@
  * was explored with, its preemptions and depth).
  *
  * Soundness of the fingerprint: the key is [writer pc, the 64-bit Zobrist hash of memory, each
- * walker's trace node and private words]. The string keys of the 2026-12-06 engine held the pc and
- * walker parts exactly and memory as the same 64-bit hash; here words 1 and 2 of the fingerprint
+ * walker's trace node (a 64-bit hash of its iteration and the values it read) and private words]. The string keys of the 2026-12-06 engine held the pc and
+ * walker parts exactly and memory as the same 64-bit hash (trace nodes now are 64-bit hashes too,
+ * so that threads' searches name a state alike: a collision needs two traces of one walker alike in
+ * 64 bits); here words 1 and 2 of the fingerprint
  * are the memory hash mixed with the rest and word 3 hashes the rest alone. Two states that differ
  * only in memory collide exactly when the memory hash did before (probability 2^-64 per pair);
  * states that differ elsewhere need a 96-bit collision. A collision would merge two states and
@@ -25,6 +27,29 @@ function mix(h: number, x: number): number {
   h ^= h >>> 15;
   h = Math.imul(h, 0x85ebca77);
   return h ^ (h >>> 13);
+}
+
+const FP = new Int32Array(3);
+
+/** The 96-bit fingerprint of a state key into out[0..2] (see the file's comment). */
+export function fingerprint(key: Int32Array, length: number, out: Int32Array): void {
+  let r1 = mix(0x243f6a88, key[0]);
+  let r2 = mix(0x13198a2e, key[0]);
+  let r3 = mix(0x03707344, key[0]);
+  for (let i = 3; i < length; i++) {
+    const x = key[i];
+    r1 = mix(r1, x);
+    r2 = mix(r2, x ^ 0x5bd1e995);
+    r3 = mix(r3, x + 0x7f4a7c15);
+  }
+  out[0] = key[1] ^ r1;
+  out[1] = key[2] ^ r2;
+  out[2] = r3;
+}
+
+/** Where a fingerprint's probe starts in a table of mask + 1 slots. */
+export function home(f1: number, f3: number, mask: number): number {
+  return (f1 ^ Math.imul(f3, 0x27d4eb2f)) & mask;
 }
 
 export class StateTable {
@@ -47,26 +72,15 @@ export class StateTable {
 
   /** The slot holding this key's visit, or -1 (insert() then adds it). */
   find(key: Int32Array, length: number): number {
-    let r1 = 0x243f6a88;
-    let r2 = 0x13198a2e;
-    let r3 = 0x03707344;
-    r1 = mix(r1, key[0]);
-    r2 = mix(r2, key[0]);
-    r3 = mix(r3, key[0]);
-    for (let i = 3; i < length; i++) {
-      const x = key[i];
-      r1 = mix(r1, x);
-      r2 = mix(r2, x ^ 0x5bd1e995);
-      r3 = mix(r3, x + 0x7f4a7c15);
-    }
-    const f1 = key[1] ^ r1;
-    const f2 = key[2] ^ r2;
-    const f3 = r3;
+    fingerprint(key, length, FP);
+    const f1 = FP[0];
+    const f2 = FP[1];
+    const f3 = FP[2];
     this.f1 = f1;
     this.f2 = f2;
     this.f3 = f3;
     const slots = this.slots;
-    let i = (f1 ^ Math.imul(f3, 0x27d4eb2f)) & this.mask;
+    let i = home(f1, f3, this.mask);
     while (this.used[i] !== 0) {
       const at = i * STRIDE;
       if (slots[at + F1] === f1 && slots[at + F2] === f2 && slots[at + F3] === f3) return i;
@@ -116,7 +130,7 @@ export class StateTable {
   }
 
   private place(f1: number, f2: number, f3: number): number {
-    let i = (f1 ^ Math.imul(f3, 0x27d4eb2f)) & this.mask;
+    let i = home(f1, f3, this.mask);
     while (this.used[i] !== 0) i = (i + 1) & this.mask;
     this.used[i] = 1;
     const at = i * STRIDE;

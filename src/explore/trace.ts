@@ -57,6 +57,13 @@ export interface TraceSearch {
   readonly maxStates?: number;
   /** ... and it did: a counterexample is the shortest found so far, no verdict is a proof. */
   readonly stoppedAtMaxStates?: boolean;
+  /** exhaustive: give up after this many seconds ... */
+  readonly maxSeconds?: number;
+  /** ... and it did (as stoppedAtMaxStates). */
+  readonly stoppedAtMaxSeconds?: boolean;
+  /** exhaustive: split into this many subtree jobs (by schedule prefix), run by this many threads. */
+  readonly jobs?: number;
+  readonly threads?: number;
   /** random: how many schedules, from which seed. */
   readonly runs?: number;
   readonly seed?: number;

@@ -55,13 +55,26 @@ const UNKNOWN = -1;
 const YIELD = Symbol('yield');
 const BLOCKED = Symbol('blocked');
 
-/** One (iteration, values read so far) of a symmetry group's walkers. */
+function mixTrace(h: number, x: number): number {
+  h = Math.imul(h ^ x, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  h = Math.imul(h, 0x297a2d39);
+  return h ^ (h >>> 15);
+}
+
+/**
+ * One (iteration, values read so far) of a symmetry group's walkers. Its id is the order it was
+ * met in (one search's); its two hashes name it the same in every search (state keys that threads
+ * share): a 64-bit hash of the iteration and values.
+ */
 class TraceNode {
   readonly children = new Map<number, TraceNode>();
   constructor(
     readonly id: number,
     readonly iteration: number,
     readonly values: readonly number[],
+    readonly hash1: number,
+    readonly hash2: number,
   ) {}
 }
 
@@ -73,7 +86,7 @@ export class TraceTrie {
   root(iteration: number): number {
     let r = this.roots[iteration];
     if (!r) {
-      r = this.add(iteration, []);
+      r = this.add(iteration, [], mixTrace(0x3c6ef372, iteration), mixTrace(0x510e527f, ~iteration));
       this.roots[iteration] = r;
     }
     return r.id;
@@ -83,7 +96,12 @@ export class TraceTrie {
     const n = this.nodes[id];
     let c = n.children.get(value);
     if (!c) {
-      c = this.add(n.iteration, [...n.values, value]);
+      c = this.add(
+        n.iteration,
+        [...n.values, value],
+        mixTrace(n.hash1, value),
+        mixTrace(n.hash2, value ^ 0x6a09e667),
+      );
       n.children.set(value, c);
     }
     return c.id;
@@ -93,8 +111,8 @@ export class TraceTrie {
     return this.nodes[id].iteration;
   }
 
-  private add(iteration: number, values: number[]): TraceNode {
-    const n = new TraceNode(this.nodes.length, iteration, values);
+  private add(iteration: number, values: number[], hash1: number, hash2: number): TraceNode {
+    const n = new TraceNode(this.nodes.length, iteration, values, hash1, hash2);
     this.nodes.push(n);
     return n;
   }

@@ -99,7 +99,7 @@ export class World {
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))
       .map(([key, members]) => ({ key, members }));
     this.order = new Int32Array(program.walkers.length);
-    this.keyLength = 3 + program.walkers.reduce((n, w) => n + 1 + w.privateWords.length, 0);
+    this.keyLength = 3 + program.walkers.reduce((n, w) => n + 2 + w.privateWords.length, 0);
     this.frame = 2 + program.walkers.length;
     this.saved = new Int32Array(this.frame * 64);
   }
@@ -155,7 +155,7 @@ export class World {
   /**
    * The state key into `out`: writer position, the shared memory hash (walkers' private words
    * counted at their initial values), then walkers in canonical order - groups by name, members
-   * by node and private words, ties by thread - with their node and private words. `perm`
+   * by node and private words, ties by thread - with their node's 64-bit hash and private words. `perm`
    * receives that order (thread id -> canonical id, 1..n) so sleep sets compare across symmetric
    * states. (The 2026-12-06 engine numbered them by a sparse array's length, which skipped ids
    * when a higher thread sorted first, so symmetric images of a state could compare sleep sets
@@ -200,17 +200,21 @@ export class World {
       for (let j = 0; j < m.length; j++) {
         const i = order[j];
         perm[i + 1] = canonical++;
-        out[at++] = this.traces[i];
+        const tn = this.walkers[i].trie.nodes[this.traces[i]];
+        out[at++] = tn.hash1;
+        out[at++] = tn.hash2;
         const priv = this.privateWords[i];
         for (let k = 0; k < priv.length; k++) out[at++] = words[priv[k]];
       }
     }
   }
 
-  /** Walkers of a group by node, then private words, then thread. */
+  /** Walkers of a group by node (its hash: the same in every search), then private words, then thread. */
   private compareWalkers(a: number, b: number): number {
-    const d = this.traces[a] - this.traces[b];
-    if (d !== 0) return d;
+    const nodes = this.walkers[a].trie.nodes;
+    const ta = nodes[this.traces[a]];
+    const tb = nodes[this.traces[b]];
+    if (ta !== tb) return ta.hash1 !== tb.hash1 ? ta.hash1 - tb.hash1 : ta.hash2 - tb.hash2;
     const words = this.program.mem.words;
     const pa = this.privateWords[a];
     const pb = this.privateWords[b];
