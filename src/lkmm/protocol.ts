@@ -184,7 +184,8 @@ export function protocolTest(
     ' *)',
     '',
     '{',
-    `\tint flag = ${publish ? 0 : 1};`,
+    // The initial state declares flag with the type the threads take it as (herd7 checks them alike).
+    flagType === 'atomic_t' ? `\tatomic_t flag = ATOMIC_INIT(${publish ? 0 : 1});` : `\tint flag = ${publish ? 0 : 1};`,
     `\tint page = ${publish ? 0 : 1};`,
     '}',
     '',
