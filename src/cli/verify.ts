@@ -1,4 +1,4 @@
-/** pfnlab verify <scenario>... [--kernel VMLINUZ] [--json] [--keep DIR]; pfnlab verify --setup */
+/** pfnlab verify <scenario>... [--kernel 6.1|6.12|VMLINUZ] [--json] [--keep DIR] [--strict]; pfnlab verify --setup */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
@@ -32,7 +32,7 @@ function scenarioRefs(args: readonly string[]): string[] {
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'replay a scenario on a real Linux kernel under QEMU and compare it with the model',
-  help: `usage: pfnlab verify <scenario>... [--kernel VMLINUZ] [--modules DIR] [--json] [--keep DIR]
+  help: `usage: pfnlab verify <scenario>... [--kernel 6.1|6.12|VMLINUZ] [--modules DIR] [--json] [--keep DIR] [--strict]
        pfnlab verify --setup [--dry-run]
 
 Boot a Linux kernel under QEMU (TCG) with a busybox initramfs pfnlab builds,
@@ -49,19 +49,32 @@ machine (memory, slots, maxmem, nvdimms, virtioMem); see scenarios/verify/.
 \`pfnlab capture\` or \`pfnlab export\` (imported first), or a directory of
 scenarios.
 
-  --kernel VMLINUZ  the kernel to boot (default: the one --setup put in
-                    ~/.cache/pfnlab/kernel; its modules are found beside it)
+  --kernel K        the kernel to boot: a series (6.1, 6.12: the newest one
+                    --setup fetched into ~/.cache/pfnlab/kernel) or a vmlinuz
+                    path (its modules are found beside it); default: the
+                    newest kernel in the cache
   --modules DIR     that kernel's /lib/modules/<release> directory
   --cache DIR       the cache directory (default ~/.cache/pfnlab, or $PFNLAB_CACHE)
   --keep DIR        keep each run's snapshots (a sysfs/proc tree per step,
                     the model's view, the console log, the QEMU command line)
   --json            print the whole result as JSON
-  --setup           install qemu-system-x86, busybox-static, cpio and gzip
-                    (apt-get) and the Debian cloud kernel into the cache
+  --strict          a step that could not be replayed fails the run (exit 1)
+  --setup           fetch (never install) the newest Debian 6.1 and 6.12
+                    cloud kernels into the cache (a private apt configuration
+                    under it: its own sources list with bookworm-backports and
+                    its own lists, then apt-get download and dpkg -x), and say
+                    which apt packages the host lacks (qemu-system-x86,
+                    busybox-static, cpio, xz-utils, zstd)
   --dry-run         with --setup: only say what would be done
 
-Exit status: 0 the model and the kernel agree, 1 a disagreement, 2 bad input
-or a missing tool (run 'pfnlab verify --setup').`,
+The last line says what was compared: "agree on every step", or "agree on N
+of M steps" with the steps not replayed and verify's own errors (a wait that
+timed out, an agent shell error, a missing sysfs file: never counted as the
+kernel refusing).
+
+Exit status: 0 the model and the kernel agree on every step that was replayed,
+1 a disagreement, a verify error, or (--strict) a step not replayed, 2 bad
+input or a missing tool (run 'pfnlab verify --setup').`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('verify', argv, {
       kernel: { type: 'string' },
@@ -69,6 +82,7 @@ or a missing tool (run 'pfnlab verify --setup').`,
       cache: { type: 'string' },
       keep: { type: 'string' },
       json: { type: 'boolean' },
+      strict: { type: 'boolean' },
       setup: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     });
@@ -97,6 +111,10 @@ or a missing tool (run 'pfnlab verify --setup').`,
       if (!p.values.json) io.out(`${results.length > 1 ? '\n' : ''}${renderVerify(r)}\n`);
     }
     if (p.values.json) printJson(io, results.length === 1 ? results[0] : results);
-    return results.some((r) => r.disagreements > 0) ? 1 : 0;
+    const failed = (r: VerifyResult) =>
+      r.disagreements > 0 ||
+      r.verdict.verifyErrors > 0 ||
+      (Boolean(p.values.strict) && r.verdict.notReplayed > 0);
+    return results.some(failed) ? 1 : 0;
   },
 };

@@ -44,6 +44,7 @@ export function renderVerify(r: VerifyResult): string {
   out.push(
     `${r.scenario}: kernel ${r.kernel} under QEMU (TCG) vs the model (kernel ${r.modelKernel} rules)`,
     `guest boot: ${r.boot.ranges.map((b) => `${b.start}+${b.size}`).join(', ')}; memory blocks ${r.boot.blockSize / 2 ** 20} MiB`,
+    `auto_online_blocks: kernel ${r.autoOnline.kernel ?? '(absent)'}, replayed with ${r.autoOnline.used}`,
     '',
   );
   out.push(
@@ -55,13 +56,15 @@ export function renderVerify(r: VerifyResult): string {
         s.op === 'boot' ? '-' : s.modelErrno ? `-${s.modelErrno}` : 'ok',
         s.op === 'boot'
           ? 'ok'
-          : s.action.startsWith('model only')
-            ? '(model)'
-            : !s.replayed
-              ? 'skipped'
-              : s.kernelErrno
-                ? `-${s.kernelErrno}`
-                : 'ok',
+          : s.verifyError
+            ? 'ERROR'
+            : s.action.startsWith('model only')
+              ? '(model)'
+              : !s.replayed
+                ? 'skipped'
+                : s.kernelErrno
+                  ? `-${s.kernelErrno}`
+                  : 'ok',
         mark(s.agree.blocks),
         mark(s.agree.zones),
         mark(s.agree.iomem),
@@ -90,6 +93,10 @@ export function renderVerify(r: VerifyResult): string {
         `  step ${s.index} expects -${s.expect}: model ${s.modelErrno ? `-${s.modelErrno}` : 'succeeds'}, kernel ${!s.replayed ? 'not replayed' : s.kernelErrno ? `-${s.kernelErrno}` : 'succeeds'}`,
       );
   }
+  if (r.verifyErrors.length) {
+    out.push('', "Verify errors (verify's own failures, not the kernel's; nothing compared):");
+    for (const e of r.verifyErrors) out.push(`  step ${e.index} ${e.op}: ${e.error}`);
+  }
   if (r.notReplayable.length) {
     out.push('', 'Not replayed:');
     for (const n of r.notReplayable) out.push(`  step ${n.index} ${n.op}: ${n.why}`);
@@ -103,9 +110,7 @@ export function renderVerify(r: VerifyResult): string {
   out.push('', 'Approximations:', ...r.approximations.map((a) => `  - ${a}`));
   out.push(
     '',
-    r.disagreements
-      ? `${r.disagreements} disagreement(s) between the model and the kernel (${(r.wallMs / 1000).toFixed(1)} s)`
-      : `model and kernel agree on every step (${(r.wallMs / 1000).toFixed(1)} s)`,
+    `${r.verdict.text}${r.disagreements ? ` (${r.disagreements} disagreement(s))` : ''} (${(r.wallMs / 1000).toFixed(1)} s)`,
   );
   return out.join('\n');
 }

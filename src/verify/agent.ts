@@ -12,7 +12,12 @@
  * then its content, node links as `@@LINK <path> <target>`), write PATH VALUE,
  * read PATH, ls DIR, wait_blocks N SECONDS (until there are N memory blocks),
  * dmesg (kernel messages since the last call), insmod MODULE (one shipped in
- * /lib/modules but not loaded at boot), sh COMMAND... (debugging).
+ * /lib/modules but not loaded at boot), rmmod MODULE, settle SECONDS (until
+ * the block count and every block's state read the same twice 0.1 s apart,
+ * none "going-offline"), kpage FIRST COUNT (/proc/kpageflags then
+ * /proc/kpagecount for COUNT pfns from FIRST, both multiples of 512, as
+ * `uniq -c` runs of od's hex words: `@@FLAGS`, runs, `@@COUNT`, runs),
+ * exists PATH, sh COMMAND... (debugging).
  * Unsolicited lines (`@@READY`, anything the kernel says on ttyS1) are kept
  * as noise. Output lines never start with "@@" except the frames: /proc and
  * sysfs files do not.
@@ -23,6 +28,7 @@ export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo 1 > /proc/sys/kernel/printk_devkmsg 2>/dev/null
 for m in $(cat /etc/modules); do
   insmod /lib/modules/$m.ko || echo "pfnlab-agent: insmod $m failed" > /dev/console
@@ -45,6 +51,13 @@ snap() {
     for n in $d/node[0-9]*; do [ -e "$n" ] && echo "@@LINK $n ../../node/\${n##*/}"; done
   done
 }
+states() { echo $(nblocks) $(cat $MEM/memory[0-9]*/state 2>/dev/null); }
+kpage() {
+  echo "@@FLAGS"
+  dd if=/proc/kpageflags bs=4096 skip=$(($1/512)) count=$(($2/512)) 2>/dev/null | od -Ad -tx8 -w8
+  echo "@@COUNT"
+  dd if=/proc/kpagecount bs=4096 skip=$(($1/512)) count=$(($2/512)) 2>/dev/null | od -Ad -tx8 -w8
+}
 nblocks() { c=0; for d in $MEM/memory[0-9]*; do [ -d "$d" ] && c=$((c+1)); done; echo $c; }
 echo "@@READY"
 while read -r seq cmd a b; do
@@ -63,6 +76,17 @@ while read -r seq cmd a b; do
       echo "$n"; [ "$n" = "$a" ] || rc=1 ;;
     dmesg) dmesg -c ;;
     insmod) err=$(insmod /lib/modules/$a.ko 2>&1) || rc=1 ;;
+    rmmod) err=$(rmmod $a 2>&1) || rc=1 ;;
+    exists) [ -e "$a" ] || rc=1 ;;
+    settle)
+      i=0; prev=
+      while [ $i -lt $((a*10)) ]; do
+        cur=$(states)
+        case "$cur" in *going*) prev= ;; *) [ "$cur" = "$prev" ] && break; prev=$cur ;; esac
+        sleep 0.1; i=$((i+1))
+      done
+      [ $i -lt $((a*10)) ] || { rc=1; err="still changing after $a s: $cur"; } ;;
+    kpage) kpage "$a" "$b" ;;
     sh) eval "$a $b" || rc=$? ;;
     poweroff) echo bye; echo "@@END $seq 0"; poweroff -f ;;
     *) rc=1; err="unknown command $cmd" ;;

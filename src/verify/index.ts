@@ -24,9 +24,16 @@ import { hex } from '../units.js';
 import { parseSnapshot } from './agent.js';
 import { compareRefusal, compareViews, type Disagreement, type Region } from './compare.js';
 import { qemuConfig, type VerifyMachine, verifyMachine } from './config.js';
-import { buildInitramfs } from './initramfs.js';
-import { Guest } from './qemu.js';
-import { describeAction, type GuestAction, planReplay, replayAction } from './replay.js';
+import { buildInitramfs, NEEDED_MODULES } from './initramfs.js';
+import { Guest, GuestError } from './qemu.js';
+import {
+  describeAction,
+  type GuestAction,
+  type GuestOutcome,
+  planReplay,
+  replayAction,
+  VerifyFault,
+} from './replay.js';
 import { findToolchain } from './setup.js';
 import { modelView, readView, writeGuestDir } from './view.js';
 
@@ -45,6 +52,13 @@ export interface VerifyOptions {
   readonly onProgress?: (line: string) => void;
 }
 
+/**
+ * The model's online policy: it has no auto-online (memhp_default_online_type)
+ * yet, so hot-added memory stays offline until a step onlines it, as with
+ * auto_online_blocks=offline.
+ */
+export const MODEL_AUTO_ONLINE = 'offline';
+
 export type Agreement = boolean | null;
 
 export interface StepResult {
@@ -58,8 +72,22 @@ export interface StepResult {
   readonly kernelErrno: string | null;
   readonly expect: string | null;
   readonly note?: string;
+  /** Verify's own failure on this step (a wait timing out, an agent shell error, a missing sysfs file): nothing was compared. */
+  readonly verifyError?: string;
   readonly agree: { blocks: Agreement; zones: Agreement; iomem: Agreement; refusal: Agreement };
   readonly disagreements: readonly Disagreement[];
+}
+
+/** What was compared, step by step: the verdict line's numbers. */
+export interface Verdict {
+  /** Boot and every scenario step. */
+  readonly steps: number;
+  /** Steps carried out on both sides (or model-only) and compared without a verify error. */
+  readonly compared: number;
+  readonly agreeing: number;
+  readonly notReplayed: number;
+  readonly verifyErrors: number;
+  readonly text: string;
 }
 
 export interface VerifyResult {
@@ -72,8 +100,14 @@ export interface VerifyResult {
   readonly boot: { readonly ranges: { start: string; size: string }[]; readonly blockSize: number };
   readonly steps: StepResult[];
   readonly notReplayable: { index: number; op: string; why: string }[];
+  readonly verifyErrors: { index: number; op: string; error: string }[];
+  /** auto_online_blocks: the kernel's own policy, and the one the replay ran with. */
+  readonly autoOnline: { readonly kernel: string | null; readonly used: string };
+  /** Which release's rules the model ran on, and why. */
+  readonly modelRules: string;
   readonly approximations: string[];
   readonly disagreements: number;
+  readonly verdict: Verdict;
   readonly wallMs: number;
 }
 
@@ -92,8 +126,18 @@ function summary(s: OpSpec): string {
   return `${s.op}${r}${extra}`;
 }
 
-function approximations(vm: VerifyMachine, release: string): string[] {
-  const out = [`the model follows kernel 6.19 where 6.19 and 5.4 differ; the guest runs ${release}`];
+function approximations(
+  vm: VerifyMachine,
+  release: string,
+  autoOnline: VerifyResult['autoOnline'],
+): string[] {
+  const out = [
+    `the model runs kernel 6.19's rules (it has 5.4 and 6.19; the guest runs ${release}, whose hotplug paths compared here match 6.19's)`,
+  ];
+  if (autoOnline.kernel !== null && autoOnline.kernel !== autoOnline.used)
+    out.push(
+      `the guest's auto_online_blocks was '${autoOnline.kernel}'; verify set it to '${autoOnline.used}' before the first step, so hot-added blocks are onlined by the scenario's own steps, as in the model (no auto-online in the model yet)`,
+    );
   if (vm.virtioMem.length)
     out.push(
       'virtio-mem growth is add_memory of whole memory blocks in the model; the kernel plugs device blocks (2 MiB) into memory blocks it adds itself, names them "System RAM (virtio_mem)" under the device\'s resource and merges adjacent ones (compared as System RAM)',
@@ -105,8 +149,63 @@ function approximations(vm: VerifyMachine, release: string): string[] {
   return out;
 }
 
+/** The modules the scenario's devices cannot do without, each with the $.verify field that needs it. */
+function neededModules(vm: VerifyMachine): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const kind of ['nvdimms', 'virtioMem', 'legacyPmem'] as const) {
+    if (!vm[kind].length) continue;
+    for (const m of NEEDED_MODULES[kind]) if (!out.has(m)) out.set(m, `needed by $.verify.${kind}`);
+  }
+  return out;
+}
+
 function agreement(all: readonly Disagreement[], area: Disagreement['area']): Agreement {
   return !all.some((d) => d.area === area);
+}
+
+/** The verdict: "agree on every step" only when every step was replayed and compared. */
+export function verdictOf(steps: readonly StepResult[]): Verdict {
+  const errors = steps.filter((s) => s.verifyError);
+  const skipped = steps.filter((s) => !s.verifyError && !s.replayed && !s.action.startsWith('model only'));
+  const compared = steps.filter((s) => !s.verifyError && !skipped.includes(s));
+  const agreeing = compared.filter((s) => s.disagreements.length === 0);
+  const stepName = (s: StepResult) => (s.index === 0 ? 'boot' : `step ${s.index}`);
+  const parts: string[] = [];
+  if (agreeing.length === steps.length) parts.push(`model and kernel agree on every step (${steps.length})`);
+  else parts.push(`model and kernel agree on ${agreeing.length} of ${steps.length} steps`);
+  const disagreeing = compared.length - agreeing.length;
+  if (disagreeing) parts.push(`${disagreeing} disagree`);
+  if (skipped.length)
+    parts.push(`${skipped.length} not replayed: ${skipped.map((s) => `${stepName(s)} ${s.op}`).join(', ')}`);
+  if (errors.length) parts.push(`${errors.length} verify error(s): ${errors.map(stepName).join(', ')}`);
+  return {
+    steps: steps.length,
+    compared: compared.length,
+    agreeing: agreeing.length,
+    notReplayed: skipped.length,
+    verifyErrors: errors.length,
+    text: parts.join('; '),
+  };
+}
+
+/** Make the guest's online policy the model's; returns the kernel's own value (null when the file is absent). */
+async function alignAutoOnline(guest: Guest): Promise<string | null> {
+  const path = '/sys/devices/system/memory/auto_online_blocks';
+  const r = await guest.request('read', [path]);
+  if (r.rc !== 0) return null;
+  const kernel = r.lines[0]?.trim() ?? '';
+  if (kernel !== MODEL_AUTO_ONLINE) {
+    const w = await guest.request('write', [path, MODEL_AUTO_ONLINE]);
+    if (w.rc !== 0)
+      throw new GuestError(`cannot set ${path} to ${MODEL_AUTO_ONLINE}: ${w.error.slice(0, 200)}`);
+  }
+  return kernel;
+}
+
+/** Wait until the guest's hotplug work has settled (block count and states stable, nothing going-offline). */
+async function settle(guest: Guest): Promise<string | undefined> {
+  const r = await guest.request('settle', ['30'], 60_000);
+  return r.rc === 0 ? undefined : `hotplug work did not settle: ${r.error.slice(0, 200)}`;
 }
 
 /** Boot the guest, replay the scenario, compare after every step. */
@@ -119,7 +218,12 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
   // (and /proc/x cannot spin mkdir -p).
   if (opts.keep) withFileErrors(() => makeDirs(opts.keep as string), opts.keep);
   const tools = findToolchain({ kernel: opts.kernel, modules: opts.modules, cache: opts.cache });
-  const initrd = buildInitramfs({ busybox: tools.busybox, modulesDir: tools.kernel.modules });
+  const initrd = buildInitramfs({
+    busybox: tools.busybox,
+    modulesDir: tools.kernel.modules,
+    needed: neededModules(vm),
+    release: tools.kernel.release,
+  });
   const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'pfnlab-verify-'));
   progress(`booting ${tools.kernel.release} under QEMU (TCG)`);
   const guest = await Guest.start(
@@ -146,6 +250,9 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
     // Boot: the model starts from the guest's own layout, imported from its
     // files (boot ranges from /proc/iomem, block size from sysfs). Devices the
     // import may infer are left out: the scenario's steps bring them.
+    const autoOnlineKernel = await alignAutoOnline(guest);
+    const bootSettle = await settle(guest);
+    if (bootSettle) throw new GuestError(`after boot: ${bootSettle}`);
     const bootDir = await snapGuest('step-00-boot');
     const imported = importMachine({ dir: bootDir }, { name: s.name }).converted;
     const bootView = readView(bootDir);
@@ -169,6 +276,7 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
             },
           ];
     const results: StepResult[] = [];
+    const autoOnline = { kernel: autoOnlineKernel, used: MODEL_AUTO_ONLINE };
     const bootCmp = compareViews(modelView(m, join(dir, 'step-00-boot.model')), bootView, { driverManaged });
     const bootDis = [...blockSizeDis, ...bootCmp.blocks, ...bootCmp.zones, ...bootCmp.iomem];
     results.push({
@@ -189,6 +297,7 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       disagreements: bootDis,
     });
     const notReplayable: VerifyResult['notReplayable'] = [];
+    const verifyErrors: VerifyResult['verifyErrors'] = [];
     const ctx = { guest, blockSize: bootView.blockSize, ndDevices: new Map<string, string>() };
     for (let i = 0; i < s.steps.length; i++) {
       const spec = s.steps[i];
@@ -223,7 +332,29 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
         modelErrno = e.errno;
         note = `model: ${e.message}`;
       }
-      const outcome = await replayAction(ctx, action);
+      let outcome: GuestOutcome;
+      try {
+        outcome = await replayAction(ctx, action);
+      } catch (e) {
+        if (!(e instanceof VerifyFault)) throw e;
+        outcome = { replayed: false, errno: null, verifyError: e.message };
+      }
+      const verifyError = outcome.verifyError ?? (await settle(guest));
+      if (verifyError) {
+        verifyErrors.push({ index: i + 1, op: spec.op, error: verifyError });
+        progress(`step ${i + 1}: verify error: ${verifyError}`);
+        results.push({
+          ...base,
+          replayed: outcome.replayed,
+          modelErrno,
+          kernelErrno: null,
+          note,
+          verifyError,
+          agree: { blocks: null, zones: null, iomem: null, refusal: null },
+          disagreements: [],
+        });
+        continue;
+      }
       if (!outcome.replayed && action.kind !== 'model-only') {
         notReplayable.push({ index: i + 1, op: spec.op, why: outcome.note ?? 'not replayed' });
       }
@@ -258,8 +389,12 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       },
       steps: results,
       notReplayable,
-      approximations: approximations(vm, tools.kernel.release),
+      verifyErrors,
+      autoOnline,
+      modelRules: `${geometry.kernel} (the model's rules for the guest's ${tools.kernel.release}: it has 5.4 and 6.19)`,
+      approximations: approximations(vm, tools.kernel.release, autoOnline),
       disagreements: results.reduce((n, r) => n + r.disagreements.length, 0),
+      verdict: verdictOf(results),
       wallMs: Date.now() - started,
     };
   } finally {

@@ -3,8 +3,10 @@
  * verify needs (copied from the kernel package, loaded with insmod in
  * dependency order from /etc/modules), and the agent as /init.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { PfnlabError } from '../errors.js';
 import { AGENT_INIT } from './agent.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
@@ -27,8 +29,69 @@ export const VERIFY_MODULES = [
   'virtio_pmem',
 ] as const;
 
-/** Modules put in the initramfs but loaded only when a step asks (nd_e820: legacy pmem appears when it loads). */
-export const ON_DEMAND_MODULES = ['nd_e820'] as const;
+/**
+ * Modules put in the initramfs but loaded only when a step asks (nd_e820:
+ * legacy pmem appears when it loads; memory_notifier_error_inject: the
+ * selftest's error phase).
+ */
+export const ON_DEMAND_MODULES = ['nd_e820', 'memory_notifier_error_inject'] as const;
+
+/** The modules each kind of device a scenario uses cannot do without (built in, or shipped). */
+export const NEEDED_MODULES = {
+  nvdimms: ['libnvdimm', 'nd_pmem', 'nfit', 'dax_pmem', 'device_dax'],
+  virtioMem: ['virtio_pci', 'virtio_mem'],
+  legacyPmem: ['libnvdimm', 'nd_pmem', 'nd_e820'],
+} as const;
+
+/** A module file's name without its suffix: "virtio_mem.ko.xz" -> "virtio_mem"; undefined when not a module. */
+export function moduleName(file: string): string | undefined {
+  const m = /^(.+)\.ko(\.(xz|zst|gz))?$/.exec(file);
+  return m ? m[1].replace(/-/g, '_') : undefined;
+}
+
+/** A needed module the kernel has neither built in nor shipped: one line, exit 2. */
+export class MissingModuleError extends PfnlabError {
+  constructor(
+    readonly module: string,
+    why: string,
+    release: string,
+  ) {
+    super(
+      `verify: kernel ${release} has no module ${module} (${why}), neither built in nor in its modules directory`,
+      module,
+    );
+  }
+}
+
+/**
+ * A module's ELF bytes: .ko as is, .ko.gz through zlib, .ko.xz and .ko.zst
+ * through xz and zstd (Debian's xz-utils and zstd; Node 20 has neither).
+ */
+export function readModule(path: string): Uint8Array {
+  const raw = readFileSync(path);
+  if (path.endsWith('.ko')) return raw;
+  if (path.endsWith('.gz')) return gunzipSync(raw);
+  const tool = path.endsWith('.xz') ? 'xz' : 'zstd';
+  const r = spawnSync(tool, ['-dc'], { input: raw, maxBuffer: 1 << 30 });
+  if (r.error || r.status !== 0)
+    throw new PfnlabError(
+      `verify: cannot decompress ${path}: ${r.error?.message ?? r.stderr.toString().trim().slice(0, 200)} (Debian package ${tool === 'xz' ? 'xz-utils' : 'zstd'})`,
+      path,
+    );
+  return r.stdout;
+}
+
+/** modules.builtin of a modules directory: names of the modules compiled into the kernel. */
+export function builtinModules(modulesDir: string | undefined): Set<string> {
+  const f = modulesDir && join(modulesDir, 'modules.builtin');
+  if (!f || !existsSync(f)) return new Set();
+  const out = new Set<string>();
+  for (const line of readFileSync(f, 'utf8').split('\n')) {
+    const name = moduleName(line.split('/').pop() ?? '');
+    if (name) out.add(name);
+  }
+  return out;
+}
 
 /** The `depends=` field of a module's .modinfo section (names, comma separated). */
 export function moduleDepends(ko: Uint8Array): string[] {
@@ -42,7 +105,10 @@ function indexModules(dir: string, out = new Map<string, string>()): Map<string,
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) indexModules(p, out);
-    else if (name.endsWith('.ko')) out.set(basename(name, '.ko').replace(/-/g, '_'), p);
+    else {
+      const m = moduleName(name);
+      if (m) out.set(m, p);
+    }
   }
   return out;
 }
@@ -90,6 +156,10 @@ export interface InitramfsOptions {
   /** /lib/modules/<release>, or undefined for a kernel with everything built in. */
   readonly modulesDir: string | undefined;
   readonly modules?: readonly string[];
+  /** Modules the scenario cannot do without, each with why: missing and not built in is an error. */
+  readonly needed?: ReadonlyMap<string, string>;
+  /** The kernel's release, for the missing-module message. */
+  readonly release?: string;
 }
 
 export interface Initramfs {
@@ -98,17 +168,21 @@ export interface Initramfs {
   readonly modules: readonly string[];
   /** Wanted modules the kernel package does not have (built in, or absent). */
   readonly missing: readonly string[];
+  /** On-demand modules shipped in the initramfs (insmod by name). */
+  readonly onDemand: readonly string[];
 }
 
 export function buildInitramfs(opts: InitramfsOptions): Initramfs {
   const index = opts.modulesDir && existsSync(opts.modulesDir) ? indexModules(opts.modulesDir) : new Map();
-  for (const [name, p] of index) {
-    if (/\.ko\.(xz|zst|gz)$/.test(p))
-      throw new PfnlabError(`verify: module ${name} is compressed; busybox insmod needs plain .ko`, p);
+  const builtin = builtinModules(opts.modulesDir);
+  for (const [name, why] of opts.needed ?? []) {
+    if (!index.has(name) && !builtin.has(name))
+      throw new MissingModuleError(name, why, opts.release ?? 'this kernel');
   }
+  // busybox insmod loads plain ELF only: compressed modules are unpacked here.
   const read = (name: string) => {
     const path = index.get(name);
-    return path ? { name, path, data: readFileSync(path) } : undefined;
+    return path ? { name, path, data: readModule(path) } : undefined;
   };
   const { order, missing } = resolveModules(opts.modules ?? VERIFY_MODULES, read);
   const loaded = new Set(order.map((m) => m.name));
@@ -140,5 +214,10 @@ export function buildInitramfs(opts: InitramfsOptions): Initramfs {
       (m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.name}.ko`, data: m.data }),
     ),
   ];
-  return { archive: writeCpio(entries), modules: order.map((m) => m.name), missing };
+  return {
+    archive: writeCpio(entries),
+    modules: order.map((m) => m.name),
+    missing,
+    onDemand: onDemand.map((m) => m.name),
+  };
 }

@@ -181,21 +181,58 @@ export function planReplay(steps: readonly OpSpec[], vm: VerifyMachine): GuestAc
   return steps.map(planStep);
 }
 
+/**
+ * Verify's own failure on the guest (a wait that timed out, a shell error in
+ * the agent, a missing sysfs file): never a kernel refusal. The runner
+ * reports it as a verify error of the step.
+ */
+export class VerifyFault extends Error {
+  constructor(
+    message: string,
+    readonly value?: unknown,
+  ) {
+    super(message);
+    this.name = 'VerifyFault';
+  }
+}
+
 /** What the guest did. */
 export interface GuestOutcome {
   readonly replayed: boolean;
   /** The errno the kernel refused with, or null when it did what was asked. */
   readonly errno: string | null;
   readonly note?: string;
+  /** Set by the runner when replaying failed on verify's side (VerifyFault). */
+  readonly verifyError?: string;
 }
 
 const MEMORY = '/sys/devices/system/memory';
 const ND = '/sys/bus/nd';
 
+/**
+ * A sysfs write: null when the kernel took it, the errno when it refused.
+ * A file that is not there, or a shell error without a kernel errno, is
+ * verify's own failure (VerifyFault).
+ */
 async function write(g: Guest, path: string, value: string): Promise<string | null> {
   const r = await g.request('write', [path, value]);
   if (r.rc === 0) return null;
-  return errnoFromMessage(r.error) ?? `EIO (${r.error})`;
+  if ((await g.request('exists', [path])).rc !== 0)
+    throw new VerifyFault(`${path} does not exist in the guest`, path);
+  const errno = errnoFromMessage(r.error);
+  if (!errno)
+    throw new VerifyFault(`the agent's write ${path} <- ${value} failed: ${r.error.slice(0, 200)}`, r.error);
+  return errno;
+}
+
+/** Wait until the guest shows `want` memory blocks; a timeout is verify's failure. */
+async function waitBlocks(g: Guest, want: number, seconds: number): Promise<void> {
+  const r = await g.request('wait_blocks', [String(want), String(seconds)], (seconds + 30) * 1000);
+  if (r.rc !== 0)
+    throw new VerifyFault(
+      `the guest shows ${r.lines[0] ?? '?'} memory blocks after ${seconds} s, expected ${want}`,
+      want,
+    );
 }
 
 async function readLine(g: Guest, path: string): Promise<string | undefined> {
@@ -324,11 +361,10 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
             note: why.map((l) => l.replace(/^\[[^\]]*\]\s*/, '')).join('; '),
           };
         if (Date.now() > deadline)
-          return {
-            replayed: true,
-            errno: 'EIO',
-            note: `the guest shows ${r.lines[0]} memory blocks, expected ${want}`,
-          };
+          throw new VerifyFault(
+            `the guest shows ${r.lines[0]} memory blocks 20 s after device_add, expected ${want}`,
+            want,
+          );
       }
     }
     case 'unplug-dimm': {
@@ -350,7 +386,7 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
         20_000,
         since,
       );
-      if (!ev) return { replayed: true, errno: 'ETIMEDOUT', note: 'no DEVICE_DELETED within 20 s' };
+      if (!ev) throw new VerifyFault(`no DEVICE_DELETED or refusing _OST for ${a.id} within 20 s`, a.id);
       if (ev.event === 'ACPI_DEVICE_OST') {
         const status = (ev.data?.info as OstInfo | undefined)?.status ?? 0;
         return {
@@ -360,7 +396,7 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
         };
       }
       await g.qmp.execute('object-del', { id: `mem-${a.id}` }).catch(() => undefined);
-      await g.request('wait_blocks', [String(before - ids.length), '20']);
+      await waitBlocks(g, before - ids.length, 20);
       return { replayed: true, errno: null };
     }
     case 'virtio-mem': {
@@ -379,15 +415,14 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
       const deadline = Date.now() + 20_000;
       while ((await qomSize(g, a.device.id)) !== a.requested) {
         if (Date.now() > deadline)
-          return {
-            replayed: true,
-            errno: 'ETIMEDOUT',
-            note: `virtio-mem ${a.device.id} did not reach ${hex(a.requested)}`,
-          };
+          throw new VerifyFault(
+            `virtio-mem ${a.device.id} did not reach ${hex(a.requested)} within 20 s`,
+            a.requested,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
       const delta = Math.ceil(a.size / ctx.blockSize);
-      await g.request('wait_blocks', [String(grow ? before + delta : before - delta), '20']);
+      await waitBlocks(g, grow ? before + delta : before - delta, 20);
       return { replayed: true, errno: null, note: `plugged size ${hex(a.requested)}` };
     }
     case 'nd-enable': {
@@ -400,7 +435,9 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
       const seed = await readLine(g, `${ND}/devices/${region}/${mode.seed}`);
       if (!seed) return { replayed: false, errno: null, note: `${region} has no ${mode.seed}` };
       // Release the raw namespace from nd_pmem (it may not be bound: ignore that).
-      await write(g, `${ND}/drivers/nd_pmem/unbind`, ns);
+      await write(g, `${ND}/drivers/nd_pmem/unbind`, ns).catch((e) => {
+        if (!(e instanceof VerifyFault)) throw e;
+      });
       for (const [attr, value] of [
         ['uuid', infoBlockUuid(a.nvdimm)],
         ['mode', 'pmem'],
@@ -418,11 +455,7 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
     case 'legacy-pmem-enable': {
       const r = await g.request('insmod', ['nd_e820']);
       if (r.rc !== 0)
-        return {
-          replayed: true,
-          errno: errnoFromMessage(r.error) ?? 'EIO',
-          note: `insmod nd_e820: ${r.error}`,
-        };
+        throw new VerifyFault(`insmod nd_e820 failed in the guest: ${r.error.slice(0, 200)}`, r.error);
       // nd_pmem binds the namespace asynchronously: wait for it.
       const deadline = Date.now() + 20_000;
       for (;;) {
@@ -432,7 +465,10 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
           return { replayed: true, errno: null, note: `${ns} bound to nd_pmem` };
         }
         if (Date.now() > deadline)
-          return { replayed: true, errno: 'ETIMEDOUT', note: 'nd_pmem did not bind the legacy namespace' };
+          throw new VerifyFault(
+            `nd_pmem did not bind the legacy namespace at ${hex(a.pmem.start)} within 20 s`,
+            a.pmem.start,
+          );
         await new Promise((res) => setTimeout(res, 100));
       }
     }

@@ -1,11 +1,24 @@
 /**
  * What verify needs from the host: qemu-system-x86_64, a static busybox, and
- * a kernel with its modules. All come from Debian's archive: the first two
- * with apt-get install, the kernel with apt-get download + dpkg -x into a
- * cache directory (~/.cache/pfnlab/kernel/<version>), which never touches /boot.
+ * kernels with their modules. The first two are Debian packages the host
+ * installs (`apt-get install`, reported here, never run); the kernels are
+ * fetched, never installed: a private apt configuration under the cache
+ * (its own sources list adding bookworm-backports, its own lists and package
+ * cache, so the system's apt state is untouched) runs `apt-get update` and
+ * `apt-get download`, and `dpkg -x` unpacks each package into
+ * <cache>/kernel/<release>, which never touches /boot or dpkg's database.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PfnlabError } from '../errors.js';
@@ -17,9 +30,28 @@ export class SetupError extends PfnlabError {
   }
 }
 
-export const APT_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'gzip'] as const;
-/** The metapackage whose dependency names the current cloud kernel. */
-export const KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
+export const APT_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'xz-utils', 'zstd'] as const;
+
+/**
+ * The kernel series verify boots: Debian 12's own 6.1 and the 6.12 that
+ * bookworm-security and bookworm-backports carry. Each maps to Debian's cloud
+ * flavour package names (linux-image-6.1.0-NN-cloud-amd64,
+ * linux-image-6.12.NN+deb12-cloud-amd64).
+ */
+export const KERNEL_SERIES = ['6.1', '6.12'] as const;
+export type KernelSeries = (typeof KERNEL_SERIES)[number];
+
+export function isKernelSeries(s: string): s is KernelSeries {
+  return (KERNEL_SERIES as readonly string[]).includes(s);
+}
+
+/** The Debian archive the private apt configuration reads. */
+export const DEBIAN_SOURCES = [
+  'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main',
+  'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main',
+  'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main',
+  'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main',
+] as const;
 
 export interface Toolchain {
   readonly qemu: string;
@@ -77,12 +109,32 @@ export function findBusybox(): string | undefined {
   return undefined;
 }
 
+/** The series of a release string: "6.12.118+deb12-cloud-amd64" -> "6.12". */
+export function releaseSeries(release: string): string | undefined {
+  return /^(\d+\.\d+)[.-]/.exec(release)?.[1];
+}
+
+/** The numbers in a release or package name, for ordering: newer sorts later. */
+function releaseNumbers(name: string): number[] {
+  return (name.match(/\d+/g) ?? []).map(Number);
+}
+
+export function compareReleases(a: string, b: string): number {
+  const x = releaseNumbers(a);
+  const y = releaseNumbers(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? -1) - (y[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /** Kernels extracted into the cache: <cache>/kernel/<release>/boot/vmlinuz-<release>, newest first. */
 export function cachedKernels(cache: string): KernelFiles[] {
   const root = join(cache, 'kernel');
   if (!existsSync(root)) return [];
   const out: KernelFiles[] = [];
-  for (const release of readdirSync(root).sort().reverse()) {
+  for (const release of readdirSync(root).sort((a, b) => compareReleases(b, a))) {
     const vmlinuz = join(root, release, 'boot', `vmlinuz-${release}`);
     if (!existsSync(vmlinuz)) continue;
     const modules = join(root, release, 'lib', 'modules', release);
@@ -103,25 +155,43 @@ export function kernelFromVmlinuz(vmlinuz: string, modules?: string): KernelFile
   return { vmlinuz, modules: candidates.find((c) => existsSync(join(c, 'kernel'))), release };
 }
 
+/**
+ * --kernel: a series (6.1, 6.12: the newest cached kernel of it) or a vmlinuz
+ * path; none: the newest cached kernel.
+ */
+export function findKernel(opts: { kernel?: string; modules?: string; cache?: string }): KernelFiles {
+  const cache = cacheDir(opts.cache);
+  const k = opts.kernel;
+  if (k !== undefined && isKernelSeries(k)) {
+    const found = cachedKernels(cache).find((c) => releaseSeries(c.release) === k);
+    if (!found)
+      throw new SetupError(
+        `no ${k} kernel in ${join(cache, 'kernel')} (Debian's ${k} cloud kernel, fetched there)`,
+      );
+    return opts.modules ? { ...found, modules: opts.modules } : found;
+  }
+  if (k !== undefined) {
+    if (!existsSync(k))
+      throw new PfnlabError(
+        `verify: --kernel ${k.slice(0, 200)}: no such file (a vmlinuz path, or a series: ${KERNEL_SERIES.join(', ')})`,
+        k,
+      );
+    return kernelFromVmlinuz(k, opts.modules);
+  }
+  const newest = cachedKernels(cache)[0];
+  if (!newest)
+    throw new SetupError(`no kernel in ${join(cache, 'kernel')} (Debian's cloud kernels, fetched there)`);
+  return opts.modules ? { ...newest, modules: opts.modules } : newest;
+}
+
 /** Find everything, or throw a SetupError naming the first missing piece. */
 export function findToolchain(opts: { kernel?: string; modules?: string; cache?: string } = {}): Toolchain {
   // The caller's own arguments first: an error they can fix is never hidden by what the host lacks.
-  if (opts.kernel && !existsSync(opts.kernel))
-    throw new PfnlabError(`verify: --kernel ${opts.kernel}: no such file`, opts.kernel);
+  const kernel = findKernel(opts);
   const qemu = findQemu();
   if (!qemu) throw new SetupError('qemu-system-x86_64 is not installed (Debian package qemu-system-x86)');
   const busybox = findBusybox();
   if (!busybox) throw new SetupError('no static busybox found (Debian package busybox-static)');
-  let kernel: KernelFiles | undefined;
-  if (opts.kernel) {
-    kernel = kernelFromVmlinuz(opts.kernel, opts.modules);
-  } else {
-    kernel = cachedKernels(cacheDir(opts.cache))[0];
-  }
-  if (!kernel)
-    throw new SetupError(
-      `no kernel in ${join(cacheDir(opts.cache), 'kernel')} (Debian package ${KERNEL_METAPACKAGE}, extracted there)`,
-    );
   return { qemu, busybox, kernel };
 }
 
@@ -131,25 +201,66 @@ export interface SetupStep {
   readonly done: boolean;
 }
 
-function run(cmd: string, args: string[], cwd?: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** The kernel package the metapackage depends on now (linux-image-6.1.0-NN-cloud-amd64). */
-export function currentKernelPackage(): string {
-  const out = run('apt-cache', ['depends', KERNEL_METAPACKAGE]);
-  const m = /Depends:\s*(linux-image-\S+)/.exec(out);
-  if (!m)
-    throw new PfnlabError(`verify: apt-cache depends ${KERNEL_METAPACKAGE} names no kernel package`, out);
-  return m[1];
+function run(cmd: string, args: readonly string[], cwd?: string): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    const last = (err.stderr ?? err.message).trim().split('\n').pop() ?? '';
+    throw new PfnlabError(
+      `verify --setup: ${cmd} ${args.slice(-2).join(' ')} failed: ${last.slice(0, 200)}`,
+      args,
+    );
+  }
 }
 
 /**
- * Install what is missing: the apt packages (as root, waiting for the dpkg
- * lock), then the kernel into the cache. With `dryRun`, only say what would be done.
+ * The private apt configuration: options pointing apt at the cache's own
+ * sources list, lists and package cache (Dir::Etc::SourceParts at an empty
+ * directory, so the system's sources.list.d is not read either).
+ */
+export function privateApt(cache: string): { options: string[]; sourcesList: string; dir: string } {
+  const dir = join(cache, 'apt');
+  const sourcesList = join(dir, 'sources.list');
+  const options = [
+    `Dir::Etc::SourceList=${sourcesList}`,
+    `Dir::Etc::SourceParts=${join(dir, 'sources.list.d')}`,
+    `Dir::State::Lists=${join(dir, 'lists')}`,
+    `Dir::Cache=${join(dir, 'cache')}`,
+    'APT::Sandbox::User=root',
+  ].flatMap((o) => ['-o', o]);
+  return { options, sourcesList, dir };
+}
+
+function preparePrivateApt(cache: string): string[] {
+  const apt = privateApt(cache);
+  for (const d of ['sources.list.d', 'lists/partial', 'cache/archives/partial'])
+    mkdirSync(join(apt.dir, d), { recursive: true });
+  writeFileSync(apt.sourcesList, `${DEBIAN_SOURCES.join('\n')}\n`);
+  return apt.options;
+}
+
+/** Debian's cloud kernel packages of a series, in apt-cache search's output, newest first. */
+export function kernelPackages(searchOutput: string, series: KernelSeries): string[] {
+  const re = new RegExp(`^linux-image-${series.replace('.', '\\.')}\\.\\d\\S*-cloud-amd64$`);
+  return searchOutput
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((p) => re.test(p))
+    .sort((a, b) => compareReleases(b, a));
+}
+
+/**
+ * Report what is missing on the host, then fetch each kernel series not yet
+ * in the cache. With `dryRun`, only say what would be done.
  */
 export function setup(
-  opts: { cache?: string; dryRun?: boolean; log?: (line: string) => void } = {},
+  opts: {
+    cache?: string;
+    dryRun?: boolean;
+    log?: (line: string) => void;
+    series?: readonly KernelSeries[];
+  } = {},
 ): SetupStep[] {
   const log = opts.log ?? (() => {});
   const steps: SetupStep[] = [];
@@ -158,69 +269,60 @@ export function setup(
     !findQemu() && 'qemu-system-x86',
     !findBusybox() && 'busybox-static',
     !onPath('cpio') && 'cpio',
-    !onPath('gzip') && 'gzip',
+    !onPath('xz') && 'xz-utils',
+    !onPath('zstd') && 'zstd',
   ].filter((p): p is string => Boolean(p));
-  const install = `apt-get install -y -o DPkg::Lock::Timeout=600 ${missingApt.join(' ')}`;
-  if (missingApt.length === 0) {
-    steps.push({ what: `apt packages ${APT_PACKAGES.join(' ')}`, command: '(installed)', done: true });
-  } else if (opts.dryRun) {
-    steps.push({ what: `install ${missingApt.join(' ')}`, command: install, done: false });
-  } else {
-    if (process.getuid?.() !== 0)
-      throw new PfnlabError(
-        `verify --setup: installing ${missingApt.join(' ')} needs root: run '${install}'`,
-        missingApt,
-      );
-    log(`$ ${install}`);
-    const r = spawnSync('apt-get', install.split(' ').slice(1), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) {
-      log('$ apt-get update');
-      spawnSync('apt-get', ['update', '-o', 'DPkg::Lock::Timeout=600'], { stdio: 'ignore' });
-      const again = spawnSync('apt-get', install.split(' ').slice(1), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        encoding: 'utf8',
+  steps.push(
+    missingApt.length === 0
+      ? { what: `apt packages ${APT_PACKAGES.join(' ')}`, command: '(installed)', done: true }
+      : {
+          what: `install ${missingApt.join(' ')} (as root; verify --setup installs nothing)`,
+          command: `apt-get install -y ${missingApt.join(' ')}`,
+          done: false,
+        },
+  );
+  const have = cachedKernels(cache);
+  const wanted = opts.series ?? KERNEL_SERIES;
+  const todo = wanted.filter((s) => {
+    const k = have.find((c) => releaseSeries(c.release) === s);
+    if (k)
+      steps.push({
+        what: `kernel ${k.release}`,
+        command: `(in ${join(cache, 'kernel', k.release)})`,
+        done: true,
       });
-      if (again.status !== 0)
-        throw new PfnlabError(
-          `verify --setup: ${install} failed: ${again.stderr.trim().split('\n').pop()}`,
-          again.stderr,
-        );
-    }
-    steps.push({ what: `install ${missingApt.join(' ')}`, command: install, done: true });
-  }
-  const have = cachedKernels(cache)[0];
-  if (have) {
-    steps.push({
-      what: `kernel ${have.release}`,
-      command: `(in ${join(cache, 'kernel', have.release)})`,
-      done: true,
-    });
-    return steps;
-  }
-  const describe = `apt-get download ${KERNEL_METAPACKAGE}'s kernel package && dpkg -x it into ${join(cache, 'kernel', '<release>')}`;
+    return !k;
+  });
+  if (!todo.length) return steps;
+  const describe = (s: string) =>
+    `apt-get download the newest linux-image-${s}.*-cloud-amd64 (private apt lists in ${join(cache, 'apt')}) && dpkg -x it into ${join(cache, 'kernel', '<release>')}`;
   if (opts.dryRun) {
-    steps.push({ what: 'kernel', command: describe, done: false });
+    for (const s of todo) steps.push({ what: `kernel ${s}`, command: describe(s), done: false });
     return steps;
   }
-  const pkg = currentKernelPackage();
-  const release = pkg.replace(/^linux-image-/, '');
-  const work = mkdtempSync(join(cache.length ? ensureDir(cache) : cache, 'download-'));
-  try {
-    log(`$ apt-get download ${pkg}`);
-    run('apt-get', ['download', pkg], work);
-    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new PfnlabError(`verify --setup: apt-get download ${pkg} produced no .deb`, pkg);
-    const dest = join(cache, 'kernel', release);
-    log(`$ dpkg -x ${deb} ${dest}`);
-    mkdirSync(dest, { recursive: true });
-    run('dpkg', ['-x', join(work, deb), dest]);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  const apt = preparePrivateApt(cache);
+  log(`$ apt-get ${apt.join(' ')} update`);
+  run('apt-get', [...apt, '-qq', 'update']);
+  const search = run('apt-cache', [...apt, 'search', '--names-only', '^linux-image-6\\..*-cloud-amd64$']);
+  for (const series of todo) {
+    const pkg = kernelPackages(search, series)[0];
+    if (!pkg) throw new PfnlabError(`verify --setup: Debian's archive has no ${series} cloud kernel`, series);
+    const release = pkg.replace(/^linux-image-/, '');
+    const work = mkdtempSync(join(ensureDir(cache), 'download-'));
+    try {
+      log(`$ apt-get download ${pkg}`);
+      run('apt-get', [...apt, '-qq', 'download', pkg], work);
+      const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
+      if (!deb) throw new PfnlabError(`verify --setup: apt-get download ${pkg} produced no .deb`, pkg);
+      const dest = join(cache, 'kernel', release);
+      log(`$ dpkg -x ${deb} ${dest}`);
+      mkdirSync(dest, { recursive: true });
+      run('dpkg', ['-x', join(work, deb), dest]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    steps.push({ what: `kernel ${release}`, command: describe(series), done: true });
   }
-  steps.push({ what: `kernel ${release}`, command: describe, done: true });
   return steps;
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { groupBlocks, renderVerify } from '../../src/report/verify.js';
 import { scenarioFromJson } from '../../src/scenario/index.js';
 import { verifyMachine } from '../../src/verify/config.js';
-import type { StepResult, VerifyResult } from '../../src/verify/index.js';
+import { type StepResult, type VerifyResult, verdictOf } from '../../src/verify/index.js';
 
 const agree = { blocks: true, zones: true, iomem: true, refusal: true };
 
@@ -44,6 +44,32 @@ describe('verify report', () => {
 
   it('prints the table, every disagreement with both values, what was not replayed and unmet expectations', () => {
     const s = scenarioFromJson({ name: 't', boot: [{ start: 0, size: '512M' }] }, 't.json');
+    const steps = [
+      step({ index: 0, op: 'boot', summary: 'boot', agree: { ...agree, refusal: null } }),
+      step({
+        modelErrno: 'EBUSY',
+        expect: 'EBUSY',
+        agree: { blocks: false, zones: true, iomem: true, refusal: false },
+        disagreements: [
+          { area: 'blocks', what: 'memory32 state', model: 'online', kernel: 'offline' },
+          { area: 'refusal', what: 'outcome', model: '-EBUSY', kernel: 'succeeds' },
+        ],
+      }),
+      step({
+        index: 2,
+        op: 'remove',
+        summary: 'remove',
+        replayed: false,
+        agree: { blocks: true, zones: true, iomem: true, refusal: null },
+      }),
+      step({
+        index: 3,
+        op: 'online',
+        summary: 'online',
+        verifyError: 'the guest shows 4 memory blocks after 20 s, expected 6',
+        agree: { blocks: null, zones: null, iomem: null, refusal: null },
+      }),
+    ];
     const r: VerifyResult = {
       scenario: 't',
       source: 't.json',
@@ -52,26 +78,14 @@ describe('verify report', () => {
       qemu: [],
       machine: verifyMachine(s),
       boot: { ranges: [{ start: '0x100000', size: '0x1fedf000' }], blockSize: 2 ** 27 },
-      steps: [
-        step({ index: 0, op: 'boot', summary: 'boot', agree: { ...agree, refusal: null } }),
-        step({
-          modelErrno: 'EBUSY',
-          expect: 'EBUSY',
-          agree: { blocks: false, zones: true, iomem: true, refusal: false },
-          disagreements: [
-            { area: 'blocks', what: 'memory32 state', model: 'online', kernel: 'offline' },
-            { area: 'refusal', what: 'outcome', model: '-EBUSY', kernel: 'succeeds' },
-          ],
-        }),
-        step({
-          index: 2,
-          op: 'remove',
-          summary: 'remove',
-          replayed: false,
-          agree: { blocks: true, zones: true, iomem: true, refusal: null },
-        }),
-      ],
+      steps,
       notReplayable: [{ index: 2, op: 'remove', why: 'memory33 online' }],
+      verifyErrors: [
+        { index: 3, op: 'online', error: 'the guest shows 4 memory blocks after 20 s, expected 6' },
+      ],
+      autoOnline: { kernel: 'online', used: 'offline' },
+      modelRules: '6.19',
+      verdict: verdictOf(steps),
       approximations: ['x'],
       disagreements: 2,
       wallMs: 1234,
@@ -83,6 +97,22 @@ describe('verify report', () => {
     assert.match(text, /refusal outcome: model -EBUSY, kernel succeeds/);
     assert.match(text, /step 1 expects -EBUSY: model -EBUSY, kernel succeeds/);
     assert.match(text, /Not replayed:\n {2}step 2 remove: memory33 online/);
-    assert.match(text, /2 disagreement\(s\) between the model and the kernel \(1\.2 s\)$/);
+    assert.match(text, /3\s+online\s+ok\s+ERROR/);
+    assert.match(text, /Verify errors .*\n {2}step 3 online: the guest shows 4 memory blocks/);
+    assert.match(
+      text,
+      /model and kernel agree on 1 of 4 steps; 1 disagree; 1 not replayed: step 2 remove; 1 verify error\(s\): step 3 \(2 disagreement\(s\)\) \(1\.2 s\)$/,
+    );
+  });
+
+  it('says "every step" only when every step was replayed and compared', () => {
+    const boot = step({ index: 0, op: 'boot', summary: 'boot' });
+    assert.equal(verdictOf([boot, step({})]).text, 'model and kernel agree on every step (2)');
+    // A scenario whose only step was not replayed: only the boot was compared.
+    const skipped = verdictOf([boot, step({ replayed: false, action: 'not replayable: legacy pmem' })]);
+    assert.equal(skipped.text, 'model and kernel agree on 1 of 2 steps; 1 not replayed: step 1 offline');
+    assert.deepEqual([skipped.compared, skipped.agreeing, skipped.notReplayed], [1, 1, 1]);
+    // Model-only steps are compared (the kernel has nothing to do).
+    assert.equal(verdictOf([boot, step({ replayed: false, action: 'model only (pin)' })]).agreeing, 2);
   });
 });
