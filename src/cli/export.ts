@@ -1,7 +1,12 @@
 /** pfnlab export: what the kernel would show for a scenario's machine, in the kernel's formats. */
 
 import { InputError } from '../errors.js';
-import { EXPORT_FORMATS, type ExportFormat, exportMachine } from '../io/export/index.js';
+import {
+  BINARY_EXPORT_FORMATS,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  exportMachine,
+} from '../io/export/index.js';
 import { withFileErrors } from '../io/machine-dir.js';
 import { loadScenario } from '../io/scenario.js';
 import { runScenario } from '../ops/scenario-run.js';
@@ -15,6 +20,8 @@ import {
   stringOption,
 } from './command.js';
 
+const ALL_FORMATS: readonly string[] = [...EXPORT_FORMATS, ...BINARY_EXPORT_FORMATS];
+
 function formats(requested: string[]): ExportFormat[] {
   if (requested.length === 0) return [...EXPORT_FORMATS];
   const names = requested.flatMap((f) => f.split(',')).filter(Boolean);
@@ -22,11 +29,11 @@ function formats(requested: string[]): ExportFormat[] {
   if (names.length === 0)
     throw new InputError(
       'export',
-      `--format '${requested.join(',')}' names no format (${EXPORT_FORMATS.join(', ')})`,
+      `--format '${requested.join(',')}' names no format (${ALL_FORMATS.join(', ')})`,
     );
   for (const n of names) {
-    if (!(EXPORT_FORMATS as readonly string[]).includes(n))
-      throw new InputError('export', `--format ${n}: one of ${EXPORT_FORMATS.join(', ')}`, n);
+    if (!ALL_FORMATS.includes(n))
+      throw new InputError('export', `--format ${n.slice(0, 60)}: one of ${ALL_FORMATS.join(', ')}`, n);
   }
   return [...new Set(names)] as ExportFormat[];
 }
@@ -34,7 +41,7 @@ function formats(requested: string[]): ExportFormat[] {
 export const exportCommand: Command = {
   name: 'export',
   summary: 'write what the kernel would show for a scenario (sysfs, lsmem, zoneinfo, iomem)',
-  help: `usage: pfnlab export <scenario> --out DIR [--format sysfs|lsmem|zoneinfo|iomem]...
+  help: `usage: pfnlab export <scenario> --out DIR [--format sysfs|lsmem|zoneinfo|iomem|kpageflags|kpagecount]...
                      [--after N] [--lsmem-all] [--json]
 
 Run the scenario (or its first N steps) and write, in the kernel's exact
@@ -43,7 +50,12 @@ node links), DIR/lsmem.json (lsmem --json -b), DIR/proc/zoneinfo and
 DIR/proc/iomem, plus a manifest (uname -m, release, page size).
 \`pfnlab import DIR\` reads it back.
 
-  --format F    one or more of sysfs, lsmem, zoneinfo, iomem (repeat or comma-separate; default all)
+  --format F    one or more of sysfs, lsmem, zoneinfo, iomem (repeat or comma-separate; default
+                these four), kpageflags, kpagecount: DIR/proc/kpageflags and
+                DIR/proc/kpagecount in the kernel's binary format, a little-endian
+                u64 per pfn from 0 to the end of the last present section
+                (KPF_NOPAGE where pfn_to_online_page() is NULL, KPF_RESERVED,
+                KPF_OFFLINE, KPF_BUDDY on free pages; mapcount 0)
   --out DIR     where to write (created if missing)
   --after N     the machine after boot and the first N steps (default: all)
   --lsmem-all   lsmem -a: one row per block instead of merged ranges

@@ -6,7 +6,7 @@ import { isMachineDir } from '../io/machine-dir.js';
 import { loadScenario } from '../io/scenario.js';
 import { renderVerify } from '../report/verify.js';
 import { runVerify, setup, type VerifyResult } from '../verify/index.js';
-import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
+import { type CliIo, type Command, intOption, parseCommandArgs, printJson, stringOption } from './command.js';
 
 /**
  * Scenario arguments: files, built-in names, capture or export directories
@@ -40,7 +40,11 @@ replay the scenario's steps on it (pc-dimm hot-add and ACPI unplug through
 QMP, memoryN/state writes, virtio-mem resizes, NVDIMM namespaces switched to
 devdax or fsdax), and after boot and after every step compare the guest's
 memory blocks (state, valid_zones, phys_index), /proc/zoneinfo (start_pfn,
-spanned, present) and /proc/iomem with the model's, and every refusal's errno.
+spanned, present) and /proc/iomem with the model's, every refusal's errno,
+and the struct pages of every present section pfn by pfn (/proc/kpageflags
+and /proc/kpagecount, per class: nopage, offline, reserved, free, allocated,
+mapped; inside boot RAM, whose kernel allocations the model does not have,
+only nopage and offline).
 The model boots from the guest's own /proc/iomem. Steps that cannot be
 replayed are listed. A scenario's optional "verify" section sizes the QEMU
 machine (memory, slots, maxmem, nvdimms, virtioMem); see scenarios/verify/.
@@ -59,6 +63,10 @@ scenarios.
                     the model's view, the console log, the QEMU command line)
   --json            print the whole result as JSON
   --strict          a step that could not be replayed fails the run (exit 1)
+  --pages-limit N   pfns whose /proc/kpageflags and /proc/kpagecount are read
+                    and compared per snapshot, at most (default 1048576: 4 GiB;
+                    the step's range first, then memory outside boot RAM; 0
+                    compares no struct pages)
   --setup           fetch (never install) the newest Debian 6.1 and 6.12
                     cloud kernels into the cache (a private apt configuration
                     under it: its own sources list with bookworm-backports and
@@ -83,6 +91,7 @@ input or a missing tool (run 'pfnlab verify --setup').`,
       keep: { type: 'string' },
       json: { type: 'boolean' },
       strict: { type: 'boolean' },
+      'pages-limit': { type: 'string' },
       setup: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     });
@@ -98,12 +107,14 @@ input or a missing tool (run 'pfnlab verify --setup').`,
     if (!p.positionals.length) throw new InputError('verify', 'expected a <scenario> (or --setup)');
     const scenarios = scenarioRefs(p.positionals).map((ref) => loadScenario(ref));
     const keep = stringOption(p, 'keep');
+    const pagesLimit = intOption('verify', p, 'pages-limit', 2 ** 32);
     const results: VerifyResult[] = [];
     for (const s of scenarios) {
       const r = await runVerify(s, {
         kernel: stringOption(p, 'kernel'),
         modules: stringOption(p, 'modules'),
         cache,
+        pagesLimit,
         keep: keep && (scenarios.length > 1 ? join(keep, s.name) : keep),
         onProgress: io.errIsTty ? (l) => io.err(`${l}\n`) : undefined,
       });

@@ -27,6 +27,9 @@ export const MACHINE_FILES = {
   sysfsNode: 'sys/devices/system/node',
   iomem: 'proc/iomem',
   zoneinfo: 'proc/zoneinfo',
+  /** /proc/kpageflags, /proc/kpagecount: a little-endian u64 per pfn (fs/proc/page.c). */
+  kpageflags: 'proc/kpageflags',
+  kpagecount: 'proc/kpagecount',
   /** `lsmem --json -b [-a] -o RANGE,SIZE,STATE,REMOVABLE,BLOCK,NODE,ZONES` */
   lsmem: 'lsmem.json',
   /** `daxctl list -D -M` (or -R -D -M) */

@@ -49,7 +49,7 @@ export function renderVerify(r: VerifyResult): string {
   );
   out.push(
     renderTable(
-      ['STEP', 'OPERATION', 'MODEL', 'KERNEL', 'BLOCKS', 'ZONES', 'IOMEM', 'REFUSAL'],
+      ['STEP', 'OPERATION', 'MODEL', 'KERNEL', 'BLOCKS', 'ZONES', 'IOMEM', 'PAGES', 'REFUSAL'],
       r.steps.map((s) => [
         s.index === 0 ? 'boot' : s.index,
         s.summary,
@@ -68,6 +68,7 @@ export function renderVerify(r: VerifyResult): string {
         mark(s.agree.blocks),
         mark(s.agree.zones),
         mark(s.agree.iomem),
+        s.agree.pages === null ? '-' : `${mark(s.agree.pages)} ${s.pagesCompared}`,
         mark(s.agree.refusal),
       ]),
       '  ',
@@ -108,6 +109,10 @@ export function renderVerify(r: VerifyResult): string {
       out.push(`  step ${s.index} ${s.summary}: ${s.action.replace(/^model only \((.*)\)$/, '$1')}`);
   }
   out.push('', 'Approximations:', ...r.approximations.map((a) => `  - ${a}`));
+  out.push(
+    '',
+    `pfns compared through /proc/kpageflags and /proc/kpagecount: ${r.pagesCompared}${r.pagesInUse ? ` (${r.pagesInUse} free in the model were in use by the guest's own processes)` : ''}${r.pagesSkipped ? `; ${r.pagesSkipped} more beyond --pages-limit not compared` : ''}`,
+  );
   out.push(
     '',
     `${r.verdict.text}${r.disagreements ? ` (${r.disagreements} disagreement(s))` : ''} (${(r.wallMs / 1000).toFixed(1)} s)`,

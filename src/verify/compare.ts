@@ -19,7 +19,7 @@
 import { hex } from '../units.js';
 import type { IomemView, KernelView } from './view.js';
 
-export type Area = 'blocks' | 'zones' | 'iomem' | 'refusal';
+export type Area = 'blocks' | 'zones' | 'iomem' | 'pages' | 'refusal';
 
 export interface Disagreement {
   readonly area: Area;

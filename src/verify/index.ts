@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { geometryFor } from '../arch/presets.js';
 import { HotplugError } from '../errors.js';
+import { modelKpageRuns } from '../io/export/kpageflags.js';
 import { importMachine } from '../io/import/index.js';
 import { makeDirs, withFileErrors } from '../io/machine-dir.js';
 import type { Machine } from '../model/machine.js';
@@ -25,6 +26,7 @@ import { parseSnapshot } from './agent.js';
 import { compareRefusal, compareViews, type Disagreement, type Region } from './compare.js';
 import { qemuConfig, type VerifyMachine, verifyMachine } from './config.js';
 import { buildInitramfs, NEEDED_MODULES } from './initramfs.js';
+import { chooseRanges, comparePages, kpageRanges, type PageComparison, parseKpage } from './pages.js';
 import { Guest, GuestError } from './qemu.js';
 import {
   describeAction,
@@ -35,7 +37,7 @@ import {
   VerifyFault,
 } from './replay.js';
 import { findToolchain } from './setup.js';
-import { modelView, readView, writeGuestDir } from './view.js';
+import { type KernelView, modelView, readView, writeGuestDir } from './view.js';
 
 export type { Disagreement } from './compare.js';
 export { compareViews } from './compare.js';
@@ -49,8 +51,13 @@ export interface VerifyOptions {
   readonly cache?: string;
   /** Keep the run directory (snapshots per step, console log, QEMU command line) here. */
   readonly keep?: string;
+  /** pfns read through /proc/kpageflags per snapshot at most (default PAGES_LIMIT). */
+  readonly pagesLimit?: number;
   readonly onProgress?: (line: string) => void;
 }
+
+/** pfns compared per snapshot by default: 4 GiB of 4 KiB pages (a few seconds under TCG). */
+export const PAGES_LIMIT = 2 ** 20;
 
 /**
  * The model's online policy: it has no auto-online (memhp_default_online_type)
@@ -74,7 +81,17 @@ export interface StepResult {
   readonly note?: string;
   /** Verify's own failure on this step (a wait timing out, an agent shell error, a missing sysfs file): nothing was compared. */
   readonly verifyError?: string;
-  readonly agree: { blocks: Agreement; zones: Agreement; iomem: Agreement; refusal: Agreement };
+  readonly agree: {
+    blocks: Agreement;
+    zones: Agreement;
+    iomem: Agreement;
+    pages: Agreement;
+    refusal: Agreement;
+  };
+  /** pfns whose kpageflags/kpagecount were compared after this step. */
+  readonly pagesCompared: number;
+  /** Of those, pfns free in the model that the guest had in use (its own processes, page cache): not a disagreement. */
+  readonly pagesInUse?: number;
   readonly disagreements: readonly Disagreement[];
 }
 
@@ -107,6 +124,12 @@ export interface VerifyResult {
   readonly modelRules: string;
   readonly approximations: string[];
   readonly disagreements: number;
+  /** pfns compared through /proc/kpageflags and /proc/kpagecount, summed over the steps. */
+  readonly pagesCompared: number;
+  /** pfns of present sections left out by --pages-limit, summed over the steps. */
+  readonly pagesSkipped: number;
+  /** pfns free in the model that the guest had in use, summed over the steps (see PageComparison.inUse). */
+  readonly pagesInUse: number;
   readonly verdict: Verdict;
   readonly wallMs: number;
 }
@@ -138,6 +161,9 @@ function approximations(
     out.push(
       `the guest's auto_online_blocks was '${autoOnline.kernel}'; verify set it to '${autoOnline.used}' before the first step, so hot-added blocks are onlined by the scenario's own steps, as in the model (no auto-online in the model yet)`,
     );
+  out.push(
+    "struct pages: inside boot RAM only nopage and offline are compared (the kernel's own allocations are not in the model); elsewhere a page free in the model and in use in the guest (its processes and page cache take ZONE_MOVABLE first) is counted as in use, not as a disagreement; /proc/kpageflags has no zone bits",
+  );
   if (vm.virtioMem.length)
     out.push(
       'virtio-mem growth is add_memory of whole memory blocks in the model; the kernel plugs device blocks (2 MiB) into memory blocks it adds itself, names them "System RAM (virtio_mem)" under the device\'s resource and merges adjacent ones (compared as System RAM)',
@@ -202,6 +228,54 @@ async function alignAutoOnline(guest: Guest): Promise<string | null> {
   return kernel;
 }
 
+/** pfn regions of the sections present on either side: the model's, and the guest's memory blocks. */
+function presentRegions(m: Machine, guest: KernelView): Region[] {
+  const per = m.g.pagesPerSection;
+  const out: Region[] = [];
+  for (const nr of m.sections.presentSectionNrs()) out.push({ start: nr * per, end: (nr + 1) * per });
+  const perBlock = guest.blockSize / m.g.pageSize;
+  for (const b of guest.blocks) out.push({ start: b.id * perBlock, end: (b.id + 1) * perBlock });
+  // One region per section, so that chooseRanges() can rank them.
+  const split: Region[] = [];
+  for (const r of kpageRanges(out))
+    for (let a = r.start; a < r.end; a += per) split.push({ start: a, end: Math.min(r.end, a + per) });
+  return split;
+}
+
+/**
+ * Read the guest's kpageflags/kpagecount over the present sections (the
+ * step's range first, at most `limit` pfns) and compare them with the model's.
+ */
+async function comparePagesAfter(
+  guest: Guest,
+  m: Machine,
+  view: KernelView,
+  stepRange: Region | undefined,
+  bootRam: readonly Region[],
+  limit: number,
+): Promise<PageComparison & { skipped: number }> {
+  const { read, skipped } = chooseRanges(presentRegions(m, view), stepRange, bootRam, limit);
+  let compared = 0;
+  let inUse = 0;
+  const disagreements: Disagreement[] = [];
+  for (const r of read) {
+    const n = r.end - r.start;
+    const resp = await guest.request('kpage', [String(r.start), String(n)], 60_000 + n / 10);
+    const runs = parseKpage(resp.lines, r.start);
+    const covered = runs.flags.reduce((t, x) => t + x.end - x.start, 0);
+    if (resp.rc !== 0 || covered !== n)
+      throw new VerifyFault(
+        `the agent read ${covered} of ${n} pfns of /proc/kpageflags from ${hex(r.start)}${resp.error ? `: ${resp.error.slice(0, 200)}` : ''}`,
+        r.start,
+      );
+    const c = comparePages(modelKpageRuns(m, r.start, r.end), runs, bootRam);
+    compared += c.compared;
+    inUse += c.inUse;
+    disagreements.push(...c.disagreements);
+  }
+  return { compared, inUse, disagreements, skipped };
+}
+
 /** Wait until the guest's hotplug work has settled (block count and states stable, nothing going-offline). */
 async function settle(guest: Guest): Promise<string | undefined> {
   const r = await guest.request('settle', ['30'], 60_000);
@@ -242,10 +316,17 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       writeGuestDir(at, files, tools.kernel.release);
       return at;
     };
-    const snap = async (label: string, m: Machine) => {
-      const g = readView(await snapGuest(label));
+    const pageSize = 4096;
+    const limit = opts.pagesLimit ?? PAGES_LIMIT;
+    let pagesSkipped = 0;
+    // Files and struct pages: the blocks, zones and iomem compared through
+    // the machine directories, then kpageflags/kpagecount pfn by pfn.
+    const snap = async (label: string, m: Machine, g: KernelView, stepRange?: Region) => {
       const mv = modelView(m, join(dir, `${label}.model`));
-      return compareViews(mv, g, { driverManaged });
+      const views = compareViews(mv, g, { driverManaged });
+      const pages = await comparePagesAfter(guest, m, g, stepRange, bootRam, limit);
+      pagesSkipped += pages.skipped;
+      return { ...views, pages: pages.disagreements, pagesCompared: pages.compared, pagesInUse: pages.inUse };
     };
     // Boot: the model starts from the guest's own layout, imported from its
     // files (boot ranges from /proc/iomem, block size from sysfs). Devices the
@@ -277,8 +358,18 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
           ];
     const results: StepResult[] = [];
     const autoOnline = { kernel: autoOnlineKernel, used: MODEL_AUTO_ONLINE };
-    const bootCmp = compareViews(modelView(m, join(dir, 'step-00-boot.model')), bootView, { driverManaged });
-    const bootDis = [...blockSizeDis, ...bootCmp.blocks, ...bootCmp.zones, ...bootCmp.iomem];
+    const bootRam: Region[] = ranges.map((r) => ({
+      start: Math.ceil(r.start / pageSize),
+      end: Math.floor((r.start + r.size) / pageSize),
+    }));
+    const bootCmp = await snap('step-00-boot', m, bootView);
+    const bootDis = [
+      ...blockSizeDis,
+      ...bootCmp.blocks,
+      ...bootCmp.zones,
+      ...bootCmp.iomem,
+      ...bootCmp.pages,
+    ];
     results.push({
       index: 0,
       op: 'boot',
@@ -292,8 +383,11 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
         blocks: agreement(bootDis, 'blocks'),
         zones: agreement(bootDis, 'zones'),
         iomem: agreement(bootDis, 'iomem'),
+        pages: agreement(bootDis, 'pages'),
         refusal: null,
       },
+      pagesCompared: bootCmp.pagesCompared,
+      pagesInUse: bootCmp.pagesInUse,
       disagreements: bootDis,
     });
     const notReplayable: VerifyResult['notReplayable'] = [];
@@ -318,7 +412,8 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
           modelErrno: null,
           kernelErrno: null,
           note: action.why,
-          agree: { blocks: null, zones: null, iomem: null, refusal: null },
+          agree: { blocks: null, zones: null, iomem: null, pages: null, refusal: null },
+          pagesCompared: 0,
           disagreements: [],
         });
         continue;
@@ -339,8 +434,23 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
         if (!(e instanceof VerifyFault)) throw e;
         outcome = { replayed: false, errno: null, verifyError: e.message };
       }
-      const verifyError = outcome.verifyError ?? (await settle(guest));
-      if (verifyError) {
+      const label = `step-${String(i + 1).padStart(2, '0')}-${spec.op}`;
+      const stepRange =
+        'start' in spec
+          ? { start: spec.start / pageSize, end: (spec.start + spec.size) / pageSize }
+          : undefined;
+      let verifyError = outcome.verifyError ?? (await settle(guest));
+      let cmp: Awaited<ReturnType<typeof snap>> | undefined;
+      if (!verifyError) {
+        try {
+          cmp = await snap(label, m, readView(await snapGuest(label)), stepRange);
+        } catch (e) {
+          if (!(e instanceof VerifyFault)) throw e;
+          verifyError = e.message;
+        }
+      }
+      if (verifyError || !cmp) {
+        verifyError ??= 'no snapshot';
         verifyErrors.push({ index: i + 1, op: spec.op, error: verifyError });
         progress(`step ${i + 1}: verify error: ${verifyError}`);
         results.push({
@@ -350,7 +460,8 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
           kernelErrno: null,
           note,
           verifyError,
-          agree: { blocks: null, zones: null, iomem: null, refusal: null },
+          agree: { blocks: null, zones: null, iomem: null, pages: null, refusal: null },
+          pagesCompared: 0,
           disagreements: [],
         });
         continue;
@@ -358,9 +469,8 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       if (!outcome.replayed && action.kind !== 'model-only') {
         notReplayable.push({ index: i + 1, op: spec.op, why: outcome.note ?? 'not replayed' });
       }
-      const cmp = await snap(`step-${String(i + 1).padStart(2, '0')}-${spec.op}`, m);
       const refusal = outcome.replayed ? compareRefusal(modelErrno, outcome.errno) : [];
-      const all = [...cmp.blocks, ...cmp.zones, ...cmp.iomem, ...refusal];
+      const all = [...cmp.blocks, ...cmp.zones, ...cmp.iomem, ...cmp.pages, ...refusal];
       results.push({
         ...base,
         replayed: outcome.replayed,
@@ -371,8 +481,11 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
           blocks: agreement(all, 'blocks'),
           zones: agreement(all, 'zones'),
           iomem: agreement(all, 'iomem'),
+          pages: agreement(all, 'pages'),
           refusal: outcome.replayed ? agreement(all, 'refusal') : null,
         },
+        pagesCompared: cmp.pagesCompared,
+        pagesInUse: cmp.pagesInUse,
         disagreements: all,
       });
     }
@@ -394,6 +507,9 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       modelRules: `${geometry.kernel} (the model's rules for the guest's ${tools.kernel.release}: it has 5.4 and 6.19)`,
       approximations: approximations(vm, tools.kernel.release, autoOnline),
       disagreements: results.reduce((n, r) => n + r.disagreements.length, 0),
+      pagesCompared: results.reduce((n, r) => n + r.pagesCompared, 0),
+      pagesSkipped,
+      pagesInUse: results.reduce((n, r) => n + (r.pagesInUse ?? 0), 0),
       verdict: verdictOf(results),
       wallMs: Date.now() - started,
     };

@@ -5,7 +5,7 @@ import { scenarioFromJson } from '../../src/scenario/index.js';
 import { verifyMachine } from '../../src/verify/config.js';
 import { type StepResult, type VerifyResult, verdictOf } from '../../src/verify/index.js';
 
-const agree = { blocks: true, zones: true, iomem: true, refusal: true };
+const agree = { blocks: true, zones: true, iomem: true, pages: true, refusal: true };
 
 function step(over: Partial<StepResult>): StepResult {
   return {
@@ -18,6 +18,7 @@ function step(over: Partial<StepResult>): StepResult {
     kernelErrno: null,
     expect: null,
     agree,
+    pagesCompared: 32768,
     disagreements: [],
     ...over,
   };
@@ -49,7 +50,7 @@ describe('verify report', () => {
       step({
         modelErrno: 'EBUSY',
         expect: 'EBUSY',
-        agree: { blocks: false, zones: true, iomem: true, refusal: false },
+        agree: { blocks: false, zones: true, iomem: true, pages: true, refusal: false },
         disagreements: [
           { area: 'blocks', what: 'memory32 state', model: 'online', kernel: 'offline' },
           { area: 'refusal', what: 'outcome', model: '-EBUSY', kernel: 'succeeds' },
@@ -60,14 +61,14 @@ describe('verify report', () => {
         op: 'remove',
         summary: 'remove',
         replayed: false,
-        agree: { blocks: true, zones: true, iomem: true, refusal: null },
+        agree: { blocks: true, zones: true, iomem: true, pages: true, refusal: null },
       }),
       step({
         index: 3,
         op: 'online',
         summary: 'online',
         verifyError: 'the guest shows 4 memory blocks after 20 s, expected 6',
-        agree: { blocks: null, zones: null, iomem: null, refusal: null },
+        agree: { blocks: null, zones: null, iomem: null, pages: null, refusal: null },
       }),
     ];
     const r: VerifyResult = {
@@ -88,11 +89,15 @@ describe('verify report', () => {
       verdict: verdictOf(steps),
       approximations: ['x'],
       disagreements: 2,
+      pagesCompared: 98304,
+      pagesSkipped: 0,
+      pagesInUse: 0,
       wallMs: 1234,
     };
     const text = renderVerify(r);
-    assert.match(text, /STEP\s+OPERATION\s+MODEL\s+KERNEL\s+BLOCKS\s+ZONES\s+IOMEM\s+REFUSAL/);
-    assert.match(text, /1\s+offline 0x100000000\+0x10000000\s+-EBUSY\s+ok\s+NO\s+yes\s+yes\s+NO/);
+    assert.match(text, /STEP\s+OPERATION\s+MODEL\s+KERNEL\s+BLOCKS\s+ZONES\s+IOMEM\s+PAGES\s+REFUSAL/);
+    assert.match(text, /1\s+offline 0x100000000\+0x10000000\s+-EBUSY\s+ok\s+NO\s+yes\s+yes\s+yes 32768\s+NO/);
+    assert.match(text, /pfns compared through \/proc\/kpageflags and \/proc\/kpagecount: 98304/);
     assert.match(text, /blocks memory32 state: model online, kernel offline/);
     assert.match(text, /refusal outcome: model -EBUSY, kernel succeeds/);
     assert.match(text, /step 1 expects -EBUSY: model -EBUSY, kernel succeeds/);

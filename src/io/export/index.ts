@@ -17,17 +17,30 @@ import {
   replaceMachineDir,
 } from '../machine-dir.js';
 import { iomemText } from './iomem.js';
+import { kpageFiles } from './kpageflags.js';
 import { lsmemJson } from './lsmem.js';
 import { sysfsEntries, type TreeEntry } from './sysfs.js';
 import { zoneinfoText } from './zoneinfo.js';
 
 export { iomemText, iomemTree } from './iomem.js';
+export {
+  KPF_BUDDY,
+  KPF_NOPAGE,
+  KPF_OFFLINE,
+  KPF_RESERVED,
+  type KpageRun,
+  kpageFiles,
+  modelKpageRuns,
+} from './kpageflags.js';
 export { lsmemJson } from './lsmem.js';
 export { sysfsEntries } from './sysfs.js';
 export { zoneinfoText } from './zoneinfo.js';
 
+/** The text formats: what `pfnlab export` writes by default. */
 export const EXPORT_FORMATS = ['sysfs', 'lsmem', 'zoneinfo', 'iomem'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** Binary formats, written only when named: 8 bytes per pfn up to the last present section. */
+export const BINARY_EXPORT_FORMATS = ['kpageflags', 'kpagecount'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number] | (typeof BINARY_EXPORT_FORMATS)[number];
 
 export interface ExportOptions {
   readonly formats: readonly ExportFormat[];
@@ -55,6 +68,10 @@ export function exportEntries(m: Machine, format: ExportFormat, opts: ExportOpti
       return [{ path: MACHINE_FILES.zoneinfo, text: zoneinfoText(m) }];
     case 'iomem':
       return [{ path: MACHINE_FILES.iomem, text: iomemText(m) }];
+    case 'kpageflags':
+      return [{ path: MACHINE_FILES.kpageflags, data: kpageFiles(m).kpageflags }];
+    case 'kpagecount':
+      return [{ path: MACHINE_FILES.kpagecount, data: kpageFiles(m).kpagecount }];
   }
 }
 
@@ -67,7 +84,7 @@ function writeEntry(dir: string, e: TreeEntry, made: Set<string>): void {
     made.add(parent);
   }
   if ('link' in e) symlinkSync(e.link, path);
-  else writeFileSync(path, e.text);
+  else writeFileSync(path, 'data' in e ? e.data : e.text);
 }
 
 /**

@@ -14,7 +14,8 @@ import { MACHINE_FILES } from '../machine-dir.js';
 /** A file with its contents, or a symbolic link with its target. */
 export type TreeEntry =
   | { readonly path: string; readonly text: string }
-  | { readonly path: string; readonly link: string };
+  | { readonly path: string; readonly link: string }
+  | { readonly path: string; readonly data: Uint8Array };
 
 const MEMORY = MACHINE_FILES.sysfsMemory;
 const NODE = MACHINE_FILES.sysfsNode;
