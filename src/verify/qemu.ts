@@ -37,7 +37,9 @@ function mb(bytes: number): string {
   return `${bytes / MiB}M`;
 }
 
-export const KERNEL_CMDLINE = 'console=ttyS0 panic=-1 nokaslr loglevel=4 mitigations=off tsc=reliable';
+/** no_timer_check: a TCG guest on a loaded host fails check_timer() ("IO-APIC + timer doesn't work") and panics. */
+export const KERNEL_CMDLINE =
+  'console=ttyS0 panic=-1 nokaslr loglevel=4 mitigations=off tsc=reliable no_timer_check';
 
 /** The qemu-system-x86_64 arguments (without the binary). */
 export function qemuArgs(

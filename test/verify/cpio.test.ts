@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { readCpio, writeCpio } from '../../src/verify/cpio.js';
-import { moduleDepends, resolveModules } from '../../src/verify/initramfs.js';
+import {
+  buildInitramfs,
+  MissingModuleError,
+  moduleDepends,
+  resolveModules,
+} from '../../src/verify/initramfs.js';
+import { findBusybox } from '../../src/verify/setup.js';
+import { scratchDir } from '../helpers.js';
 
 describe('newc cpio writer', () => {
   const archive = writeCpio([
@@ -84,5 +94,46 @@ describe('kernel modules', () => {
       ['virtio_ring', 'virtio', 'virtio_mem', 'virtio_pci', 'libnvdimm', 'nd_btt', 'nd_pmem'],
     );
     assert.deepEqual(missing, ['kmem']);
+  });
+
+  it('unpacks .ko.xz, .ko.zst and .ko.gz into plain .ko; a needed module missing is named in one error', (t) => {
+    const busybox = findBusybox();
+    const tools = ['xz', 'zstd'].every((c) => spawnSync(c, ['--version']).status === 0);
+    if (!busybox || !tools) return t.skip('needs busybox-static, xz-utils and zstd');
+    const dir = scratchDir('modules');
+    mkdirSync(join(dir, 'kernel'), { recursive: true });
+    const write = (name: string, deps: string, how: 'xz' | 'zst' | 'gz') => {
+      const raw = ko(deps);
+      const data =
+        how === 'gz' ? gzipSync(raw) : spawnSync(how === 'xz' ? 'xz' : 'zstd', ['-c'], { input: raw }).stdout;
+      writeFileSync(join(dir, 'kernel', `${name}.ko.${how}`), data);
+    };
+    write('virtio_ring', '', 'xz');
+    write('virtio', 'virtio_ring', 'zst');
+    write('virtio_mem', 'virtio,virtio_ring', 'gz');
+    writeFileSync(join(dir, 'modules.builtin'), 'kernel/drivers/virtio/virtio_pci.ko\n');
+    const needed = new Map([
+      ['virtio_mem', 'needed by $.verify.virtioMem'],
+      ['virtio_pci', 'needed by $.verify.virtioMem'],
+    ]);
+    const i = buildInitramfs({ busybox, modulesDir: dir, modules: ['virtio_mem'], needed, release: 'r' });
+    assert.deepEqual(i.modules, ['virtio_ring', 'virtio', 'virtio_mem']);
+    const files = new Map(readCpio(i.archive).map((e) => [e.path, e.data]));
+    assert.deepEqual(Buffer.from(files.get('lib/modules/virtio.ko')!), ko('virtio_ring'));
+    assert.deepEqual(Buffer.from(files.get('lib/modules/virtio_mem.ko')!), ko('virtio,virtio_ring'));
+    // virtio_pci is built in: not missing. nd_pmem is neither built in nor shipped.
+    assert.throws(
+      () =>
+        buildInitramfs({
+          busybox,
+          modulesDir: dir,
+          needed: new Map([['nd_pmem', 'needed by $.verify.nvdimms']]),
+          release: 'r',
+        }),
+      (e: unknown) =>
+        e instanceof MissingModuleError &&
+        e.message ===
+          'verify: kernel r has no module nd_pmem (needed by $.verify.nvdimms), neither built in nor in its modules directory',
+    );
   });
 });
