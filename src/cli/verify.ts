@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { isMachineDir } from '../io/machine-dir.js';
 import { loadScenario } from '../io/scenario.js';
 import { renderVerify } from '../report/verify.js';
-import { runVerify, setup, type VerifyResult } from '../verify/index.js';
+import { runVerify, selftestScenario, setup, type VerifyResult } from '../verify/index.js';
 import { type CliIo, type Command, intOption, parseCommandArgs, printJson, stringOption } from './command.js';
 
 /**
@@ -33,6 +33,7 @@ export const verifyCommand: Command = {
   name: 'verify',
   summary: 'replay a scenario on a real Linux kernel under QEMU and compare it with the model',
   help: `usage: pfnlab verify <scenario>... [--kernel 6.1|6.12|VMLINUZ] [--modules DIR] [--json] [--keep DIR] [--strict]
+       pfnlab verify --selftest [--ratio N] [--kernel ...] [--json] [--keep DIR] [--strict]
        pfnlab verify --setup [--dry-run]
 
 Boot a Linux kernel under QEMU (TCG) with a busybox initramfs pfnlab builds,
@@ -67,6 +68,16 @@ scenarios.
                     and compared per snapshot, at most (default 1048576: 4 GiB;
                     the step's range first, then memory outside boot RAM; 0
                     compares no struct pages)
+  --selftest        replay the kernel's memory-hotplug selftest
+                    (tools/testing/selftests/memory-hotplug/mem-on-off-test.sh:
+                    online all, offline --ratio % of the online blocks, online
+                    all, online and offline failing under the memory notifier
+                    error-injection module, clean up) on a 1 GiB DIMM's blocks,
+                    in the model and in the guest, comparing every block, zone
+                    and struct page after each step; without the module in the
+                    kernel, the injected steps are listed as not replayed
+  --ratio N         with --selftest: the percentage of online blocks phase 2
+                    offlines (the test's -r; default 10, at least one block)
   --setup           fetch (never install) the newest Debian 6.1 and 6.12
                     cloud kernels into the cache (a private apt configuration
                     under it: its own sources list with bookworm-backports and
@@ -92,6 +103,8 @@ input or a missing tool (run 'pfnlab verify --setup').`,
       json: { type: 'boolean' },
       strict: { type: 'boolean' },
       'pages-limit': { type: 'string' },
+      selftest: { type: 'boolean' },
+      ratio: { type: 'string' },
       setup: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     });
@@ -104,20 +117,32 @@ input or a missing tool (run 'pfnlab verify --setup').`,
       return 0;
     }
     if (p.values['dry-run']) throw new InputError('verify', '--dry-run goes with --setup');
-    if (!p.positionals.length) throw new InputError('verify', 'expected a <scenario> (or --setup)');
-    const scenarios = scenarioRefs(p.positionals).map((ref) => loadScenario(ref));
+    const ratio = intOption('verify', p, 'ratio', 100);
+    if (ratio !== undefined && !p.values.selftest)
+      throw new InputError('verify', '--ratio goes with --selftest');
+    const selftest = p.values.selftest ? selftestScenario(ratio ?? 10) : undefined;
+    if (selftest && p.positionals.length) throw new InputError('verify', '--selftest takes no scenario');
+    if (!selftest && !p.positionals.length)
+      throw new InputError('verify', 'expected a <scenario> (or --selftest, or --setup)');
+    const scenarios = selftest
+      ? [selftest.scenario]
+      : scenarioRefs(p.positionals).map((ref) => loadScenario(ref));
     const keep = stringOption(p, 'keep');
     const pagesLimit = intOption('verify', p, 'pages-limit', 2 ** 32);
     const results: VerifyResult[] = [];
     for (const s of scenarios) {
-      const r = await runVerify(s, {
-        kernel: stringOption(p, 'kernel'),
-        modules: stringOption(p, 'modules'),
-        cache,
-        pagesLimit,
-        keep: keep && (scenarios.length > 1 ? join(keep, s.name) : keep),
-        onProgress: io.errIsTty ? (l) => io.err(`${l}\n`) : undefined,
-      });
+      const r = await runVerify(
+        s,
+        {
+          kernel: stringOption(p, 'kernel'),
+          modules: stringOption(p, 'modules'),
+          cache,
+          pagesLimit,
+          keep: keep && (scenarios.length > 1 ? join(keep, s.name) : keep),
+          onProgress: io.errIsTty ? (l) => io.err(`${l}\n`) : undefined,
+        },
+        selftest?.steps,
+      );
       results.push(r);
       if (!p.values.json) io.out(`${results.length > 1 ? '\n' : ''}${renderVerify(r)}\n`);
     }

@@ -111,7 +111,7 @@ export function renderVerify(r: VerifyResult): string {
   out.push('', 'Approximations:', ...r.approximations.map((a) => `  - ${a}`));
   out.push(
     '',
-    `pfns compared through /proc/kpageflags and /proc/kpagecount: ${r.pagesCompared}${r.pagesInUse ? ` (${r.pagesInUse} free in the model were in use by the guest's own processes)` : ''}${r.pagesSkipped ? `; ${r.pagesSkipped} more beyond --pages-limit not compared` : ''}`,
+    `pfns compared through /proc/kpageflags and /proc/kpagecount: ${r.pagesCompared}${r.pagesInUse ? ` (${r.pagesInUse} free in the model were in use by the guest's own processes)` : ''}${r.pagesSkipped ? `; ${r.pagesSkipped} more beyond --pages-limit not compared` : ''}${r.pagesPastEnd ? `; ${r.pagesPastEnd} past the end of the kernel's /proc/kpageflags (max_pfn: ZONE_DEVICE above the last RAM) not compared` : ''}`,
   );
   out.push(
     '',

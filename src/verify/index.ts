@@ -25,7 +25,7 @@ import { hex } from '../units.js';
 import { parseSnapshot } from './agent.js';
 import { compareRefusal, compareViews, type Disagreement, type Region } from './compare.js';
 import { qemuConfig, type VerifyMachine, verifyMachine } from './config.js';
-import { buildInitramfs, NEEDED_MODULES } from './initramfs.js';
+import { buildInitramfs, builtinModules, NEEDED_MODULES } from './initramfs.js';
 import { chooseRanges, comparePages, kpageRanges, type PageComparison, parseKpage } from './pages.js';
 import { Guest, GuestError } from './qemu.js';
 import {
@@ -36,6 +36,7 @@ import {
   replayAction,
   VerifyFault,
 } from './replay.js';
+import type { SelftestStep } from './selftest.js';
 import { findToolchain } from './setup.js';
 import { type KernelView, modelView, readView, writeGuestDir } from './view.js';
 
@@ -43,6 +44,7 @@ export type { Disagreement } from './compare.js';
 export { compareViews } from './compare.js';
 export { hotplugBase, verifyMachine } from './config.js';
 export { planReplay } from './replay.js';
+export { selftestScenario } from './selftest.js';
 export { findToolchain, SetupError, setup } from './setup.js';
 
 export interface VerifyOptions {
@@ -128,6 +130,8 @@ export interface VerifyResult {
   readonly pagesCompared: number;
   /** pfns of present sections left out by --pages-limit, summed over the steps. */
   readonly pagesSkipped: number;
+  /** pfns of present sections past the end of the kernel's /proc/kpageflags (its max_pfn), summed over the steps. */
+  readonly pagesPastEnd: number;
   /** pfns free in the model that the guest had in use, summed over the steps (see PageComparison.inUse). */
   readonly pagesInUse: number;
   readonly verdict: Verdict;
@@ -228,6 +232,18 @@ async function alignAutoOnline(guest: Guest): Promise<string | null> {
   return kernel;
 }
 
+/** Sorted, merged regions. */
+function kpageUnion(regions: readonly Region[]): Region[] {
+  const out: Region[] = [];
+  for (const r of [...regions].sort((a, b) => a.start - b.start)) {
+    const last = out[out.length - 1];
+    if (last && r.start <= last.end)
+      out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
+    else out.push({ ...r });
+  }
+  return out;
+}
+
 /** pfn regions of the sections present on either side: the model's, and the guest's memory blocks. */
 function presentRegions(m: Machine, guest: KernelView): Region[] {
   const per = m.g.pagesPerSection;
@@ -253,27 +269,35 @@ async function comparePagesAfter(
   stepRange: Region | undefined,
   bootRam: readonly Region[],
   limit: number,
-): Promise<PageComparison & { skipped: number }> {
+): Promise<PageComparison & { skipped: number; pastEnd: number }> {
   const { read, skipped } = chooseRanges(presentRegions(m, view), stepRange, bootRam, limit);
+  // Pinned pages stand for the kernel's own unmovable allocations, somewhere else in the guest:
+  // compared as coarsely as boot RAM.
+  const coarse = kpageUnion([...bootRam, ...m.pins.map((p) => ({ start: p.startPfn, end: p.endPfn }))]);
   let compared = 0;
   let inUse = 0;
+  let pastEnd = 0;
   const disagreements: Disagreement[] = [];
   for (const r of read) {
     const n = r.end - r.start;
     const resp = await guest.request('kpage', [String(r.start), String(n)], 60_000 + n / 10);
     const runs = parseKpage(resp.lines, r.start);
     const covered = runs.flags.reduce((t, x) => t + x.end - x.start, 0);
-    if (resp.rc !== 0 || covered !== n)
+    const counted = runs.count.reduce((t, x) => t + x.end - x.start, 0);
+    if (resp.rc !== 0 || counted !== covered)
       throw new VerifyFault(
-        `the agent read ${covered} of ${n} pfns of /proc/kpageflags from ${hex(r.start)}${resp.error ? `: ${resp.error.slice(0, 200)}` : ''}`,
+        `the agent read ${covered} pfns of /proc/kpageflags and ${counted} of /proc/kpagecount from ${hex(r.start)}${resp.error ? `: ${resp.error.slice(0, 200)}` : ''}`,
         r.start,
       );
-    const c = comparePages(modelKpageRuns(m, r.start, r.end), runs, bootRam);
+    // The files end at the kernel's max_pfn (rounded up to a section): ZONE_DEVICE
+    // ranges above the last System RAM have no entries there.
+    pastEnd += n - covered;
+    const c = comparePages(modelKpageRuns(m, r.start, r.end), runs, coarse);
     compared += c.compared;
     inUse += c.inUse;
     disagreements.push(...c.disagreements);
   }
-  return { compared, inUse, disagreements, skipped };
+  return { compared, inUse, disagreements, skipped, pastEnd };
 }
 
 /** Wait until the guest's hotplug work has settled (block count and states stable, nothing going-offline). */
@@ -282,12 +306,33 @@ async function settle(guest: Guest): Promise<string | undefined> {
   return r.rc === 0 ? undefined : `hotplug work did not settle: ${r.error.slice(0, 200)}`;
 }
 
+/**
+ * The selftest's injected failures: the block-state action wrapped in the
+ * notifier error injection, or not replayable when the kernel has no
+ * memory-notifier-error-inject module.
+ */
+function withInjection(
+  actions: readonly GuestAction[],
+  selftest: readonly SelftestStep[] | undefined,
+  injector: string | undefined,
+): GuestAction[] {
+  return actions.map((a, i) => {
+    const inject = selftest?.[i]?.inject;
+    if (!inject) return a;
+    if (injector) return { kind: 'not-replayable', why: injector };
+    return { kind: 'notifier-error', event: inject.event, errno: inject.errno, inner: a };
+  });
+}
+
 /** Boot the guest, replay the scenario, compare after every step. */
-export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<VerifyResult> {
+export async function runVerify(
+  s: Scenario,
+  opts: VerifyOptions = {},
+  selftest?: readonly SelftestStep[],
+): Promise<VerifyResult> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => {});
   const vm = verifyMachine(s);
-  const actions = planReplay(s.steps, vm);
   // --keep is made first and one directory at a time: a bad path is one line before QEMU boots
   // (and /proc/x cannot spin mkdir -p).
   if (opts.keep) withFileErrors(() => makeDirs(opts.keep as string), opts.keep);
@@ -298,6 +343,13 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
     needed: neededModules(vm),
     release: tools.kernel.release,
   });
+  const hasInjector =
+    initrd.onDemand.includes('memory_notifier_error_inject') ||
+    builtinModules(tools.kernel.modules).has('memory_notifier_error_inject');
+  const noInjector = hasInjector
+    ? undefined
+    : `kernel ${tools.kernel.release} ships no memory-notifier-error-inject module (CONFIG_MEMORY_NOTIFIER_ERROR_INJECT)`;
+  const actions = withInjection(planReplay(s.steps, vm), selftest, noInjector);
   const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'pfnlab-verify-'));
   progress(`booting ${tools.kernel.release} under QEMU (TCG)`);
   const guest = await Guest.start(
@@ -319,6 +371,7 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
     const pageSize = 4096;
     const limit = opts.pagesLimit ?? PAGES_LIMIT;
     let pagesSkipped = 0;
+    let pagesPastEnd = 0;
     // Files and struct pages: the blocks, zones and iomem compared through
     // the machine directories, then kpageflags/kpagecount pfn by pfn.
     const snap = async (label: string, m: Machine, g: KernelView, stepRange?: Region) => {
@@ -326,6 +379,7 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       const views = compareViews(mv, g, { driverManaged });
       const pages = await comparePagesAfter(guest, m, g, stepRange, bootRam, limit);
       pagesSkipped += pages.skipped;
+      pagesPastEnd += pages.pastEnd;
       return { ...views, pages: pages.disagreements, pagesCompared: pages.compared, pagesInUse: pages.inUse };
     };
     // Boot: the model starts from the guest's own layout, imported from its
@@ -392,15 +446,21 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
     });
     const notReplayable: VerifyResult['notReplayable'] = [];
     const verifyErrors: VerifyResult['verifyErrors'] = [];
-    const ctx = { guest, blockSize: bootView.blockSize, ndDevices: new Map<string, string>() };
+    const ctx = {
+      guest,
+      blockSize: bootView.blockSize,
+      ndDevices: new Map<string, string>(),
+      loaded: new Set<string>(),
+    };
     for (let i = 0; i < s.steps.length; i++) {
       const spec = s.steps[i];
       const action: GuestAction = actions[i];
       progress(`step ${i + 1}: ${summary(spec)} -> ${describeAction(action)}`);
+      const phase = selftest?.[i] ? `[phase ${selftest[i].phase}] ` : '';
       const base = {
         index: i + 1,
         op: spec.op,
-        summary: summary(spec),
+        summary: `${phase}${summary(spec)}`,
         action: describeAction(action),
         expect: spec.expect ?? null,
       };
@@ -420,12 +480,18 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       }
       let modelErrno: string | null = null;
       let note: string | undefined;
-      try {
-        runPlan(m, planOperation(m, spec));
-      } catch (e) {
-        if (!(e instanceof HotplugError)) throw e;
-        modelErrno = e.errno;
-        note = `model: ${e.message}`;
+      if (action.kind === 'notifier-error') {
+        // The model has no memory notifier chain: the injected refusal is its answer, and it stays as it was.
+        modelErrno = action.errno;
+        note = `model: ${action.event} answers -${action.errno} (injected); nothing changes`;
+      } else {
+        try {
+          runPlan(m, planOperation(m, spec));
+        } catch (e) {
+          if (!(e instanceof HotplugError)) throw e;
+          modelErrno = e.errno;
+          note = `model: ${e.message}`;
+        }
       }
       let outcome: GuestOutcome;
       try {
@@ -509,6 +575,7 @@ export async function runVerify(s: Scenario, opts: VerifyOptions = {}): Promise<
       disagreements: results.reduce((n, r) => n + r.disagreements.length, 0),
       pagesCompared: results.reduce((n, r) => n + r.pagesCompared, 0),
       pagesSkipped,
+      pagesPastEnd,
       pagesInUse: results.reduce((n, r) => n + (r.pagesInUse ?? 0), 0),
       verdict: verdictOf(results),
       wallMs: Date.now() - started,

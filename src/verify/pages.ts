@@ -8,7 +8,8 @@
  * page of a free buddy block) or allocated (anything else); a kpagecount
  * (mapcount) above 0 is added to it, as the model maps nothing.
  *
- * Inside the guest's boot System RAM the kernel's own allocations (its image,
+ * Inside the guest's boot System RAM (and under the model's pins, which stand
+ * for kernel allocations elsewhere) the kernel's own allocations (its image,
  * page tables, slab, the initramfs, the agent's processes) are not in the
  * model: there only nopage and offline are compared, every other class
  * counting as "page". /proc/kpageflags carries no zone bits: zones are

@@ -20,6 +20,7 @@ import { errnoFromMessage } from './agent.js';
 import type { LegacyPmemConfig, NvdimmConfig, VerifyMachine, VirtioMemConfig } from './config.js';
 import type { Guest } from './qemu.js';
 import { QmpError } from './qmp.js';
+import type { NotifierEvent } from './selftest.js';
 
 export type GuestAction =
   | { readonly kind: 'plug-dimm'; readonly id: string; readonly start: number; readonly size: number }
@@ -36,6 +37,12 @@ export type GuestAction =
   | { readonly kind: 'nd-disable'; readonly nvdimm: NvdimmConfig; readonly mode: 'devdax' | 'fsdax' }
   | { readonly kind: 'legacy-pmem-enable'; readonly pmem: LegacyPmemConfig }
   | { readonly kind: 'legacy-pmem-disable'; readonly pmem: LegacyPmemConfig }
+  | {
+      readonly kind: 'notifier-error';
+      readonly event: NotifierEvent;
+      readonly errno: string;
+      readonly inner: GuestAction;
+    }
   | { readonly kind: 'model-only'; readonly why: string }
   | { readonly kind: 'not-replayable'; readonly why: string };
 
@@ -58,6 +65,8 @@ export function describeAction(a: GuestAction): string {
       return `insmod nd_e820: ${a.pmem.id} (memmap=) bound to nd_pmem`;
     case 'legacy-pmem-disable':
       return `${a.pmem.id}: namespace unbound from nd_pmem`;
+    case 'notifier-error':
+      return `${describeAction(a.inner)} with ${a.event} failing (-${a.errno}, memory-notifier-error-inject)`;
     case 'model-only':
       return `model only (${a.why})`;
     case 'not-replayable':
@@ -294,7 +303,25 @@ export interface ReplayContext {
   readonly blockSize: number;
   /** Devices the nd enable step created, per NVDIMM id (dax0.0, pfn0.0). */
   readonly ndDevices: Map<string, string>;
+  /** On-demand modules loaded so far. */
+  readonly loaded?: Set<string>;
 }
+
+/** The notifier error-injection modules, dependency first (lib/notifier-error-inject.c, lib/memory-notifier-error-inject.c). */
+const INJECTOR = ['notifier_error_inject', 'memory_notifier_error_inject'] as const;
+
+async function loadInjector(ctx: ReplayContext): Promise<void> {
+  for (const m of INJECTOR) {
+    if (ctx.loaded?.has(m)) continue;
+    const r = await ctx.guest.request('insmod', [m]);
+    // Built in (no file in the initramfs): the debugfs files are there without insmod.
+    if (r.rc !== 0 && !/No such file|not found|can't open/i.test(r.error))
+      throw new VerifyFault(`insmod ${m} failed in the guest: ${r.error.slice(0, 200)}`, m);
+    ctx.loaded?.add(m);
+  }
+}
+
+const ERRNO_VALUE: Readonly<Record<string, number>> = { ENOMEM: -12, EBUSY: -16, EINVAL: -22 };
 
 /** Carry out one action on the guest. */
 export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<GuestOutcome> {
@@ -303,6 +330,17 @@ export async function replayAction(ctx: ReplayContext, a: GuestAction): Promise<
     case 'model-only':
     case 'not-replayable':
       return { replayed: false, errno: null, note: describeAction(a) };
+    case 'notifier-error': {
+      await loadInjector(ctx);
+      const path = `/sys/kernel/debug/notifier-error-inject/memory/actions/${a.event}/error`;
+      const set = await write(g, path, String(ERRNO_VALUE[a.errno]));
+      if (set) throw new VerifyFault(`${path} <- ${ERRNO_VALUE[a.errno]} refused (${set})`, path);
+      try {
+        return await replayAction(ctx, a.inner);
+      } finally {
+        await write(g, path, '0');
+      }
+    }
     case 'block-state': {
       // The model's online/offline of a range is all or nothing; sysfs takes
       // one block at a time. On a refusal, put the blocks already done back

@@ -92,6 +92,7 @@ describe('verify report', () => {
       pagesCompared: 98304,
       pagesSkipped: 0,
       pagesInUse: 0,
+      pagesPastEnd: 0,
       wallMs: 1234,
     };
     const text = renderVerify(r);
