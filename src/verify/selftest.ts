@@ -74,25 +74,25 @@ export function selftestScenario(ratio = 10): Selftest {
   });
   // Phase 1: online every offline block, one by one.
   for (let i = 0; i < blocks; i++) add(1, { op: 'online', start: at(i), size: BLOCK });
-  // Phase 2: offline ratio% of the online blocks (the test's integer arithmetic, at least one).
-  const target = Math.max(1, Math.floor((blocks * ratio) / 100));
-  for (let i = 0; i < target; i++) add(2, { op: 'offline', start: at(i), size: BLOCK });
+  // Phase 2: offline ratio% of the online blocks (the test's integer arithmetic, at least one), last first.
+  const target = Math.min(blocks, Math.max(1, Math.floor((blocks * ratio) / 100)));
+  const chosen = Array.from({ length: target }, (_, k) => blocks - 1 - k);
+  for (const i of chosen) add(2, { op: 'offline', start: at(i), size: BLOCK });
   // Phase 3: online them again.
-  for (let i = 0; i < target; i++) add(3, { op: 'online', start: at(i), size: BLOCK });
-  // Phase 4: injected failures.
+  for (const i of chosen) add(3, { op: 'online', start: at(i), size: BLOCK });
+  // Phase 4: injected failures, on the last block.
+  const last = at(blocks - 1);
   const enomem = (event: NotifierEvent) => ({ event, errno: 'ENOMEM' as const });
-  add(4, { op: 'offline', start: at(0), size: BLOCK, expect: 'ENOMEM' }, enomem('MEM_GOING_OFFLINE'));
+  add(4, { op: 'offline', start: last, size: BLOCK, expect: 'ENOMEM' }, enomem('MEM_GOING_OFFLINE'));
   add(4, {
     op: 'offline',
-    start: at(0),
+    start: last,
     size: BLOCK,
     comment: 'no injection: a block for the failing online',
   });
-  add(4, { op: 'online', start: at(0), size: BLOCK, expect: 'ENOMEM' }, enomem('MEM_GOING_ONLINE'));
-  // Phase 5: clean up, back to the boot state.
-  add(5, { op: 'online', start: at(0), size: BLOCK });
-  add(5, { op: 'offline', start: DIMM, size: DIMM_SIZE });
-  add(5, { op: 'remove', start: DIMM, size: DIMM_SIZE });
+  add(4, { op: 'online', start: last, size: BLOCK, expect: 'ENOMEM' }, enomem('MEM_GOING_ONLINE'));
+  // Phase 5: clean up: online what is offline.
+  add(5, { op: 'online', start: last, size: BLOCK });
   const scenario = scenarioFromJson(
     {
       name: 'verify-selftest',

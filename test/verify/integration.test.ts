@@ -27,7 +27,16 @@ describe('verify suite on a real kernel', () => {
       timeout: 600_000,
     }, async () => {
       const started = Date.now();
-      const r = await cli('verify', 'scenarios/verify', '--json', '--kernel', kernel);
+      // At most 1 GiB of struct pages per snapshot: CI's budget (the README shows full runs).
+      const r = await cli(
+        'verify',
+        'scenarios/verify',
+        '--json',
+        '--kernel',
+        kernel,
+        '--pages-limit',
+        '262144',
+      );
       const results = JSON.parse(r.stdout) as {
         scenario: string;
         disagreements: number;
