@@ -19,7 +19,8 @@ function missing(kernel: string): string | undefined {
   }
 }
 
-describe('verify suite on a real kernel', () => {
+// The two kernels boot side by side: each QEMU (TCG) takes one of CI's two cores.
+describe('verify suite on a real kernel', { concurrency: true }, () => {
   for (const kernel of KERNEL_SERIES) {
     const why = missing(kernel);
     it(`every scenario in scenarios/verify agrees with kernel ${kernel}`, {
