@@ -192,7 +192,7 @@ console.log(
 if (!quick) {
   const three = [...two, parseWalkerSpec('compaction@0xc0000')];
   console.log(
-    '\n3. Three walkers (+ compaction@0xc0000), current engine only (the reference gave no verdict in 10 minutes)',
+    '\n4. Three walkers (+ compaction@0xc0000), current engine only (the reference gave no verdict in 10 minutes)',
   );
   const r = timed(
     (p) => search(p, { maxSeconds }),
