@@ -239,7 +239,8 @@ function importCase(c: Chooser): FuzzCase {
   return { kind: 'import', mutation: `${machine}: ${what.join('; ') || 'as is'}`, files, argv };
 }
 
-const COMMANDS = ['run', 'pfn', 'compare', 'designs', 'usercopy', 'export', 'import', 'explore', 'audit', ''];
+/** Commands whose every run is quick; audit and an unbounded explore search for minutes by design. */
+const COMMANDS = ['run', 'pfn', 'compare', 'designs', 'usercopy', 'export', 'import', ''];
 const OPTIONS = [
   '--after',
   '--kernel',
@@ -288,6 +289,7 @@ function argsCase(c: Chooser): FuzzCase {
   const argv = [c.pick(COMMANDS)];
   for (let n = c.int(6); n > 0; n--) argv.push(c.chance(0.5) ? c.pick(OPTIONS) : argValue(c));
   // Never the commands that start servers or guests: view, verify, capture, stress, demo.
+  if (c.chance(0.2)) argv.unshift('explore', '--max-states', '200');
   return { kind: 'args', mutation: 'random command line', files: {}, argv };
 }
 
