@@ -71,9 +71,11 @@ export class OutOfModelMemoryError extends PfnlabError {
   constructor(
     readonly requestedWords: number,
     readonly capacityWords: number,
+    /** What needs the words, when known before any is allocated. */
+    demand?: string,
   ) {
     super(
-      `model memory exhausted: the machine's kernel metadata (section and usage records, memmap) outgrows the model's ${(capacityWords * 4) / 2 ** 20} MiB (allocating ${requestedWords} more words); give the scenario fewer or smaller memory ranges`,
+      `model memory exhausted: the machine's kernel metadata (section and usage records, memmap) outgrows the model's ${(capacityWords * 4) / 2 ** 20} MiB (${demand ?? `allocating ${requestedWords} more words`}); give the scenario fewer or smaller memory ranges`,
       requestedWords,
     );
   }

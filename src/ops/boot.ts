@@ -9,7 +9,7 @@
 import { memoryBlockSizeBytes } from '../arch/block-size.js';
 import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE, SECTION_WORDS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { NULL } from '../model/memory.js';
+import { NULL, OutOfModelMemoryError } from '../model/memory.js';
 import { ZONE_DMA, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, type ZoneId } from '../model/page-flags.js';
 import { usageWords } from '../model/sections.js';
 import { populatedZone, zoneIntersects } from '../model/zones.js';
@@ -102,11 +102,10 @@ function refuseBeyondModel(m: Machine, ranges: readonly PfnRange[]): void {
   const perSection = SECTION_WORDS + usageWords(m.g);
   const room = m.mem.capacityWords - m.mem.usedWords;
   if (sections * perSection > room)
-    refuse(
-      'E2BIG',
-      'boot',
-      `${sections.toLocaleString('en-US')} present sections need ${formatSizeApprox(sections * perSection * 4)} of section and usage records; the model's ${formatSize(m.mem.capacityWords * 4)} of kernel metadata holds at most ${Math.floor(room / perSection).toLocaleString('en-US')} (give the scenario less boot memory)`,
-      sections,
+    throw new OutOfModelMemoryError(
+      sections * perSection,
+      m.mem.capacityWords,
+      `${sections.toLocaleString('en-US')} present sections need ${formatSizeApprox(sections * perSection * 4)} of section and usage records alone; it holds at most ${Math.floor(room / perSection).toLocaleString('en-US')}`,
     );
 }
 

@@ -43,7 +43,7 @@ describe('hostile inputs: one line, exit 2', () => {
       const r = await expectUsageError(...argv);
       assert.match(
         r.stderr,
-        /33,554,432 present sections need .* the model's 1G of kernel metadata holds at most/,
+        /outgrows the model's 1024 MiB \(33,554,432 present sections need .* of section and usage records alone; it holds at most 11,\d{3},\d{3}\)/,
       );
       assert.doesNotMatch(r.stderr, /RangeError|Map maximum/);
     }

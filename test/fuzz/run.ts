@@ -4,7 +4,7 @@
  * JavaScript error's text; an end within the time limit (a worker stuck longer is ended and the
  * case reported); a refused kernel step leaves the model as it was.
  *
- *   npm run fuzz -- --runs 5000 [--seed S] [--limit-ms MS]
+ *   npm run fuzz -- --runs 5000 [--seed S] [--limit-ms MS (default 120000)]
  *
  * prints one line per failure (seed and index replay it: --seed S --only I) and a summary.
  */
@@ -56,13 +56,21 @@ const WORKER_BOOT = (() => {
 class CaseRunner {
   private worker: Worker | undefined;
 
-  private get live(): Worker {
-    this.worker ??= new Worker(WORKER_BOOT, { eval: true });
-    return this.worker;
+  /** The worker, started and loaded (it says 'ready') when there is none. */
+  private async live(): Promise<Worker> {
+    if (this.worker) return this.worker;
+    const w = new Worker(WORKER_BOOT, { eval: true });
+    await new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+    });
+    w.removeAllListeners('error');
+    this.worker = w;
+    return w;
   }
 
-  run(c: FuzzCase, limitMs: number): Promise<CaseOutcome | 'timeout'> {
-    const w = this.live;
+  async run(c: FuzzCase, limitMs: number): Promise<CaseOutcome | 'timeout'> {
+    const w = await this.live();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         w.removeAllListeners('message');
@@ -129,7 +137,7 @@ async function cli(): Promise<number> {
       runs: { type: 'string', default: '300' },
       seed: { type: 'string', default: String(Date.now() % 1_000_000) },
       only: { type: 'string' },
-      'limit-ms': { type: 'string', default: '60000' },
+      'limit-ms': { type: 'string', default: '120000' },
     },
   });
   const seed = Number(values.seed);

@@ -88,6 +88,9 @@ async function runCase(c: FuzzCase): Promise<CaseOutcome> {
   }
 }
 
+// Loaded: the main thread starts a case's clock only now, so a worker's start is never a case's time.
+parentPort?.postMessage('ready');
+
 parentPort?.on('message', async (c: FuzzCase) => {
   let outcome: CaseOutcome;
   try {
