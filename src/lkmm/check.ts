@@ -271,7 +271,10 @@ export function decideLitmus(test: LitmusTest, model: MemoryModel = 'lkmm'): Lit
   let combinations = 0;
   for (const traces of cartesian(perThread)) {
     if (++combinations > MAX_CANDIDATES)
-      throw new InputError(test.name, `more than ${MAX_CANDIDATES} combinations of thread paths: too large to decide`);
+      throw new InputError(
+        test.name,
+        `more than ${MAX_CANDIDATES} combinations of thread paths: too large to decide`,
+      );
     const c = combine(locs, traces);
     const s = staticRelations(c.events, edgesOf(c));
     const { reads, writes } = rfChoices(c.events);

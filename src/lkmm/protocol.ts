@@ -185,7 +185,9 @@ export function protocolTest(
     '',
     '{',
     // The initial state declares flag with the type the threads take it as (herd7 checks them alike).
-    flagType === 'atomic_t' ? `\tatomic_t flag = ATOMIC_INIT(${publish ? 0 : 1});` : `\tint flag = ${publish ? 0 : 1};`,
+    flagType === 'atomic_t'
+      ? `\tatomic_t flag = ATOMIC_INIT(${publish ? 0 : 1});`
+      : `\tint flag = ${publish ? 0 : 1};`,
     `\tint page = ${publish ? 0 : 1};`,
     '}',
     '',
