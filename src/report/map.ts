@@ -33,15 +33,20 @@ export type CellClass =
   | 'no-memmap'
   | 'mixed';
 
+/**
+ * Cell colours. ZONE_MOVABLE, ZONE_DEVICE and driver-reserved are Okabe and Ito's sky blue,
+ * reddish purple and orange: told apart under deuteranopia and protanopia by hue and lightness
+ * (the blues of DMA32/Normal/Movable differ in lightness too).
+ */
 export const CELL_COLOURS: Readonly<Record<CellClass, string>> = {
   'online-DMA': '#1b7837',
   'online-DMA32': '#5aae61',
   'online-Normal': '#2166ac',
-  'online-Movable': '#67a9cf',
+  'online-Movable': '#56b4e9',
   offline: '#999999',
   uninitialized: '#fee08b',
-  device: '#8073ac',
-  'driver-reserved': '#f46d43',
+  device: '#cc79a7',
+  'driver-reserved': '#e69f00',
   hole: '#f0f0f0',
   'tearing-down': '#d73027',
   freed: '#fddbc7',

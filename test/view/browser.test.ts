@@ -557,6 +557,14 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
       (await read.textContent()) ?? '',
       /step 7 pfn-walker: deref.*holds its struct page: poisoned/,
     );
+    // The state after the step: the walker inside its read-side section, holding a poisoned page;
+    // no grace period ran (the design under test skips it); the lanes draw the section as a bar.
+    const stateText = (await page.textContent('#trace-state')) ?? '';
+    assert.match(stateText, /grace period\s*phase 0; idle/);
+    assert.match(stateText, /readers by phase\s*phase 0: 1 · phase 1: 0/);
+    assert.match(stateText, /pfn-walker\s*in a read-side section \(nesting 1, entered in phase 0\)/);
+    assert.equal(await page.getAttribute('#trace-state .holds.bad', 'data-page'), 'poisoned');
+    assert.equal(await page.locator('#trace-lanes td.walker.in-rcu').count(), 7);
     await page.screenshot({ path: join(ARTIFACTS, 'view-trace-violation.png') });
     await page.keyboard.press('Home');
     await page.waitForSelector('#trace-count:text-is("0 / 7")');

@@ -140,6 +140,8 @@ export class MapView {
     this.pinBox = el('div', { class: 'cellbox pinned' });
     this.tip = el('div', { class: 'tip', role: 'tooltip' });
     clear(root);
+    // Until the first map arrives (a large machine's first map takes a moment).
+    this.surface.append(el('p', { class: 'loading' }, 'loading…'));
     root.append(this.surface, this.hoverBox, this.pinBox, this.tip);
     root.addEventListener('mousemove', (e) => {
       this.pointer = { clientX: e.clientX, clientY: e.clientY };

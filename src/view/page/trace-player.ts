@@ -7,6 +7,7 @@ import type { ExploreTrace, PageState, TraceStep } from '../../explore/trace.js'
 import { hex } from '../../units.js';
 import { $, clear, el } from './dom.js';
 import { scrollWithin } from './stepper.js';
+import { type TraceState, traceStates } from './trace-state.js';
 
 /** A held page in one of these states is one the walker must not touch. */
 export const BAD_PAGE_STATES: readonly PageState[] = ['poisoned', 'freed', 'uninitialized'];
@@ -34,6 +35,7 @@ export function heldAt(step: TraceStep | undefined): HeldPage[] {
 
 export class TracePlayer {
   private t = 0;
+  private readonly states: TraceState[];
   private readonly slider = $('trace-slider') as HTMLInputElement;
 
   constructor(
@@ -43,6 +45,7 @@ export class TracePlayer {
     private readonly inspect: (pfn: number) => void,
   ) {
     const tr = trace;
+    this.states = traceStates(tr);
     $('trace').hidden = false;
     $('trace-title').textContent = `${tr.design} on ${tr.scenario}: ${tr.verdict}`;
     $('trace-stats').textContent =
@@ -156,9 +159,16 @@ export class TracePlayer {
       const held = heldAt(s);
       const cells = tr.threads.map((th) => {
         const mine = held.filter((h) => h.thread === th.id);
+        const after = this.states[s.index];
+        const reader = after?.readers.find((r) => r.thread === th.id);
+        const bars = [
+          reader && reader.nesting > 0 ? 'in-rcu' : '',
+          th.kind === 'writer' && after?.inGracePeriod ? 'in-gp' : '',
+          after?.hotplugLock === th.name ? 'in-lock' : '',
+        ].filter(Boolean);
         const td = el(
           'td',
-          { class: th.kind },
+          { class: [th.kind, ...bars].join(' ') },
           s.thread === th.id
             ? el(
                 'div',
@@ -210,6 +220,38 @@ export class TracePlayer {
       };
   }
 
+  /** The state after the current step: the grace period, each reader, mem_hotplug_lock. */
+  private stateTable(t: number): void {
+    const st = this.states[t];
+    const table = $('trace-state');
+    clear(table);
+    if (!st) return;
+    const row = (k: string, ...v: (Node | string)[]) => el('tr', {}, el('th', {}, k), el('td', {}, ...v));
+    table.append(
+      row(
+        'grace period',
+        `phase ${st.phase}; ${st.gp}${st.inGracePeriod ? ' (synchronize_rcu() in progress)' : ''}`,
+      ),
+      row('readers by phase', `phase 0: ${st.readersByPhase[0]} · phase 1: ${st.readersByPhase[1]}`),
+      ...st.readers.map((r) =>
+        row(
+          r.name,
+          r.nesting > 0
+            ? `in a read-side section (nesting ${r.nesting}, entered in phase ${r.phase})`
+            : 'outside any read-side section',
+          ...r.holds.map((h) =>
+            el(
+              'span',
+              { class: `holds${BAD_PAGE_STATES.includes(h.page) ? ' bad' : ''}`, 'data-page': h.page },
+              `; holds struct page ${hex(h.pfn)} (${h.page})`,
+            ),
+          ),
+        ),
+      ),
+      row('mem_hotplug_lock', st.hotplugLock ? `held by ${st.hotplugLock}` : 'free'),
+    );
+  }
+
   set(t: number, force = false): void {
     const to = Math.max(0, Math.min(this.trace.steps.length, Math.round(t)));
     if (to === this.t && !force) return;
@@ -230,6 +272,7 @@ export class TracePlayer {
     }
     const scroller = lanes.parentElement!;
     if (current) scrollWithin(scroller, current);
+    this.stateTable(to);
     const held = heldAt(step);
     $('trace').classList.toggle(
       'bad-now',

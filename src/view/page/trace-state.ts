@@ -1,0 +1,84 @@
+/**
+ * What a trace's threads hold after each of its steps, read off the steps
+ * themselves (their kernel functions, as the explorer names them): the RCU
+ * grace period's phase and what synchronize_rcu() is doing, each reader's
+ * read-side nesting and the phase it entered in (liburcu's memb flavour: a
+ * reader's outermost rcu_read_lock() snapshots the grace-period phase), who
+ * holds mem_hotplug_lock, and the struct pages walkers hold.
+ */
+import type { ExploreTrace, PageState } from '../../explore/trace.js';
+
+export interface ReaderState {
+  readonly thread: number;
+  readonly name: string;
+  /** rcu_read_lock() nesting: 0 outside a read-side critical section. */
+  readonly nesting: number;
+  /** The grace-period phase its outermost rcu_read_lock() saw (null outside). */
+  readonly phase: 0 | 1 | null;
+  readonly holds: readonly { pfn: number; page: PageState }[];
+}
+
+export interface TraceState {
+  /** The grace-period phase bit (flipped by each synchronize_rcu() flip step). */
+  readonly phase: 0 | 1;
+  /** What synchronize_rcu() is doing: 'idle', 'flipped (1/2)', 'waiting for reader 0 (2/2)'. */
+  readonly gp: string;
+  readonly inGracePeriod: boolean;
+  /** Readers in a critical section, by the phase they entered in. */
+  readonly readersByPhase: readonly [number, number];
+  readonly readers: readonly ReaderState[];
+  /** Who holds mem_hotplug_lock for writing: the writer between mem_hotplug_begin and _done. */
+  readonly hotplugLock: string | null;
+}
+
+/** The state at every position: index 0 before the first step, t after step t. */
+export function traceStates(trace: ExploreTrace): TraceState[] {
+  const walkers = trace.threads.filter((t) => t.kind === 'walker');
+  const nesting = new Map<number, number>(walkers.map((w) => [w.id, 0]));
+  const entered = new Map<number, 0 | 1 | null>(walkers.map((w) => [w.id, null]));
+  let phase: 0 | 1 = 0;
+  let gp = 'idle';
+  let inGracePeriod = false;
+  let hotplugLock: string | null = null;
+  const snapshot = (held: ExploreTrace['steps'][number]['held']): TraceState => {
+    const readers = walkers.map((w) => ({
+      thread: w.id,
+      name: w.name,
+      nesting: nesting.get(w.id) ?? 0,
+      phase: entered.get(w.id) ?? null,
+      holds: (held ?? []).filter((h) => h.thread === w.id).map((h) => ({ pfn: h.pfn, page: h.page })),
+    }));
+    const byPhase: [number, number] = [0, 0];
+    for (const r of readers) if (r.nesting > 0 && r.phase !== null) byPhase[r.phase]++;
+    return { phase, gp, inGracePeriod, readersByPhase: byPhase, readers, hotplugLock };
+  };
+  const out = [snapshot([])];
+  for (const s of trace.steps) {
+    const thread = trace.threads.find((t) => t.id === s.thread);
+    if (s.fn === 'rcu_read_lock') {
+      const n = nesting.get(s.thread) ?? 0;
+      if (n === 0) entered.set(s.thread, phase);
+      nesting.set(s.thread, n + 1);
+    } else if (s.fn === 'rcu_read_unlock') {
+      const n = Math.max(0, (nesting.get(s.thread) ?? 0) - 1);
+      nesting.set(s.thread, n);
+      if (n === 0) entered.set(s.thread, null);
+    } else if (s.fn === 'synchronize_rcu') {
+      const round = /\((\d+\/\d+)\)/.exec(s.detail)?.[1] ?? '';
+      if (/flip/.test(s.detail)) {
+        phase = phase === 0 ? 1 : 0;
+        inGracePeriod = true;
+        gp = `phase flipped to ${phase}${round ? ` (${round})` : ''}`;
+      } else if (/wait for reader (\d+)/.test(s.detail)) {
+        inGracePeriod = true;
+        gp = `waited for reader ${/wait for reader (\d+)/.exec(s.detail)![1]}${round ? ` (${round})` : ''}`;
+      } else if (/complete/.test(s.detail)) {
+        inGracePeriod = false;
+        gp = 'grace period complete';
+      }
+    } else if (s.fn === 'mem_hotplug_begin') hotplugLock = thread?.name ?? `thread ${s.thread}`;
+    else if (s.fn === 'mem_hotplug_done') hotplugLock = null;
+    out.push(snapshot(s.held));
+  }
+  return out;
+}
