@@ -427,52 +427,52 @@ async function loadScenario(id: string, at?: number): Promise<void> {
   stepper.load(s, at ?? s.initial);
 }
 
-/** Keys with a trace: every one moves along the trace (the map follows); End is the violation. */
-function traceKey(player: TracePlayer, e: KeyboardEvent): boolean {
+/** A slider the keys move: the trace's with a trace (End: the violation), else the scenario's. */
+interface Track {
+  readonly position: number;
+  readonly end: number;
+  set(k: number): void;
+  /** Where Shift+arrow goes: the next thread switch, or the end of the next operation. */
+  shifted(d: -1 | 1): number;
+  /** Where PgUp/PgDn go: the writer's steps, or the operations' ends. */
+  paged(d: -1 | 1): number;
+}
+
+function track(): Track {
+  const player = state.trace;
+  if (player)
+    return {
+      position: player.position,
+      end: player.violationStep,
+      set: (k) => player.set(k),
+      shifted: (d) => player.switchFrom(d),
+      paged: (d) => player.writerFrom(d),
+    };
+  return {
+    position: stepper.position,
+    end: stepper.max,
+    set: (k) => stepper.set(k),
+    shifted: (d) => stepper.opFrom(d),
+    paged: (d) => stepper.opFrom(d),
+  };
+}
+
+/** Where a key moves the track, or undefined for a key that moves nothing. */
+function keyTarget(t: Track, e: KeyboardEvent): number | undefined {
   const d = e.key === 'ArrowLeft' || e.key === 'PageUp' ? -1 : 1;
   switch (e.key) {
     case 'ArrowLeft':
     case 'ArrowRight':
-      player.set(e.shiftKey ? player.switchFrom(d) : player.position + d);
-      return true;
+      return e.shiftKey ? t.shifted(d) : t.position + d;
     case 'PageUp':
     case 'PageDown':
-      player.set(player.writerFrom(d));
-      return true;
+      return t.paged(d);
     case 'Home':
-      player.set(0);
-      return true;
+      return 0;
     case 'End':
-      player.set(player.violationStep);
-      return true;
+      return t.end;
     default:
-      return false;
-  }
-}
-
-function scenarioKey(e: KeyboardEvent): boolean {
-  switch (e.key) {
-    case 'ArrowLeft':
-    case 'ArrowRight': {
-      const d = e.key === 'ArrowLeft' ? -1 : 1;
-      if (e.shiftKey) stepper.jumpOp(d);
-      else stepper.set(stepper.position + d);
-      return true;
-    }
-    case 'PageUp':
-      stepper.jumpOp(-1);
-      return true;
-    case 'PageDown':
-      stepper.jumpOp(1);
-      return true;
-    case 'Home':
-      stepper.set(0);
-      return true;
-    case 'End':
-      stepper.set(stepper.max);
-      return true;
-    default:
-      return false;
+      return undefined;
   }
 }
 
@@ -484,7 +484,12 @@ function onKey(e: KeyboardEvent): void {
   else if (e.key === 'Escape') {
     if (state.zoom.subsection !== undefined) setZoom({ section: state.zoom.section });
     else setZoom({});
-  } else if (!(state.trace ? traceKey(state.trace, e) : scenarioKey(e))) return;
+  } else {
+    const t = track();
+    const to = keyTarget(t, e);
+    if (to === undefined) return;
+    t.set(to);
+  }
   e.preventDefault();
 }
 

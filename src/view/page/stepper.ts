@@ -87,12 +87,16 @@ export class Stepper {
     }
   }
 
+  /** The end of the previous or next operation (here when there is none). */
+  opFrom(dir: -1 | 1): number {
+    const ends = this.s?.operations.map((o) => o.last) ?? [];
+    const next = dir > 0 ? ends.find((e) => e > this.k) : [...ends].reverse().find((e) => e < this.k);
+    return next ?? this.k;
+  }
+
   /** Move to the end of the previous or next operation. */
   jumpOp(dir: -1 | 1): void {
-    if (!this.s) return;
-    const ends = this.s.operations.map((o) => o.last);
-    const next = dir > 0 ? ends.find((e) => e > this.k) : [...ends].reverse().find((e) => e < this.k);
-    if (next !== undefined) this.set(next);
+    this.set(this.opFrom(dir));
   }
 
   set(k: number): void {
