@@ -10,7 +10,7 @@
  * Usage: npm run bench:view [-- --json]
  */
 import { DESIGNS } from '../src/designs/index.js';
-import { scenarioFromJson } from '../src/io/scenario.js';
+import { scenarioFromJson } from '../src/scenario/index.js';
 import { ScenarioView } from '../src/view/index.js';
 import { benchArgs } from './args.js';
 
