@@ -8,8 +8,10 @@
  * arithmetic here uses multiplication and Math.floor, never `>>` or `&`.
  */
 
-/** Which kernel's behaviour the model follows where 5.4 and 6.19 differ. */
-export type KernelVersion = '5.4' | '6.19';
+import type { KernelRelease } from '../kernel/index.js';
+
+/** Which mainline release's behaviours the model follows (src/kernel names what differs). */
+export type KernelVersion = KernelRelease;
 
 /** SUBSECTION_SHIFT: hard-coded to 2 MiB and independent of the architecture. */
 export const SUBSECTION_SHIFT = 21;

@@ -1,18 +1,22 @@
 /**
- * The --kernel option shared by the commands that run a scenario: whose step order and page
- * states to model (5.4 or 6.19), over the scenario's own `kernel`.
+ * The --kernel option shared by the commands that run a scenario: which mainline release's
+ * behaviours to model (any of 5.4 … 6.19, see `pfnlab kernels`), over the scenario's own `kernel`.
  */
 import type { KernelVersion } from '../arch/geometry.js';
 import { InputError } from '../errors.js';
 import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
+import { isKernelRelease, KERNEL_RANGE_TEXT } from '../kernel/index.js';
 import { type Parsed, stringOption } from './command.js';
+
+/** The line each command's --help gives --kernel. */
+export const KERNEL_HELP = `--kernel X.Y   model mainline release X.Y: ${KERNEL_RANGE_TEXT}`;
 
 export const KERNEL_OPTION = { kernel: { type: 'string' } } as const;
 
 export function kernelOption(command: string, p: Parsed): KernelVersion | undefined {
   const kernel = stringOption(p, 'kernel');
-  if (kernel !== undefined && kernel !== '5.4' && kernel !== '6.19')
-    throw new InputError(command, `--kernel must be 5.4 or 6.19, got '${kernel}'`, kernel);
+  if (kernel !== undefined && !isKernelRelease(kernel))
+    throw new InputError(command, `--kernel must be ${KERNEL_RANGE_TEXT}, got '${kernel.slice(0, 40)}'`, kernel);
   return kernel;
 }
 

@@ -15,6 +15,7 @@ import { designsCommand } from './designs.js';
 import { exploreCommand } from './explore.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { kernelsCommand } from './kernels.js';
 import { litmusCommand } from './litmus.js';
 import { pfnCommand } from './pfn.js';
 import { runCommand } from './run.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   pfnCommand,
   compareCommand,
   designsCommand,
+  kernelsCommand,
   exploreCommand,
   auditCommand,
   usercopyCommand,

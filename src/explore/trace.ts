@@ -4,6 +4,7 @@
  * `pfnlab view trace.json` plays it. This file is the contract: fields may be
  * added, not renamed.
  */
+import type { KernelRelease } from '../kernel/index.js';
 
 export type ThreadKind = 'writer' | 'walker';
 
@@ -76,7 +77,7 @@ export interface ExploreTrace {
   readonly scenario: string;
   readonly design: string;
   /** The kernel whose behaviour the model followed (a scenario's, or --kernel). */
-  readonly kernel?: '5.4' | '6.19';
+  readonly kernel?: KernelRelease;
   /** Scenario steps run to completion before the exploration. */
   readonly from?: number;
   readonly walkers: readonly string[];

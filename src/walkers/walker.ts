@@ -1,5 +1,4 @@
 /** The shape of a pfn walker: a kernel reader of arbitrary pfns, with the protection it really has. */
-import type { KernelVersion } from '../arch/geometry.js';
 import type { WalkerKernel } from './kernel.js';
 
 export type WalkerTargets = 'ram' | 'device' | 'device-private' | 'untouched' | 'any';
@@ -8,8 +7,8 @@ export interface WalkerDef {
   readonly name: string;
   /** The kernel function(s) it models. */
   readonly models: string;
-  /** The protection it really has, per kernel version. */
-  readonly protection: Readonly<Record<KernelVersion, string>>;
+  /** The protection it really has in the oldest and newest release modelled (src/kernel names what changed between). */
+  readonly protection: Readonly<Record<'5.4' | '6.19', string>>;
   /** Dan Williams' verdict in the seed thread's is_zone_device_page() audit, when he named it. */
   readonly threadVerdict?: string;
   /** The pfns it is run on by default. */

@@ -1,0 +1,64 @@
+/** pfnlab kernels: what changed between 5.4 and 6.19, by release, and what is in force at one. */
+import { behaviourTable, KERNEL_RANGE_TEXT, resolveKernel } from '../kernel/index.js';
+import { type CliIo, type Command, noPositionals, parseCommandArgs, printJson } from './command.js';
+import { KERNEL_OPTION, kernelOption } from './kernel-option.js';
+
+/** The table `pfnlab kernels` prints (the README's "Which kernel" section holds the same). */
+export function kernelsTable(at?: string): string {
+  const k = at === undefined ? undefined : resolveKernel(at);
+  const rows = behaviourTable().map((b) => [
+    `${b.approx ? '≈' : ''}${b.since}`,
+    b.name,
+    ...(k ? [k[b.name] ? 'yes' : 'no'] : []),
+    `${b.commit}${b.hash ? ` (${b.hash})` : ''}`,
+  ]);
+  const head = ['release', 'behaviour', ...(k ? [`in ${k.release}`] : []), 'commit'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+export const kernelsCommand: Command = {
+  name: 'kernels',
+  summary: 'list what changed between Linux 5.4 and 6.19, by release, as the model follows it',
+  help: `usage: pfnlab kernels [--kernel X.Y] [--json]
+
+List every behaviour the model follows differently between Linux 5.4 and 6.19:
+the mainline release that introduced it, its name (the one place in src/kernel
+the model asks), and the commit that made the change. '≈' marks a release
+inferred from merge timing. --kernel, wherever a command takes it, accepts
+${KERNEL_RANGE_TEXT}:
+the model follows every behaviour listed at or before that release.
+
+  --kernel X.Y   add a column: is each behaviour in force at X.Y
+  --json         an array of {name, since, approx, commit, hash, where, what}
+                 (with --kernel, each with inForce)`,
+  run(argv: string[], io: CliIo): number {
+    const p = parseCommandArgs('kernels', argv, { json: { type: 'boolean' }, ...KERNEL_OPTION });
+    noPositionals('kernels', p);
+    const at = kernelOption('kernels', p);
+    if (p.values.json) {
+      const k = at === undefined ? undefined : resolveKernel(at);
+      printJson(
+        io,
+        behaviourTable().map((b) => ({
+          name: b.name,
+          since: b.since,
+          approx: b.approx === true,
+          commit: b.commit,
+          hash: b.hash ?? null,
+          where: b.where,
+          what: b.what,
+          ...(k ? { inForce: k[b.name] } : {}),
+        })),
+      );
+      return 0;
+    }
+    io.out(`${kernelsTable(at)}\n`);
+    return 0;
+  },
+};
