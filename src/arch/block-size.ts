@@ -4,6 +4,8 @@
  * probe_memory_block_size); every other preset uses one section (the __weak
  * default in drivers/base/memory.c) unless the preset or scenario sets it.
  */
+
+import { resolveKernel } from '../kernel/index.js';
 import type { Geometry } from './geometry.js';
 
 const MiB = 2 ** 20;
@@ -29,13 +31,9 @@ export function x86MemoryBlockSize(
   kernel: Geometry['kernel'],
 ): number {
   if (bootMemEnd < X86_LARGE_BLOCK_THRESHOLD) return X86_MIN_BLOCK;
-  if (kernel === '6.19') {
-    // No advised maximum: bare metal takes the largest block outright; a guest
-    // aligns the block to the end of boot memory so hot-added DIMMs line up.
-    if (!hypervisor) return X86_MAX_BLOCK;
-    return largestAlignedBlock(X86_MAX_BLOCK, bootMemEnd);
-  }
-  // 5.4: always the largest power of two up to 2 GiB dividing the boot memory end.
+  // x86BareMetalMaxBlock, with no advised maximum: bare metal takes the largest block outright.
+  if (resolveKernel(kernel).x86BareMetalMaxBlock && !hypervisor) return X86_MAX_BLOCK;
+  // Otherwise the largest power of two up to 2 GiB dividing the boot memory end, so hot-added DIMMs line up.
   return largestAlignedBlock(X86_MAX_BLOCK, bootMemEnd);
 }
 

@@ -4,8 +4,8 @@
  */
 import type { KernelVersion } from '../arch/geometry.js';
 import { InputError } from '../errors.js';
-import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 import { isKernelRelease, KERNEL_RANGE_TEXT } from '../kernel/index.js';
+import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 import { type Parsed, stringOption } from './command.js';
 
 /** The line each command's --help gives --kernel. */
@@ -16,7 +16,11 @@ export const KERNEL_OPTION = { kernel: { type: 'string' } } as const;
 export function kernelOption(command: string, p: Parsed): KernelVersion | undefined {
   const kernel = stringOption(p, 'kernel');
   if (kernel !== undefined && !isKernelRelease(kernel))
-    throw new InputError(command, `--kernel must be ${KERNEL_RANGE_TEXT}, got '${kernel.slice(0, 40)}'`, kernel);
+    throw new InputError(
+      command,
+      `--kernel must be ${KERNEL_RANGE_TEXT}, got '${kernel.slice(0, 40)}'`,
+      kernel,
+    );
   return kernel;
 }
 

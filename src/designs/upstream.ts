@@ -5,6 +5,8 @@
  * (kfree_rcu since 6.8). There is no pfn_to_device_page(); callers use
  * pfn_valid() + get_dev_pagemap().
  */
+
+import { kernelOf } from '../kernel/index.js';
 import { SECTION_TAINT_ZONE_DEVICE } from '../model/layout.js';
 import { pfnToOnlinePage619, pfnValid619 } from '../model/lookup.js';
 import { ZONE_DEVICE } from '../model/page-flags.js';
@@ -34,8 +36,8 @@ export const upstream: Design = {
     };
   },
   writeSide(_ctx, m) {
-    // On a 6.19 model the core's move_pfn_range_to_zone() already taints; on a 5.4 model this adds it.
-    if (m.g.kernel !== '5.4') return { name: 'upstream' };
+    // From sectionTaintZoneDevice on, the core's move_pfn_range_to_zone() already taints; before, this adds it.
+    if (kernelOf(m.g).sectionTaintZoneDevice) return { name: 'upstream' };
     return {
       name: 'upstream',
       after(s) {

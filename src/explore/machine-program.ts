@@ -6,6 +6,7 @@
 import type { Design } from '../designs/design.js';
 import { type BoundDesign, bindDesigns } from '../designs/index.js';
 import { HotplugError, InputError } from '../errors.js';
+import { kernelOf } from '../kernel/index.js';
 import { PG_REFCOUNT } from '../model/layout.js';
 import type { Bookkeeping, Machine } from '../model/machine.js';
 import { pgmapArrayLoad } from '../model/pgmap.js';
@@ -173,8 +174,8 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
   const b = bound!;
   const rcu = rcuInit(m, Math.max(1, opts.walkers.length));
   const ops = scenario.steps.slice(from);
-  // ms->usage is freed with kfree_rcu() in 6.x: it outlives every reader here (never freed).
-  if (m.g.kernel !== '5.4') m.reclaimer = { deferFree: () => undefined };
+  // ms->usage is freed with kfree_rcu() (usageFreedWithKfreeRcu): it outlives every reader here (never freed).
+  if (kernelOf(m.g).usageFreedWithKfreeRcu) m.reclaimer = { deferFree: () => undefined };
   const targets = opts.walkers.map((w) => [
     ...(w.pfns ?? defaultTargets(m, [...scenario.steps.slice(0, from), ...ops], w.walker)),
   ]);

@@ -95,7 +95,7 @@ export const BEHAVIOURS = {
     hash: 'b7b3c01b1915',
     approx: true,
     where: 'mm/memremap.c: memunmap_pages()',
-    what: 'memunmap_pages() drops the device pages\' pgmap references with one percpu_ref_put_many(); 5.4 called put_page() on every device pfn',
+    what: "memunmap_pages() drops the device pages' pgmap references with one percpu_ref_put_many(); 5.4 called put_page() on every device pfn",
   },
   sectionsPresentFromMemblock: {
     since: '5.10',
@@ -172,7 +172,7 @@ export const BEHAVIOURS = {
     commit: 'KVM: Rename/refactor kvm_is_reserved_pfn() to kvm_pfn_to_refcounted_page()',
     approx: true,
     where: 'virt/kvm/kvm_main.c: kvm_is_reserved_pfn()',
-    what: 'KVM stops reading page_count() and is_zone_device_page() of a Reserved pfn; 5.4\'s kvm_is_zone_device_pfn() did both with no protection',
+    what: "KVM stops reading page_count() and is_zone_device_page() of a Reserved pfn; 5.4's kvm_is_zone_device_pfn() did both with no protection",
   },
   privatePagesRefAtAlloc: {
     since: '6.1',
@@ -213,10 +213,11 @@ export const BEHAVIOURS = {
   },
   hotplugMemmapPageOffline: {
     since: '6.11',
-    commit: 'mm/memory_hotplug: initialize memmap of !ZONE_DEVICE with PageOffline() instead of PageReserved()',
+    commit:
+      'mm/memory_hotplug: initialize memmap of !ZONE_DEVICE with PageOffline() instead of PageReserved()',
     approx: true,
     where: 'mm/mm_init.c: memmap_init_range()',
-    what: 'hot-added System RAM\'s memmap starts PageOffline; 5.4 to 6.10 set PG_reserved (ZONE_DEVICE pages stay Reserved)',
+    what: "hot-added System RAM's memmap starts PageOffline; 5.4 to 6.10 set PG_reserved (ZONE_DEVICE pages stay Reserved)",
   },
   zoneDeviceRefcountZero: {
     since: '6.15',
@@ -255,7 +256,7 @@ export const BEHAVIOURS = {
   },
   zoneinfoCmaLine: {
     since: '5.6',
-    commit: '(title unconfirmed) /proc/zoneinfo prints a zone\'s CMA pages',
+    commit: "(title unconfirmed) /proc/zoneinfo prints a zone's CMA pages",
     approx: true,
     where: 'mm/vmstat.c: zoneinfo_show_print()',
     what: '/proc/zoneinfo prints a "cma" line after "managed"',

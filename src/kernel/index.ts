@@ -34,7 +34,9 @@ export type Kernel = { readonly release: KernelRelease } & { readonly [K in Beha
 /** A release pfnlab does not model; carries the offending value. */
 export class UnknownKernelError extends Error {
   constructor(readonly value: unknown) {
-    super(`kernel must be a mainline release ${OLDEST_RELEASE} … ${NEWEST_RELEASE} (e.g. 5.15, 6.1), got '${String(value).slice(0, 40)}'`);
+    super(
+      `kernel must be a mainline release ${OLDEST_RELEASE} … ${NEWEST_RELEASE} (e.g. 5.15, 6.1), got '${String(value).slice(0, 40)}'`,
+    );
     this.name = 'UnknownKernelError';
   }
 }
@@ -62,7 +64,10 @@ export function kernelOf(x: { readonly kernel: KernelRelease }): Kernel {
 }
 
 /** The release just before a behaviour came in, and its first: the pair each test asserts. */
-export function releasesAround(name: BehaviourName): { readonly before: KernelRelease; readonly after: KernelRelease } {
+export function releasesAround(name: BehaviourName): {
+  readonly before: KernelRelease;
+  readonly after: KernelRelease;
+} {
   const after = BEHAVIOURS[name].since;
   return { before: previousRelease(after) ?? after, after };
 }

@@ -3,6 +3,8 @@
  * flight is allowed to have, say, cleared a subsection bit before freeing the
  * memmap). Tests check them after every operation; each violation is a sentence.
  */
+
+import { kernelOf } from '../kernel/index.js';
 import {
   SECTION_HAS_MEM_MAP,
   SECTION_IS_EARLY,
@@ -33,7 +35,7 @@ const POPULATED: ReadonlySet<TruthState> = new Set([
  * then lie outside the span, as they do in 5.4 itself. Only such pages are tolerated.
  */
 function shrunkPastHole54(m: Machine, start: number, end: number, zone: Zone): boolean {
-  if (m.g.kernel !== '5.4' || zone.id === ZONE_DEVICE) return false;
+  if (kernelOf(m.g).unavailableMemmapReserved || zone.id === ZONE_DEVICE) return false;
   const sub = m.g.pagesPerSubsection;
   const outside = [
     [start, Math.min(end, zone.zoneStartPfn)],
@@ -114,8 +116,8 @@ function checkSections(m: Machine, out: string[]): void {
         out.push(
           `section ${nr} subsection ${i}: memmap ${mapped ? 'mapped' : 'unmapped'} but subsection_map bit ${bit ? 'set' : 'clear'}`,
         );
-      // 5.4's section_deactivate() frees the boot memmap of a removed subsection; 6.19 keeps it.
-      if (early && !mapped && (bit || g.kernel !== '5.4'))
+      // Before earlyMemmapNeverPartlyFreed, section_deactivate() freed the boot memmap of a removed subsection.
+      if (early && !mapped && (bit || kernelOf(g).earlyMemmapNeverPartlyFreed))
         out.push(`early section ${nr} subsection ${i}: boot memmap unmapped`);
     }
     const present = (flags & SECTION_MARKED_PRESENT) !== 0;

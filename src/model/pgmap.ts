@@ -4,6 +4,7 @@
  * that get_dev_pagemap() tests with percpu_ref_tryget_live()).
  */
 import type { Geometry } from '../arch/geometry.js';
+import { resolveKernel } from '../kernel/index.js';
 import {
   G_PGMAP_TABLE,
   GLOBALS_ADDR,
@@ -28,9 +29,10 @@ import type { Words } from './sections.js';
 export type PgmapType = 'fsdax' | 'devdax' | 'device_private' | 'p2pdma' | 'generic';
 export const PGMAP_TYPES: readonly PgmapType[] = ['fsdax', 'devdax', 'device_private', 'p2pdma', 'generic'];
 
-/** enum memory_type values: 5.4 {PRIVATE=1, FS_DAX, DEVDAX, PCI_P2PDMA}; 6.19 {PRIVATE=1, COHERENT, FS_DAX, GENERIC, PCI_P2PDMA}. */
+/** enum memory_type values: {PRIVATE=1, FS_DAX, DEVDAX, PCI_P2PDMA}; with deviceCoherentType {PRIVATE=1, COHERENT, FS_DAX, GENERIC, PCI_P2PDMA}. */
 export function memoryTypeValue(type: PgmapType, kernel: Geometry['kernel']): number {
-  if (kernel === '5.4') return { device_private: 1, fsdax: 2, devdax: 3, generic: 3, p2pdma: 4 }[type];
+  if (!resolveKernel(kernel).deviceCoherentType)
+    return { device_private: 1, fsdax: 2, devdax: 3, generic: 3, p2pdma: 4 }[type];
   return { device_private: 1, fsdax: 3, devdax: 4, generic: 4, p2pdma: 5 }[type];
 }
 

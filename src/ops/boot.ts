@@ -7,6 +7,7 @@
  * (SECTION_IS_EARLY) even where memory has holes.
  */
 import { memoryBlockSizeBytes } from '../arch/block-size.js';
+import { type Kernel, kernelOf } from '../kernel/index.js';
 import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE, SECTION_WORDS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL, OutOfModelMemoryError } from '../model/memory.js';
@@ -137,17 +138,32 @@ function holeOwner(m: Machine, ranges: readonly PfnRange[], pfn: number): { zone
   return { zone, nid: near.nid };
 }
 
+/**
+ * SECTION_NID_SHIFT (include/linux/mmzone.h): 3 at first, which 5.12's taint bit (bit 4)
+ * overlaps until sectionNidShift6; the bit after the last flag once sectionFlagsEnum (5).
+ */
+function sectionNidShift(k: Kernel): number {
+  if (k.sectionFlagsEnum) return 5;
+  return k.sectionNidShift6 ? 6 : 3;
+}
+
+/** The flag bits below SECTION_MAP_LAST_BIT that sparse_init_one_section() keeps: one more with the taint. */
+function sectionFlagBits(k: Kernel): number {
+  return k.sectionTaintZoneDevice ? 0x1f : 0xf;
+}
+
 export function planBoot(m: Machine, bootRanges: readonly BootRange[]): OperationPlan {
   const ranges = validateBoot(m, bootRanges);
   const g = m.g;
   const sections = presentSections(m, ranges);
-  const nidShift = g.kernel === '5.4' ? 3 : 5;
-  const keepMask = g.kernel === '5.4' ? 0xf : 0x1f;
+  const k = kernelOf(g);
+  const nidShift = sectionNidShift(k);
+  const keepMask = sectionFlagBits(k);
   const steps: KernelStep[] = [];
 
   steps.push(
     step(
-      g.kernel === '5.4' ? 'memory_present' : 'memblocks_present',
+      k.sectionsPresentFromMemblock ? 'memblocks_present' : 'memory_present',
       {},
       `${sections.size} sections present`,
       (mm) => {

@@ -11,6 +11,7 @@
  */
 
 import { STRUCT_PAGE_SIZE } from '../arch/geometry.js';
+import { kernelOf } from '../kernel/index.js';
 import { SECTION_TAINT_ZONE_DEVICE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { ZONE_DEVICE } from '../model/page-flags.js';
@@ -192,7 +193,7 @@ export function planMemremap(m: Machine, spec: MemremapSpec): OperationPlan {
         resizeZoneRange(node.zones[ZONE_DEVICE], startPfn, nr);
         resizePgdatRange(node, startPfn, nr);
         const notes: string[] = [];
-        if (g.kernel !== '5.4') {
+        if (kernelOf(g).sectionTaintZoneDevice) {
           for (const pfn of [startPfn, endPfn]) {
             if (pfn % g.pagesPerSection === 0) continue;
             const nrSec = Math.floor(pfn / g.pagesPerSection);
@@ -218,7 +219,8 @@ export function planMemremap(m: Machine, spec: MemremapSpec): OperationPlan {
       mm.truth.set(first, endPfn, { state: 'device', zone: 'Device', pgmap: spec.id, nid, settling: true });
     }),
     step('percpu_ref_get_many', args, `${endPfn - first} page references`, (mm) => {
-      if (!isPrivate || g.kernel === '5.4') mm.pgmapTable.addRefs(pgmap.slot, endPfn - first);
+      if (!isPrivate || !kernelOf(g).privatePagesRefAtAlloc)
+        mm.pgmapTable.addRefs(pgmap.slot, endPfn - first);
       mm.pgmaps.get(spec.id)!.state = 'live';
       mm.truth.set(first, endPfn, { state: 'device', zone: 'Device', pgmap: spec.id, nid });
     }),

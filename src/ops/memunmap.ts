@@ -9,6 +9,8 @@
  * 5.4: kill, put the pages, wait, arch_remove_memory() without poisoning,
  * pgmap_array_delete().
  */
+
+import { kernelOf } from '../kernel/index.js';
 import type { Machine } from '../model/machine.js';
 import { ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapFirstPfn } from '../model/pgmap.js';
@@ -40,7 +42,9 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
   }
   const first = pgmapFirstPfn(pgmap);
   const isPrivate = pgmap.type === 'device_private';
-  const kernel = m.g.kernel;
+  const k = kernelOf(m.g);
+  // Set-up took references for the device pages, except DEVICE_PRIVATE once those take theirs at allocation.
+  const setupRefs = !isPrivate || !k.privatePagesRefAtAlloc;
   const range = memRange(startPfn * m.g.pageSize, endPfn * m.g.pageSize);
   const args = { startPfn, endPfn, nid, pgmap: spec.id, device: true } as const;
   const steps: KernelStep[] = [
@@ -54,12 +58,12 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
       markTearingDown(mm, startPfn, endPfn);
     }),
     step(
-      kernel === '5.4' ? 'put_page' : 'percpu_ref_put_many',
+      k.memunmapPutsRefsInBulk ? 'percpu_ref_put_many' : 'put_page',
       args,
       `${endPfn - first} page references`,
       (mm) => {
         // Drop the references percpu_ref_get_many() took for the device pages; others' stay.
-        if (!isPrivate || kernel === '5.4') mm.pgmapTable.addRefs(slot, -(endPfn - first));
+        if (setupRefs) mm.pgmapTable.addRefs(slot, -(endPfn - first));
       },
     ),
     step(
@@ -71,7 +75,7 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
     ),
     ...memHotplugBegin(),
   ];
-  if (kernel !== '5.4') {
+  if (k.zoneShrinkOnOffline) {
     steps.push(...removePfnRangeFromZoneSteps((mm) => mm.node(nid).zones[ZONE_DEVICE], startPfn, endPfn));
   }
   steps.push(

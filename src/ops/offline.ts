@@ -13,6 +13,8 @@
  * remove_pfn_range_from_zone (poison, shrink), then the block's state.
  * 5.4 marks the pages PG_reserved and leaves zone shrinking to removal.
  */
+
+import { kernelOf } from '../kernel/index.js';
 import { SECTION_IS_ONLINE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { ZONE_NAMES } from '../model/page-flags.js';
@@ -69,7 +71,7 @@ function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
       node.nodePresentPages -= nr;
     }),
   ];
-  if (kernel !== '5.4') {
+  if (kernelOf(m.g).zoneShrinkOnOffline) {
     steps.push(
       ...removePfnRangeFromZoneSteps((mm) => mm.node(nid).zones[zoneId], startPfn, endPfn),
       step('remove_pfn_range_from_zone', args, `memory${blockId}: memmap uninitialized again`, (mm) => {

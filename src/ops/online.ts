@@ -7,6 +7,8 @@
  * pages to the buddy, then online_mem_sections), adjust_present_page_count,
  * then the block's state. 5.4 initializes with PG_reserved instead.
  */
+
+import { kernelOf } from '../kernel/index.js';
 import { SECTION_IS_ONLINE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
@@ -33,6 +35,7 @@ function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): Kernel
   const endPfn = startPfn + nr;
   const range = memRange(startPfn * m.g.pageSize, endPfn * m.g.pageSize);
   const kernel = m.g.kernel;
+  const isolates = kernelOf(m.g).onlineIsolatesPageblocks;
   // The zone is chosen when the block's turn comes: earlier blocks of the same request move zone spans.
   let zone: ZoneId = 0;
   const args = () => ({ startPfn, endPfn, nid, block: blockId, zone });
@@ -64,9 +67,9 @@ function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): Kernel
       `memory${blockId}: generic_online_page`,
       (mm) => {
         mm.memmap.fill(sectionOf(mm), startPfn, endPfn, freePage(zone, nid));
-        // 6.x frees the pages into isolated pageblocks: nothing can allocate them until
-        // undo_isolate_page_range(). 5.4 did not isolate: they are usable at once.
-        const settling = kernel !== '5.4' || undefined;
+        // onlineIsolatesPageblocks: the pages go into isolated pageblocks and nothing can
+        // allocate them until undo_isolate_page_range(); before it they are usable at once.
+        const settling = isolates || undefined;
         mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zone], nid, settling });
       },
     ),
@@ -85,7 +88,7 @@ function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): Kernel
       node.zones[zone].presentPages += nr;
       node.nodePresentPages += nr;
     }),
-    ...(kernel === '5.4'
+    ...(!isolates
       ? []
       : [
           step(

@@ -2,6 +2,7 @@
  * The struct page contents each initialization path writes, per kernel version.
  */
 import type { KernelVersion } from '../arch/geometry.js';
+import { resolveKernel } from '../kernel/index.js';
 import type { PageValue } from '../model/memmap.js';
 import { initPageFlags, PG_offline, PG_reserved, ZONE_DEVICE, type ZoneId } from '../model/page-flags.js';
 
@@ -16,24 +17,25 @@ export function freePage(zone: ZoneId, nid: number): PageValue {
 }
 
 /**
- * A hole inside an early section: 6.x init_unavailable_range() initializes it
- * with the neighbouring zone and PG_reserved; 5.4 zero_resv_unavail() only
- * zeroes it (zone 0, node 0, not reserved).
+ * A hole inside an early section: with unavailableMemmapReserved,
+ * init_unavailable_range() initializes it with the neighbouring zone and
+ * PG_reserved; before it, zero_resv_unavail() only zeroes it (zone 0, node 0,
+ * not reserved).
  */
 export function holePage(kernel: KernelVersion, zone: ZoneId, nid: number): PageValue {
-  if (kernel === '5.4') return { flags: 0, refcount: 0, pgmap: 0 };
+  if (!resolveKernel(kernel).unavailableMemmapReserved) return { flags: 0, refcount: 0, pgmap: 0 };
   return { flags: initPageFlags(zone, nid) | PG_reserved, refcount: 1, pgmap: 0 };
 }
 
-/** memmap_init_range(MEMINIT_HOTPLUG) for System RAM: PageOffline in 6.x, PG_reserved in 5.4. */
+/** memmap_init_range(MEMINIT_HOTPLUG) for System RAM: PageOffline with hotplugMemmapPageOffline, else PG_reserved. */
 export function hotplugInitPage(kernel: KernelVersion, zone: ZoneId, nid: number): PageValue {
-  const mark = kernel === '5.4' ? PG_reserved : PG_offline;
+  const mark = resolveKernel(kernel).hotplugMemmapPageOffline ? PG_offline : PG_reserved;
   return { flags: initPageFlags(zone, nid) | mark, refcount: 1, pgmap: 0 };
 }
 
-/** __offline_isolated_pages(): 5.4 marks every page PG_reserved; 6.x leaves the page as it is. */
+/** __offline_isolated_pages(): before offlinedPagesNotReserved every page gets PG_reserved; after, it is left as it is. */
 export function offlinedPage(kernel: KernelVersion, old: PageValue): PageValue {
-  if (kernel === '5.4') return { ...old, flags: old.flags | PG_reserved };
+  if (!resolveKernel(kernel).offlinedPagesNotReserved) return { ...old, flags: old.flags | PG_reserved };
   return old;
 }
 
@@ -42,13 +44,13 @@ export function altmapPage(nid: number): PageValue {
   return { flags: initPageFlags(ZONE_DEVICE, nid) | PG_reserved, refcount: 1, pgmap: 0 };
 }
 
-/** __init_zone_device_page(): Reserved, pgmap set; 6.x refcount 0 except MEMORY_DEVICE_GENERIC. */
+/** __init_zone_device_page(): Reserved, pgmap set; with zoneDeviceRefcountZero refcount 0 except MEMORY_DEVICE_GENERIC. */
 export function devicePage(
   kernel: KernelVersion,
   nid: number,
   pgmapNum: number,
   generic: boolean,
 ): PageValue {
-  const refcount = kernel === '5.4' || generic ? 1 : 0;
+  const refcount = !resolveKernel(kernel).zoneDeviceRefcountZero || generic ? 1 : 0;
   return { flags: initPageFlags(ZONE_DEVICE, nid) | PG_reserved, refcount, pgmap: pgmapNum };
 }

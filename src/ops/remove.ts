@@ -6,6 +6,8 @@
  * 5.4 shrinks the zone here (__remove_zone per section, before
  * section_deactivate); 6.x shrank it when offlining.
  */
+
+import { kernelOf } from '../kernel/index.js';
 import type { Machine } from '../model/machine.js';
 import { pagePoisoned, pageToNid, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { regionIntersects } from '../model/resources.js';
@@ -68,7 +70,12 @@ export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
     step('arch_remove_memory', args, memRange(spec.start, end), (mm) => {
       markTearingDown(mm, startPfn, endPfn, () => ({ state: 'tearing-down' }));
     }),
-    ...sparseRemoveSteps(m, startPfn, endPfn, m.g.kernel === '5.4' ? removeZoneStep54(m, zoneOf) : undefined),
+    ...sparseRemoveSteps(
+      m,
+      startPfn,
+      endPfn,
+      kernelOf(m.g).zoneShrinkOnOffline ? undefined : removeZoneStep54(m, zoneOf),
+    ),
     step('release_memory_resource', args, `System RAM ${memRange(spec.start, end)}`, (mm) => {
       releaseRange(mm, spec.start, end);
     }),
@@ -83,7 +90,7 @@ interface StaleZone {
   readonly nid: number;
 }
 
-/** For 5.4, which zone each block was last onlined to (the stale page_zone() the kernel reads). */
+/** Before zoneShrinkOnOffline, which zone each block was last onlined to (the stale page_zone() the kernel reads). */
 function lastZones(m: Machine, ids: readonly number[]): Map<number, StaleZone> {
   const out = new Map<number, StaleZone>();
   for (const id of ids) {

@@ -6,6 +6,7 @@
  * remove_pfn_range_from_zone().
  */
 import type { Geometry } from '../arch/geometry.js';
+import { kernelOf } from '../kernel/index.js';
 import {
   G_HOTPLUG_LOCK,
   GLOBALS_ADDR,
@@ -159,7 +160,8 @@ export function sparseRemoveSteps(
   beforeSection?: (c: SectionChunk) => KernelStep,
 ): KernelStep[] {
   const steps: KernelStep[] = [];
-  const kernel = m.g.kernel;
+  const k = kernelOf(m.g);
+  const emptiedOrder = k.usageFreedWithKfreeRcu ? clearMemMapFirst : freeUsageFirst;
   for (const c of sectionChunks(m.g, startPfn, endPfn)) {
     if (beforeSection) steps.push(beforeSection(c));
     const ms = m.sections.section(c.sectionNr);
@@ -167,8 +169,8 @@ export function sparseRemoveSteps(
     const early = (m.sections.flags(ms) & SECTION_IS_EARLY) !== 0;
     const remaining = m.sections.bitmapIndices(usage, 0).filter((i) => i < c.first || i >= c.first + c.count);
     const empty = remaining.length === 0;
-    // 6.19 keeps a boot-allocated usage (PageReserved(virt_to_page(usage))); 5.4 keeps an early section's.
-    const keepUsage = kernel === '5.4' ? early : m.sections.isBootUsage(usage);
+    // usageKeptIfBootAllocated: keep a boot-allocated usage (PageReserved(virt_to_page(usage))); before, an early section's.
+    const keepUsage = k.usageKeptIfBootAllocated ? m.sections.isBootUsage(usage) : early;
     const sectionStart = c.sectionNr * m.g.pagesPerSection;
     const sectionEnd = sectionStart + m.g.pagesPerSection;
     const args = { sectionNr: c.sectionNr, startPfn: c.startPfn, endPfn: c.endPfn };
@@ -179,35 +181,33 @@ export function sparseRemoveSteps(
       }),
     );
     const freeUsage = deact(
-      keepUsage ? 'section_deactivate' : kernel === '5.4' ? 'kfree' : 'kfree_rcu',
+      keepUsage ? 'section_deactivate' : k.usageFreedWithKfreeRcu ? 'kfree_rcu' : 'kfree',
       keepUsage
         ? `section ${c.sectionNr}: keep boot-allocated usage`
         : `section ${c.sectionNr} usage ${hex(usage)}`,
       (mm) => {
         if (keepUsage) return;
         mm.sections.setUsage(ms, NULL);
-        if (kernel === '5.4') mm.mem.free(usage);
-        else mm.reclaimer.deferFree(mm.mem, usage);
+        if (k.usageFreedWithKfreeRcu) mm.reclaimer.deferFree(mm.mem, usage);
+        else mm.mem.free(usage);
       },
     );
     const clearSection = deact('section_deactivate', `section ${c.sectionNr}: section_mem_map = 0`, (mm) => {
       mm.sections.writeFlags(ms, 0);
     });
-    if (empty && kernel === '5.4') {
-      // 5.4: kfree(usage) for non-early sections, then section_mem_map = 0 clears every flag at once.
-      steps.push(freeUsage, clearSection);
-    } else if (empty) {
-      steps.push(
-        deact('section_deactivate', `section ${c.sectionNr}: clear SECTION_HAS_MEM_MAP`, (mm) => {
-          mm.sections.clearFlags(ms, SECTION_HAS_MEM_MAP);
-        }),
-        freeUsage,
-      );
-    }
-    // 5.4 frees the boot memmap of an emptied early section whole (free_map_bootmem) and
-    // otherwise calls depopulate_section_memmap() for the chunk, early or not; 6.19 never
-    // frees part of an early section's boot memmap.
-    if (!early || (kernel === '5.4' && !empty)) {
+    const clearMemMap = deact(
+      'section_deactivate',
+      `section ${c.sectionNr}: clear SECTION_HAS_MEM_MAP`,
+      (mm) => {
+        mm.sections.clearFlags(ms, SECTION_HAS_MEM_MAP);
+      },
+    );
+    const order = empty ? emptiedOrder(freeUsage, clearSection, clearMemMap) : { before: [], after: [] };
+    steps.push(...order.before);
+    // An emptied early section's boot memmap is freed whole (free_map_bootmem); before
+    // earlyMemmapNeverPartlyFreed a partial removal from an early section called
+    // depopulate_section_memmap() for the chunk; after it, part of a boot memmap is never freed.
+    if (!early || (!k.earlyMemmapNeverPartlyFreed && !empty)) {
       steps.push(
         deact('depopulate_section_memmap', chunkDetail(c), (mm) => {
           mm.memmap.depopulate(ms, c.sectionNr, c.first, c.count);
@@ -230,9 +230,36 @@ export function sparseRemoveSteps(
         }),
       );
     }
-    if (empty && kernel !== '5.4') steps.push(clearSection);
+    steps.push(...order.after);
   }
   return steps;
+}
+
+/** The steps of section_deactivate() for an emptied section, around the freeing of its memmap. */
+interface EmptiedOrder {
+  readonly before: readonly KernelStep[];
+  readonly after: readonly KernelStep[];
+}
+
+/**
+ * mm/sparse.c section_deactivate() before usageFreedWithKfreeRcu: kfree(ms->usage) and
+ * ms->usage = NULL first, then section_mem_map = 0 clears every flag at once. Between the
+ * two, valid_section() still holds and pfn_valid() reads the NULL usage.
+ */
+function freeUsageFirst(freeUsage: KernelStep, clearSection: KernelStep): EmptiedOrder {
+  return { before: [freeUsage, clearSection], after: [] };
+}
+
+/**
+ * mm/sparse.c section_deactivate() since usageFreedWithKfreeRcu: clear SECTION_HAS_MEM_MAP,
+ * kfree_rcu(ms->usage), free the memmap, and only then zero the rest of section_mem_map.
+ */
+function clearMemMapFirst(
+  freeUsage: KernelStep,
+  clearSection: KernelStep,
+  clearMemMap: KernelStep,
+): EmptiedOrder {
+  return { before: [clearMemMap, freeUsage], after: [clearSection] };
 }
 
 /** Mark [startPfn, endPfn) as having its memmap torn down right now. */

@@ -5,6 +5,7 @@
  * drivers/base/memory.c: valid_zones_show).
  */
 
+import { kernelOf } from '../kernel/index.js';
 import type { MemoryBlock } from '../model/blocks.js';
 import { pfnToOnlinePage54, pfnToOnlinePage619 } from '../model/lookup.js';
 import type { Machine } from '../model/machine.js';
@@ -72,7 +73,7 @@ export function validZones(m: Machine, b: MemoryBlock): string[] {
 
 /** Does pfn still count for zone's span: an online page of this node and zone? */
 function pfnInZone(m: Machine, zone: Zone, pfn: number): boolean {
-  const lookup = m.g.kernel === '5.4' ? pfnToOnlinePage54 : pfnToOnlinePage619;
+  const lookup = kernelOf(m.g).pfnToOnlinePageSubsection ? pfnToOnlinePage619 : pfnToOnlinePage54;
   if (lookup(m.mem.words, m.g, pfn) < 0) return false;
   const page = m.memmap.read(pfn);
   if (!page) return false;
@@ -120,13 +121,12 @@ function zoneKeepsOnlinePfn54(
 }
 
 /**
- * shrink_zone_span(): only an end of the span can move; a hole in the middle
- * leaves the span as it is. 5.4 moves an end only when it finds a pfn, then
- * scans the whole old span and empties a zone left with only holes, even
- * after a removal from the middle.
+ * shrink_zone_span() before shrinkZoneSpanNoHoleScan: it moves an end only
+ * when it finds a pfn, then scans the whole old span and empties a zone left
+ * with only holes, even after a removal from the middle.
  */
-export function shrinkZoneSpan(m: Machine, zone: Zone, startPfn: number, endPfn: number): void {
-  if (m.g.kernel === '5.4') {
+function shrinkZoneSpanHoleScan(m: Machine, zone: Zone, startPfn: number, endPfn: number): void {
+  {
     const zoneStart = zone.zoneStartPfn;
     const zoneEnd = zoneEndPfn(zone);
     if (zoneStart === startPfn) {
@@ -143,6 +143,16 @@ export function shrinkZoneSpan(m: Machine, zone: Zone, startPfn: number, endPfn:
       zone.zoneStartPfn = 0;
       zone.spannedPages = 0;
     }
+  }
+}
+
+/**
+ * shrink_zone_span(): only an end of the span can move; a hole in the middle
+ * leaves the span as it is; an end with no pfn of the zone left empties it.
+ */
+export function shrinkZoneSpan(m: Machine, zone: Zone, startPfn: number, endPfn: number): void {
+  if (!kernelOf(m.g).shrinkZoneSpanNoHoleScan) {
+    shrinkZoneSpanHoleScan(m, zone, startPfn, endPfn);
     return;
   }
   if (zone.zoneStartPfn === startPfn) {

@@ -5,6 +5,7 @@
  * text or printed as JSON.
  */
 
+import { kernelOf } from '../kernel/index.js';
 import { SECTION_TAINT_ZONE_DEVICE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
@@ -323,10 +324,10 @@ export interface PfnReport {
   } | null;
 }
 
-/** SECTION_TAINT_ZONE_DEVICE came with 5.12: on a 5.4 model only a 6.19 design's write side sets it. */
+/** SECTION_TAINT_ZONE_DEVICE came with 5.12 (sectionTaintZoneDevice): before, only a design's write side sets it. */
 function flagsNote(m: Machine, flags: number): string | undefined {
-  if (m.g.kernel !== '5.4' || (flags & SECTION_TAINT_ZONE_DEVICE) === 0) return undefined;
-  return "D set by the upstream design's write side: 5.4 has no SECTION_TAINT_ZONE_DEVICE";
+  if (kernelOf(m.g).sectionTaintZoneDevice || (flags & SECTION_TAINT_ZONE_DEVICE) === 0) return undefined;
+  return `D set by the upstream design's write side: ${m.g.kernel} has no SECTION_TAINT_ZONE_DEVICE`;
 }
 
 export function pfnReport(m: Machine, pfn: number): PfnReport {

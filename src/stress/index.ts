@@ -13,6 +13,7 @@
  */
 import { type BoundDesign, bindDesigns, type Design, loadDesign } from '../designs/index.js';
 import { InputError } from '../errors.js';
+import { kernelOf } from '../kernel/index.js';
 import type { Machine } from '../model/machine.js';
 import { OutOfModelMemoryError } from '../model/memory.js';
 import { runScenario } from '../ops/scenario-run.js';
@@ -257,8 +258,8 @@ async function prepare(o: StressOptions, workers: number, capacityWords: number)
       return [bound.writeSide];
     },
   });
-  // ms->usage is freed with kfree_rcu() in 6.x: it outlives every reader here (never freed), as in the explorer.
-  if (m.g.kernel !== '5.4') m.reclaimer = { deferFree: () => undefined };
+  // ms->usage is freed with kfree_rcu() (usageFreedWithKfreeRcu): it outlives every reader here (never freed), as in the explorer.
+  if (kernelOf(m.g).usageFreedWithKfreeRcu) m.reclaimer = { deferFree: () => undefined };
   const rcuBase = rcuInit(m, workers);
   const usesRcu = design.protection === 'rcu';
   return {

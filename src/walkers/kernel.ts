@@ -7,6 +7,7 @@
  */
 import type { Geometry, KernelVersion } from '../arch/geometry.js';
 import type { Design, DesignContext, Lookup } from '../designs/design.js';
+import { type Kernel, resolveKernel } from '../kernel/index.js';
 import {
   G_HOTPLUG_LOCK,
   GLOBALS_ADDR,
@@ -75,6 +76,8 @@ export interface WalkerHooks {
 
 export class WalkerKernel {
   readonly lookup: Lookup;
+  /** The behaviours in force at the walker's release (src/kernel). */
+  readonly behaviours: Kernel;
   private locked = false;
   private pendingLock = false;
   private readonly noting: boolean;
@@ -93,6 +96,7 @@ export class WalkerKernel {
     private readonly hooks: WalkerHooks = {},
   ) {
     this.lookup = design.lookup({ ...designCtx, mem: ctx.mem });
+    this.behaviours = resolveKernel(kernel);
     this.noting = hooks.quiet !== true;
     this.readSide = hooks.rcu ?? new PlainReadSide(ctx.mem, rcu, rcuSlot);
   }

@@ -14,7 +14,7 @@ export const kvmIsReservedPfn: WalkerDef = {
   targets: 'any',
   run(k, pfn) {
     k.enter();
-    if (k.pfnValid(pfn) && k.pageReserved(pfn) && k.kernel === '5.4') {
+    if (k.pfnValid(pfn) && k.pageReserved(pfn) && !k.behaviours.kvmReservedPfnGone) {
       k.pageCount(pfn);
       k.isZoneDevicePage(pfn);
     }

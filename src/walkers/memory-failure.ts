@@ -54,15 +54,16 @@ export const softOfflinePage: WalkerDef = {
     // under mem_hotplug_lock).
     k.enter();
     const valid = k.pfnValid(pfn);
-    const device = k.kernel === '5.4' && valid && k.isZoneDevicePage(pfn);
+    const pfnBased = k.behaviours.softOfflineTakesPfn;
+    const device = !pfnBased && valid && k.isZoneDevicePage(pfn);
     k.exit();
     if (!valid || device) return;
     k.getOnlineMems();
-    if (k.kernel === '5.4') {
-      k.pageCount(pfn);
-    } else {
+    if (pfnBased) {
       const page = k.pfnToOnlinePage(pfn);
       if (page >= 0) k.pageCount(page);
+    } else {
+      k.pageCount(pfn);
     }
     k.putOnlineMems();
   },

@@ -1,7 +1,7 @@
 /**
  * /sys/kernel/mm/page_idle/bitmap (mm/page_idle.c). 5.4: pfn_valid() then
  * pfn_to_page(), PageLRU() and get_page_unless_zero(): it reads memmaps that
- * may be uninitialized or ZONE_DEVICE. 6.x (since 5.8): pfn_to_online_page().
+ * may be uninitialized or ZONE_DEVICE. Since pageIdleOnlinePagesOnly (5.8): pfn_to_online_page().
  */
 import type { WalkerDef } from './walker.js';
 
@@ -12,17 +12,15 @@ export const pageIdle: WalkerDef = {
   targets: 'any',
   run(k, pfn) {
     k.enter();
-    if (k.kernel === '5.4') {
-      if (k.pfnValid(pfn)) {
-        k.pageFlags(pfn, 'PageLRU()');
-        k.pageCount(pfn);
-      }
-    } else {
+    if (k.behaviours.pageIdleOnlinePagesOnly) {
       const page = k.pfnToOnlinePage(pfn);
       if (page >= 0) {
         k.pageFlags(page, 'folio_test_lru()');
         k.pageCount(page);
       }
+    } else if (k.pfnValid(pfn)) {
+      k.pageFlags(pfn, 'PageLRU()');
+      k.pageCount(pfn);
     }
     k.exit();
   },

@@ -12,6 +12,8 @@
  * approximated by managed pages); protection from sysctl_lowmem_reserve_ratio
  * (setup_per_zone_lowmem_reserve()); counters 0; one CPU's pageset.
  */
+
+import { kernelOf } from '../../kernel/index.js';
 import type { Machine } from '../../model/machine.js';
 import { MAX_NR_ZONES, ZONE_DEVICE, ZONE_MOVABLE, ZONE_NORMAL } from '../../model/page-flags.js';
 import { type Pgdat, populatedZone, type Zone } from '../../model/zones.js';
@@ -71,7 +73,7 @@ function watermarks(m: Machine): Map<Zone, Watermarks> {
   const zones = [...m.nodes.values()].flatMap((p) => p.zones);
   const lowmemPages = zones.filter(isLowmem).reduce((s, z) => s + managed(z), 0);
   const lowmemKbytes = lowmemPages * (m.g.pageSize / 1024);
-  const maxKbytes = m.g.kernel === '5.4' ? 65536 : 262144;
+  const maxKbytes = kernelOf(m.g).minFreeKbytesCap256M ? 262144 : 65536;
   const minFreeKbytes = Math.min(maxKbytes, Math.max(128, Math.floor(Math.sqrt(lowmemKbytes * 16))));
   const pagesMin = Math.floor(minFreeKbytes / (m.g.pageSize / 1024));
   const out = new Map<Zone, Watermarks>();
@@ -106,23 +108,23 @@ function isFirstPopulated(p: Pgdat, zone: Zone): boolean {
 }
 
 function watermarkLines(m: Machine, z: Zone, w: Watermarks): string {
-  const v6 = m.g.kernel !== '5.4';
+  const k = kernelOf(m.g);
   return [
     `\n  pages free     ${managed(z)}`,
-    v6 ? '\n        boost    0' : '',
+    k.zoneinfoBoostLine ? '\n        boost    0' : '',
     `\n        min      ${w.min}`,
     `\n        low      ${w.low}`,
     `\n        high     ${w.high}`,
-    v6 ? `\n        promo    ${w.promo}` : '',
+    k.promoWatermark ? `\n        promo    ${w.promo}` : '',
     `\n        spanned  ${z.spannedPages}`,
     `\n        present  ${z.presentPages}`,
     `\n        managed  ${managed(z)}`,
-    v6 ? '\n        cma      0' : '',
+    k.zoneinfoCmaLine ? '\n        cma      0' : '',
   ].join('');
 }
 
 function pagesetLines(m: Machine): string {
-  if (m.g.kernel === '5.4') {
+  if (!kernelOf(m.g).pcpHighMinMax) {
     return '\n  pagesets\n    cpu: 0\n              count: 0\n              high:  186\n              batch: 31\n  vm stats threshold: 24';
   }
   return [
@@ -148,7 +150,7 @@ function zoneRecord(m: Machine, p: Pgdat, z: Zone, w: Watermarks): string {
   s += NUMA_STATS.map((n) => stat(n, 0)).join('');
   s += pagesetLines(m);
   s += `\n  node_unreclaimable:  0\n  start_pfn:           ${z.zoneStartPfn}`;
-  if (m.g.kernel !== '5.4') s += '\n  reserved_highatomic: 0\n  free_highatomic:     0';
+  if (kernelOf(m.g).zoneinfoHighatomicLines) s += '\n  reserved_highatomic: 0\n  free_highatomic:     0';
   return `${s}\n`;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../../arch/geometry.js';
 import { geometryFor, PRESET_NAMES } from '../../arch/presets.js';
 import { InputError } from '../../errors.js';
+import { BEHAVIOURS, isKernelRelease, NEWEST_RELEASE, OLDEST_RELEASE } from '../../kernel/index.js';
 import { formatSize, hex } from '../../units.js';
 import type { MachineFacts } from './facts.js';
 import { type IomemResource, walkIomem } from './iomem.js';
@@ -293,19 +294,30 @@ function inferArch(
   return { arch, guessed: fromUname === undefined };
 }
 
-/** Which kernel's behaviour to follow: shrinking zones at offline time came in 5.5. */
+/** The mainline release a uname release names ("6.12.48+deb13-amd64" is 6.12), clamped to 5.4 … 6.19. */
+function mainlineOf(major: number, minor: number): KernelVersion {
+  const named = `${major}.${minor}`;
+  if (isKernelRelease(named)) return named;
+  return major < 5 || (major === 5 && minor < 4) ? OLDEST_RELEASE : NEWEST_RELEASE;
+}
+
+/** Which release's behaviours to follow: the uname release's mainline base, else what zoneinfo's lines tell. */
 function inferKernel(facts: MachineFacts, arch: string, report: ReportBuilder): KernelVersion {
   if (arch.endsWith('-5.4')) return '5.4';
   const release = facts.manifest?.host.release;
   const m = release ? /^(\d+)\.(\d+)/.exec(release) : null;
   if (m) {
-    const old = Number(m[1]) < 5 || (Number(m[1]) === 5 && Number(m[2]) < 5);
-    report.infer(`kernel ${old ? '5.4' : '6.19'} behaviour for release ${release}`);
-    return old ? '5.4' : '6.19';
+    const k = mainlineOf(Number(m[1]), Number(m[2]));
+    report.infer(
+      `kernel ${k} behaviour for release ${release} (its mainline base; stable backports are not modelled)`,
+    );
+    return k;
   }
   const zones = facts.zoneinfo?.zones ?? [];
   if (zones.length && zones.every((z) => !z.keys.has('boost'))) {
-    report.infer('kernel 5.4 behaviour: zoneinfo has no "boost" lines, as 5.4 and older print it');
+    report.infer(
+      `kernel 5.4 behaviour: zoneinfo has no "boost" lines, as releases before ${BEHAVIOURS.zoneinfoBoostLine.since} print it`,
+    );
     return '5.4';
   }
   return '6.19';

@@ -23,6 +23,7 @@
  * steps.
  */
 import type { Geometry } from '../../arch/geometry.js';
+import { kernelOf } from '../../kernel/index.js';
 import { formatSize, hex } from '../../units.js';
 import { isDaxName } from '../device-names.js';
 import type { DaxDevice } from './daxctl.js';
@@ -489,14 +490,14 @@ function onlineSteps(c: Context, r: RamRange, ids: readonly number[]): StepJson[
 }
 
 /**
- * Kernel 5.4 never shrinks a zone at offline time (only removal does,
+ * Before zoneShrinkOnOffline (5.4) a kernel never shrinks a zone at offline time (only removal does,
  * __remove_zone()): a node's ZONE_MOVABLE spanning pages with none present
  * (zoneinfo prints no start_pfn then) is memory onlined movable once and
  * offlined since. When its span is exactly the hull of the node's offline
  * hot-added blocks, those were it: online movable, then offline.
  */
 function onceMovableSteps(c: Context, hotIds: readonly number[]): StepJson[] {
-  if (c.g.kernel !== '5.4') return [];
+  if (kernelOf(c.g).zoneShrinkOnOffline) return [];
   const steps: StepJson[] = [];
   for (const z of c.facts.zoneinfo?.zones ?? []) {
     if (z.zone !== 'Movable' || z.present > 0 || z.spanned === 0) continue;

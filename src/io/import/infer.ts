@@ -4,6 +4,8 @@
  * (infer-memory), device ranges (infer-devices), then a run of the result
  * held against the files (check).
  */
+
+import { presetParams } from '../../arch/presets.js';
 import { InputError } from '../../errors.js';
 import type { Machine } from '../../model/machine.js';
 import { compareWithFacts, reproduce, type ScenarioJson } from './check.js';
@@ -106,7 +108,7 @@ export function inferScenario(facts: MachineFacts, options: ImportOptions = {}):
     name: options.name ?? facts.manifest?.scenario ?? 'imported',
     description: `imported from ${report.sources.join(', ')}`,
     arch: choice.arch,
-    ...(choice.kernel === '5.4' && !choice.arch.endsWith('-5.4') ? { kernel: '5.4' } : {}),
+    ...(choice.kernel !== presetParams(choice.arch)?.kernel ? { kernel: choice.kernel } : {}),
     overrides: choice.overrides,
     boot: memory.boot,
     steps: [...memory.steps, ...devices],
