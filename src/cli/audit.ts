@@ -16,11 +16,12 @@ import {
   printJson,
 } from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
+import { KERNEL_OPTION, kernelOption } from './kernel-option.js';
 
 export const auditCommand: Command = {
   name: 'audit',
   summary: "every pfn walker against every design: safe, or unsafe with the counterexample's length",
-  help: `usage: pfnlab audit [--design D ...] [--walker W ...] [--faults] [--strict] [--json]
+  help: `usage: pfnlab audit [--design D ...] [--walker W ...] [--kernel X.Y] [--faults] [--strict] [--json]
 
 For every walker (the kernel's readers of arbitrary pfns, and the
 is_zone_device_page() users Dan Williams audited in the seed thread) and
@@ -39,6 +40,8 @@ Walkers: ${WALKERS.map((w) => w.name).join(', ')}.
 
   --design D   only these designs (repeatable; a name or a module path)
   --walker W   only these walkers (repeatable; names: each walks its default pfns)
+  --kernel X.Y explore every design on mainline release X.Y (5.4 … 6.19,
+               mainline tags; see pfnlab kernels) instead of its own
   --faults     add the fault-injected active-bitmap variants
   --strict     exit 1 if any design but a fault-injected one has an UNSAFE cell
                (without it the audit is a report: exit 0)
@@ -51,10 +54,12 @@ Walkers: ${WALKERS.map((w) => w.name).join(', ')}.
       faults: { type: 'boolean' },
       strict: { type: 'boolean' },
       json: { type: 'boolean' },
+      ...KERNEL_OPTION,
     });
     noPositionals('audit', p);
+    const kernel = kernelOption('audit', p);
     const designs = await auditDesigns(p);
-    const result = audit(designs, auditWalkers(p));
+    const result = audit(designs, auditWalkers(p), undefined, kernel);
     if (p.values.json) printJson(io, result);
     else io.out(renderAudit(result));
     return p.values.strict && unsafeCells(result, designs) > 0 ? 1 : 0;

@@ -101,7 +101,7 @@ function contractWarnings(r: CompareResult): string[] {
 export const compareCommand: Command = {
   name: 'compare',
   summary: "every design's wrong answers against the truth, per scenario step",
-  help: `usage: pfnlab compare <scenario...> [--design D ...] [--kernel V] [--json] [--strict]
+  help: `usage: pfnlab compare <scenario...> [--design D ...] [--kernel X.Y] [--json] [--strict]
 
 Run each scenario with every design's write side woven into the kernel steps.
 After every kernel step each design answers pfn_valid(), pfn_to_online_page(),
@@ -137,7 +137,8 @@ and fails --strict.
 
   --design D   a design name or a module path (repeatable); default: v5.4,
                active-bitmap, device-bitmap, upstream, hotplug-lock
-  --kernel V   model 5.4 or 6.19 for every design (default: the scenario's
+  --kernel X.Y model mainline release X.Y (5.4 … 6.19, mainline tags; see
+               pfnlab kernels) for every design (default: the scenario's
                kernel, else 6.19); explore and audit judge each design on its own
   --json       the full result, with example pfns and per-lookup costs
   --strict     exit 1 if any design gives any wrong answer (or breaks the contract)

@@ -82,7 +82,7 @@ function reportPath(given: string): string {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'every built-in scenario through every design: the wrong-answer table and an HTML report',
-  help: `usage: pfnlab demo [--out FILE] [--kernel V] [--json]
+  help: `usage: pfnlab demo [--out FILE] [--kernel X.Y] [--json]
 
 Run every built-in scenario (scenarios/*.json) with every lookup design
 (v5.4, active-bitmap, device-bitmap, upstream, hotplug-lock), judge every
@@ -92,7 +92,8 @@ scenario. Write a self-contained HTML report with the table and a map of each
 scenario's layout after every step.
 
   --out FILE   where to write the report (default ./pfnlab-report.html)
-  --kernel V   judge the designs on 5.4 or 6.19 (default: each scenario's
+  --kernel X.Y judge the designs on mainline release X.Y (5.4 … 6.19, mainline
+               tags; see pfnlab kernels) (default: each scenario's
                kernel, 6.19 for the built-ins); the race verdicts run each design
                on its own kernel, as audit does
   --json       print the results as JSON (the report is still written)`,

@@ -51,7 +51,8 @@ command line that replays it (exit 1). A bounded search (--bound,
                     scenario's "walkers", else pfn-walker
   --from N          run the first N steps to completion first (default: the
                     scenario's explore.from, else 0)
-  --kernel V        model 5.4 or 6.19 behaviour (default: the kernel the design
+  --kernel X.Y      model mainline release X.Y (5.4 … 6.19, mainline tags; see
+                    pfnlab kernels) (default: the kernel the design
                     is judged on, as pfnlab audit runs it; else the scenario's)
   --bound N         at most N preemptions (context switches away from a thread
                     that could go on): a shortest counterexample within them

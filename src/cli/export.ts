@@ -19,6 +19,7 @@ import {
   printJson,
   stringOption,
 } from './command.js';
+import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
 
 const ALL_FORMATS: readonly string[] = [...EXPORT_FORMATS, ...BINARY_EXPORT_FORMATS];
 
@@ -42,7 +43,7 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'write what the kernel would show for a scenario (sysfs, lsmem, zoneinfo, iomem)',
   help: `usage: pfnlab export <scenario> --out DIR [--format sysfs|lsmem|zoneinfo|iomem|kpageflags|kpagecount]...
-                     [--after N] [--lsmem-all] [--json]
+                     [--after N] [--kernel X.Y] [--lsmem-all] [--json]
 
 Run the scenario (or its first N steps) and write, in the kernel's exact
 formats, what the machine would show: DIR/sys/devices/system/memory (and
@@ -58,6 +59,8 @@ DIR/proc/iomem, plus a manifest (uname -m, release, page size).
                 KPF_OFFLINE, KPF_BUDDY on free pages; mapcount 0)
   --out DIR     where to write (created if missing)
   --after N     the machine after boot and the first N steps (default: all)
+  --kernel X.Y  model mainline release X.Y (5.4 … 6.19, mainline tags; see pfnlab
+                kernels): its step order and page states, and its zoneinfo lines
   --lsmem-all   lsmem -a: one row per block instead of merged ranges
   --json        print the files written as JSON`,
   run(argv: string[], io: CliIo): number {
@@ -67,12 +70,14 @@ DIR/proc/iomem, plus a manifest (uname -m, release, page size).
       after: { type: 'string' },
       'lsmem-all': { type: 'boolean' },
       json: { type: 'boolean' },
+      ...KERNEL_OPTION,
     });
     if (p.positionals.length !== 1) throw new InputError('export', 'expected exactly one <scenario>');
+    const kernel = kernelOption('export', p);
     const out = stringOption(p, 'out');
     if (!out) throw new InputError('export', '--out DIR is required');
     const which = formats(listOption(p, 'format'));
-    const scenario = loadScenario(p.positionals[0]);
+    const scenario = onKernel(loadScenario(p.positionals[0]), kernel);
     const after = afterOption('export', p, scenario.steps.length);
     const { machine } = runScenario(scenario, { operations: after });
     const files = withFileErrors(() =>

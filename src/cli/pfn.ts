@@ -24,7 +24,7 @@ const PFN_SYNTAX = /^(0x[0-9a-f]+|\d+)$/i;
 export const pfnCommand: Command = {
   name: 'pfn',
   summary: "a pfn's location and truth after a scenario (or a prefix of it)",
-  help: `usage: pfnlab pfn <pfn> --scenario <scenario> [--after N] [--kernel V] [--design D ...] [--json]
+  help: `usage: pfnlab pfn <pfn> --scenario <scenario> [--after N] [--kernel X.Y] [--design D ...] [--json]
 
 Print where <pfn> lives (section, root, subsection, memory block), its section
 flags, its struct page, and the truth: no-memmap, hole, uninitialized, online,
@@ -36,7 +36,8 @@ M has memmap, O online, E early (boot), D ZONE_DEVICE taint; '-' none.
   --scenario <file>   a scenario file, a built-in scenario name, or a directory from
                       pfnlab capture or pfnlab export (imported)
   --after N           the state after boot and the first N steps (default: all)
-  --kernel V          model 5.4 or 6.19 (default: the scenario's kernel, else 6.19)
+  --kernel X.Y        model mainline release X.Y (5.4 … 6.19, mainline tags; see
+                      pfnlab kernels) (default: the scenario's kernel, else 6.19)
   --design D          only these designs (repeatable; a name or a module path); default all five
   --json              JSON with keys pfn, section, subsection, block, truth {state, zone, pgmap},
                       designs {name: {pfn_valid, pfn_to_online_page, pfn_to_device_page,

@@ -12,7 +12,7 @@ import { renderOperationLog } from './log.js';
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a scenario and print the final layout',
-  help: `usage: pfnlab run <scenario> [--kernel V] [--json] [--log]
+  help: `usage: pfnlab run <scenario> [--kernel X.Y] [--json] [--log]
 
 Boot the scenario's machine, run every step (each as its kernel steps), and
 print the final layout: sections (P present, M memmap, O online, E early,
@@ -22,7 +22,9 @@ state; then any pfns listed under "queries".
 <scenario> is a scenario file, the name of a built-in scenario, or a directory
 written by \`pfnlab capture\` or \`pfnlab export\` (imported first).
 
-  --kernel V  model 5.4 or 6.19 (default: the scenario's kernel, else 6.19)
+  --kernel X.Y  model mainline release X.Y (5.4 … 6.19, mainline tags, not
+              distribution trees; see pfnlab kernels) (default: the scenario's
+              kernel, else 6.19)
   --json      print the layout (and the operation log) as JSON
   --log       also print every kernel step each operation took`,
   run(argv: string[], io: CliIo): number {

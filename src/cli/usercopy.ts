@@ -56,7 +56,7 @@ function parseAddress(text: string, g: Geometry): number | undefined {
 export const usercopyCommand: Command = {
   name: 'usercopy',
   summary: "hardened usercopy's check_page_span() verdict, with and without PG_reserved on hotplugged pages",
-  help: `usage: pfnlab usercopy <addr> <len> --scenario S [--design D] [--after N] [--kernel V] [--json]
+  help: `usage: pfnlab usercopy <addr> <len> --scenario S [--design D] [--after N] [--kernel X.Y] [--json]
 
 Run the 5.4 hardened-usercopy check_page_span() on a copy of <len> bytes at
 <addr> (a physical address, or a direct-map kernel address such as
@@ -69,12 +69,14 @@ Dan Williams suggested. Says whether the RFC changes the verdict. As in
 check_heap_object(), a copy whose first page has no struct page
 (virt_addr_valid() false) is not checked at all; struct pages the check would
 read although they are poisoned or not mapped are called out.
-check_page_span() (HARDENED_USERCOPY_PAGESPAN) is gone from later kernels:
---kernel 5.4 puts the pages in the states 5.4 leaves them in too.
+check_page_span() (HARDENED_USERCOPY_PAGESPAN) is gone from 5.18 on
+(checkPageSpanRemoved): on a later --kernel the verdicts say what 5.17's
+check would have said of the pages in that release's states.
 
   --design D   whose is_zone_device_page() to use (default upstream)
   --after N    the machine after boot and the first N steps
-  --kernel V   model 5.4 or 6.19 (default: the scenario's kernel, else 6.19)
+  --kernel X.Y model mainline release X.Y (5.4 … 6.19, mainline tags; see
+               pfnlab kernels) (default: the scenario's kernel, else 6.19)
   --json       the pages and every verdict`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseCommandArgs('usercopy', argv, {

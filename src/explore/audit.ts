@@ -61,12 +61,12 @@ function scenariosFor(w: WalkerDef, ram: Scenario, device: Scenario): Scenario[]
   }
 }
 
-function cell(w: WalkerDef, d: Design, scenarios: Scenario[]): AuditCell {
+function cell(w: WalkerDef, d: Design, scenarios: Scenario[], asked?: KernelVersion): AuditCell {
   let states = 0;
-  let kernel = modelKernel(d, scenarios[0]);
+  let kernel = modelKernel(d, scenarios[0], asked);
   for (const s of scenarios) {
     const walkers = w.name === 'pfn-walker' ? scenarioWalkers(s) : [{ walker: w }];
-    const r = explore({ scenario: s, design: d, walkers });
+    const r = explore({ scenario: s, design: d, walkers, kernel: asked });
     states += r.states;
     kernel = r.kernel ?? kernel;
     if (r.verdict !== 'safe') {
@@ -95,6 +95,8 @@ export function audit(
   designs: readonly Design[] = DESIGNS,
   walkers: readonly WalkerDef[] = WALKERS,
   onRow?: (row: AuditRow) => void,
+  /** Explore every design on this release instead of its own. */
+  kernel?: KernelVersion,
 ): AuditResult {
   const started = performance.now();
   const ram = loadScenario(AUDIT_SCENARIOS.ram);
@@ -102,7 +104,7 @@ export function audit(
   const rows: AuditRow[] = [];
   for (const w of walkers) {
     const cells: Record<string, AuditCell> = {};
-    for (const d of designs) cells[d.name] = cell(w, d, scenariosFor(w, ram, device));
+    for (const d of designs) cells[d.name] = cell(w, d, scenariosFor(w, ram, device), kernel);
     const row = { walker: w.name, models: w.models, threadVerdict: w.threadVerdict, cells };
     rows.push(row);
     onRow?.(row);
@@ -111,7 +113,7 @@ export function audit(
   const differ = named.filter((r) => !agrees(r.threadVerdict!, r.cells['v5.4'])).map((r) => r.walker);
   return {
     designs: designs.map((d) => d.name),
-    kernels: Object.fromEntries(designs.map((d) => [d.name, modelKernel(d, ram)])),
+    kernels: Object.fromEntries(designs.map((d) => [d.name, modelKernel(d, ram, kernel)])),
     rows,
     seconds: (performance.now() - started) / 1000,
     thread: { named: named.length, reproduced: named.length - differ.length, differ },

@@ -76,8 +76,9 @@ describe('pfnlab compare (text)', () => {
       ['run', 'dimm-hotplug'],
       ['pfn', '0', '-s', 'dimm-hotplug'],
     ]) {
-      const r = await expectUsageError(...command, '--kernel', '5.10');
-      assert.match(r.stderr, /--kernel must be 5\.4 or 6\.19, got '5\.10'/);
+      // Any mainline release 5.4 … 6.19 is a kernel; a stable or distribution version is not.
+      const r = await expectUsageError(...command, '--kernel', '5.10.1');
+      assert.match(r.stderr, /--kernel must be a mainline release 5\.4 … 6\.19 .*got '5\.10\.1'/);
     }
   });
 
