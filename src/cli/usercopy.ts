@@ -7,6 +7,7 @@ import { loadScenario } from '../io/scenario.js';
 import { renderTable } from '../report/table.js';
 import { hex, parseSize } from '../units.js';
 import {
+  endPageSkipped,
   PAGE_SPAN_VARIANTS,
   type PageSpanVariant,
   pageSpanPages,
@@ -110,7 +111,13 @@ check would have said of the pages in that release's states.
       : designByName('upstream')!;
     const after = afterOption('usercopy', p, scenario.steps.length);
     const { machine, bound } = runWithDesigns(scenario, [design], after);
-    const pages = pageSpanPages(machine, bound[0].lookup, firstPfn, lastPfn);
+    const pages = pageSpanPages(
+      machine,
+      bound[0].lookup,
+      firstPfn,
+      lastPfn,
+      endPageSkipped(addr, len, g.pageSize),
+    );
     const verdict = usercopyVerdict(pages, bound[0].lookup.pfnValid(firstPfn));
     const changes = verdict.verdicts
       ? verdict.verdicts['as-is'].allowed !== verdict.verdicts.rfc.allowed

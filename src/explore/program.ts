@@ -43,6 +43,8 @@ export interface Program {
   judge(pfn: number, answer: 'online' | 'device', what: string): string | undefined;
   /** Truth state of pfn, to tell an uninitialized from a poisoned struct page. */
   truthState(pfn: number): string;
+  /** Count only violations of these kinds (pfnlab bugs looks for one bug's); default every kind. */
+  readonly onlyViolations?: ReadonlySet<ViolationKind>;
 }
 
 export interface Violation {

@@ -36,6 +36,7 @@ export type ViolationKind =
   | 'uninitialized-deref' // ... that was never initialized
   | 'freed-deref' // ... whose memmap was freed (or reused)
   | 'use-after-free' // a walker read other freed kernel memory (ms->usage)
+  | 'null-deref' // a walker dereferenced a NULL pointer it had just read (ms->usage)
   | 'wrong-answer' // a walker acted on an answer the truth contradicts
   | 'deadlock'; // no thread can proceed though some are not done
 

@@ -14,7 +14,7 @@
  * Walkers of one symmetry group share a trie: equal traces are one node, so a state key can
  * compare walkers of a group by node id (what the string key compared by trace values).
  */
-import { MEM_KIND_NAMES, MemKind, type Memory, SHADOW_FREED } from '../model/memory.js';
+import { MEM_KIND_NAMES, MemKind, type Memory, NULL, SHADOW_FREED } from '../model/memory.js';
 import type { WalkerCtx } from '../walkers/kernel.js';
 import type { Violation, WalkerProgram } from './program.js';
 
@@ -364,6 +364,13 @@ export class WalkerSteps {
     const note = n.accessNote!;
     const pfn = note.pfn ?? -1;
     const name = this.program.name;
+    if (n.addr === NULL)
+      return {
+        kind: 'null-deref',
+        thread: this.thread,
+        pfn,
+        message: `${name} dereferenced NULL in ${note.fn}${pfn >= 0 ? ` (pfn 0x${pfn.toString(16)})` : ''}`,
+      };
     if (shadow & SHADOW_FREED) {
       const freedPage = pageKind(kind) || kind === MemKind.Vmemmap;
       return {

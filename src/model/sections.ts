@@ -9,6 +9,7 @@
  */
 import type { Geometry } from '../arch/geometry.js';
 import { offsetInSection } from '../arch/pfn.js';
+import { resolveKernel } from '../kernel/index.js';
 import {
   G_HIGHEST_PRESENT_SECTION,
   G_ROOTS,
@@ -101,7 +102,13 @@ export function usageBitmapOffset(g: Geometry, slot: number): number {
 /** pfn_section_valid() (6.x form: a NULL usage reads as invalid). */
 export function pfnSectionValid(mem: Words, g: Geometry, ms: number, pfn: number): boolean {
   const usage = mem[ms + S_USAGE];
-  if (usage === NULL) return false;
+  if (usage === NULL) {
+    // pfnSectionValidNullCheck (include/linux/mmzone.h pfn_section_valid(), 6.10) reads a NULL
+    // usage as invalid. Before it the subsection map is read through the NULL pointer: the read of
+    // word NULL stands for that oops (the explorer reports it), and its 0 for the bit.
+    if (!resolveKernel(g.kernel).pfnSectionValidNullCheck) return mem[NULL] !== 0;
+    return false;
+  }
   const idx = offsetInSection(g, pfn, Math.floor(pfn / g.pagesPerSection)) >>> g.pfnSubsectionShift;
   return testSubsectionBit(mem, usage + U_SUBSECTION_MAP, idx);
 }

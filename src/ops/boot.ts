@@ -11,7 +11,7 @@ import { type Kernel, kernelOf } from '../kernel/index.js';
 import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE, SECTION_WORDS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL, OutOfModelMemoryError } from '../model/memory.js';
-import { ZONE_DMA, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, type ZoneId } from '../model/page-flags.js';
+import { ZONE_DEVICE, ZONE_DMA, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, type ZoneId } from '../model/page-flags.js';
 import { usageWords } from '../model/sections.js';
 import { populatedZone, zoneIntersects } from '../model/zones.js';
 import { formatSize, formatSizeApprox, memRange } from '../units.js';
@@ -118,6 +118,34 @@ function presentSections(m: Machine, ranges: readonly PfnRange[]): Map<number, n
     for (let nr = Math.floor(r.start / m.g.pagesPerSection); nr <= last; nr++)
       if (!out.has(nr)) out.set(nr, r.nid);
   }
+  return out;
+}
+
+/** A run of hole pfns, with the zone whose span holds it (memmap_init_zone() reaches it), if any. */
+interface HolePiece {
+  readonly start: number;
+  readonly end: number;
+  readonly span?: { readonly zone: ZoneId; readonly nid: number };
+}
+
+/** Split the hole [start, end) at the zone spans free_area_init() set. */
+function holePieces(m: Machine, start: number, end: number): HolePiece[] {
+  const spans: { lo: number; hi: number; zone: ZoneId; nid: number }[] = [];
+  for (const [nid, node] of m.nodes)
+    for (const z of node.zones)
+      if (z.spannedPages > 0 && z.id !== ZONE_DEVICE)
+        spans.push({ lo: z.zoneStartPfn, hi: z.zoneStartPfn + z.spannedPages, zone: z.id as ZoneId, nid });
+  spans.sort((a, b) => a.lo - b.lo);
+  const out: HolePiece[] = [];
+  let pfn = start;
+  for (const s of spans) {
+    if (s.hi <= pfn || s.lo >= end) continue;
+    if (s.lo > pfn) out.push({ start: pfn, end: s.lo });
+    const to = Math.min(end, s.hi);
+    out.push({ start: Math.max(pfn, s.lo), end: to, span: { zone: s.zone, nid: s.nid } });
+    pfn = to;
+  }
+  if (pfn < end) out.push({ start: pfn, end });
   return out;
 }
 
@@ -236,8 +264,11 @@ export function planBoot(m: Machine, bootRanges: readonly BootRange[]): Operatio
       // Holes: pfns of present sections that no memblock range covers.
       for (const interval of mm.truth.intervals()) {
         if (interval.truth.state !== 'uninitialized') continue;
-        const owner = holeOwner(mm, ranges, interval.start);
-        mm.memmap.fill(sectionOf, interval.start, interval.end, holePage(g.kernel, owner.zone, owner.nid));
+        for (const piece of holePieces(mm, interval.start, interval.end)) {
+          const owner = piece.span ?? holeOwner(mm, ranges, piece.start);
+          const page = holePage(g.kernel, owner.zone, owner.nid, piece.span !== undefined);
+          mm.memmap.fill(sectionOf, piece.start, piece.end, page);
+        }
         mm.truth.set(interval.start, interval.end, { state: 'hole' });
         covered += interval.end - interval.start;
       }

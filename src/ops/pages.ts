@@ -19,11 +19,16 @@ export function freePage(zone: ZoneId, nid: number): PageValue {
 /**
  * A hole inside an early section: with unavailableMemmapReserved,
  * init_unavailable_range() initializes it with the neighbouring zone and
- * PG_reserved; before it, zero_resv_unavail() only zeroes it (zone 0, node 0,
- * not reserved).
+ * PG_reserved. Before it (5.4 mm/page_alloc.c), a hole inside a zone's span
+ * is pfn_valid() and memmap_init_zone() initializes it like any boot page of
+ * that zone and node (refcount 1, not Reserved); a hole outside every span (at
+ * or above max_pfn) is only zeroed by zero_resv_unavail() (zone 0, node 0).
  */
-export function holePage(kernel: KernelVersion, zone: ZoneId, nid: number): PageValue {
-  if (!resolveKernel(kernel).unavailableMemmapReserved) return { flags: 0, refcount: 0, pgmap: 0 };
+export function holePage(kernel: KernelVersion, zone: ZoneId, nid: number, inZoneSpan: boolean): PageValue {
+  if (!resolveKernel(kernel).unavailableMemmapReserved) {
+    if (!inZoneSpan) return { flags: 0, refcount: 0, pgmap: 0 };
+    return { flags: initPageFlags(zone, nid), refcount: 1, pgmap: 0 };
+  }
   return { flags: initPageFlags(zone, nid) | PG_reserved, refcount: 1, pgmap: 0 };
 }
 

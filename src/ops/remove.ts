@@ -26,15 +26,14 @@ import { type KernelStep, type OperationPlan, step } from './step.js';
 import { shrinkZoneSpan } from './zone-policy.js';
 
 /**
- * 5.4 __remove_section() -> __remove_zone(): shrink the zone the section's pages belonged to, as
- * page_zone() of its first struct page names it (zone and node both come from the stale flags).
+ * 5.4 __remove_section() -> __remove_zone(): shrink `stale`, the zone x86 arch_remove_memory()
+ * took once, from page_zone() of the range's first struct page (after the altmap; zone and node
+ * both from the stale flags), for every section removed - even sections another zone held.
  */
-function removeZoneStep54(m: Machine, lastZone: Map<number, StaleZone>): (c: SectionChunk) => KernelStep {
+function removeZoneStep54(stale: StaleZone | undefined): (c: SectionChunk) => KernelStep {
   return (c) => {
-    const block = Math.floor(c.sectionNr / m.sectionsPerBlock);
     return step('__remove_zone', { sectionNr: c.sectionNr }, `section ${c.sectionNr}`, (mm) => {
-      const stale = lastZone.get(block);
-      if (stale === undefined) return 'never onlined: no zone';
+      if (stale === undefined) return 'first block never onlined: no zone';
       const zone = mm.node(stale.nid).zones[stale.zone];
       shrinkZoneSpan(mm, zone, c.startPfn, c.endPfn);
       updatePgdatSpan(mm.node(stale.nid));
@@ -61,7 +60,7 @@ export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
   const startPfn = spec.start / m.g.pageSize;
   const endPfn = end / m.g.pageSize;
   const args = { startPfn, endPfn };
-  const zoneOf = lastZones(m, ids);
+  const zoneOf = lastZones(m, ids).get(ids[0]);
   const steps: KernelStep[] = [
     ...memHotplugBegin(),
     step('remove_memory_block_devices', args, `memory${ids[0]}-memory${ids[ids.length - 1]}`, (mm) => {
@@ -74,7 +73,7 @@ export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
       m,
       startPfn,
       endPfn,
-      kernelOf(m.g).zoneShrinkOnOffline ? undefined : removeZoneStep54(m, zoneOf),
+      kernelOf(m.g).zoneShrinkOnOffline ? undefined : removeZoneStep54(zoneOf),
     ),
     step('release_memory_resource', args, `System RAM ${memRange(spec.start, end)}`, (mm) => {
       releaseRange(mm, spec.start, end);

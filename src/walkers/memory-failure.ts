@@ -7,8 +7,10 @@
  * pfn_to_device_page() uses that instead.
  *
  * soft_offline_page(): 5.4 takes a page and tests is_zone_device_page()
- * first, with no reference ("unsafe" in Dan Williams' audit); 6.x takes a pfn,
- * pfn_valid() then pfn_to_online_page(), inside get_online_mems().
+ * first, with no reference ("unsafe" in Dan Williams' audit); since
+ * softOfflineTakesPfn it takes a pfn: pfn_valid(), pfn_to_online_page() and
+ * PageHWPoison(page) with no protection at all, and only get_hwpoison_page()
+ * inside get_online_mems() (6.19 mm/memory-failure.c, soft_offline_page()).
  */
 import type { WalkerDef } from './walker.js';
 
@@ -44,7 +46,8 @@ export const softOfflinePage: WalkerDef = {
   models: 'soft_offline_page()',
   protection: {
     '5.4': 'none for the is_zone_device_page() test; get_online_mems() after it',
-    '6.19': 'get_online_mems() around pfn_to_online_page()',
+    '6.19':
+      'none for pfn_valid(), pfn_to_online_page() and PageHWPoison(); get_online_mems() around get_hwpoison_page()',
   },
   threadVerdict: 'soft_offline_page(): unsafe',
   targets: 'any',
@@ -54,17 +57,23 @@ export const softOfflinePage: WalkerDef = {
     // under mem_hotplug_lock).
     k.enter();
     const valid = k.pfnValid(pfn);
-    const pfnBased = k.behaviours.softOfflineTakesPfn;
-    const device = !pfnBased && valid && k.isZoneDevicePage(pfn);
+    if (k.behaviours.softOfflineTakesPfn) {
+      // 6.19 mm/memory-failure.c soft_offline_page(): the lookup and the PageHWPoison() test
+      // run before get_online_mems(), which covers get_hwpoison_page() alone.
+      const page = valid ? k.pfnToOnlinePage(pfn) : -1;
+      if (page >= 0) k.pageFlags(page, 'PageHWPoison()');
+      k.exit();
+      if (page < 0) return;
+      k.getOnlineMems();
+      k.pageCount(page);
+      k.putOnlineMems();
+      return;
+    }
+    const device = valid && k.isZoneDevicePage(pfn);
     k.exit();
     if (!valid || device) return;
     k.getOnlineMems();
-    if (pfnBased) {
-      const page = k.pfnToOnlinePage(pfn);
-      if (page >= 0) k.pageCount(page);
-    } else {
-      k.pageCount(pfn);
-    }
+    k.pageCount(pfn);
     k.putOnlineMems();
   },
 };

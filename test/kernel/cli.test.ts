@@ -12,8 +12,14 @@ describe('pfnlab kernels', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0], /^release +behaviour +commit$/);
     assert.equal(lines.length, BEHAVIOUR_NAMES.length + 1);
-    assert.match(r.stdout, /\n5\.5 +zoneShrinkOnOffline +mm\/memory_hotplug: shrink zones when offlining memory \(feee6b298916\)\n/);
-    assert.match(r.stdout, /\n6\.8 +usageFreedWithKfreeRcu +mm\/sparsemem: fix race in accessing memory_section->usage/);
+    assert.match(
+      r.stdout,
+      /\n5\.5 +zoneShrinkOnOffline +mm\/memory_hotplug: shrink zones when offlining memory \(feee6b298916\)\n/,
+    );
+    assert.match(
+      r.stdout,
+      /\n6\.8 +usageFreedWithKfreeRcu +mm\/sparsemem: fix race in accessing memory_section->usage/,
+    );
   });
 
   it('--kernel adds what is in force at that release; --json has every field', async () => {
@@ -25,7 +31,9 @@ describe('pfnlab kernels', () => {
     const offline = j.find((b: { name: string }) => b.name === 'hotplugMemmapPageOffline');
     assert.equal(offline.inForce, true);
     assert.equal(offline.since, '6.11');
-    assert.ok(j.every((b: Record<string, unknown>) => typeof b.commit === 'string' && typeof b.what === 'string'));
+    assert.ok(
+      j.every((b: Record<string, unknown>) => typeof b.commit === 'string' && typeof b.what === 'string'),
+    );
   });
 
   it('refuses a release outside 5.4 … 6.19 or a stable version in one line, exit 2', async () => {
