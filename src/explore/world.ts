@@ -314,7 +314,8 @@ export class World {
     }
     if (e.expects.length) this.judge(w, e);
     // pfnlab bugs looks for one bug's kind of violation only.
-    if (this.violation && this.program.onlyViolations?.has(this.violation.kind) === false) this.violation = undefined;
+    if (this.violation && this.program.onlyViolations?.has(this.violation.kind) === false)
+      this.violation = undefined;
     this.traces[index] = e.next;
     if (labels) this.labelWalker(w, n.kind === NONE ? undefined : w.describe(n, e, value), e);
     return e.footprint;

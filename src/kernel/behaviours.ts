@@ -38,6 +38,14 @@ export const BEHAVIOURS = {
     where: 'mm/memory-failure.c: soft_offline_page()',
     what: 'soft_offline_page() takes a pfn and gates it with pfn_valid() and pfn_to_online_page(); 5.4 took a struct page and tested is_zone_device_page() on it',
   },
+  autoOnlineType: {
+    since: '5.7',
+    commit: 'mm/memory_hotplug: allow to specify a default online_type',
+    approx: true,
+    where:
+      'mm/memory_hotplug.c: memhp_default_online_type; drivers/base/memory.c: auto_online_blocks_store()',
+    what: 'auto_online_blocks accepts online_kernel and online_movable besides online and offline',
+  },
   usageKeptIfBootAllocated: {
     since: '5.6',
     commit: 'mm/sparse: fix kernel crash with pfn_section_valid check',

@@ -8,6 +8,7 @@
 import type { Geometry } from '../arch/geometry.js';
 import { locatePfn, type PfnLocation } from '../arch/pfn.js';
 import { cloneBlock, type MemoryBlock } from './blocks.js';
+import { DEFAULT_HOTPLUG_SETTINGS, type HotplugSettings } from './hotplug-settings.js';
 import {
   G_HOTPLUG_LOCK,
   G_PGMAP_TABLE,
@@ -92,6 +93,8 @@ function cloneBlocks(saved: ReadonlyMap<number, MemoryBlock>): Map<number, Memor
 
 export interface MachineOptions {
   readonly memory?: MemoryOptions;
+  /** How hot-added memory is onlined (default: the kernel's, left offline). */
+  readonly hotplug?: HotplugSettings;
 }
 
 export class Machine {
@@ -111,6 +114,8 @@ export class Machine {
   booted = false;
   nextPgmapNum = 1;
   reclaimer: Reclaimer = IMMEDIATE_RECLAIM;
+  /** auto_online_blocks, online_policy and auto_movable_ratio: fixed for the machine's life. */
+  readonly hotplug: HotplugSettings;
 
   constructor(
     readonly g: Geometry,
@@ -131,6 +136,7 @@ export class Machine {
       );
       this.mem.store(GLOBALS_ADDR + G_HOTPLUG_LOCK, 0);
     }
+    this.hotplug = options.hotplug ?? cloneOf?.hotplug ?? DEFAULT_HOTPLUG_SETTINGS;
     this.sections = new SectionTable(this.mem, g);
     this.memmap = new Memmap(this.mem, g);
     this.pgmapTable = new PgmapTable(this.mem);

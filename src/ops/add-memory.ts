@@ -9,9 +9,10 @@ import type { Machine } from '../model/machine.js';
 import { overlaps } from '../model/resources.js';
 import { memRange } from '../units.js';
 import { blockIds, checkNode, checkPhysmemLimit, checkRange, refuse, requireBooted } from './checks.js';
+import { onlineBlockSteps } from './online.js';
 import { memHotplugBegin, memHotplugDone, sparseAddSteps } from './sparse.js';
 import type { AddMemorySpec } from './spec.js';
-import { type OperationPlan, step } from './step.js';
+import { type KernelStep, type OperationPlan, step } from './step.js';
 
 export function planAddMemory(m: Machine, spec: AddMemorySpec): OperationPlan {
   const op = 'add_memory';
@@ -63,8 +64,20 @@ export function planAddMemory(m: Machine, spec: AddMemorySpec): OperationPlan {
       },
     ),
     memHotplugDone(),
+    ...autoOnlineSteps(m, ids, nid),
   ];
   return { op, summary: `add_memory node ${nid} ${memRange(spec.start, end)}`, steps };
+}
+
+/**
+ * add_memory_resource()'s last step: with auto_online_blocks other than offline, every new
+ * block is onlined as that type (walk_memory_blocks() -> online_memory_block()), after
+ * mem_hotplug_done(), each through online_pages() as a write to its state file would.
+ */
+function autoOnlineSteps(m: Machine, ids: readonly number[], nid: number): KernelStep[] {
+  const type = m.hotplug.autoOnlineBlocks;
+  if (type === 'offline') return [];
+  return ids.flatMap((id) => onlineBlockSteps(m, id, type, { nid, startSectionNr: id * m.sectionsPerBlock }));
 }
 
 /** Sections of [startPfn, endPfn) that are ONLINE because they share a section with online memory. */

@@ -27,10 +27,18 @@ function onlineType(spec: OnlineSpec): OnlineType {
   return 'online';
 }
 
-function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): KernelStep[] {
-  const block = m.blocks.get(blockId)!;
-  const nid = block.nid;
-  const startPfn = block.startSectionNr * m.g.pagesPerSection;
+/**
+ * online_pages() for one block. `at` gives the block's node and first section when the block is
+ * only being created (auto-online plans its onlining inside add_memory()).
+ */
+export function onlineBlockSteps(
+  m: Machine,
+  blockId: number,
+  type: OnlineType,
+  at: { readonly nid: number; readonly startSectionNr: number } = m.blocks.get(blockId)!,
+): KernelStep[] {
+  const nid = at.nid;
+  const startPfn = at.startSectionNr * m.g.pagesPerSection;
   const nr = m.pagesPerBlock();
   const endPfn = startPfn + nr;
   const range = memRange(startPfn * m.g.pageSize, endPfn * m.g.pageSize);
@@ -78,7 +86,7 @@ function onlineBlockSteps(m: Machine, blockId: number, type: OnlineType): Kernel
       { startPfn, endPfn, block: blockId },
       `memory${blockId}: SECTION_IS_ONLINE`,
       (mm) => {
-        for (let n = block.startSectionNr; n < block.startSectionNr + mm.sectionsPerBlock; n++) {
+        for (let n = at.startSectionNr; n < at.startSectionNr + mm.sectionsPerBlock; n++) {
           mm.sections.setFlags(mm.sections.section(n), SECTION_IS_ONLINE);
         }
       },

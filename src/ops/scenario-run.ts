@@ -6,6 +6,7 @@
  */
 import type { Geometry } from '../arch/geometry.js';
 import { type Errno, HotplugError, PfnlabError } from '../errors.js';
+import type { HotplugSettings } from '../model/hotplug-settings.js';
 import { Machine, type MachineOptions } from '../model/machine.js';
 import { planBootOperation, planOperation, type StepRecord } from './index.js';
 import type { BootRange, OpSpec } from './spec.js';
@@ -16,6 +17,8 @@ export interface ScenarioInput {
   readonly geometry: Geometry;
   readonly boot: readonly BootRange[];
   readonly steps: readonly OpSpec[];
+  /** auto_online_blocks, online_policy, auto_movable_ratio (default: the kernel's). */
+  readonly hotplug?: HotplugSettings;
   /** Where it was read from (a path, "builtin:NAME"): a refused boot range or step names it. */
   readonly source?: string;
 }
@@ -107,7 +110,7 @@ export interface ScenarioResult {
 }
 
 export function bootScenario(s: ScenarioInput, opts: RunOptions = {}): ScenarioResult {
-  const m = new Machine(s.geometry, opts);
+  const m = new Machine(s.geometry, s.hotplug ? { ...opts, hotplug: s.hotplug } : opts);
   const sides = opts.prepare ? opts.prepare(m) : (opts.sides ?? []);
   const plan = planBootOperation(m, s.boot, sides);
   const log: OperationLog = { index: 0, op: 'boot', summary: plan.summary, steps: [] };

@@ -44,7 +44,7 @@ export function defaultZoneForPfn(m: Machine, nid: number, startPfn: number, nrP
   return kernelZone;
 }
 
-/** zone_for_pfn_range() with online_policy=contig-zones (the default). */
+/** zone_for_pfn_range(): the type asked for, else the machine's online_policy decides. */
 export function zoneForPfnRange(
   m: Machine,
   type: OnlineType,
@@ -54,7 +54,37 @@ export function zoneForPfnRange(
 ): ZoneId {
   if (type === 'online_kernel') return defaultKernelZoneForPfn(m, nid, startPfn, nrPages);
   if (type === 'online_movable') return ZONE_MOVABLE;
+  if (m.hotplug.onlinePolicy === 'auto-movable') return autoMovableZoneForPfn(m, nid, startPfn, nrPages);
   return defaultZoneForPfn(m, nid, startPfn, nrPages);
+}
+
+/**
+ * auto_movable_can_online_movable() (mm/memory_hotplug.c, 5.15): would nrPages more in ZONE_MOVABLE
+ * keep MOVABLE pages within auto_movable_ratio percent of the early kernel pages - over every
+ * populated zone (nid undefined) or one node's. Memory groups are not modelled (each request is
+ * its own unit).
+ */
+function autoMovableCanOnlineMovable(m: Machine, nid: number | undefined, nrPages: number): boolean {
+  let kernelEarly = 0;
+  let movable = 0;
+  for (const [n, node] of m.nodes) {
+    if (nid !== undefined && n !== nid) continue;
+    for (const z of node.zones) {
+      if (z.presentPages === 0) continue;
+      if (z.id === ZONE_MOVABLE) movable += z.presentPages;
+      else kernelEarly += z.presentEarlyPages;
+    }
+  }
+  return movable + nrPages <= Math.floor((m.hotplug.autoMovableRatio * kernelEarly) / 100);
+}
+
+/** auto_movable_zone_for_pfn(): ZONE_MOVABLE while the ratio allows (system-wide and per node), else a kernel zone. */
+function autoMovableZoneForPfn(m: Machine, nid: number, startPfn: number, nrPages: number): ZoneId {
+  const ok =
+    m.hotplug.autoMovableRatio > 0 &&
+    autoMovableCanOnlineMovable(m, undefined, nrPages) &&
+    autoMovableCanOnlineMovable(m, nid, nrPages);
+  return ok ? ZONE_MOVABLE : defaultKernelZoneForPfn(m, nid, startPfn, nrPages);
 }
 
 /** valid_zones_show(): the one zone of an online block, or the default first and then the alternatives. */

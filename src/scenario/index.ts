@@ -13,6 +13,8 @@ import { deriveGeometry, GeometryError } from '../arch/geometry.js';
 import { checkPfnWithinPhysmem } from '../arch/pfn.js';
 import { geometryFor } from '../arch/presets.js';
 import { type Errno, InputError } from '../errors.js';
+import { BEHAVIOURS, kernelOf } from '../kernel/index.js';
+import { DEFAULT_HOTPLUG_SETTINGS, type HotplugSettings } from '../model/hotplug-settings.js';
 import type { PgmapType } from '../model/pgmap.js';
 import type { BootRange, OpSpec } from '../ops/spec.js';
 import { parsePfn, parseSize, sizeProblem } from '../units.js';
@@ -33,6 +35,8 @@ export interface Scenario {
   readonly verify?: unknown;
   /** The `explore` section: { from } (operations done before `pfnlab explore` interleaves the rest). */
   readonly explore?: { readonly from?: number };
+  /** auto_online_blocks, online_policy, auto_movable_ratio; absent: the kernel's defaults. */
+  readonly hotplug?: HotplugSettings;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -167,11 +171,39 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     source,
     verify: obj.verify,
     explore: obj.explore as Scenario['explore'],
+    ...(obj.hotplug
+      ? { hotplug: convertHotplug(source, obj.hotplug as Record<string, unknown>, geometry) }
+      : {}),
   };
 }
 
-/** The same scenario on a model following another kernel version's behaviour. */
+/** The `hotplug` settings, refused where the scenario's release does not have them yet. */
+function convertHotplug(source: string, raw: Record<string, unknown>, g: Geometry): HotplugSettings {
+  const h: HotplugSettings = { ...DEFAULT_HOTPLUG_SETTINGS, ...(raw as Partial<HotplugSettings>) };
+  const k = kernelOf(g);
+  if (
+    (h.autoOnlineBlocks === 'online_kernel' || h.autoOnlineBlocks === 'online_movable') &&
+    !k.autoOnlineType
+  )
+    fail(
+      `${source}: $.hotplug.autoOnlineBlocks`,
+      `'${h.autoOnlineBlocks}' needs ${BEHAVIOURS.autoOnlineType.since} or later (kernel ${g.kernel} takes online or offline)`,
+      h.autoOnlineBlocks,
+    );
+  if (h.onlinePolicy === 'auto-movable' && !k.autoMovableOnlinePolicy)
+    fail(
+      `${source}: $.hotplug.onlinePolicy`,
+      `auto-movable needs ${BEHAVIOURS.autoMovableOnlinePolicy.since} or later, not ${g.kernel}`,
+      h.onlinePolicy,
+    );
+  return h;
+}
+
+/** The same scenario on a model following another release's behaviours. */
 export function scenarioWithKernel(s: Scenario, kernel: KernelVersion): Scenario {
   if (s.geometry.kernel === kernel) return s;
-  return { ...s, geometry: deriveGeometry({ ...s.geometry, kernel }) };
+  const geometry = deriveGeometry({ ...s.geometry, kernel });
+  // The hotplug settings must exist in that release too.
+  if (s.hotplug) convertHotplug(`--kernel ${kernel}: ${s.source}`, { ...s.hotplug }, geometry);
+  return { ...s, geometry };
 }

@@ -99,10 +99,12 @@ describe('the kernel an exploration follows', () => {
     assert.deepEqual(t.walkers, ['soft_offline_page@0x40000']);
   });
 
-  it('is followed by the walkers too when it is asked for: 6.19 soft_offline_page holds off offlining', () => {
+  it('is followed by the walkers too when it is asked for: 6.19 soft_offline_page tests PageHWPoison() unlocked', () => {
+    // E1: only get_hwpoison_page() is inside get_online_mems(); the lookup and PageHWPoison() are not.
     const t = explore({ scenario: offline, design: designByName('v5.4')!, kernel: '6.19', walkers: soft });
     assert.equal(t.kernel, '6.19');
-    assert.equal(t.verdict, 'safe');
+    assert.equal(t.verdict, 'unsafe');
+    assert.match(t.violation!.message, /PageHWPoison|deref/);
   });
 });
 

@@ -43,6 +43,8 @@ export function sysfsEntries(m: Machine): TreeEntry[] {
   const ids = [...m.blocks.keys()].sort((a, b) => a - b);
   return [
     { path: `${MEMORY}/block_size_bytes`, text: `${m.blockSize.toString(16)}\n` },
+    // auto_online_blocks_show(): memhp_default_online_type's name.
+    { path: `${MEMORY}/auto_online_blocks`, text: `${m.hotplug.autoOnlineBlocks}\n` },
     ...ids.flatMap((id) => blockEntries(m, m.blocks.get(id)!)),
   ];
 }
