@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { watchModuleCalls } from '../designs/watchdog.js';
 import { errorLine, isPfnlabError } from '../errors.js';
 import { auditCommand } from './audit.js';
+import { bugsCommand } from './bugs.js';
 import { captureCommand } from './capture.js';
 import type { CliIo, Command } from './command.js';
 import { wantsHelp } from './command.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   kernelsCommand,
   exploreCommand,
   auditCommand,
+  bugsCommand,
   usercopyCommand,
   importCommand,
   exportCommand,

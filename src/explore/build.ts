@@ -9,6 +9,7 @@ import { InputError } from '../errors.js';
 import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 import type { WalkerSpec } from '../walkers/spec.js';
 import { type MachineProgram, machineProgram } from './machine-program.js';
+import type { ViolationKind } from './trace.js';
 
 /** How far a search got (about once a second): a split search adds its jobs done of all. */
 export interface ExploreProgress {
@@ -37,6 +38,8 @@ export interface ExploreOptions {
   readonly maxStates?: number;
   readonly maxSeconds?: number;
   readonly progress?: (p: ExploreProgress) => void;
+  /** Count only violations of these kinds (pfnlab bugs looks for one bug's); default every kind. */
+  readonly onlyViolations?: readonly ViolationKind[];
 }
 
 /**
@@ -63,10 +66,13 @@ export function scenarioFrom(s: Scenario, from: number | undefined): number {
 
 export function buildProgram(opts: ExploreOptions): MachineProgram {
   const scenario = modelScenario(opts);
-  return machineProgram({
+  const program = machineProgram({
     scenario,
     design: opts.design,
     walkers: opts.walkers,
     from: scenarioFrom(scenario, opts.from),
   });
+  // The program's methods keep their state on it: set the filter on the object itself.
+  if (opts.onlyViolations) Object.assign(program, { onlyViolations: new Set(opts.onlyViolations) });
+  return program;
 }

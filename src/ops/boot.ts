@@ -11,7 +11,14 @@ import { type Kernel, kernelOf } from '../kernel/index.js';
 import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE, SECTION_WORDS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL, OutOfModelMemoryError } from '../model/memory.js';
-import { ZONE_DEVICE, ZONE_DMA, ZONE_DMA32, ZONE_NAMES, ZONE_NORMAL, type ZoneId } from '../model/page-flags.js';
+import {
+  ZONE_DEVICE,
+  ZONE_DMA,
+  ZONE_DMA32,
+  ZONE_NAMES,
+  ZONE_NORMAL,
+  type ZoneId,
+} from '../model/page-flags.js';
 import { usageWords } from '../model/sections.js';
 import { populatedZone, zoneIntersects } from '../model/zones.js';
 import { formatSize, formatSizeApprox, memRange } from '../units.js';
