@@ -17,6 +17,7 @@ import { describe, it } from 'node:test';
  */
 export const FLOORS: readonly (readonly string[])[] = [
   ['errors.ts', 'units.ts', 'random.ts'], // typed errors, units and number parsing, the seeded PRNG
+  ['kernel'], // kernels as data: each behaviour with the mainline release and commit that changed it
   ['arch'], // presets, derived constants, pfn arithmetic
   ['model'], // the machine: model memory, mem_section, memmap, zones, pgmaps, the truth
   ['ops'], // kernel operations as lists of steps
@@ -27,7 +28,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['io'], // loading scenarios; import/, export/ and capture of the kernel's formats
   ['compare'], // designs judged against the truth after every kernel step
   ['explore'], // the interleaving explorer and the audit
-  ['stress', 'verify'], // real threads; a real kernel under QEMU
+  ['stress', 'verify', 'bugs'], // real threads; a real kernel under QEMU; known bugs reproduced
   ['report'], // every renderer: text tables, traces, the HTML report and the map
   ['view'], // the viewer's server and page
   ['cli'], // one file per command: parse, call, print

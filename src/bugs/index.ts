@@ -7,10 +7,11 @@
 import { designByName } from '../designs/index.js';
 import { explore, parseWalkerSpec } from '../explore/index.js';
 import type { ViolationKind } from '../explore/trace.js';
-import { loadScenario, type Scenario, scenarioWithKernel } from '../io/scenario.js';
+import { loadScenario } from '../io/scenario.js';
 import { BEHAVIOURS, type KernelRelease } from '../kernel/index.js';
 import { ZONE_MOVABLE } from '../model/page-flags.js';
 import { runScenario } from '../ops/scenario-run.js';
+import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 
 /** What one run found: the bug shown (with how), or not. */
 export interface BugProbe {
