@@ -30,7 +30,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['explore'], // the interleaving explorer and the audit
   ['stress', 'verify', 'bugs'], // real threads; a real kernel under QEMU; known bugs reproduced
   ['report'], // every renderer: text tables, traces, the HTML report and the map
-  ['view'], // the viewer's server and page
+  ['demo', 'view'], // runDemo(), the main job; the viewer's server and page
   ['cli'], // one file per command: parse, call, print
   ['index.ts'], // the package's front door
 ];
