@@ -27,8 +27,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { geometryFor } from '../src/arch/presets.js';
-import { compareScenario, runWithDesigns } from '../src/compare/index.js';
-import { DESIGNS } from '../src/designs/index.js';
+import { compareScenario } from '../src/compare/index.js';
+import { DESIGNS, runWithDesigns } from '../src/designs/index.js';
 import type { Scenario } from '../src/scenario/index.js';
 import { benchArgs, positiveInteger, refuse } from './args.js';
 import { fragmented, mixed16TiB } from './layouts.js';

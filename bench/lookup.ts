@@ -13,8 +13,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lookupCost } from '../src/compare/cost.js';
-import { runWithDesigns } from '../src/compare/index.js';
-import { DESIGNS } from '../src/designs/index.js';
+import { DESIGNS, runWithDesigns } from '../src/designs/index.js';
 import {
   G_ROOTS,
   GLOBALS_ADDR,

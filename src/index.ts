@@ -8,8 +8,27 @@ export { deriveGeometry, GeometryError, STRUCT_PAGE_SIZE, SUBSECTION_SHIFT } fro
 export type { PfnLocation } from './arch/pfn.js';
 export { locatePfn, pfnToSectionNr, sectionNrToPfn, subsectionMapIndex } from './arch/pfn.js';
 export { geometryFor, PRESET_NAMES, PRESETS } from './arch/presets.js';
+export type { CompareOptions, CompareResult, PfnAnswers, StepResult } from './compare/index.js';
+export { compareScenario, designAnswers } from './compare/index.js';
+export type { Answers, Category } from './compare/judge.js';
+export { CATEGORIES, CATEGORY_MEANINGS } from './compare/judge.js';
+export type { DemoOptions, DemoResult, RaceVerdict } from './demo/index.js';
+export { runDemo } from './demo/index.js';
+export type {
+  BoundDesign,
+  Design,
+  DesignContext,
+  DesignRunOptions,
+  Lookup,
+  ReaderProtection,
+} from './designs/index.js';
+export { DESIGNS, designByName, FAULT_DESIGNS, loadDesign, runWithDesigns } from './designs/index.js';
 export type { Errno } from './errors.js';
 export { HotplugError, InputError, isPfnlabError, PfnlabError } from './errors.js';
+export type { AuditCell, AuditResult, AuditRow } from './explore/audit.js';
+export { audit } from './explore/audit.js';
+export type { ExploreOptions, ExploreTrace, WalkerSpec } from './explore/index.js';
+export { explore, parseWalkerSpec, replaySchedule, scenarioWalkers } from './explore/index.js';
 export type { CaptureOptions, CaptureResult } from './io/capture.js';
 export { captureMachine } from './io/capture.js';
 export type { ExportFormat, ExportOptions } from './io/export/index.js';
@@ -62,6 +81,7 @@ export type { OperationLog, RunOptions, ScenarioResult } from './ops/scenario-ru
 export { bootScenario, runScenario, ScenarioStepError } from './ops/scenario-run.js';
 export type { RcuMode, RcuReader, RcuStall, SharedRcuHandle, WaitOptions } from './rcu/index.js';
 export { SharedRcu } from './rcu/index.js';
+export { brokenScenarios, demoJson, renderDemoHtml, renderDemoText } from './report/demo.js';
 export type { LayoutReport, PfnReport } from './report/layout.js';
 export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
 export { renderVerify } from './report/verify.js';
@@ -71,3 +91,5 @@ export type { StressExample, StressOptions, StressResult } from './stress/index.
 export { runStress, WorkerPool } from './stress/index.js';
 export type { StepResult as VerifyStepResult, VerifyOptions, VerifyResult } from './verify/index.js';
 export { runVerify } from './verify/index.js';
+export type { ViewServer, ViewServerOptions } from './view/server.js';
+export { startViewServer } from './view/server.js';

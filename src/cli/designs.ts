@@ -1,6 +1,6 @@
 /** pfnlab designs: the lookup designs, how their readers are protected, what they write when. */
-import { designAnswers, runWithDesigns } from '../compare/index.js';
-import { DESIGNS, type Design, designByName, FAULT_DESIGNS } from '../designs/index.js';
+import { designAnswers } from '../compare/index.js';
+import { DESIGNS, type Design, designByName, FAULT_DESIGNS, runWithDesigns } from '../designs/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { type CliIo, type Command, noPositionals, parseCommandArgs, printJson } from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';

@@ -1,7 +1,8 @@
 /** pfnlab pfn <pfn> --scenario <file> [--after N] [--json]: where a pfn lives and what it is. */
 
 import { checkPfnWithinPhysmem } from '../arch/pfn.js';
-import { designAnswers, runWithDesigns } from '../compare/index.js';
+import { designAnswers } from '../compare/index.js';
+import { runWithDesigns } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
 import { pfnReport, renderPfn } from '../report/layout.js';
@@ -62,7 +63,7 @@ M has memmap, O online, E early (boot), D ZONE_DEVICE taint; '-' none.
     checkPfnWithinPhysmem(scenario.geometry, pfn, text, 'pfn');
     const after = afterOption('pfn', p, scenario.steps.length);
     const designs = await designsFromOption(p);
-    const { machine, bound } = runWithDesigns(scenario, designs, after);
+    const { machine, bound } = runWithDesigns(scenario, designs, { operations: after });
     const report = pfnReport(machine, pfn);
     const answers = designAnswers(machine, bound, pfn);
     const designsJson = Object.fromEntries(

@@ -1,7 +1,6 @@
 /** pfnlab usercopy <addr> <len> --scenario S: the 5.4 hardened-usercopy page-span verdict, with and without PG_reserved. */
 import type { Geometry } from '../arch/geometry.js';
-import { runWithDesigns } from '../compare/index.js';
-import { designByName, loadDesign } from '../designs/index.js';
+import { designByName, loadDesign, runWithDesigns } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
 import { renderTable } from '../report/table.js';
@@ -110,7 +109,7 @@ check would have said of the pages in that release's states.
       ? await loadDesign(stringOption(p, 'design')!)
       : designByName('upstream')!;
     const after = afterOption('usercopy', p, scenario.steps.length);
-    const { machine, bound } = runWithDesigns(scenario, [design], after);
+    const { machine, bound } = runWithDesigns(scenario, [design], { operations: after });
     const pages = pageSpanPages(
       machine,
       bound[0].lookup,

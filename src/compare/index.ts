@@ -11,12 +11,12 @@
  */
 
 import type { KernelVersion } from '../arch/geometry.js';
-import { type BoundDesign, bindDesigns, type Design, NO_PAGE } from '../designs/index.js';
+import { type BoundDesign, type Design, NO_PAGE, runWithDesigns } from '../designs/index.js';
 import { G_HOTPLUG_LOCK, GLOBALS_ADDR, HOTPLUG_LOCK_BLOCK, HOTPLUG_LOCK_WRITER } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
-import { type OperationLog, runScenario } from '../ops/scenario-run.js';
+import type { OperationLog } from '../ops/scenario-run.js';
 import { rng } from '../random.js';
 import type { Scenario } from '../scenario/index.js';
 import type { PfnClass } from './classes.js';
@@ -121,26 +121,6 @@ export function answersFor(m: Machine, b: BoundDesign, pfn: number): PfnAnswers 
     wrong: judged,
     ...(blocked ? { blocked } : {}),
   };
-}
-
-/** Run a scenario (or its first `operations` steps) with the designs' write sides woven in. */
-export function runWithDesigns(
-  s: Scenario,
-  designs: readonly Design[],
-  operations?: number,
-  capacityWords?: number,
-): { machine: Machine; bound: BoundDesign[]; log: OperationLog[] } {
-  let bound: BoundDesign[] = [];
-  // A refused step names the scenario's file (runScenario adds it).
-  const { machine, log } = runScenario(s, {
-    operations,
-    memory: capacityWords ? { capacityWords } : undefined,
-    prepare(m) {
-      bound = bindDesigns(m, designs);
-      return bound.map((b) => b.writeSide);
-    },
-  });
-  return { machine, bound, log };
 }
 
 /**
@@ -309,11 +289,10 @@ export function compareScenario(s: Scenario, opts: CompareOptions): CompareResul
     focus.clear();
   };
 
-  const { machine } = runScenario(s, {
-    prepare(m) {
-      bound = bindDesigns(m, opts.designs);
+  const { machine } = runWithDesigns(s, opts.designs, {
+    onBound(b) {
+      bound = b as BoundDesign[];
       contract = ContractChecker.forDesigns(bound);
-      return bound.map((b) => b.writeSide);
     },
     onStep(m, op, step) {
       if (op.index > 0) evaluate(m, { step: op.index, after: step.fn });

@@ -10,6 +10,7 @@ import { USAGE_DESIGN_BITMAPS } from '../model/layout.js';
 import { NO_PAGE } from '../model/lookup.js';
 import type { Machine } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
+import { type OperationLog, type RunOptions, runScenario, type ScenarioInput } from '../ops/scenario-run.js';
 import type { KernelStep, WriteSide } from '../ops/step.js';
 import {
   activeBitmapCheckBeforeLock,
@@ -275,4 +276,35 @@ export function bindDesigns(m: Machine, designs: readonly Design[], mem: Words =
     const ctx: DesignContext = { mem, g: m.g, slots: slots.get(design)!, helpers: kernelHelpers };
     return { design, ctx, lookup: design.lookup(ctx), writeSide: design.writeSide(ctx, m) };
   });
+}
+
+/** runWithDesigns()'s options: runScenario's, with the designs' write sides woven in for `prepare`. */
+export interface DesignRunOptions extends Omit<RunOptions, 'prepare' | 'sides'> {
+  /** Called with the new machine before the designs bind to it (e.g. to set up RCU readers). */
+  readonly beforeBind?: (m: Machine) => void;
+  /** Called once the designs are bound, before boot. */
+  readonly onBound?: (bound: readonly BoundDesign[], m: Machine) => void;
+}
+
+/**
+ * Run a scenario (or its first `operations` operations) with the designs' write sides woven into
+ * the kernel steps: the one way compare, explore, stress and the viewer run designs.
+ */
+export function runWithDesigns(
+  s: ScenarioInput,
+  designs: readonly Design[],
+  opts: DesignRunOptions = {},
+): { machine: Machine; bound: BoundDesign[]; log: OperationLog[] } {
+  let bound: BoundDesign[] = [];
+  const { beforeBind, onBound, ...run } = opts;
+  const { machine, log } = runScenario(s, {
+    ...run,
+    prepare(m) {
+      beforeBind?.(m);
+      bound = bindDesigns(m, designs);
+      onBound?.(bound, m);
+      return bound.map((b) => b.writeSide);
+    },
+  });
+  return { machine, bound, log };
 }

@@ -4,7 +4,7 @@
  * side) while each walker walks its pfns the way its kernel code does.
  */
 import type { Design } from '../designs/design.js';
-import { type BoundDesign, bindDesigns } from '../designs/index.js';
+import { type BoundDesign, runWithDesigns } from '../designs/index.js';
 import { HotplugError, InputError } from '../errors.js';
 import { kernelOf } from '../kernel/index.js';
 import { PG_REFCOUNT } from '../model/layout.js';
@@ -12,7 +12,7 @@ import type { Bookkeeping, Machine } from '../model/machine.js';
 import { pgmapArrayLoad } from '../model/pgmap.js';
 import type { Truth } from '../model/truth.js';
 import { planOperation } from '../ops/index.js';
-import { inScenario, runScenario, ScenarioStepError } from '../ops/scenario-run.js';
+import { inScenario, ScenarioStepError } from '../ops/scenario-run.js';
 import type { OpSpec } from '../ops/spec.js';
 import type { KernelStep } from '../ops/step.js';
 import { RCU_SLOT_CTR, rcuInit, rcuSlotAddr } from '../rcu/memb.js';
@@ -162,16 +162,10 @@ export function machineProgram(opts: MachineProgramOptions): MachineProgram {
   const from = opts.from ?? 0;
   if (from > scenario.steps.length)
     throw new InputError('--from', `the scenario has only ${scenario.steps.length} steps`, from);
-  let bound: BoundDesign | undefined;
-  const { machine: m } = runScenario(scenario, {
-    operations: from,
-    memory: { capacityWords: 2 ** 24 },
-    prepare(mm) {
-      bound = bindDesigns(mm, [design])[0];
-      return [bound.writeSide];
-    },
-  });
-  const b = bound!;
+  const {
+    machine: m,
+    bound: [b],
+  } = runWithDesigns(scenario, [design], { operations: from, memory: { capacityWords: 2 ** 24 } });
   const rcu = rcuInit(m, Math.max(1, opts.walkers.length));
   const ops = scenario.steps.slice(from);
   // ms->usage is freed with kfree_rcu() (usageFreedWithKfreeRcu): it outlives every reader here (never freed).

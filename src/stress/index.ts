@@ -11,12 +11,11 @@
  * the cycle's pfn ranges come with them. Nothing else crosses threads while
  * the run lasts: walkers read the machine's words directly.
  */
-import { type BoundDesign, bindDesigns, type Design, loadDesign } from '../designs/index.js';
+import { type BoundDesign, type Design, loadDesign, runWithDesigns } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import { kernelOf } from '../kernel/index.js';
 import type { Machine } from '../model/machine.js';
 import { OutOfModelMemoryError } from '../model/memory.js';
-import { runScenario } from '../ops/scenario-run.js';
 import { rcuInit } from '../rcu/memb.js';
 import { RcuAborted, type RcuMode, type RcuStall, SharedRcu } from '../rcu/shared.js';
 import type { Scenario } from '../scenario/index.js';
@@ -249,14 +248,12 @@ async function prepare(o: StressOptions, workers: number, capacityWords: number)
   const design = await loadDesign(o.design);
   checkReadSide(o, design);
   const cycle = deriveCycle(o.scenario);
-  let bound: BoundDesign | undefined;
-  const { machine: m } = runScenario(o.scenario, {
+  const {
+    machine: m,
+    bound: [bound],
+  } = runWithDesigns(o.scenario, [design], {
     operations: 0,
     memory: { shared: true, capacityWords, reuseFreed: false },
-    prepare(mm) {
-      bound = bindDesigns(mm, [design])[0];
-      return [bound.writeSide];
-    },
   });
   // ms->usage is freed with kfree_rcu() (usageFreedWithKfreeRcu): it outlives every reader here (never freed), as in the explorer.
   if (kernelOf(m.g).usageFreedWithKfreeRcu) m.reclaimer = { deferFree: () => undefined };

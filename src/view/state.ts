@@ -10,12 +10,11 @@
  * is deterministic. The last few machines asked for are kept.
  */
 import { answersFor, type PfnAnswers } from '../compare/index.js';
-import { type BoundDesign, bindDesigns, type Design } from '../designs/index.js';
+import { type BoundDesign, bindDesigns, type Design, runWithDesigns } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import type { Machine } from '../model/machine.js';
 import { pgmapFirstPfn } from '../model/pgmap.js';
 import { zoneEndPfn } from '../model/zones.js';
-import { runScenario } from '../ops/scenario-run.js';
 import { rcuInit } from '../rcu/memb.js';
 import { layoutGeometry, pfnReport } from '../report/layout.js';
 import { type LayoutMap, truthClass } from '../report/map.js';
@@ -90,10 +89,9 @@ export class ScenarioView {
     let opFirst = 0;
     const record = !this.operations.length;
     try {
-      runScenario(this.scenario, {
-        prepare: (m) => {
+      runWithDesigns(this.scenario, this.designs, {
+        beforeBind: (m) => {
           if (this.rcuReaders) rcuInit(m, this.rcuReaders);
-          return bindDesigns(m, this.designs).map((b) => b.writeSide);
         },
         onStep: (m, op, _step, rec) => {
           const entry: ViewStep = {

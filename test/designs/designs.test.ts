@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { compareScenario, designAnswers, runWithDesigns } from '../../src/compare/index.js';
-import { DESIGNS, designByName, loadDesign } from '../../src/designs/index.js';
+import { compareScenario, designAnswers } from '../../src/compare/index.js';
+import { DESIGNS, designByName, loadDesign, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { BOOT, TRANSITIONS } from '../fixtures/transitions.js';
 import { cli, expectUsageError, scratchDir } from '../helpers.js';
@@ -75,10 +75,7 @@ describe("every design's answers on the predicates-after-each-transition table",
         boot: BOOT.map((r) => ({ ...r, node: 0 })),
         steps: t.steps,
       };
-      const { machine, bound } = runWithDesigns(
-        { ...scenario, walkers: [], queries: [], source: 'test' },
-        DESIGNS,
-      );
+      const { machine, bound } = runWithDesigns(scenario, DESIGNS);
       const answers = designAnswers(machine, bound, t.pfn);
       for (const d of DESIGNS) {
         const a = answers[d.name];

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runWithDesigns } from '../../src/compare/index.js';
-import { DESIGNS } from '../../src/designs/index.js';
+import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
 import { mapScene } from '../../src/report/map.js';
@@ -11,7 +10,7 @@ import { packMap, unpackMap } from '../../src/report/map-pack.js';
 import { scenarioFromJson } from '../../src/scenario/index.js';
 
 const pmem = loadScenario('pmem-shares-a-section-with-boot-ram');
-const after = (n: number) => runWithDesigns(pmem, DESIGNS, n).machine;
+const after = (n: number) => runWithDesigns(pmem, DESIGNS, { operations: n }).machine;
 
 describe('maps as runs (the viewer sends them so)', () => {
   it('unpacks to the map it packed, mixed cells and all, at every zoom level', () => {

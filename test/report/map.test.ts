@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runWithDesigns } from '../../src/compare/index.js';
-import { DESIGNS } from '../../src/designs/index.js';
+import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import {
   BAND_COLOURS,
@@ -41,7 +40,7 @@ function assertFoldsCover(map: LayoutMap, scene: MapScene, perRow: number): void
 
 const pmem = loadScenario('pmem-shares-a-section-with-boot-ram');
 /** After boot, add_memory, online and memremap. */
-const afterMemremap = runWithDesigns(pmem, DESIGNS, 3).machine;
+const afterMemremap = runWithDesigns(pmem, DESIGNS, { operations: 3 }).machine;
 
 describe('the map (shared by the demo report and the viewer)', () => {
   it('has a cell per section with state, short absent runs filled, long ones left to the renderer', () => {

@@ -9,8 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { runWithDesigns } from '../../src/compare/index.js';
-import { DESIGNS } from '../../src/designs/index.js';
+import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import type { Machine } from '../../src/model/machine.js';
 import { CELL_COLOURS, type LayoutMap, mapScene, viewStyle } from '../../src/report/map.js';
@@ -78,7 +77,7 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
   let assets: string;
   const errors: string[] = [];
   const scenario = loadScenario(SCENARIO);
-  const afterOps = (n: number) => runWithDesigns(scenario, DESIGNS, n).machine;
+  const afterOps = (n: number) => runWithDesigns(scenario, DESIGNS, { operations: n }).machine;
 
   before(async () => {
     if (missing)

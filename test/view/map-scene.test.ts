@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runWithDesigns } from '../../src/compare/index.js';
-import { DESIGNS } from '../../src/designs/index.js';
+import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import {
   BAND_COLOURS,
@@ -102,7 +101,7 @@ describe('pfnlab view: the map scene', () => {
 
   it("marks the subsections in their section's subsection_map, and says so in the legend", () => {
     // device-private after its second memremap: a pgmap of the single 2 MiB subsection 1 of section 516.
-    const m = runWithDesigns(loadScenario('device-private'), DESIGNS, 2).machine;
+    const m = runWithDesigns(loadScenario('device-private'), DESIGNS, { operations: 2 }).machine;
     const map = sectionMap(m, 516);
     assert.equal(map.cells.map((c) => c.flags).join(''), `-S${'-'.repeat(62)}`);
     const scene = mapScene(map);

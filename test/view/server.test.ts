@@ -6,8 +6,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runWithDesigns } from '../../src/compare/index.js';
-import { DESIGNS } from '../../src/designs/index.js';
+import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { pfnReport } from '../../src/report/layout.js';
 import { layoutMap } from '../../src/report/map-layout.js';
@@ -186,7 +185,7 @@ describe('pfnlab view: the server', () => {
     assert.equal(packed.format, 'runs');
     const map = unpackMap(packed);
     const expected = layoutMap(
-      runWithDesigns(loadScenario('pmem-shares-a-section-with-boot-ram'), DESIGNS, 3).machine,
+      runWithDesigns(loadScenario('pmem-shares-a-section-with-boot-ram'), DESIGNS, { operations: 3 }).machine,
     );
     assert.deepEqual(map, JSON.parse(JSON.stringify(expected)));
     const subs = unpackMap(JSON.parse((await get(server.port, `/api/map?step=${end3}&section=32`)).body));
@@ -203,7 +202,9 @@ describe('pfnlab view: the server', () => {
     const s = JSON.parse((await get(server.port, '/api/scenario')).body);
     const end3 = s.operations[3].last;
     const r = JSON.parse((await get(server.port, `/api/pfn?step=${end3}&pfn=0x104400`)).body);
-    const m = runWithDesigns(loadScenario('pmem-shares-a-section-with-boot-ram'), DESIGNS, 3).machine;
+    const m = runWithDesigns(loadScenario('pmem-shares-a-section-with-boot-ram'), DESIGNS, {
+      operations: 3,
+    }).machine;
     assert.deepEqual(r.report, JSON.parse(JSON.stringify(pfnReport(m, 0x104400))));
     assert.deepEqual(r.report.truth, { state: 'device', zone: 'Device', pgmap: 'pmem0' });
     assert.equal(r.cls, 'device');

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runWithDesigns } from '../../src/compare/index.js';
-import { designByName } from '../../src/designs/index.js';
+import { designByName, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { checkPageSpan, type PageSpanPage, pageSpanPages } from '../../src/walkers/check-page-span.js';
 
 function pages(scenario: string, after: number, first: number, last: number): PageSpanPage[] {
-  const { machine, bound } = runWithDesigns(loadScenario(scenario), [designByName('upstream')!], after);
+  const { machine, bound } = runWithDesigns(loadScenario(scenario), [designByName('upstream')!], {
+    operations: after,
+  });
   return pageSpanPages(machine, bound[0].lookup, first, last);
 }
 
