@@ -1,9 +1,9 @@
 /**
  * Architecture presets. Constants come from each kernel's asm/sparsemem.h,
- * Kconfig (ARCH_FORCE_MAX_ORDER) and the generic formulas in mmzone.h; see
- * docs/kernel-facts in the repository README for sources. Values marked [mem]
- * in the fact sheet (ppc64 LMB size, arm64 zone limits) are defaults a
- * scenario can override.
+ * Kconfig (ARCH_FORCE_MAX_ORDER) and the generic formulas in
+ * include/linux/mmzone.h. The values a machine decides at boot (ppc64's LMB
+ * size from the device tree, arm64's zone limits from its DMA ranges) are
+ * defaults a scenario can override.
  */
 import {
   deriveGeometry,

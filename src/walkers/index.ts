@@ -14,7 +14,7 @@ import type { WalkerDef } from './walker.js';
 export { WalkerKernel } from './kernel.js';
 export type { WalkerDef, WalkerTargets } from './walker.js';
 
-/** The kernel's readers of arbitrary pfns (linux-facts §6) and pfn-walker. */
+/** The kernel's readers of arbitrary pfns (fs/proc/page.c, mm/compaction.c, mm/memory-failure.c, ...) and pfn-walker. */
 export const PFN_WALKERS: readonly WalkerDef[] = [
   pfnWalker,
   kpageflags,

@@ -6,7 +6,7 @@ import { locatePfn } from '../../src/arch/pfn.js';
 import { geometryFor, PRESET_NAMES } from '../../src/arch/presets.js';
 import { GiB, MiB } from '../helpers.js';
 
-describe('architecture presets (linux-facts §1)', () => {
+describe('architecture presets (asm/sparsemem.h, include/linux/mmzone.h)', () => {
   it('x86_64: 128 MiB sections, 64 subsections of 512 pages, 2^19 sections in 2048 roots', () => {
     const g = geometryFor('x86_64');
     assert.equal(g.pagesPerSection, 32768);

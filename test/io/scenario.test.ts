@@ -53,7 +53,7 @@ describe('scenario files', () => {
     }
   });
 
-  it('reads the SPEC §6 example as written', () => {
+  it("reads the README's scenario example as written", () => {
     const s = loadScenario('pmem-shares-a-section-with-boot-ram');
     assert.equal(s.steps.length, 6);
     assert.deepEqual(s.steps[2], {

@@ -1,5 +1,6 @@
 /**
- * linux-facts §8: predicates after each transition, row by row, on the
+ * pfn_valid(), pfn_to_online_page() and the struct page after each hotplug
+ * transition (mm/memory_hotplug.c, mm/memremap.c), row by row, on the
  * model's own kernel lookups (6.19, and 5.4 where the table brackets it).
  */
 import assert from 'node:assert/strict';
@@ -82,7 +83,7 @@ const expected: Row[] = [
   R(0, 0, 0, 0, 0, 0, 0, 'unmapped'),
 ];
 
-describe('linux-facts §8: predicates after each transition (x86-64)', () => {
+describe('predicates after each hotplug transition (x86-64)', () => {
   TRANSITIONS.forEach((t, i) => {
     it(t.name, () => assert.deepEqual(observe(machine(BOOT, t.steps), t.pfn), expected[i]));
   });

@@ -11,7 +11,7 @@ import { planOperation } from '../../src/ops/index.js';
 import type { OpSpec } from '../../src/ops/spec.js';
 import { fingerprint, GiB, MiB, machine, x86 } from '../helpers.js';
 
-// SPEC §6's example: 64 MiB of boot RAM in section 32, fsdax pmem in the other half of it.
+// The README's scenario example: 64 MiB of boot RAM in section 32, fsdax pmem in the other half of it.
 const BOOT = [
   { start: 0, size: 2 * GiB },
   { start: 4 * GiB, size: 64 * MiB },
