@@ -5,6 +5,7 @@ import { designAnswers } from '../compare/index.js';
 import { runWithDesigns } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
+import { renderDesignAnswers } from '../report/answers.js';
 import { pfnReport, renderPfn } from '../report/layout.js';
 import { parsePfn } from '../units.js';
 import {
@@ -17,7 +18,6 @@ import {
 } from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
 import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
-import { renderDesignAnswers } from './render-answers.js';
 
 /** What parsePfn() reads, whatever the size. */
 const PFN_SYNTAX = /^(0x[0-9a-f]+|\d+)$/i;

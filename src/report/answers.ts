@@ -1,6 +1,6 @@
 /** A table of every design's answers for one pfn. */
 import type { PfnAnswers } from '../compare/index.js';
-import { renderTable } from '../report/table.js';
+import { renderTable } from './table.js';
 
 function yn(v: boolean | null): string {
   if (v === null) return '-';
