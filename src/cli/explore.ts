@@ -9,6 +9,7 @@ import {
   MAX_RANDOM_SEED,
   parseWalkerSpec,
   replaySchedule,
+  runJobsOnRedis,
   scenarioWalkers,
   type WalkerSpec,
 } from '../explore/index.js';
@@ -64,6 +65,12 @@ command line that replays it (exit 1). A bounded search (--bound,
                     the machine's cores; 1: never split). The threads share
                     their visited states: same verdict, and a SAFE search
                     counts the same states as one thread
+  --redis URL       split the search into subtree jobs run by pfnlab worker
+                    processes through BullMQ on Redis (redis://host:port);
+                    subtrees do not share visited states: the states are the
+                    jobs' work, the verdict and counterexample length a local
+                    run's
+  --jobs N          with --redis: at least N subtree jobs (default 16)
   --random N        N >= 1 random schedules instead (seeded by --seed S, default
                     1); not with --bound, --first or --max-states
   --seed S          0..4294967295
@@ -84,6 +91,8 @@ command line that replays it (exit 1). A bounded search (--bound,
       'max-states': { type: 'string' },
       'max-seconds': { type: 'string' },
       threads: { type: 'string' },
+      redis: { type: 'string' },
+      jobs: { type: 'string' },
       replay: { type: 'string' },
       full: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -108,10 +117,18 @@ command line that replays it (exit 1). A bounded search (--bound,
       progress: progressLine(io, p.values.json === true),
     };
     const threads = positiveIntOption(p, 'threads', 1024) ?? availableParallelism();
+    const redis = redisOption(p, opts);
     const trace =
       search.replay !== undefined
         ? replaySchedule(opts, search.replay)
-        : await exploreSplit(opts, { threads });
+        : redis
+          ? await exploreSplit(opts, {
+              threads: 1,
+              after: 0,
+              jobs: redis.jobs,
+              run: (jobs, progress) => runJobsOnRedis(redis.url, jobs, progress),
+            })
+          : await exploreSplit(opts, { threads });
     if (io.errIsTty && !p.values.json) io.err('\r\x1b[K');
     if (p.values.json) printJson(io, trace);
     else io.out(`${renderExplore(trace, Boolean(p.values.full))}\n`);
@@ -124,6 +141,25 @@ function walkerOption(p: Parsed, scenario: Scenario): WalkerSpec[] {
   const specs = listOption(p, 'walker');
   if (!specs.length) return scenarioWalkers(scenario);
   return specs.map((w) => parseWalkerSpec(w, '--walker', scenario.geometry));
+}
+
+/** --redis URL [--jobs N]: the exhaustive search's jobs on BullMQ workers; refused beside a search it cannot split. */
+function redisOption(p: Parsed, opts: ExploreOptions): { url: string; jobs: number } | undefined {
+  const url = stringOption(p, 'redis');
+  const jobs = positiveIntOption(p, 'jobs', 100_000);
+  if (url === undefined) {
+    if (jobs !== undefined) throw new InputError('explore', '--jobs N goes with --redis URL');
+    return undefined;
+  }
+  const other = ['random', 'bound', 'max-states', 'threads', 'replay'].find((o) => p.values[o] !== undefined);
+  if (other) throw new InputError('explore', `--redis splits the exhaustive search: it takes no --${other}`);
+  if (opts.designRef !== undefined && !designByName(opts.designRef) && !/[/\\]|\.m?js$/.test(opts.designRef))
+    throw new InputError(
+      'explore',
+      '--redis: the design must be a built-in name or a module path',
+      opts.designRef,
+    );
+  return { url, jobs: jobs ?? 16 };
 }
 
 /** A count that must be at least 1: zero schedules or states would "find nothing" and prove nothing. */

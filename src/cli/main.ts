@@ -24,6 +24,7 @@ import { stressCommand } from './stress.js';
 import { usercopyCommand } from './usercopy.js';
 import { verifyCommand } from './verify.js';
 import { viewCommand } from './view.js';
+import { workerCommand } from './worker.js';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Command[] = [
   viewCommand,
   stressCommand,
   litmusCommand,
+  workerCommand,
 ];
 
 /** The package's version (src/cli and dist/cli both sit two levels below package.json). */
