@@ -19,6 +19,8 @@ export type {
   Design,
   DesignContext,
   DesignRunOptions,
+  DesignStep,
+  DesignWriteSide,
   Lookup,
   ReaderProtection,
 } from './designs/index.js';
@@ -64,7 +66,7 @@ export {
 } from './lkmm/index.js';
 export { checkInvariants } from './model/invariants.js';
 export { NO_PAGE, pfnToOnlinePage54, pfnToOnlinePage619, pfnValid54, pfnValid619 } from './model/lookup.js';
-export type { MachineOptions, Reclaimer } from './model/machine.js';
+export type { KernelView, MachineOptions, Reclaimer } from './model/machine.js';
 export { Machine } from './model/machine.js';
 export type { PageValue } from './model/memmap.js';
 export { pageAddress } from './model/memmap.js';

@@ -29,13 +29,12 @@ import {
   SECTION_WORDS,
 } from '../model/layout.js';
 import { pfnValid619 } from '../model/lookup.js';
-import type { Machine } from '../model/machine.js';
+import type { KernelView } from '../model/machine.js';
 import { PAGE_POISON_PATTERN, ZONE_DEVICE, ZONES_MASK, ZONES_SHIFT } from '../model/page-flags.js';
 import { rootsAddr, usageBitmapOffset, type Words } from '../model/sections.js';
-import type { KernelStep, WriteSide } from '../ops/step.js';
 import { synchronizeRcuSteps } from '../rcu/memb.js';
 import { bitmapStep, pageZone } from './common.js';
-import type { Design, DesignContext } from './design.js';
+import type { Design, DesignContext, DesignStep, DesignWriteSide } from './design.js';
 
 export interface ActiveBitmapFaults {
   /** Grace-period flips in synchronize_rcu(): 2 (correct), 1 (single-flip), 0 (no-sync). */
@@ -47,12 +46,12 @@ export interface ActiveBitmapFaults {
 export const ACTIVE = 'active';
 
 function inactiveSteps(
-  m: Machine,
+  m: KernelView,
   slot: number,
   startPfn: number,
   endPfn: number,
   flips: 0 | 1 | 2,
-): KernelStep[] {
+): DesignStep[] {
   const clear = bitmapStep('set_subsections_inactive', slot, startPfn, endPfn, false);
   if (flips === 0) return [clear];
   return [clear, ...synchronizeRcuSteps(m, flips, 'before invalidating the memmap')];
@@ -91,7 +90,7 @@ const memmapFlags = (mem: Words, ms: number, offset: number, idx: number, subMas
   return mem[(mem[(sub + CHILD) | 0] + (offset & subMask) * PAGE_STRIDE + PAGE) | 0];
 };
 
-function writeSide(ctx: DesignContext, faults: ActiveBitmapFaults, name: string): WriteSide {
+function writeSide(ctx: DesignContext, faults: ActiveBitmapFaults, name: string): DesignWriteSide {
   const slot = ctx.slots[ACTIVE];
   return {
     name,
@@ -118,7 +117,7 @@ function writeSide(ctx: DesignContext, faults: ActiveBitmapFaults, name: string)
 }
 
 /** At the end of boot, every subsection holding boot memory is active. */
-function bootActiveStep(slot: number): KernelStep {
+function bootActiveStep(slot: number): DesignStep {
   return {
     fn: 'set_subsections_active',
     args: {},

@@ -5,14 +5,15 @@
 import type { Geometry } from '../arch/geometry.js';
 import { offsetInSection } from '../arch/pfn.js';
 import { P_FLAGS, S_USAGE } from '../model/layout.js';
-import type { Machine } from '../model/machine.js';
+import type { KernelView } from '../model/machine.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, pageZonenum } from '../model/page-flags.js';
 import { testSubsectionBit, usageBitmapOffset, type Words } from '../model/sections.js';
 import { sectionChunks } from '../ops/sparse.js';
-import { type KernelStep, step } from '../ops/step.js';
+import { type KernelStep, type StepArgs, step } from '../ops/step.js';
 import { hex } from '../units.js';
+import type { DesignStep } from './write-side.js';
 
 /** page->flags of pfn's struct page; an unmapped memmap reads as poison (the kernel would fault). */
 export function pageFlags(mem: Words, g: Geometry, pfn: number): number {
@@ -38,7 +39,7 @@ export function testUsageBit(mem: Words, g: Geometry, ms: number, pfn: number, s
  * `whole` limits a set to subsections the range covers entirely.
  */
 export function writeBits(
-  m: Machine,
+  m: KernelView,
   slot: number,
   startPfn: number,
   endPfn: number,
@@ -72,9 +73,19 @@ export function bitmapStep(
   endPfn: number,
   set: boolean,
   whole = false,
-): KernelStep {
+): DesignStep {
   const what = `${set ? 'set' : 'clear'} ${fn.split(':')[1] ?? 'bits'} pfn ${hex(startPfn)}-${hex(endPfn - 1)}`;
-  return step(fn, { startPfn, endPfn }, what, (m) => writeBits(m, slot, startPfn, endPfn, set, whole));
+  return designStep(fn, { startPfn, endPfn }, what, (m) => writeBits(m, slot, startPfn, endPfn, set, whole));
+}
+
+/** step() for a design: its run sees the kernel's view of the machine, never the truth. */
+export function designStep(
+  fn: string,
+  args: StepArgs,
+  detail: string,
+  run: (m: KernelView) => unknown,
+): DesignStep {
+  return step(fn, args, detail, run);
 }
 
 export function isStep(s: KernelStep, fn: string): boolean {

@@ -9,10 +9,12 @@
  */
 import type { Geometry, KernelVersion } from '../arch/geometry.js';
 import type { DesignAccesses } from '../lkmm/index.js';
-import type { Machine } from '../model/machine.js';
+import type { KernelView } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
-import type { WriteSide } from '../ops/step.js';
 import type { KernelHelpers } from './helpers.js';
+import type { DesignWriteSide } from './write-side.js';
+
+export type { DesignStep, DesignWriteSide } from './write-side.js';
 
 /** How a design's readers protect a lookup and the use of the page it returns. */
 export type ReaderProtection =
@@ -67,7 +69,7 @@ export interface Design {
   /** Bind the reader side to memory. */
   lookup(ctx: DesignContext): Lookup;
   /** The write side: what it sets and clears around the core kernel steps. */
-  writeSide(ctx: DesignContext, m: Machine): WriteSide;
+  writeSide(ctx: DesignContext, m: KernelView): DesignWriteSide;
   /** A sentence per write-side rule, for `pfnlab compare --explain` and the docs. */
   readonly writeRules: readonly string[];
   /**

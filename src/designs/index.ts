@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { InputError, PfnlabError } from '../errors.js';
 import { USAGE_DESIGN_BITMAPS } from '../model/layout.js';
 import { NO_PAGE } from '../model/lookup.js';
-import type { Machine } from '../model/machine.js';
+import type { KernelView, Machine } from '../model/machine.js';
 import type { Words } from '../model/sections.js';
 import { type OperationLog, type RunOptions, runScenario, type ScenarioInput } from '../ops/scenario-run.js';
 import type { KernelStep, WriteSide } from '../ops/step.js';
@@ -18,7 +18,7 @@ import {
   activeBitmapNoSync,
   activeBitmapSingleFlip,
 } from './active-bitmap.js';
-import type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
+import type { Design, DesignContext, DesignWriteSide, Lookup, ReaderProtection } from './design.js';
 import { deviceBitmap } from './device-bitmap.js';
 import { kernelHelpers } from './helpers.js';
 import { hotplugLock } from './hotplug-lock.js';
@@ -28,7 +28,14 @@ import { v54 } from './v5-4.js';
 import { moduleCall, startModuleWatchdog } from './watchdog.js';
 
 export { NO_PAGE } from '../model/lookup.js';
-export type { Design, DesignContext, Lookup, ReaderProtection } from './design.js';
+export type {
+  Design,
+  DesignContext,
+  DesignStep,
+  DesignWriteSide,
+  Lookup,
+  ReaderProtection,
+} from './design.js';
 export { type DesignLitmus, designLitmus } from './litmus.js';
 
 /** The five designs the thread argued about, in the order they are compared. */
@@ -184,7 +191,7 @@ function guardModuleDesign(d: Design): Design {
         out[f] = guarded(d.name, f, l[f] as (pfn: number) => unknown, LOOKUP_RESULTS[f]);
     return out as unknown as Lookup;
   };
-  const writeSide = (ctx: DesignContext, m: Machine): WriteSide => {
+  const writeSide = (ctx: DesignContext, m: KernelView): DesignWriteSide => {
     const w = guarded(d.name, 'writeSide', d.writeSide.bind(d), (r) =>
       r === undefined || (typeof r === 'object' && r !== null)
         ? undefined
@@ -195,7 +202,7 @@ function guardModuleDesign(d: Design): Design {
       if (h === undefined) return {};
       const call = guarded(d.name, `writeSide.${which}`, h.bind(w), hookResult);
       return {
-        [which]: (s: KernelStep, mm: Machine) =>
+        [which]: (s: KernelStep, mm: KernelView) =>
           (call(s, mm) ?? []).map((x) => guardStep(d.name, which, s, x)),
       };
     };

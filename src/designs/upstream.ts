@@ -10,9 +10,8 @@ import { kernelOf } from '../kernel/index.js';
 import { SECTION_TAINT_ZONE_DEVICE } from '../model/layout.js';
 import { pfnToOnlinePage619, pfnValid619 } from '../model/lookup.js';
 import { ZONE_DEVICE } from '../model/page-flags.js';
-import { step } from '../ops/step.js';
 import { MEMREMAP_PGMAP, MEMUNMAP_PGMAP, OFFLINE_PLAIN, ONLINE_PLAIN } from './accesses.js';
-import { pageZone } from './common.js';
+import { designStep, pageZone } from './common.js';
 import type { Design } from './design.js';
 
 export const upstream: Design = {
@@ -44,7 +43,7 @@ export const upstream: Design = {
         if (s.fn !== 'move_pfn_range_to_zone' || !s.args.device) return [];
         const { startPfn = 0, endPfn = 0 } = s.args;
         return [
-          step('section_taint_zone_device', s.args, 'taint unaligned boundary sections', (mm) => {
+          designStep('section_taint_zone_device', s.args, 'taint unaligned boundary sections', (mm) => {
             for (const pfn of [startPfn, endPfn]) {
               if (pfn % mm.g.pagesPerSection === 0) continue;
               mm.sections.setFlags(

@@ -218,3 +218,13 @@ export class Machine {
     return this.pins.some((p) => p.startPfn < endPfn && startPfn < p.endPfn);
   }
 }
+
+/**
+ * The machine as a lookup design sees it: everything its kernel keeps (memory words, sections,
+ * memmap, zones, blocks, pgmaps), never the truth. Designs' write sides and the steps they add
+ * are typed with it, so a design that reads `truth` or `truthOf()` does not compile.
+ */
+export type KernelView = Omit<
+  Machine,
+  'truth' | 'truthOf' | 'snapshotBookkeeping' | 'restoreBookkeeping' | 'clone'
+>;

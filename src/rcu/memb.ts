@@ -24,7 +24,7 @@
  */
 
 import { G_RCU, GLOBALS_ADDR } from '../model/layout.js';
-import type { Machine } from '../model/machine.js';
+import type { KernelView, Machine } from '../model/machine.js';
 import { MemKind, type Memory } from '../model/memory.js';
 import type { Words } from '../model/sections.js';
 import { type KernelStep, step } from '../ops/step.js';
@@ -273,7 +273,7 @@ export function rcuStepOf(s: KernelStep): RcuStep | undefined {
 }
 
 /** synchronize_rcu() on a machine, as kernel steps a scheduler can interleave. */
-export function synchronizeRcuSteps(m: Machine, flips: 1 | 2, why: string): KernelStep[] {
+export function synchronizeRcuSteps(m: KernelView, flips: 1 | 2, why: string): KernelStep[] {
   const rcu = rcuAddr(m.mem.words);
   if (!rcu) return [step('synchronize_rcu', {}, `${why} (no readers registered)`, () => undefined)];
   const readers = m.mem.load(rcu + RCU_NR_READERS);
