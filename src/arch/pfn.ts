@@ -29,11 +29,6 @@ export function offsetInSection(g: Geometry, pfn: number, nr: number): number {
   return (pfn - nr * g.pagesPerSection) | 0;
 }
 
-/** The global subsection number: pfn / PAGES_PER_SUBSECTION. */
-export function pfnToSubsectionNr(g: Geometry, pfn: number): number {
-  return Math.floor(pfn / g.pagesPerSubsection);
-}
-
 /** SECTION_NR_TO_ROOT() */
 export function sectionNrToRoot(g: Geometry, nr: number): number {
   return Math.floor(nr / g.sectionsPerRoot);
@@ -44,27 +39,9 @@ export function pfnPhys(g: Geometry, pfn: number): number {
   return pfn * g.pageSize;
 }
 
-/** PHYS_PFN() */
-export function physPfn(g: Geometry, addr: number): number {
-  return Math.floor(addr / g.pageSize);
-}
-
 /** memory_block_id(): the sysfs memoryN number of a section. */
 export function sectionNrToBlockId(nr: number, sectionsPerBlock: number): number {
   return Math.floor(nr / sectionsPerBlock);
-}
-
-export function isAligned(value: number, alignment: number): boolean {
-  return value % alignment === 0;
-}
-
-export function alignDown(value: number, alignment: number): number {
-  return value - (value % alignment);
-}
-
-export function alignUp(value: number, alignment: number): number {
-  const r = value % alignment;
-  return r === 0 ? value : value + alignment - r;
 }
 
 /** The location of a pfn in every SPARSEMEM structure that indexes it. */

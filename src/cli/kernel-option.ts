@@ -8,9 +8,6 @@ import { isKernelRelease, KERNEL_RANGE_TEXT } from '../kernel/index.js';
 import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 import { type Parsed, stringOption } from './command.js';
 
-/** The line each command's --help gives --kernel. */
-export const KERNEL_HELP = `--kernel X.Y   model mainline release X.Y: ${KERNEL_RANGE_TEXT}`;
-
 export const KERNEL_OPTION = { kernel: { type: 'string' } } as const;
 
 export function kernelOption(command: string, p: Parsed): KernelVersion | undefined {

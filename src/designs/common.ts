@@ -11,7 +11,7 @@ import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, pageZonenum } from '../model/page-flags.js';
 import { testSubsectionBit, usageBitmapOffset, type Words } from '../model/sections.js';
 import { sectionChunks } from '../ops/sparse.js';
-import { type KernelStep, type StepArgs, step } from '../ops/step.js';
+import { type StepArgs, step } from '../ops/step.js';
 import { hex } from '../units.js';
 import type { DesignStep } from './write-side.js';
 
@@ -86,8 +86,4 @@ export function designStep(
   run: (m: KernelView) => unknown,
 ): DesignStep {
   return step(fn, args, detail, run);
-}
-
-export function isStep(s: KernelStep, fn: string): boolean {
-  return s.fn === fn;
 }

@@ -9,7 +9,6 @@ import {
   atLeast,
   isKernelRelease,
   type KernelRelease,
-  MAINLINE_RELEASES,
   NEWEST_RELEASE,
   OLDEST_RELEASE,
   previousRelease,
@@ -77,10 +76,4 @@ export function behaviourTable(): readonly (Behaviour & { readonly name: Behavio
   return BEHAVIOUR_NAMES.map((name) => ({ name, ...BEHAVIOURS[name] })).sort(
     (a, b) => releaseIndex(a.since) - releaseIndex(b.since),
   );
-}
-
-/** The newest release in force for each distinct behaviour set: releases where nothing modelled changed share one. */
-export function releasesWithChanges(): readonly KernelRelease[] {
-  const since = new Set<string>(BEHAVIOUR_NAMES.map((n) => BEHAVIOURS[n].since));
-  return MAINLINE_RELEASES.filter((r) => r === OLDEST_RELEASE || since.has(r));
 }

@@ -65,11 +65,6 @@ export function zoneIntersects(z: Zone, startPfn: number, nrPages: number): bool
   return !(startPfn >= zoneEndPfn(z) || startPfn + nrPages <= z.zoneStartPfn);
 }
 
-/** zone_spans_pfn() */
-export function zoneSpansPfn(z: Zone, pfn: number): boolean {
-  return z.zoneStartPfn <= pfn && pfn < zoneEndPfn(z);
-}
-
 /** resize_zone_range() */
 export function resizeZoneRange(z: Zone, startPfn: number, nrPages: number): void {
   const oldEnd = zoneEndPfn(z);

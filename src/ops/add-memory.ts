@@ -1,10 +1,3 @@
-/**
- * add_memory() -> add_memory_resource(): register the System RAM resource,
- * arch_add_memory() -> __add_pages() -> sparse_add_section() per section, then
- * create the memory block devices, offline (auto-onlining is off, as in
- * Debian's kernels).
- */
-import { SECTION_IS_ONLINE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { overlaps } from '../model/resources.js';
 import { memRange } from '../units.js';
@@ -78,12 +71,4 @@ function autoOnlineSteps(m: Machine, ids: readonly number[], nid: number): Kerne
   const type = m.hotplug.autoOnlineBlocks;
   if (type === 'offline') return [];
   return ids.flatMap((id) => onlineBlockSteps(m, id, type, { nid, startSectionNr: id * m.sectionsPerBlock }));
-}
-
-/** Sections of [startPfn, endPfn) that are ONLINE because they share a section with online memory. */
-export function sharesOnlineSection(m: Machine, startPfn: number, endPfn: number): boolean {
-  for (let nr = Math.floor(startPfn / m.g.pagesPerSection); nr * m.g.pagesPerSection < endPfn; nr++) {
-    if (m.sections.flags(m.sections.section(nr)) & SECTION_IS_ONLINE) return true;
-  }
-  return false;
 }

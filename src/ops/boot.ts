@@ -10,7 +10,7 @@ import { memoryBlockSizeBytes } from '../arch/block-size.js';
 import { type Kernel, kernelOf } from '../kernel/index.js';
 import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE, SECTION_WORDS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { NULL, OutOfModelMemoryError } from '../model/memory.js';
+import { OutOfModelMemoryError } from '../model/memory.js';
 import {
   ZONE_DEVICE,
   ZONE_DMA,
@@ -336,9 +336,4 @@ export function planBoot(m: Machine, bootRanges: readonly BootRange[]): Operatio
     }),
   );
   return { op: 'boot', summary: `boot ${ranges.length} ranges`, steps };
-}
-
-/** Is ms a present section in the machine? (helper for tests and reports) */
-export function sectionExists(m: Machine, nr: number): boolean {
-  return m.sections.section(nr) !== NULL;
 }
