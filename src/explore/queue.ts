@@ -69,6 +69,30 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string, url: string)
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Close a queue or worker, or drop its connections when Redis does not answer within `ms`
+ * (disconnect() is not awaited: with Redis gone it may never settle).
+ */
+async function closeQuietly(
+  x: { close(): Promise<void>; disconnect(): Promise<void> },
+  ms: number,
+  lost = false,
+) {
+  // Redis gone: stop reconnecting at once (a closed client's reconnect errors would reach stderr).
+  if (lost) {
+    void x.disconnect().catch(() => {});
+    return;
+  }
+  const closing = x.close().catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  const closed = await Promise.race([closing.then(() => true), late]);
+  clearTimeout(timer);
+  if (!closed) void x.disconnect().catch(() => {});
+}
+
 function redisError(url: string, what: string, e: unknown): QueueError {
   if (e instanceof QueueError) return e;
   const reason = e instanceof Error ? e.message : String(e);
@@ -97,7 +121,7 @@ async function openQueue(url: string) {
     queue.off('error', record);
     return queue;
   } catch (e) {
-    await withTimeout(queue.close(), 1000, '', url).catch(() => queue.disconnect().catch(() => {}));
+    await closeQuietly(queue, 1000, true);
     throw redisError(url, 'cannot reach', lastError ?? e);
   }
 }
@@ -115,6 +139,7 @@ export async function runJobsOnRedis(
     lastError = e;
   });
   const unreachable = `redis: cannot reach ${url}`;
+  let lost = false;
   try {
     const ids = jobs.map(jobId);
     await withTimeout(
@@ -150,9 +175,10 @@ export async function runJobsOnRedis(
     }
     return results;
   } catch (e) {
+    lost = true;
     throw e instanceof QueueError ? e : redisError(url, 'lost', lastError ?? e);
   } finally {
-    await withTimeout(queue.close(), 1000, '', url).catch(() => queue.disconnect().catch(() => {}));
+    await closeQuietly(queue, 1000, lost);
   }
 }
 
@@ -174,6 +200,7 @@ export async function runWorker(url: string, opts: WorkerOptions = {}): Promise<
   let busy = false;
   let last = Date.now();
   let lastError: unknown;
+  let lost = false;
   const worker = new Worker(
     QUEUE_NAME,
     async (job) => {
@@ -208,9 +235,14 @@ export async function runWorker(url: string, opts: WorkerOptions = {}): Promise<
         if (idle !== undefined && !busy && Date.now() - last >= idle * 1000) resolve();
       }, 250);
       opts.stop?.then(() => resolve());
-    }).finally(() => clearInterval(timer));
+    })
+      .catch((e) => {
+        lost = true;
+        throw e;
+      })
+      .finally(() => clearInterval(timer));
   } finally {
-    await withTimeout(worker.close(), 2000, '', url).catch(() => worker.disconnect().catch(() => {}));
+    await closeQuietly(worker, 2000, lost);
   }
   opts.log?.(`worker: stopped after ${ran} job${ran === 1 ? '' : 's'}`);
   return ran;
