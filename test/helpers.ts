@@ -4,11 +4,13 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Geometry } from '../src/arch/geometry.js';
+import type { Geometry, KernelVersion } from '../src/arch/geometry.js';
 import { geometryFor } from '../src/arch/presets.js';
 import { main } from '../src/cli/main.js';
 import { loadScenario } from '../src/io/scenario.js';
+import { checkInvariants } from '../src/model/invariants.js';
 import type { Machine } from '../src/model/machine.js';
+import { planOperation } from '../src/ops/index.js';
 import { runScenario } from '../src/ops/scenario-run.js';
 import type { BootRange, OpSpec } from '../src/ops/spec.js';
 
@@ -29,6 +31,26 @@ export function machine(
   const ranges = boot.map((r) => ({ node: 0, ...r }));
   return runScenario({ name: 'test', geometry, boot: ranges, steps }, { memory: { capacityWords: 2 ** 22 } })
     .machine;
+}
+
+/** An x86_64 machine on `kernel` after `steps`, its invariants checked. */
+export function machineOn(
+  kernel: KernelVersion,
+  boot: { start: number; size: number }[],
+  steps: OpSpec[] = [],
+): Machine {
+  const m = machine(boot, steps, x86({ kernel }));
+  assert.deepEqual(checkInvariants(m), [], `invariants at ${kernel}`);
+  return m;
+}
+
+/** Run an operation's steps up to and including the first named `fn` (fails if it has none). */
+export function runUntil(m: Machine, spec: OpSpec, fn: string): void {
+  for (const s of planOperation(m, spec).steps) {
+    s.run(m);
+    if (s.fn === fn) return;
+  }
+  assert.fail(`${spec.op} has no step ${fn}`);
 }
 
 /** A digest of everything a machine is: memory words and shadow, bookkeeping, truth. */

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KernelVersion } from '../../src/arch/geometry.js';
-import { checkInvariants } from '../../src/model/invariants.js';
 import { pfnValid54 } from '../../src/model/lookup.js';
 import type { Machine } from '../../src/model/machine.js';
 import { NULL } from '../../src/model/memory.js';
@@ -17,10 +16,9 @@ import {
   ZONE_MOVABLE,
   ZONE_NORMAL,
 } from '../../src/model/page-flags.js';
-import { planOperation } from '../../src/ops/index.js';
 import type { OpSpec } from '../../src/ops/spec.js';
 import { checkPageSpan, endPageSkipped, type PageSpanPage } from '../../src/walkers/check-page-span.js';
-import { GiB, MiB, machine, x86 } from '../helpers.js';
+import { GiB, MiB, machineOn, runUntil } from '../helpers.js';
 
 const BOOT = [
   { start: 0, size: 2 * GiB },
@@ -29,18 +27,8 @@ const BOOT = [
 const DIMM = 16 * GiB;
 const DIMM_PFN = DIMM / 4096;
 
-function on(kernel: KernelVersion, steps: OpSpec[], boot: { start: number; size: number }[] = BOOT): Machine {
-  const m = machine(boot, steps, x86({ kernel }));
-  assert.deepEqual(checkInvariants(m), [], `invariants at ${kernel}`);
-  return m;
-}
-
-function runUntil(m: Machine, spec: OpSpec, fn: string): void {
-  for (const s of planOperation(m, spec).steps) {
-    s.run(m);
-    if (s.fn === fn) return;
-  }
-  assert.fail(`${spec.op} has no step ${fn}`);
+function on(kernel: KernelVersion, steps: OpSpec[], boot = BOOT): Machine {
+  return machineOn(kernel, boot, steps);
 }
 
 describe('E2: boot holes inside a zone span (5.4 memmap_init_zone())', () => {

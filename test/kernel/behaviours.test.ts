@@ -17,14 +17,13 @@ import {
   resolveKernel,
   UnknownKernelError,
 } from '../../src/kernel/index.js';
-import { checkInvariants } from '../../src/model/invariants.js';
 import { SECTION_TAINT_ZONE_DEVICE } from '../../src/model/layout.js';
 import type { Machine } from '../../src/model/machine.js';
 import { PG_offline, PG_reserved, ZONE_MOVABLE } from '../../src/model/page-flags.js';
 import { memoryTypeValue } from '../../src/model/pgmap.js';
 import { planOperation } from '../../src/ops/index.js';
 import type { OpSpec } from '../../src/ops/spec.js';
-import { GiB, MiB, machine, x86 } from '../helpers.js';
+import { GiB, MiB, machineOn, runUntil } from '../helpers.js';
 
 const BOOT = [
   { start: 0, size: 2 * GiB },
@@ -38,20 +37,10 @@ const PMEM_PFN = PMEM / 4096;
 const pmem: OpSpec = { op: 'memremap', start: PMEM, size: 64 * MiB, type: 'fsdax', id: 'pmem0' };
 
 function on(kernel: KernelVersion, steps: OpSpec[], boot = BOOT): Machine {
-  const m = machine(boot, steps, x86({ kernel }));
-  assert.deepEqual(checkInvariants(m), [], `invariants at ${kernel}`);
-  return m;
+  return machineOn(kernel, boot, steps);
 }
 
 /** Run an operation's steps on m up to and including the first step named fn. */
-function runUntil(m: Machine, spec: OpSpec, fn: string): void {
-  for (const s of planOperation(m, spec).steps) {
-    s.run(m);
-    if (s.fn === fn) return;
-  }
-  assert.fail(`${spec.op} has no step ${fn}`);
-}
-
 function stepNames(m: Machine, spec: OpSpec): string[] {
   return planOperation(m, spec).steps.map((s) => s.fn);
 }
