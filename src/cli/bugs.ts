@@ -1,23 +1,7 @@
 /** pfnlab bugs: the known memmap-lifetime bugs, each run on the last release with it and the first without. */
-import { type BugRow, KNOWN_BUGS, runBugs } from '../bugs/index.js';
+import { KNOWN_BUGS, runBugs } from '../bugs/index.js';
+import { bugsJson, renderBugs } from '../report/bugs.js';
 import { type CliIo, type Command, noPositionals, parseCommandArgs, printJson } from './command.js';
-
-/** One line per run: bug, release (and design), reproduced or fixed, and whether that is expected. */
-export function renderBugs(rows: readonly BugRow[]): string {
-  const lines = rows.flatMap((r) =>
-    r.runs.map((run) => {
-      const what = run.probe.reproduced ? 'reproduced' : 'fixed';
-      const ok =
-        run.probe.reproduced === run.expected
-          ? 'as expected'
-          : `DISAGREES (expected ${run.expected ? 'reproduced' : 'fixed'})`;
-      const where = run.design ? `${run.release} ${run.design}` : run.release;
-      return `  ${r.bug.id.padEnd(18)} ${where.padEnd(20)} ${what.padEnd(11)} ${ok}: ${run.probe.how}`;
-    }),
-  );
-  const bad = rows.filter((r) => !r.agrees).length;
-  return `${lines.join('\n')}\n${bad ? `${bad} of ${rows.length} bugs disagree with the kernel's history` : `all ${rows.length} bugs agree with the kernel's history`}\n`;
-}
 
 export const bugsCommand: Command = {
   name: 'bugs',
@@ -38,25 +22,7 @@ Exit status: 0 every run agrees with the kernel's history, 1 one disagrees.`,
     const p = parseCommandArgs('bugs', argv, { json: { type: 'boolean' } });
     noPositionals('bugs', p);
     const rows = runBugs();
-    if (p.values.json)
-      printJson(
-        io,
-        rows.map((r) => ({
-          id: r.bug.id,
-          title: r.bug.title,
-          scenario: r.bug.scenario,
-          fix: r.bug.fix,
-          lastWith: r.bug.lastWith,
-          firstWithout: r.bug.firstWithout ?? null,
-          agrees: r.agrees,
-          runs: r.runs.map((x) => ({
-            release: x.release,
-            design: x.design ?? null,
-            expected: x.expected,
-            ...x.probe,
-          })),
-        })),
-      );
+    if (p.values.json) printJson(io, bugsJson(rows));
     else io.out(renderBugs(rows));
     return rows.every((r) => r.agrees) ? 0 : 1;
   },

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { runDemo } from '../demo/index.js';
 import { InputError } from '../errors.js';
 import { writeFileWhole } from '../io/write-file.js';
+import { brokenBugs } from '../report/bugs.js';
 import { brokenScenarios, demoJson, renderDemoHtml, renderDemoText } from '../report/demo.js';
 import {
   type CliIo,
@@ -40,7 +41,9 @@ Run every built-in scenario (scenarios/*.json) with every lookup design
 (v5.4, active-bitmap, device-bitmap, upstream, hotplug-lock), judge every
 design's answers for every pfn after every kernel step, and print the table
 design x wrong-answer category. Check the model's invariants after each
-scenario. Write a self-contained HTML report with the table and a map of each
+scenario. Run the known memmap-lifetime bugs on the release before and after
+each fix (pfnlab bugs; each on its own releases, whatever --kernel says).
+Write a self-contained HTML report with the table, the bugs and a map of each
 scenario's layout after every step.
 
   --out FILE   where to write the report (default ./pfnlab-report.html)
@@ -48,7 +51,10 @@ scenario's layout after every step.
                tags; see pfnlab kernels) (default: each scenario's
                kernel, 6.19 for the built-ins); the race verdicts run each design
                on its own kernel, as audit does
-  --json       print the results as JSON (the report is still written)`,
+  --json       print the results as JSON (the report is still written)
+
+Exit status: 0, or 1 when a scenario breaks the model's invariants or a known
+bug's runs disagree with the kernel's history.`,
   run(argv: string[], io: CliIo): number {
     const p = parseCommandArgs('demo', argv, {
       json: { type: 'boolean' },
@@ -61,6 +67,6 @@ scenario's layout after every step.
     writeFileWhole(out, renderDemoHtml(result));
     if (p.values.json) printJson(io, demoJson(result, out));
     else io.out(renderDemoText(result, out));
-    return brokenScenarios(result).length ? 1 : 0;
+    return brokenScenarios(result).length || brokenBugs(result.bugs).length ? 1 : 0;
   },
 };

@@ -3,9 +3,10 @@
  * design's answers for every pfn judged after every kernel step), the model's invariants after
  * each scenario, a map of the layout after every step, and pfn-walker explored under every
  * interleaving with every design, fault variants included; each design's publish and teardown as
- * litmus tests under LKMM. src/report/demo.ts renders the result.
+ * litmus tests under LKMM; the known bugs before and after their fixes. src/report/demo.ts renders the result.
  */
 import type { KernelVersion } from '../arch/geometry.js';
+import { runBugs } from '../bugs/index.js';
 import { compareScenario } from '../compare/index.js';
 import type { Design } from '../designs/design.js';
 import { DESIGNS, designLitmus, FAULT_DESIGNS } from '../designs/index.js';
@@ -81,5 +82,6 @@ export function runDemo(opts: DemoOptions = {}): DemoResult {
     races: raceVerdicts(),
     lkmm: DESIGNS.flatMap((d) => designLitmus(d) ?? []),
     invariantViolations,
+    bugs: runBugs(),
   };
 }

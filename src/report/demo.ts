@@ -2,10 +2,12 @@
  * The demo's renderers: the text pfnlab demo prints, its JSON document and its self-contained
  * HTML report (report/html.ts), all from one DemoResult (src/demo computes it).
  */
+import type { BugRow } from '../bugs/index.js';
 import type { CompareResult } from '../compare/index.js';
 import { CATEGORIES, type Category, categoryLegend } from '../compare/judge.js';
 import type { DesignLitmus } from '../designs/index.js';
 import { AUDIT_SCENARIOS } from '../explore/audit.js';
+import { brokenBugs, bugsHtml, bugsJson, renderBugs } from './bugs.js';
 import { type ReportScenario, renderDemoReport } from './html.js';
 import { DESIGN_LITMUS_HEADINGS, designLitmusHtml, designLitmusRows } from './litmus.js';
 import { escapeXml } from './map.js';
@@ -30,6 +32,8 @@ export interface DemoResult {
   readonly lkmm: readonly DesignLitmus[];
   /** Invariant violations after each scenario's last step, by scenario name (empty: they hold). */
   readonly invariantViolations: Record<string, string[]>;
+  /** The known bugs, each run on the release before and after its fix (pfnlab bugs). */
+  readonly bugs: readonly BugRow[];
 }
 
 /** Scenarios whose invariants broke (exit status 1 when any). */
@@ -82,6 +86,10 @@ export function renderDemoText(r: DemoResult, reportPath: string): string {
   lines.push('Publish and teardown under LKMM and under SC (pfnlab litmus --design D prints each test):\n');
   lines.push(`${renderTable(DESIGN_LITMUS_HEADINGS, designLitmusRows(r.lkmm), '  ')}\n\n`);
   lines.push(
+    'Known memmap-lifetime bugs, each on the last release with it and the first without (pfnlab bugs):\n',
+  );
+  lines.push(`${renderBugs(r.bugs)}\n`);
+  lines.push(
     broken.length
       ? `INVARIANTS VIOLATED in ${broken.join(', ')}\n`
       : 'Model invariants hold after every scenario.\n',
@@ -107,6 +115,7 @@ export function demoJson(r: DemoResult, reportPath: string): unknown {
     })),
     scenarios: r.scenarios.map((s) => ({ ...s.result, maps: undefined })),
     invariantViolations: r.invariantViolations,
+    bugs: bugsJson(r.bugs),
   };
 }
 
@@ -123,5 +132,6 @@ export function renderDemoHtml(r: DemoResult): string {
   return renderDemoReport(r.scenarios, [
     { title: 'Race verdicts (pfnlab explore, every interleaving)', html: racesHtml(r.races) },
     { title: 'Publish and teardown under LKMM (pfnlab litmus --design)', html: designLitmusHtml(r.lkmm) },
+    { title: 'Known bugs, before and after their fixes (pfnlab bugs)', html: bugsHtml(r.bugs) },
   ]);
 }

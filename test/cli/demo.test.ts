@@ -11,11 +11,15 @@ describe('pfnlab demo (the main job)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /DESIGN\s+device-as-online/);
     assert.match(r.stdout, /Model invariants hold/);
+    assert.match(r.stdout, /Known memmap-lifetime bugs/);
+    assert.match(r.stdout, /CVE-2023-52489 +6\.7 +reproduced +as expected/);
+    assert.match(r.stdout, /all \d+ bugs agree with the kernel's history/);
     assert.match(r.stdout, new RegExp(`Report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const html = readFileSync(out, 'utf8');
     assert.match(html, /^<!doctype html>/);
     assert.doesNotMatch(html, /<script src=|<link /, 'no external assets');
     assert.match(html, /<svg[^>]*class="pfnlab-map"/);
+    assert.match(html, /<td>CVE-2024-41055<\/td><td>6\.10<\/td><td class="zero">fixed, as expected<\/td>/);
     assert.match(
       html,
       /<dt>device-as-online<\/dt><dd>pfn_to_online_page\(\) returned a ZONE_DEVICE page<\/dd>/,
