@@ -7,6 +7,7 @@
  * (SECTION_IS_EARLY) even where memory has holes.
  */
 import { memoryBlockSizeBytes } from '../arch/block-size.js';
+import type { KernelVersion } from '../arch/geometry.js';
 import { type Kernel, kernelOf } from '../kernel/index.js';
 import { SECTION_HAS_MEM_MAP, SECTION_IS_EARLY, SECTION_IS_ONLINE, SECTION_WORDS } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
@@ -187,153 +188,214 @@ function sectionFlagBits(k: Kernel): number {
   return k.sectionTaintZoneDevice ? 0x1f : 0xf;
 }
 
+/** A boot's validated memblock ranges and the present sections they touch, as each boot step reads them. */
+interface BootPlan {
+  readonly g: Machine['g'];
+  readonly kernel: Kernel;
+  readonly ranges: readonly PfnRange[];
+  /** Present section nr -> the node that first claimed it. */
+  readonly sections: ReadonlyMap<number, number>;
+}
+
 export function planBoot(m: Machine, bootRanges: readonly BootRange[]): OperationPlan {
   const ranges = validateBoot(m, bootRanges);
-  const g = m.g;
-  const sections = presentSections(m, ranges);
-  const k = kernelOf(g);
-  const nidShift = sectionNidShift(k);
-  const keepMask = sectionFlagBits(k);
-  const steps: KernelStep[] = [];
-
-  steps.push(
-    step(
-      k.sectionsPresentFromMemblock ? 'memblocks_present' : 'memory_present',
-      {},
-      `${sections.size} sections present`,
-      (mm) => {
-        for (const [nr, nid] of sections) {
-          const ms = mm.sections.indexInit(nr);
-          if (mm.sections.flags(ms) === 0) mm.sections.writeFlags(ms, (nid << nidShift) | SECTION_IS_ONLINE);
-          mm.sections.markPresent(ms, nr);
-        }
-      },
-    ),
-    step('sparse_init', {}, 'usage and a whole-section memmap for every present section', (mm) => {
-      for (const [nr, nid] of sections) {
-        const ms = mm.sections.section(nr);
-        mm.sections.setUsage(ms, mm.sections.allocUsage(true));
-        mm.memmap.populate(ms, nr, 0, g.subsectionsPerSection);
-        mm.sections.setNid(ms, nid);
-        const flags = mm.sections.flags(ms) & keepMask;
-        mm.sections.writeFlags(ms, flags | SECTION_HAS_MEM_MAP | SECTION_IS_EARLY);
-        mm.truth.set(nr * g.pagesPerSection, (nr + 1) * g.pagesPerSection, { state: 'uninitialized' });
-      }
-    }),
-    step('subsection_map_init', {}, `${ranges.length} memblock ranges`, (mm) => {
-      for (const r of ranges) {
-        for (let pfn = r.start; pfn < r.end; ) {
-          const nr = Math.floor(pfn / g.pagesPerSection);
-          const end = Math.min(r.end, (nr + 1) * g.pagesPerSection);
-          const first = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
-          const last = Math.floor(((end - 1) % g.pagesPerSection) / g.pagesPerSubsection);
-          const ms = mm.sections.section(nr);
-          mm.sections.writeSubsectionBits(mm.sections.usage(ms), 0, first, last - first + 1, true);
-          pfn = end;
-        }
-      }
-    }),
-    step('free_area_init', {}, 'zone and node spans from memblock', (mm) => {
-      for (const r of ranges) {
-        const node = mm.node(r.nid);
-        const nodeEnd = Math.max(node.nodeStartPfn + node.nodeSpannedPages, r.end);
-        if (node.nodeSpannedPages === 0 || r.start < node.nodeStartPfn) node.nodeStartPfn = r.start;
-        node.nodeSpannedPages = nodeEnd - node.nodeStartPfn;
-        node.nodePresentPages += r.end - r.start;
-        for (const piece of byZone(mm, r)) {
-          const zone = node.zones[piece.zone];
-          zone.presentPages += piece.end - piece.start;
-          zone.presentEarlyPages += piece.end - piece.start;
-        }
-      }
-      // zone_spanned_pages_in_node(): each zone spans its limits clipped to the node's span.
-      for (const node of mm.nodes.values()) {
-        const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
-        for (const z of zoneLimits(mm)) {
-          const zone = node.zones[z.id];
-          if (zone.presentPages === 0) continue;
-          const start = Math.max(node.nodeStartPfn, z.lo);
-          const end = Math.min(nodeEnd, z.hi);
-          zone.zoneStartPfn = start;
-          zone.spannedPages = Math.max(0, end - start);
-        }
-      }
-    }),
-    step('memmap_init', {}, 'initialize boot memory; init_unavailable_range() for holes', (mm) => {
-      const sectionOf = (nr: number) => mm.sections.section(nr);
-      let covered = 0;
-      for (const r of ranges) {
-        for (const piece of byZone(mm, r)) {
-          mm.memmap.fill(sectionOf, piece.start, piece.end, bootPage(piece.zone, r.nid));
-          mm.truth.set(piece.start, piece.end, { state: 'online', zone: ZONE_NAMES[piece.zone], nid: r.nid });
-        }
-      }
-      // Holes: pfns of present sections that no memblock range covers.
-      for (const interval of mm.truth.intervals()) {
-        if (interval.truth.state !== 'uninitialized') continue;
-        for (const piece of holePieces(mm, interval.start, interval.end)) {
-          const owner = piece.span ?? holeOwner(mm, ranges, piece.start);
-          const page = holePage(g.kernel, owner.zone, owner.nid, piece.span !== undefined);
-          mm.memmap.fill(sectionOf, piece.start, piece.end, page);
-        }
-        mm.truth.set(interval.start, interval.end, { state: 'hole' });
-        covered += interval.end - interval.start;
-      }
-      return covered ? `${covered} pages in unavailable ranges` : undefined;
-    }),
-    step('memblock_free_all', {}, 'free boot memory to the buddy allocator', (mm) => {
-      const sectionOf = (nr: number) => mm.sections.section(nr);
-      for (const r of ranges) {
-        for (const piece of byZone(mm, r))
-          mm.memmap.fill(sectionOf, piece.start, piece.end, freePage(piece.zone, r.nid));
-      }
-    }),
-    step('memory_dev_init', {}, 'memory block devices for present sections', (mm) => {
-      const bootMemEnd = ranges[ranges.length - 1].end * g.pageSize;
-      mm.blockSize = memoryBlockSizeBytes(g, bootMemEnd);
-      mm.sectionsPerBlock = mm.blockSize / g.sectionSize;
-      // memory_block_add_nid_early(), from node_dev_init() -> register_memory_blocks_under_node_early():
-      // every memblock range of each node, nodes in ascending order. The first node sets the block's
-      // zone; a second node (even one sharing a section with the first) means no single zone, and the
-      // block records the last node processed, as the kernel's does.
-      const nidsOf = new Map<number, number[]>();
-      for (const r of [...ranges].sort((a, b) => a.nid - b.nid || a.start - b.start)) {
-        const ppb = mm.pagesPerBlock();
-        for (let id = Math.floor(r.start / ppb); id <= Math.floor((r.end - 1) / ppb); id++) {
-          const nids = nidsOf.get(id) ?? [];
-          if (nids[nids.length - 1] !== r.nid) nids.push(r.nid);
-          nidsOf.set(id, nids);
-        }
-      }
-      for (const nr of sections.keys()) {
-        const id = Math.floor(nr / mm.sectionsPerBlock);
-        if (mm.blocks.has(id)) continue;
-        const nids = nidsOf.get(id)!;
-        const start = id * mm.sectionsPerBlock * g.pagesPerSection;
-        const zones = mm
-          .node(nids[0])
-          .zones.filter((z) => populatedZone(z) && zoneIntersects(z, start, mm.pagesPerBlock()));
-        mm.blocks.set(id, {
-          id,
-          startSectionNr: id * mm.sectionsPerBlock,
-          state: 'online',
-          nid: nids[nids.length - 1],
-          zone: zones.length === 1 && nids.length === 1 ? zones[0].id : null,
-          early: true,
-        });
-      }
-      for (const r of ranges) {
-        mm.resources.push({
-          start: r.start * g.pageSize,
-          end: r.end * g.pageSize,
-          name: 'System RAM',
-          kind: 'system-ram',
-          boot: true,
-        });
-      }
-      mm.booted = true;
-      return `memory block size ${formatSize(mm.blockSize)}, ${mm.blocks.size} blocks`;
-    }),
-  );
+  const plan: BootPlan = { g: m.g, kernel: kernelOf(m.g), ranges, sections: presentSections(m, ranges) };
+  const steps: KernelStep[] = [
+    memblocksPresent(plan),
+    sparseInit(plan),
+    subsectionMapInit(plan),
+    freeAreaInit(plan),
+    memmapInit(plan),
+    memblockFreeAll(plan),
+    memoryDevInit(plan),
+  ];
   return { op: 'boot', summary: `boot ${ranges.length} ranges`, steps };
+}
+
+/** memblocks_present() (memory_present() before 5.8): every present section marked, with its node. */
+function memblocksPresent({ kernel, sections }: BootPlan): KernelStep {
+  const nidShift = sectionNidShift(kernel);
+  return step(
+    kernel.sectionsPresentFromMemblock ? 'memblocks_present' : 'memory_present',
+    {},
+    `${sections.size} sections present`,
+    (mm) => {
+      for (const [nr, nid] of sections) {
+        const ms = mm.sections.indexInit(nr);
+        if (mm.sections.flags(ms) === 0) mm.sections.writeFlags(ms, (nid << nidShift) | SECTION_IS_ONLINE);
+        mm.sections.markPresent(ms, nr);
+      }
+    },
+  );
+}
+
+/** sparse_init(): usage and a whole-section (early) memmap for every present section. */
+function sparseInit({ g, kernel, sections }: BootPlan): KernelStep {
+  const keepMask = sectionFlagBits(kernel);
+  return step('sparse_init', {}, 'usage and a whole-section memmap for every present section', (mm) => {
+    for (const [nr, nid] of sections) {
+      const ms = mm.sections.section(nr);
+      mm.sections.setUsage(ms, mm.sections.allocUsage(true));
+      mm.memmap.populate(ms, nr, 0, g.subsectionsPerSection);
+      mm.sections.setNid(ms, nid);
+      const flags = mm.sections.flags(ms) & keepMask;
+      mm.sections.writeFlags(ms, flags | SECTION_HAS_MEM_MAP | SECTION_IS_EARLY);
+      mm.truth.set(nr * g.pagesPerSection, (nr + 1) * g.pagesPerSection, { state: 'uninitialized' });
+    }
+  });
+}
+
+/** subsection_map_init(): the subsection bits of every memblock range. */
+function subsectionMapInit({ g, ranges }: BootPlan): KernelStep {
+  return step('subsection_map_init', {}, `${ranges.length} memblock ranges`, (mm) => {
+    for (const r of ranges) {
+      for (let pfn = r.start; pfn < r.end; ) {
+        const nr = Math.floor(pfn / g.pagesPerSection);
+        const end = Math.min(r.end, (nr + 1) * g.pagesPerSection);
+        const first = Math.floor((pfn % g.pagesPerSection) / g.pagesPerSubsection);
+        const last = Math.floor(((end - 1) % g.pagesPerSection) / g.pagesPerSubsection);
+        const ms = mm.sections.section(nr);
+        mm.sections.writeSubsectionBits(mm.sections.usage(ms), 0, first, last - first + 1, true);
+        pfn = end;
+      }
+    }
+  });
+}
+
+/** free_area_init(): node spans and zone present pages from memblock, then the zones' spans. */
+function freeAreaInit({ ranges }: BootPlan): KernelStep {
+  return step('free_area_init', {}, 'zone and node spans from memblock', (mm) => {
+    for (const r of ranges) {
+      const node = mm.node(r.nid);
+      const nodeEnd = Math.max(node.nodeStartPfn + node.nodeSpannedPages, r.end);
+      if (node.nodeSpannedPages === 0 || r.start < node.nodeStartPfn) node.nodeStartPfn = r.start;
+      node.nodeSpannedPages = nodeEnd - node.nodeStartPfn;
+      node.nodePresentPages += r.end - r.start;
+      for (const piece of byZone(mm, r)) {
+        const zone = node.zones[piece.zone];
+        zone.presentPages += piece.end - piece.start;
+        zone.presentEarlyPages += piece.end - piece.start;
+      }
+    }
+    zoneSpannedPagesInNode(mm);
+  });
+}
+
+/** zone_spanned_pages_in_node(): each populated zone spans its limits clipped to the node's span. */
+function zoneSpannedPagesInNode(mm: Machine): void {
+  for (const node of mm.nodes.values()) {
+    const nodeEnd = node.nodeStartPfn + node.nodeSpannedPages;
+    for (const z of zoneLimits(mm)) {
+      const zone = node.zones[z.id];
+      if (zone.presentPages === 0) continue;
+      const start = Math.max(node.nodeStartPfn, z.lo);
+      const end = Math.min(nodeEnd, z.hi);
+      zone.zoneStartPfn = start;
+      zone.spannedPages = Math.max(0, end - start);
+    }
+  }
+}
+
+/** memmap_init(): boot memory's struct pages, and init_unavailable_range() for the holes. */
+function memmapInit({ g, ranges }: BootPlan): KernelStep {
+  return step('memmap_init', {}, 'initialize boot memory; init_unavailable_range() for holes', (mm) => {
+    const sectionOf = (nr: number) => mm.sections.section(nr);
+    for (const r of ranges) {
+      for (const piece of byZone(mm, r)) {
+        mm.memmap.fill(sectionOf, piece.start, piece.end, bootPage(piece.zone, r.nid));
+        mm.truth.set(piece.start, piece.end, { state: 'online', zone: ZONE_NAMES[piece.zone], nid: r.nid });
+      }
+    }
+    const covered = initUnavailableRanges(mm, g.kernel, ranges);
+    return covered ? `${covered} pages in unavailable ranges` : undefined;
+  });
+}
+
+/**
+ * init_unavailable_range(): pfns of present sections that no memblock range covers get a
+ * reserved struct page linked to the zone spanning them (or the nearest memory's). Returns the
+ * number of pages.
+ */
+function initUnavailableRanges(mm: Machine, kernel: KernelVersion, ranges: readonly PfnRange[]): number {
+  const sectionOf = (nr: number) => mm.sections.section(nr);
+  let covered = 0;
+  for (const interval of mm.truth.intervals()) {
+    if (interval.truth.state !== 'uninitialized') continue;
+    for (const piece of holePieces(mm, interval.start, interval.end)) {
+      const owner = piece.span ?? holeOwner(mm, ranges, piece.start);
+      const page = holePage(kernel, owner.zone, owner.nid, piece.span !== undefined);
+      mm.memmap.fill(sectionOf, piece.start, piece.end, page);
+    }
+    mm.truth.set(interval.start, interval.end, { state: 'hole' });
+    covered += interval.end - interval.start;
+  }
+  return covered;
+}
+
+/** memblock_free_all(): boot memory freed to the buddy allocator. */
+function memblockFreeAll({ ranges }: BootPlan): KernelStep {
+  return step('memblock_free_all', {}, 'free boot memory to the buddy allocator', (mm) => {
+    const sectionOf = (nr: number) => mm.sections.section(nr);
+    for (const r of ranges) {
+      for (const piece of byZone(mm, r))
+        mm.memmap.fill(sectionOf, piece.start, piece.end, freePage(piece.zone, r.nid));
+    }
+  });
+}
+
+/** memory_dev_init(): the block size, a memory block device per present block, and the System RAM resources. */
+function memoryDevInit({ g, ranges, sections }: BootPlan): KernelStep {
+  return step('memory_dev_init', {}, 'memory block devices for present sections', (mm) => {
+    const bootMemEnd = ranges[ranges.length - 1].end * g.pageSize;
+    mm.blockSize = memoryBlockSizeBytes(g, bootMemEnd);
+    mm.sectionsPerBlock = mm.blockSize / g.sectionSize;
+    const nidsOf = blockNodesEarly(mm, ranges);
+    for (const nr of sections.keys()) {
+      const id = Math.floor(nr / mm.sectionsPerBlock);
+      if (mm.blocks.has(id)) continue;
+      const nids = nidsOf.get(id)!;
+      const start = id * mm.sectionsPerBlock * g.pagesPerSection;
+      const zones = mm
+        .node(nids[0])
+        .zones.filter((z) => populatedZone(z) && zoneIntersects(z, start, mm.pagesPerBlock()));
+      mm.blocks.set(id, {
+        id,
+        startSectionNr: id * mm.sectionsPerBlock,
+        state: 'online',
+        nid: nids[nids.length - 1],
+        zone: zones.length === 1 && nids.length === 1 ? zones[0].id : null,
+        early: true,
+      });
+    }
+    for (const r of ranges) {
+      mm.resources.push({
+        start: r.start * g.pageSize,
+        end: r.end * g.pageSize,
+        name: 'System RAM',
+        kind: 'system-ram',
+        boot: true,
+      });
+    }
+    mm.booted = true;
+    return `memory block size ${formatSize(mm.blockSize)}, ${mm.blocks.size} blocks`;
+  });
+}
+
+/**
+ * memory_block_add_nid_early(), from node_dev_init() -> register_memory_blocks_under_node_early():
+ * every memblock range of each node, nodes in ascending order, gives each block the nodes that
+ * reach it. The first node sets the block's zone; a second node (even one sharing a section with
+ * the first) means no single zone, and the block records the last node processed, as the kernel's does.
+ */
+function blockNodesEarly(mm: Machine, ranges: readonly PfnRange[]): Map<number, number[]> {
+  const nidsOf = new Map<number, number[]>();
+  const ppb = mm.pagesPerBlock();
+  for (const r of [...ranges].sort((a, b) => a.nid - b.nid || a.start - b.start)) {
+    for (let id = Math.floor(r.start / ppb); id <= Math.floor((r.end - 1) / ppb); id++) {
+      const nids = nidsOf.get(id) ?? [];
+      if (nids[nids.length - 1] !== r.nid) nids.push(r.nid);
+      nidsOf.set(id, nids);
+    }
+  }
+  return nidsOf;
 }
