@@ -1,11 +1,12 @@
 /**
- * bench/view: one step of the viewer's map on a 16 TiB machine, as the server answers
- * /api/map (the sections' map built from the machine, packed as runs, as JSON), beside the same
- * for a 1 GiB machine measured in the same run. Every boot step is asked for once, uncached (a
- * step of 16 TiB's boot changes all 131,072 sections). Positions without a kept clone are
- * re-run from boot by ScenarioView, as the viewer does: that time is reported apart.
+ * bench/view: one step of the viewer's map on a 16 TiB machine, as the server answers a first
+ * /api/map for it (the machine got or re-run, its sections' map built, packed as runs, as JSON),
+ * beside the same for a 1 GiB machine measured in the same run. The scenario is loaded first
+ * (the page's /api/scenario, reported apart); then every boot step is asked for once, cold, in
+ * the order a person stepping back from the end would (a step of 16 TiB's boot changes all
+ * 131,072 sections). A second pass asks again (warm, the page's cache aside).
  *
- * Target: a 16 TiB step's map in under 300 ms and 200 KB.
+ * Target: a 16 TiB step's first map in under 300 ms and 200 KB.
  *
  * Usage: npm run bench:view [-- --json]
  */
@@ -21,20 +22,41 @@ const TARGET_BYTES = 200_000;
 interface StepFigures {
   readonly k: number;
   readonly fn: string;
+  /** The first request for the step's map. */
   readonly ms: number;
+  /** The same request again. */
+  readonly warmMs: number;
   readonly bytes: number;
 }
 
-/** Every boot step's map of a machine of `size`, each machine asked for first (so not timed). */
-function measure(size: string): StepFigures[] {
+interface Measured {
+  readonly loadMs: number;
+  readonly steps: StepFigures[];
+}
+
+function timed<T>(f: () => T): [T, number] {
+  const t = performance.now();
+  const out = f();
+  return [out, performance.now() - t];
+}
+
+/** Every boot step's map of a machine of `size`, each asked for cold, last step first. */
+function measure(size: string): Measured {
   const s = scenarioFromJson({ name: `boot-${size}`, boot: [{ start: '0', size }] }, 'bench');
-  const view = new ScenarioView(s.name, s, DESIGNS);
-  return view.steps.map((step) => {
-    view.machineAt(step.k);
-    const t = performance.now();
-    const body = JSON.stringify(view.packedMap(step.k));
-    return { k: step.k, fn: step.fn, ms: performance.now() - t, bytes: Buffer.byteLength(body) };
+  const [view, loadMs] = timed(() => new ScenarioView(s.name, s, DESIGNS));
+  const order = [...view.steps].reverse();
+  const first = new Map(
+    order.map((step) => {
+      const [body, ms] = timed(() => JSON.stringify(view.packedMap(step.k)));
+      return [step.k, { ms, bytes: Buffer.byteLength(body) }];
+    }),
+  );
+  const steps = view.steps.map((step) => {
+    const [, warmMs] = timed(() => JSON.stringify(view.packedMap(step.k)));
+    const f = first.get(step.k)!;
+    return { k: step.k, fn: step.fn, ms: f.ms, warmMs, bytes: f.bytes };
   });
+  return { loadMs, steps };
 }
 
 function median(xs: readonly number[]): number {
@@ -44,18 +66,22 @@ function median(xs: readonly number[]): number {
 
 const reference = measure('1G');
 const huge = measure('16T');
-const worst = huge.reduce((a, b) => (b.ms > a.ms ? b : a));
-const biggest = Math.max(...huge.map((x) => x.bytes));
-const refMs = median(reference.map((x) => x.ms));
+const worst = huge.steps.reduce((a, b) => (b.ms > a.ms ? b : a));
+const biggest = Math.max(...huge.steps.map((x) => x.bytes));
+const refMs = median(reference.steps.map((x) => x.ms));
 const met = worst.ms < TARGET_MS && biggest < TARGET_BYTES;
 if (args.json) {
   console.log(JSON.stringify({ reference, huge, target: { ms: TARGET_MS, bytes: TARGET_BYTES }, met }));
 } else {
-  for (const x of huge)
+  const ratio = (ms: number) => `${(ms / Math.max(refMs, 0.01)).toFixed(0)}x`;
+  for (const x of huge.steps)
     console.log(
-      `16 TiB step ${x.k} ${x.fn.padEnd(24)} ${x.ms.toFixed(0).padStart(5)} ms ${String(x.bytes).padStart(7)} bytes (${(x.ms / refMs).toFixed(0)}x the 1 GiB median ${refMs.toFixed(1)} ms)`,
+      `16 TiB step ${x.k} ${x.fn.padEnd(24)} first ${x.ms.toFixed(0).padStart(4)} ms (${ratio(x.ms)} the 1 GiB median ${refMs.toFixed(1)} ms), again ${x.warmMs.toFixed(0).padStart(4)} ms, ${String(x.bytes).padStart(6)} bytes`,
     );
   console.log(
-    `worst 16 TiB step: ${worst.ms.toFixed(0)} ms (${worst.fn}), largest ${biggest} bytes; target < ${TARGET_MS} ms and < ${TARGET_BYTES} bytes: ${met ? 'met' : 'MISSED'}`,
+    `scenario load (once, /api/scenario): 16 TiB ${huge.loadMs.toFixed(0)} ms, 1 GiB ${reference.loadMs.toFixed(0)} ms (${(huge.loadMs / reference.loadMs).toFixed(0)}x)`,
+  );
+  console.log(
+    `worst 16 TiB first step: ${worst.ms.toFixed(0)} ms (${worst.fn}), largest ${biggest} bytes; target < ${TARGET_MS} ms and < ${TARGET_BYTES} bytes: ${met ? 'met' : 'MISSED'}`,
   );
 }

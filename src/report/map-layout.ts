@@ -208,7 +208,7 @@ const MAX_SECTIONS = 1 << 20;
  */
 function shownSectionNrs(m: Machine): number[] {
   const per = m.g.pagesPerSection;
-  const allocated = [...m.sections.allocatedSectionNrs()];
+  const allocated = m.sections.allocatedSectionNrs();
   const intervals = m.truth.intervals();
   let top = allocated.length ? allocated[allocated.length - 1] + 1 : 0;
   if (intervals.length) top = Math.max(top, Math.floor((intervals[intervals.length - 1].end - 1) / per) + 1);

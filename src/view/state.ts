@@ -8,6 +8,11 @@
  * budget; past it, every other clone is dropped (and again), and a position
  * without a clone is reached by running the scenario again from boot, which
  * is deterministic. The last few machines asked for are kept.
+ *
+ * Every position keeps its sections' map, packed, from that first run (a 16 TiB machine's is
+ * under 10 KB where its clone is 20 MB): stepping the slider, the map the page asks for, never
+ * re-runs the scenario nor lays a map out. Zoomed maps and the inspector at a position without a
+ * clone still re-run it.
  */
 import { answersFor, type PfnAnswers } from '../compare/index.js';
 import { type BoundDesign, bindDesigns, type Design, runWithDesigns } from '../designs/index.js';
@@ -19,7 +24,7 @@ import { rcuInit } from '../rcu/memb.js';
 import { layoutGeometry, pfnReport } from '../report/layout.js';
 import { type LayoutMap, truthClass } from '../report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../report/map-layout.js';
-import { type PackedMap, packMap } from '../report/map-pack.js';
+import { type PackedMap, packMap, unpackMap } from '../report/map-pack.js';
 import type { Scenario } from '../scenario/index.js';
 import type { PfnInspect, ScenarioSummary, ViewOperation, ViewStep, WatchAnswer } from './api.js';
 
@@ -57,9 +62,12 @@ export class ScenarioView {
   private readonly recent = new Map<number, Machine>();
   private readonly bound = new WeakMap<Machine, BoundDesign[]>();
   private readonly maps = new Map<string, LayoutMap>();
+  /** The sections' map of every position, packed. */
+  private readonly sectionMaps = new Map<number, PackedMap>();
   /** pfnHistory's answers by pfn. */
   private readonly watched = new Map<number, string[][]>();
   private readonly budget: number;
+  private rerunCount = 0;
   private readonly rcuReaders: number;
 
   constructor(
@@ -127,8 +135,9 @@ export class ScenarioView {
     }
   }
 
-  /** Keep a clone at k if k is on the stride; thin the clones when over budget. */
+  /** Keep k's sections' map, and a clone if k is on the stride; thin the clones when over budget. */
   private keep(k: number, m: Machine): void {
+    this.sectionMaps.set(k, packMap(layoutMap(m)));
     if (k % this.stride !== 0) return;
     const copy = m.clone();
     this.kept.set(k, copy);
@@ -141,6 +150,11 @@ export class ScenarioView {
         this.keptBytes -= cloneBytes(c);
       }
     }
+  }
+
+  /** How many times the scenario was re-run from boot for a position without a clone. */
+  get reruns(): number {
+    return this.rerunCount;
   }
 
   /** How many positions have a clone (for tests and the budget's effect). */
@@ -158,10 +172,13 @@ export class ScenarioView {
     this.checkStep(k);
     const kept = this.kept.get(k) ?? this.recent.get(k);
     if (kept) return kept;
+    this.rerunCount++;
     // Re-run from boot, keeping the positions around k too: the next ones asked for are usually neighbours.
+    // A machine too big for RECENT clones in half the budget (16 TiB: 20 MB each) keeps only k.
     let found: Machine | undefined;
-    const from = k - 2;
-    const to = k + RECENT - 3;
+    const big = this.kept.size > 0 && cloneBytes(this.kept.values().next().value!) * RECENT > this.budget / 2;
+    const from = big ? k : k - 2;
+    const to = big ? k : k + RECENT - 3;
     this.walk((m, at) => {
       if (at >= from && !this.kept.has(at)) {
         const copy = m.clone();
@@ -187,11 +204,14 @@ export class ScenarioView {
 
   /** The map after position k: the sections, the subsections of one section, or the pages of one subsection. */
   map(k: number, zoom: MapZoom = {}): LayoutMap {
-    const m = this.machineAt(k);
-    const g = m.g;
+    this.checkStep(k);
     const key = `${k}:${zoom.section ?? ''}:${zoom.subsection ?? ''}`;
     const cached = this.maps.get(key);
     if (cached) return cached;
+    const packed = zoom.section === undefined ? this.sectionMaps.get(k) : undefined;
+    if (packed) return unpackMap(packed);
+    const m = this.machineAt(k);
+    const g = m.g;
     let map: LayoutMap;
     if (zoom.section === undefined) map = layoutMap(m);
     else {
@@ -219,7 +239,9 @@ export class ScenarioView {
 
   /** The map after position k as the page is sent it: its cells as runs (a 16 TiB step in a few KB). */
   packedMap(k: number, zoom: MapZoom = {}): PackedMap {
-    return packMap(this.map(k, zoom));
+    this.checkStep(k);
+    const packed = zoom.section === undefined ? this.sectionMaps.get(k) : undefined;
+    return packed ?? packMap(this.map(k, zoom));
   }
 
   /**

@@ -274,8 +274,21 @@ describe('pfnlab view: scenario state', () => {
     assert.ok(thin.keptPositions < all.steps.length / 4, `${thin.keptPositions} kept`);
     for (const k of [0, 7, 40, 101, 150, all.steps.length - 1]) {
       assert.deepEqual(thin.map(k), all.map(k), `map at ${k}`);
+      assert.deepEqual(thin.map(k, { section: 32 }), all.map(k, { section: 32 }), `section 32 at ${k}`);
       assert.deepEqual(thin.inspect(k, 0x104400), all.inspect(k, 0x104400), `pfn at ${k}`);
     }
+  });
+
+  it('steps the sections map of a position without a clone without re-running the scenario', () => {
+    const s = loadScenario('pmem-shares-a-section-with-boot-ram');
+    const all = new ScenarioView('a', s, DESIGNS);
+    const thin = new ScenarioView('b', s, DESIGNS, { budgetBytes: 400_000 });
+    const before = thin.reruns;
+    for (let k = all.steps.length - 1; k >= 0; k--)
+      assert.deepEqual(thin.packedMap(k), all.packedMap(k), `map at ${k}`);
+    assert.equal(thin.reruns, before, 'no re-run for the sections map');
+    thin.inspect(1, 0x104400);
+    assert.equal(thin.reruns, before + 1, 'the inspector at a position without a clone re-runs');
   });
 
   it('gives a refused operation one position on an unchanged machine', () => {
