@@ -43,7 +43,7 @@ function readLitmusFile(path: string): string {
 }
 
 /** The designs --design names ('all': every design that declares its accesses). */
-function designsNamed(names: readonly string[]): DesignLitmus[] {
+function designsNamed(names: readonly string[], kernel: string | undefined): DesignLitmus[] {
   const chosen = names.includes('all') ? DESIGNS.map((d) => d.name) : names;
   return chosen.map((name) => {
     const d = designByName(name);
@@ -53,7 +53,7 @@ function designsNamed(names: readonly string[]): DesignLitmus[] {
         `unknown design '${name.slice(0, 40)}' (designs: all, ${DESIGN_NAMES.join(', ')})`,
         name,
       );
-    const l = designLitmus(d);
+    const l = designLitmus(d, kernel);
     if (!l) throw new InputError('litmus', `design '${name.slice(0, 40)}' declares no accesses`, name);
     return l;
   });
@@ -83,14 +83,14 @@ function emitTests(dir: string, designs: readonly DesignLitmus[]): string[] {
 
 function runDesigns(p: ReturnType<typeof parseCommandArgs>, io: CliIo): number {
   const kernel = kernelOption('litmus', p);
-  const designs = designsNamed(listOption(p, 'design'));
+  const designs = designsNamed(listOption(p, 'design'), kernel);
   const emit = stringOption(p, 'emit');
   const written = emit === undefined ? [] : emitTests(emit, designs);
   if (p.values.json) {
     printJson(io, {
       designs: designs.map((d) => ({
         design: d.design,
-        kernel: kernel ?? d.kernel ?? '6.19',
+        kernel: d.kernel,
         reader: d.reader,
         protocols: d.verdicts.map((v) => ({
           op: v.test.op,
@@ -112,7 +112,7 @@ function runDesigns(p: ReturnType<typeof parseCommandArgs>, io: CliIo): number {
   }
   for (const d of designs) {
     io.out(
-      `${d.design} on Linux ${kernel ?? d.kernel ?? '6.19'} (readers: ${d.reader === 'none' ? 'no protection' : d.reader})\n\n`,
+      `${d.design} on Linux ${d.kernel} (readers: ${d.reader === 'none' ? 'no protection' : d.reader})\n\n`,
     );
     for (const v of d.verdicts)
       io.out(
@@ -121,7 +121,7 @@ function runDesigns(p: ReturnType<typeof parseCommandArgs>, io: CliIo): number {
   }
   io.out(`${renderTable(DESIGN_LITMUS_HEADINGS, designLitmusRows(designs), '  ')}\n`);
   io.out(
-    'UNSAFE: the reader can see the flag and an uninitialized (publish) or poisoned (teardown) struct page.\n',
+    'UNSAFE: the reader can see the flag and an uninitialized (publish) or poisoned (teardown) struct page, or (remove) a freed or NULL ms->usage.\n',
   );
   if (written.length) io.out(`wrote ${written.length} litmus tests to ${emit}\n`);
   return 0;
@@ -148,8 +148,11 @@ declarations (how its kernel code marks each access: plain, ONCE,
 release/acquire, RCU, under which lock) the litmus test of each publish
 (online, memremap) and teardown (offline+remove, memunmap) protocol against
 its lookups, print each test with its verdict under LKMM and under sequential
-consistency, then a table. The markings are the same on 5.4 and 6.19
-(--kernel names the kernel in the output).
+consistency, then a table. --kernel X.Y (default: the design's own kernel,
+else 6.19) generates them from that release's code: a design's own protocols
+are marked alike on every release; the removal of ms->usage against
+pfn_valid() follows it (6.8: pfn_valid() under RCU, kfree_rcu(); 6.10:
+ms->usage tested for NULL).
 
   --json       result, executions, positive, dataRace, states
   --emit DIR   write the generated tests as DIR/<design>+<op>.litmus (herd7 accepts them)`,

@@ -6,7 +6,8 @@
  * pfn_to_online_page()) reads it plainly, and the memmap is written by __init_single_page() and
  * page_init_poison() and read by page_zone() with plain accesses.
  */
-import type { ProtocolDeclaration } from '../lkmm/index.js';
+import type { Kernel } from '../kernel/index.js';
+import type { ProtocolDeclaration, ReaderGuard, WriterStep } from '../lkmm/index.js';
 
 const ONLINE_BIT = 'SECTION_IS_ONLINE';
 
@@ -56,3 +57,44 @@ export const MEMUNMAP_PGMAP: ProtocolDeclaration = {
   reader: 'rcu',
   note: 'percpu_ref_kill() and the wait for every reference are modelled as a store and synchronize_rcu().',
 };
+
+/**
+ * section_deactivate() emptying a hot-added section against pfn_valid(), as each release writes them
+ * (mm/sparse.c, include/linux/mmzone.h):
+ * - before usageFreedWithKfreeRcu (5.4 … 6.7): kfree(ms->usage), ms->usage = NULL, then the
+ *   section_mem_map cleared, all plain; pfn_valid() tests valid_section() and reads
+ *   ms->usage->subsection_map with no protection (CVE-2023-52489);
+ * - from usageFreedWithKfreeRcu (6.8): SECTION_HAS_MEM_MAP cleared first, kfree_rcu(ms->usage) and
+ *   WRITE_ONCE(ms->usage, NULL); pfn_valid() holds rcu_read_lock_sched() (rcu_read_lock() in the
+ *   test: linux-kernel.def has no _sched flavour) and reads READ_ONCE(ms->usage)->subsection_map;
+ * - from pfnSectionValidNullCheck (6.10): pfn_section_valid() tests the loaded pointer for NULL
+ *   (CVE-2024-41055: the flag seen set, the pointer already NULL).
+ * kfree_rcu() is written as synchronize_rcu() before the free: the free runs after a grace period
+ * that begins after the flag is cleared, which is all the test needs of it.
+ */
+export function usageTeardown(k: Kernel, designReader: ReaderGuard): ProtocolDeclaration {
+  const rcu = k.usageFreedWithKfreeRcu;
+  const steps: WriterStep[] = rcu
+    ? ['flag', 'null', 'synchronize_rcu', 'poison']
+    : ['poison', 'null', 'flag'];
+  // section_deactivate() runs under mem_hotplug_begin() (try_remove_memory(), memunmap_pages()).
+  const locked = designReader === 'mem_hotplug_lock';
+  return {
+    op: 'remove',
+    flag: 'SECTION_HAS_MEM_MAP',
+    store: { marking: 'plain', fn: 'section_deactivate()' },
+    load: { marking: 'plain', fn: 'pfn_valid()' },
+    writer: locked ? ['lock', ...steps, 'unlock'] : steps,
+    reader: designReader === 'none' && rcu ? 'rcu' : designReader,
+    hop: {
+      pointer: 'ms->usage',
+      store: { marking: rcu ? 'WRITE_ONCE' : 'plain', fn: 'section_deactivate()' },
+      load: { marking: rcu ? 'READ_ONCE' : 'plain', fn: 'pfn_section_valid()' },
+      nullCheck: k.pfnSectionValidNullCheck,
+    },
+    kernel: k.release,
+    note: rcu
+      ? `kfree_rcu(ms->usage) is written as synchronize_rcu() then the free (${k.pfnSectionValidNullCheck ? 'pfn_section_valid() tests the pointer for NULL' : 'pfn_section_valid() dereferences the pointer unchecked'}).`
+      : 'ms->usage is kfree()d before the section is marked invalid, and readers hold nothing.',
+  };
+}

@@ -15,6 +15,7 @@ export type {
   GeneratedTest,
   LoadMarking,
   MarkedAccess,
+  PointerHop,
   ProtocolDeclaration,
   ProtocolOp,
   ProtocolVerdict,

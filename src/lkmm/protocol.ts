@@ -36,14 +36,33 @@ export interface MarkedAccess<M> {
   readonly fn: string;
 }
 
-export type ProtocolOp = 'online' | 'memremap' | 'offline+remove' | 'memunmap';
+export type ProtocolOp = 'online' | 'memremap' | 'offline+remove' | 'memunmap' | 'remove';
 
 /**
  * One step of a protocol's writer, in its kernel order: `init` (the memmap initialized: plain stores
  * to the struct page), `poison` (invalidated: poisoned or freed), `flag` (the store to the flag),
  * `synchronize_rcu`, and `lock`/`unlock` of mem_hotplug_lock.
  */
-export type WriterStep = 'init' | 'poison' | 'flag' | 'synchronize_rcu' | 'lock' | 'unlock';
+export type WriterStep = 'init' | 'poison' | 'flag' | 'null' | 'synchronize_rcu' | 'lock' | 'unlock';
+
+/**
+ * A lookup that reaches what the flag guards through a pointer the writer sets to NULL: pfn_valid()
+ * tests SECTION_HAS_MEM_MAP, loads ms->usage and tests a bit of its subsection_map while
+ * section_deactivate() frees the usage and stores NULL. In the test, `usage` points to `map` (1: the
+ * subsection bit), the writer's `poison` step is the free (map = 2) and its `null` step stores the
+ * address of `null`, a location holding 3 that stands for address 0: a load through NULL reads 3,
+ * so the oops is a value the condition names instead of an undefined access.
+ */
+export interface PointerHop {
+  /** The pointer, in the kernel's words. */
+  readonly pointer: string;
+  /** The writer's store of NULL to it. */
+  readonly store: MarkedAccess<'plain' | 'WRITE_ONCE'>;
+  /** The lookup's load of it. */
+  readonly load: MarkedAccess<'plain' | 'READ_ONCE'>;
+  /** The lookup tests the pointer for NULL before dereferencing it. */
+  readonly nullCheck: boolean;
+}
 
 export interface ProtocolDeclaration {
   readonly op: ProtocolOp;
@@ -59,6 +78,10 @@ export interface ProtocolDeclaration {
   readonly reader?: ReaderGuard;
   /** What in the kernel this stands for, where it is not obvious. */
   readonly note?: string;
+  /** The lookup goes through a pointer the writer clears (a `remove` of ms->usage). */
+  readonly hop?: PointerHop;
+  /** The release whose code this declaration follows, where it differs by release. */
+  readonly kernel?: string;
 }
 
 /** A design's memory-ordering declaration: its readers' guard and one protocol per operation. */
@@ -124,9 +147,11 @@ function writerLine(step: WriterStep, d: ProtocolDeclaration, publish: boolean):
     case 'init':
       return '\t*page = 1;';
     case 'poison':
-      return '\t*page = 2;';
+      return d.hop ? '\t*map = 2;' : '\t*page = 2;';
     case 'flag':
       return `\t${storeText(d.store.marking, publish ? 1 : 0)}`;
+    case 'null':
+      return d.hop?.store.marking === 'WRITE_ONCE' ? '\tWRITE_ONCE(*usage, null);' : '\t*usage = null;';
     case 'synchronize_rcu':
       return '\tsynchronize_rcu();';
     case 'lock':
@@ -139,13 +164,84 @@ function writerLine(step: WriterStep, d: ProtocolDeclaration, publish: boolean):
 function writerSummary(d: ProtocolDeclaration): string {
   const words: Record<WriterStep, string> = {
     init: 'memmap initialized',
-    poison: 'memmap poisoned',
+    poison: d.hop ? `${d.hop.pointer} freed` : 'memmap poisoned',
     flag: `${d.flag} ${isPublish(d.op) ? 'set' : 'cleared'} by ${d.store.fn} (${d.store.marking})`,
+    null: `${d.hop?.pointer} = NULL (${d.hop?.store.marking})`,
     synchronize_rcu: 'synchronize_rcu()',
     lock: 'mem_hotplug_begin()',
     unlock: 'mem_hotplug_done()',
   };
   return d.writer.map((w) => words[w]).join(', ');
+}
+
+/** The shared locations a test's threads take, as their parameter list. */
+function threadParams(d: ProtocolDeclaration, reader: ReaderGuard): string {
+  const usesLock = reader === 'mem_hotplug_lock' || d.writer.includes('lock');
+  const flagType = d.store.marking === 'set_bit' || d.store.marking === 'clear_bit' ? 'atomic_t' : 'int';
+  const data = d.hop ? 'int **usage, int *map, int *null' : 'int *page';
+  return `${flagType} *flag, ${data}${usesLock ? ', spinlock_t *hotplug' : ''}`;
+}
+
+/** The initial state: each location declared with the type the threads take it as (herd7 checks them alike). */
+function initLines(d: ProtocolDeclaration, publish: boolean): string[] {
+  const atomic = d.store.marking === 'set_bit' || d.store.marking === 'clear_bit';
+  const flag = atomic
+    ? `\tatomic_t flag = ATOMIC_INIT(${publish ? 0 : 1});`
+    : `\tint flag = ${publish ? 0 : 1};`;
+  if (!d.hop) return [flag, `\tint page = ${publish ? 0 : 1};`];
+  return [flag, '\tint map = 1;', '\tint null = 3;', '\tint *usage = &map;'];
+}
+
+/** After the flag test: read the page, or load the pointer and read through it (NULL-checked where the kernel checks). */
+function useLines(d: ProtocolDeclaration): string[] {
+  if (!d.hop) return ['\tif (r0)', '\t\tr1 = *page;'];
+  const load = d.hop.load.marking === 'READ_ONCE' ? 'READ_ONCE(*usage)' : '*usage';
+  const deref = d.hop.nullCheck
+    ? ['\t\tif (r1 != null)', '\t\t\tr2 = READ_ONCE(*r1);']
+    : ['\t\tr2 = READ_ONCE(*r1);'];
+  return ['\tif (r0) {', `\t\tr1 = ${load};`, ...deref, '\t}'];
+}
+
+function readerLines(d: ProtocolDeclaration, reader: ReaderGuard): string[] {
+  const [enter, leave] = GUARD[reader];
+  const regs = d.hop ? ['\tint r0;', '\tint *r1;', '\tint r2;'] : ['\tint r0;', '\tint r1;'];
+  return [
+    ...regs,
+    '',
+    ...(enter ? [`\t${enter}`] : []),
+    `\t${loadText(d.load.marking)}`,
+    ...useLines(d),
+    ...(leave ? [`\t${leave}`] : []),
+  ];
+}
+
+/** The bad outcome: the flag seen with an uninitialized (publish) or poisoned page; through a pointer, freed memory or NULL read. */
+function badOutcome(d: ProtocolDeclaration, publish: boolean): string {
+  if (d.hop) return '1:r2=2 \\/ 1:r2=3';
+  return publish ? '1:r0=1 /\\ 1:r1=0' : '1:r0=1 /\\ 1:r1=2';
+}
+
+function headerLines(
+  design: string,
+  d: ProtocolDeclaration,
+  reader: ReaderGuard,
+  publish: boolean,
+): string[] {
+  const lookup = d.hop
+    ? `${d.load.fn} reads ${d.flag} (${d.load.marking}), then ${d.hop.pointer} (${d.hop.load.marking}${d.hop.nullCheck ? ', NULL-checked' : ''}) and the bitmap it points to`
+    : `${d.load.fn} reads ${d.flag} (${d.load.marking}), then the struct page`;
+  const legend = d.hop
+    ? ` * map: 1 the usage's subsection_map, 2 freed; null: 3, what a load through NULL reads. The condition is freed usage or NULL dereferenced.`
+    : ` * page: 0 uninitialized, 1 initialized, 2 poisoned. The condition is the ${publish ? 'uninitialized' : 'poisoned'} page seen.`;
+  return [
+    '(*',
+    ` * ${design}: ${d.op} (${publish ? 'publish' : 'teardown'})${d.kernel ? ` on Linux ${d.kernel}` : ''}, generated by pfnlab litmus --design.`,
+    ` * Writer: ${writerSummary(d)}.`,
+    ` * Lookup: ${lookup}${reader === 'none' ? '' : ` under ${reader}`}.`,
+    ...(d.note ? [` * ${d.note}`] : []),
+    legend,
+    ' *)',
+  ];
 }
 
 /** The litmus test of one protocol of one design, in herd7's C dialect. */
@@ -157,38 +253,14 @@ export function protocolTest(
   const publish = isPublish(d.op);
   const reader = d.reader ?? designReader;
   const name = `${design}+${d.op}`.replace(/[^A-Za-z0-9.+-]/g, '-');
-  const usesLock = reader === 'mem_hotplug_lock' || d.writer.includes('lock');
-  const flagType = d.store.marking === 'set_bit' || d.store.marking === 'clear_bit' ? 'atomic_t' : 'int';
-  const params = `${flagType} *flag, int *page${usesLock ? ', spinlock_t *hotplug' : ''}`;
-  const [enter, leave] = GUARD[reader];
-  const lookup = [
-    '\tint r0;',
-    '\tint r1;',
-    '',
-    ...(enter ? [`\t${enter}`] : []),
-    `\t${loadText(d.load.marking)}`,
-    '\tif (r0)',
-    '\t\tr1 = *page;',
-    ...(leave ? [`\t${leave}`] : []),
-  ];
-  const bad = publish ? '1:r0=1 /\\ 1:r1=0' : '1:r0=1 /\\ 1:r1=2';
+  const params = threadParams(d, reader);
   const text = [
     `C ${name}`,
     '',
-    '(*',
-    ` * ${design}: ${d.op} (${publish ? 'publish' : 'teardown'}), generated by pfnlab litmus --design.`,
-    ` * Writer: ${writerSummary(d)}.`,
-    ` * Lookup: ${d.load.fn} reads ${d.flag} (${d.load.marking})${reader === 'none' ? '' : ` under ${reader}`}, then the struct page.`,
-    ...(d.note ? [` * ${d.note}`] : []),
-    ` * page: 0 uninitialized, 1 initialized, 2 poisoned. The condition is the ${publish ? 'uninitialized' : 'poisoned'} page seen.`,
-    ' *)',
+    ...headerLines(design, d, reader, publish),
     '',
     '{',
-    // The initial state declares flag with the type the threads take it as (herd7 checks them alike).
-    flagType === 'atomic_t'
-      ? `\tatomic_t flag = ATOMIC_INIT(${publish ? 0 : 1});`
-      : `\tint flag = ${publish ? 0 : 1};`,
-    `\tint page = ${publish ? 0 : 1};`,
+    ...initLines(d, publish),
     '}',
     '',
     `P0(${params})`,
@@ -198,10 +270,10 @@ export function protocolTest(
     '',
     `P1(${params})`,
     '{',
-    ...lookup,
+    ...readerLines(d, reader),
     '}',
     '',
-    `exists (${bad})`,
+    `exists (${badOutcome(d, publish)})`,
     '',
   ].join('\n');
   return { design, op: d.op, kind: publish ? 'publish' : 'teardown', name, text, declaration: d };

@@ -73,6 +73,7 @@ describe('designs under LKMM', () => {
       'active-bitmap+memunmap.litmus',
       'active-bitmap+offline+remove.litmus',
       'active-bitmap+online.litmus',
+      'active-bitmap+remove.litmus',
     ]);
     assert.equal(
       checkLitmus(readFileSync(join(dir, 'active-bitmap+online.litmus'), 'utf8')).result,
