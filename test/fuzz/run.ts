@@ -8,7 +8,8 @@
  *
  * prints one line per failure (seed and index replay it: --seed S --only I) and a summary.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -69,7 +70,17 @@ class CaseRunner {
     return w;
   }
 
+  /** One case in a scratch directory of its own, removed here whether the case ends or is killed. */
   async run(c: FuzzCase, limitMs: number): Promise<CaseOutcome | 'timeout'> {
+    const dir = mkdtempSync(join(tmpdir(), 'pfnlab-fuzz-'));
+    try {
+      return await this.runIn(c, dir, limitMs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async runIn(c: FuzzCase, dir: string, limitMs: number): Promise<CaseOutcome | 'timeout'> {
     const w = await this.live();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -90,7 +101,7 @@ class CaseRunner {
         this.worker = undefined;
         resolve({ code: undefined, stdoutBytes: 0, stderr: '', threw: `worker died: ${e.message}` });
       });
-      w.postMessage(c);
+      w.postMessage({ c, dir });
     });
   }
 

@@ -3,8 +3,7 @@
  * a minute), and checks that every refused kernel step of a scenario left the machine as it was.
  * The main thread watches the time and ends a worker stuck in a case.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { main } from '../../src/cli/main.js';
@@ -55,46 +54,42 @@ function refusedStepsChangeNothing(path: string): string | undefined {
   return undefined;
 }
 
-async function runCase(c: FuzzCase): Promise<CaseOutcome> {
-  const dir = mkdtempSync(join(tmpdir(), 'pfnlab-fuzz-'));
-  try {
-    for (const [name, text] of Object.entries(c.files)) {
-      mkdirSync(join(dir, name, '..'), { recursive: true });
-      writeFileSync(join(dir, name), text);
-    }
-    let stdoutBytes = 0;
-    let stderr = '';
-    let code: number | undefined;
-    let threw: string | undefined;
-    try {
-      code = await main(resolveArgv(c, dir), {
-        out: (t) => {
-          stdoutBytes += t.length;
-        },
-        err: (t) => {
-          stderr += t;
-        },
-        errIsTty: false,
-        outIsTty: false,
-      });
-    } catch (e) {
-      threw = e instanceof Error ? `${e.name}: ${e.message}`.slice(0, 500) : String(e);
-    }
-    const changed =
-      c.files['s.json'] !== undefined ? refusedStepsChangeNothing(join(dir, 's.json')) : undefined;
-    return { code, stdoutBytes, stderr: stderr.slice(0, 2000), threw, changed };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/** Runs one case in `dir`, a scratch directory the main thread made and removes (even when it ends this worker on a timeout). */
+async function runCase(c: FuzzCase, dir: string): Promise<CaseOutcome> {
+  for (const [name, text] of Object.entries(c.files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
   }
+  let stdoutBytes = 0;
+  let stderr = '';
+  let code: number | undefined;
+  let threw: string | undefined;
+  try {
+    code = await main(resolveArgv(c, dir), {
+      out: (t) => {
+        stdoutBytes += t.length;
+      },
+      err: (t) => {
+        stderr += t;
+      },
+      errIsTty: false,
+      outIsTty: false,
+    });
+  } catch (e) {
+    threw = e instanceof Error ? `${e.name}: ${e.message}`.slice(0, 500) : String(e);
+  }
+  const changed =
+    c.files['s.json'] !== undefined ? refusedStepsChangeNothing(join(dir, 's.json')) : undefined;
+  return { code, stdoutBytes, stderr: stderr.slice(0, 2000), threw, changed };
 }
 
 // Loaded: the main thread starts a case's clock only now, so a worker's start is never a case's time.
 parentPort?.postMessage('ready');
 
-parentPort?.on('message', async (c: FuzzCase) => {
+parentPort?.on('message', async ({ c, dir }: { c: FuzzCase; dir: string }) => {
   let outcome: CaseOutcome;
   try {
-    outcome = await runCase(c);
+    outcome = await runCase(c, dir);
   } catch (e) {
     outcome = { code: undefined, stdoutBytes: 0, stderr: '', threw: `fuzzer: ${(e as Error).stack ?? e}` };
   }
