@@ -1,0 +1,50 @@
+/** Random schedules with a seed: the explorer's bug hunt when the exhaustive search is too big. */
+import { rng } from '../random.js';
+import type { Program, Violation } from './program.js';
+import { type Counterexample, deadlock, type SearchResult, shorter, unfinished } from './search-result.js';
+import { World } from './world.js';
+
+/** Random schedules with a seed: each run picks uniformly among enabled threads until done or a violation. */
+export function randomSearch(program: Program, runs: number, seed: number): SearchResult {
+  const world = new World(program);
+  world.save(0);
+  const random = rng(seed);
+  const started = performance.now();
+  let transitions = 0;
+  let best: Counterexample | undefined;
+  for (let r = 0; r < runs; r++) {
+    world.load(0);
+    const schedule: number[] = [];
+    for (;;) {
+      const candidates = unfinished(world);
+      if (candidates.length === 0) break;
+      const t = randomStep(world, candidates, random);
+      if (t < 0) {
+        best = shorter(best, schedule, deadlock(world, candidates));
+        break;
+      }
+      schedule.push(t);
+      transitions++;
+      const violation: Violation | undefined = world.violation;
+      if (violation) {
+        best = shorter(best, schedule, violation);
+        break;
+      }
+    }
+  }
+  world.reset(0);
+  return {
+    verdict: best ? 'unsafe' : 'bounded',
+    states: runs,
+    transitions,
+    seconds: (performance.now() - started) / 1000,
+    schedule: best?.schedule,
+    violation: best?.violation,
+  };
+}
+
+/** Run the first enabled thread of the candidates in a random order: its id, or -1 if none is enabled. */
+function randomStep(world: World, candidates: number[], random: () => number): number {
+  for (const t of candidates.sort(() => random() - 0.5)) if (world.step(t)) return t;
+  return -1;
+}
