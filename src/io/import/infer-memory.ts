@@ -478,15 +478,45 @@ function noteMissingBlocks(c: Context, r: RamRange, missing: readonly number[]):
   }
 }
 
+/** Where a hot-added block ends: offline, or online in a zone (undefined: the kernel's default). */
+type BlockTarget = 'offline' | 'normal' | 'movable' | undefined;
+
 function onlineSteps(c: Context, r: RamRange, ids: readonly number[]): StepJson[] {
   const missing = ids.filter((id) => !c.blocks.has(id));
   if (missing.length) noteMissingBlocks(c, r, missing);
   const fact = (id: number) => c.blocks.get(id) ?? derivedFact(c, id, r);
-  const online = ids.filter((id) => fact(id).state !== 'offline');
-  return runs(online, (id) => onlineZone(c, fact(id), r)).map((run) => {
+  const target = (id: number): BlockTarget =>
+    fact(id).state === 'offline' ? 'offline' : onlineZone(c, fact(id), r);
+  const auto = autoOnlineZone(c);
+  // Blocks add_memory() left where the machine has them need no step; the rest are offlined
+  // first when auto-online brought them up (online_store() refuses an online block).
+  const moved = ids.filter((id) => auto === 'offline' || (target(id) !== auto && target(id) !== undefined));
+  const offlines =
+    auto === 'offline'
+      ? []
+      : runs(moved, () => 0).map(
+          (run): StepJson => ({ op: 'offline', ...blockRange(c, run.first, run.last) }),
+        );
+  const onlines = runs(
+    moved.filter((id) => target(id) !== 'offline'),
+    target,
+  ).map((run) => {
     const step: StepJson = { op: 'online', ...blockRange(c, run.first, run.last) };
     return run.key ? { ...step, zone: run.key } : step;
   });
+  return [...offlines, ...onlines];
+}
+
+/**
+ * Where add_memory() itself puts new blocks under the machine's auto_online_blocks
+ * (add_memory_resource() -> online_memory_block()): 'offline' when it leaves them offline;
+ * online_kernel's kernel zone, online_movable's ZONE_MOVABLE, or, for online, the zone
+ * zone_for_pfn_range() picks under contig-zones for memory above every zone: the default
+ * kernel zone (default_kernel_zone_for_pfn()).
+ */
+function autoOnlineZone(c: Context): 'offline' | 'normal' | 'movable' {
+  const auto = c.facts.sysfs?.autoOnlineBlocks ?? 'offline';
+  return auto === 'online_movable' ? 'movable' : auto === 'offline' ? 'offline' : 'normal';
 }
 
 /**

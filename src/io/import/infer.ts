@@ -96,6 +96,16 @@ function probeBootMemEnd(facts: MachineFacts, options: ImportOptions): number | 
   }
 }
 
+/** The scenario's hotplug settings: the machine's auto_online_blocks, when it is not the default. */
+function hotplugOf(facts: MachineFacts, report: ReportBuilder): { hotplug?: { autoOnlineBlocks: string } } {
+  const auto = facts.sysfs?.autoOnlineBlocks;
+  if (auto === undefined) return {};
+  report.infer(
+    `auto_online_blocks ${auto}${auto === 'offline' ? '' : ': add_memory onlines its blocks; blocks the machine has elsewhere are offlined (and onlined) after it'}`,
+  );
+  return auto === 'offline' ? {} : { hotplug: { autoOnlineBlocks: auto } };
+}
+
 export function inferScenario(facts: MachineFacts, options: ImportOptions = {}): ImportResult {
   const report = new ReportBuilder();
   report.sources.push(...sourcesOf(facts));
@@ -110,6 +120,7 @@ export function inferScenario(facts: MachineFacts, options: ImportOptions = {}):
     arch: choice.arch,
     ...(choice.kernel !== presetParams(choice.arch)?.kernel ? { kernel: choice.kernel } : {}),
     overrides: choice.overrides,
+    ...hotplugOf(facts, report),
     boot: memory.boot,
     steps: [...memory.steps, ...devices],
   };

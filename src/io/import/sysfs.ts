@@ -4,11 +4,14 @@
  * at 0): phys_index (phys_index_show(), "%08lx", the same id in hex), state
  * (state_show(): online, offline, going-offline), valid_zones
  * (valid_zones_show()), removable, and a nodeK link (drivers/base/node.c,
- * do_register_memory_block_under_node(); backlink node/nodeK/memoryN).
+ * do_register_memory_block_under_node(); backlink node/nodeK/memoryN); and
+ * auto_online_blocks (auto_online_blocks_show(): what add_memory() does with
+ * new blocks, memhp_default_online_type's name).
  */
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlockState } from '../../model/blocks.js';
+import { AUTO_ONLINE_BLOCKS, type AutoOnlineBlocks } from '../../model/hotplug-settings.js';
 import { MACHINE_FILES } from '../machine-dir.js';
 import { readInputText } from '../read-input.js';
 import { fail, kernelLines, parseDecimal, parseHex, Skipped } from './text.js';
@@ -30,6 +33,8 @@ export interface SysfsBlock {
 export interface SysfsMemory {
   readonly dir: string;
   readonly blockSize: number;
+  /** auto_online_blocks, when the tree has it. */
+  readonly autoOnlineBlocks?: AutoOnlineBlocks;
   readonly blocks: readonly SysfsBlock[];
   readonly skipped: readonly string[];
 }
@@ -99,6 +104,19 @@ function parseBlockSize(dir: string): number {
     ? `: the file is hex without 0x ("%lx"), and ${text} looks decimal (hex ${decimal.toString(16)})`
     : '';
   return fail(`${path}:1`, `block size 0x${size.toString(16)} is not a power of two${hint}`, text);
+}
+
+/** auto_online_blocks: offline or online (every release), online_kernel or online_movable (5.7 on). */
+function parseAutoOnline(dir: string): AutoOnlineBlocks | undefined {
+  const path = join(dir, 'auto_online_blocks');
+  if (!existsSync(path)) return undefined;
+  const s = attribute(path);
+  if ((AUTO_ONLINE_BLOCKS as readonly string[]).includes(s)) return s as AutoOnlineBlocks;
+  return fail(
+    `${path}:1`,
+    `auto_online_blocks '${s.slice(0, 40)}' is not ${AUTO_ONLINE_BLOCKS.join(', ')}`,
+    s,
+  );
 }
 
 function parseState(path: string): BlockState {
@@ -197,5 +215,12 @@ export function readSysfsMemory(path: string): SysfsMemory {
     }
   }
   blocks.sort((a, b) => a.id - b.id);
-  return { dir, blockSize, blocks, skipped: skipped.list(dir) };
+  const autoOnlineBlocks = parseAutoOnline(dir);
+  return {
+    dir,
+    blockSize,
+    ...(autoOnlineBlocks ? { autoOnlineBlocks } : {}),
+    blocks,
+    skipped: skipped.list(dir),
+  };
 }
