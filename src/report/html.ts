@@ -4,7 +4,8 @@
  */
 import type { CompareResult } from '../compare/index.js';
 import { CATEGORIES, CATEGORY_MEANINGS, type Category } from '../compare/judge.js';
-import { escapeXml, type LayoutMap, renderLegend, renderMapSvg } from './map.js';
+import { escapeXml, type LayoutMap, renderLegend } from './map.js';
+import { renderMapSvg } from './map-svg.js';
 
 export interface ReportScenario {
   readonly name: string;

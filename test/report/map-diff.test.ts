@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { runScenario } from '../../src/ops/scenario-run.js';
-import { mapScene } from '../../src/report/map.js';
 import { mapChanges, OUTLINE_LIMIT } from '../../src/report/map-diff.js';
 import { layoutMap, sectionMap } from '../../src/report/map-layout.js';
 import { packMap, unpackMap } from '../../src/report/map-pack.js';
+import { mapScene } from '../../src/report/map-scene.js';
 import { scenarioFromJson } from '../../src/scenario/index.js';
 
 const pmem = loadScenario('pmem-shares-a-section-with-boot-ram');

@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
-import {
-  BAND_COLOURS,
-  CELL_COLOURS,
-  type LayoutMap,
-  legendItems,
-  type MapScene,
-  mapScene,
-  renderMapSvg,
-  stripWidths,
-} from '../../src/report/map.js';
+import { BAND_COLOURS, CELL_COLOURS, type LayoutMap, legendItems } from '../../src/report/map.js';
 import { layoutMap, sectionMap, subsectionMap } from '../../src/report/map-layout.js';
+import { type MapScene, mapScene, stripWidths } from '../../src/report/map-scene.js';
+import { renderMapSvg } from '../../src/report/map-svg.js';
 import { machine } from '../helpers.js';
 
 const GiB = 2 ** 30;

@@ -7,17 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
-import {
-  BAND_COLOURS,
-  CELL_COLOURS,
-  type LayoutMap,
-  legendItems,
-  type MapScene,
-  mapScene,
-  type SceneRect,
-  viewStyle,
-} from '../../src/report/map.js';
+import { BAND_COLOURS, CELL_COLOURS, type LayoutMap, legendItems } from '../../src/report/map.js';
 import { layoutMap, sectionMap } from '../../src/report/map-layout.js';
+import { type MapScene, mapScene, type SceneRect, viewStyle } from '../../src/report/map-scene.js';
 
 /** A sections map of n online sections from section `from`, no bands (x86_64 geometry). */
 function sections(n: number, from = 0): LayoutMap {

@@ -3,9 +3,10 @@
  * sections to subsections to pages; the inspector for the pfn under the
  * pointer (or pinned by a click); the trace player when a trace is served.
  */
-import { CHANGED_OUTLINE, type LayoutMap, legendItems, type MapHighlight } from '../../report/map.js';
+import { CHANGED_OUTLINE, type LayoutMap, legendItems } from '../../report/map.js';
 import { type MapChanges, mapChanges, OUTLINE_LIMIT } from '../../report/map-diff.js';
 import { type PackedMap, unpackMap } from '../../report/map-pack.js';
+import type { MapHighlight } from '../../report/map-scene.js';
 import { hex } from '../../units.js';
 import type { PfnInspect, ScenarioSummary, ViewInfo, WatchAnswer } from '../api.js';
 import { $, clear, el, getJson, swatch } from './dom.js';

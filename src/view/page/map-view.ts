@@ -1,23 +1,21 @@
 /**
- * The map in the page: the shared scene (src/report/map.ts) drawn as SVG, or
+ * The map in the page: the shared scene (src/report/map-scene.ts) drawn as SVG, or
  * on a canvas past CANVAS_CELLS cells; pointer events turned into pfns. Runs
  * of alike rows are folded (a large uniform machine is a few rows, not a
  * thousand); the pinned pfn's row is never folded.
  */
+import { CELL_LABELS, cellName, type LayoutMap } from '../../report/map.js';
+import type { BandChange } from '../../report/map-diff.js';
 import {
-  CELL_LABELS,
-  cellName,
-  type LayoutMap,
   type MapHighlight,
   type MapScene,
   mapScene,
   type SceneCell,
   type SceneFold,
   type SceneRect,
-  sceneSvg,
   viewStyle,
-} from '../../report/map.js';
-import type { BandChange } from '../../report/map-diff.js';
+} from '../../report/map-scene.js';
+import { sceneSvg } from '../../report/map-svg.js';
 import { hex } from '../../units.js';
 import { append, clear, el } from './dom.js';
 
