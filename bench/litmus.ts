@@ -14,45 +14,21 @@
  * Usage: npm run bench:litmus -- --kernel DIR [--json]
  *   DIR: a Linux source tree, or a bare git directory (read with git show HEAD:...)
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
 import { checkLitmus, decideLitmus, parseLitmus } from '../src/lkmm/index.js';
 import { benchArgs, refuse } from './args.js';
+import { KERNEL_LITMUS_DIRS, kernelLitmusFiles } from './kernel-litmus.js';
 
 const args = benchArgs('litmus', { kernel: { type: 'string' }, json: { type: 'boolean' } });
 const TARGET_MS = 10_000;
-const DIRS = ['tools/memory-model/litmus-tests', 'Documentation/litmus-tests'];
-
-function listFiles(root: string): { path: string; text: () => string }[] {
-  if (existsSync(join(root, 'tools/memory-model'))) {
-    const walk = (dir: string): string[] =>
-      readdirSync(dir).flatMap((n) => {
-        const p = join(dir, n);
-        return statSync(p).isDirectory() ? walk(p) : p.endsWith('.litmus') ? [p] : [];
-      });
-    return DIRS.filter((d) => existsSync(join(root, d)))
-      .flatMap((d) => walk(join(root, d)))
-      .map((p) => ({ path: relative(root, p), text: () => readFileSync(p, 'utf8') }));
-  }
-  const git = (...a: string[]): string =>
-    execFileSync('git', [`--git-dir=${root}`, ...a], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  let names: string[];
-  try {
-    names = git('ls-tree', '-r', '--name-only', 'HEAD', ...DIRS)
-      .split('\n')
-      .filter((p) => p.endsWith('.litmus'));
-  } catch {
-    return refuse('litmus', `${root.slice(0, 120)} is neither a kernel tree nor a git directory holding one`);
-  }
-  return names.map((p) => ({ path: p, text: () => git('show', `HEAD:${p}`) }));
-}
-
 const root = args.kernel;
 if (!root) refuse('litmus', 'give --kernel DIR (a kernel tree or bare git mirror with tools/memory-model)');
 if (!existsSync(root)) refuse('litmus', `${root.slice(0, 120)} does not exist`);
-const files = listFiles(root);
-if (!files.length) refuse('litmus', `no litmus tests under ${DIRS.join(' or ')} in ${root.slice(0, 120)}`);
+const files =
+  kernelLitmusFiles(root) ??
+  refuse('litmus', `${root.slice(0, 120)} is neither a kernel tree nor a git directory holding one`);
+if (!files.length)
+  refuse('litmus', `no litmus tests under ${KERNEL_LITMUS_DIRS.join(' or ')} in ${root.slice(0, 120)}`);
 
 interface Row {
   file: string;

@@ -99,7 +99,8 @@ export function isPublish(op: ProtocolOp): boolean {
 function storeText(m: StoreMarking, value: 0 | 1): string {
   switch (m) {
     case 'plain':
-      return value ? '*flag = *flag | 1;' : '*flag = *flag & ~1;';
+      // herd7's C has no unary ~ (CParser.mly: `~` only in `&~` of __atomic_op): -2 is ~1.
+      return value ? '*flag = *flag | 1;' : '*flag = *flag & -2; // &= ~1';
     case 'WRITE_ONCE':
       return `WRITE_ONCE(*flag, ${value});`;
     case 'smp_store_release':
