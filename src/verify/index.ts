@@ -11,34 +11,36 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Geometry } from '../arch/geometry.js';
 import { geometryFor } from '../arch/presets.js';
 import { HotplugError } from '../errors.js';
-import { modelKpageRuns } from '../io/export/kpageflags.js';
 import { importMachine } from '../io/import/index.js';
 import { makeDirs, withFileErrors } from '../io/machine-dir.js';
 import type { Machine } from '../model/machine.js';
 import { planOperation, runPlan } from '../ops/index.js';
 import { bootScenario } from '../ops/scenario-run.js';
-import type { OpSpec } from '../ops/spec.js';
+import type { BootRange, OpSpec } from '../ops/spec.js';
 import type { Scenario } from '../scenario/index.js';
 import { hex } from '../units.js';
-import { parseSnapshot } from './agent.js';
-import { compareRefusal, compareViews, type Disagreement, type Region } from './compare.js';
+import { compareRefusal, type Disagreement, type Region } from './compare.js';
 import { qemuConfig, type VerifyMachine, verifyMachine } from './config.js';
+import { VerifyFault } from './guest-sysfs.js';
 import { buildInitramfs, builtinModules, NEEDED_MODULES } from './initramfs.js';
-import { chooseRanges, comparePages, kpageRanges, type PageComparison, parseKpage } from './pages.js';
 import { Guest, GuestError } from './qemu.js';
-import {
-  describeAction,
-  type GuestAction,
-  type GuestOutcome,
-  planReplay,
-  replayAction,
-  VerifyFault,
-} from './replay.js';
+import { describeAction, type GuestAction, planReplay } from './replay.js';
+import { type GuestOutcome, type ReplayContext, replayAction } from './replay-guest.js';
 import type { SelftestStep } from './selftest.js';
-import { findToolchain } from './setup.js';
-import { type KernelView, modelView, readView, writeGuestDir } from './view.js';
+import { findToolchain, type Toolchain } from './setup.js';
+import {
+  alignAutoOnline,
+  compareSnapshot,
+  MODEL_AUTO_ONLINE,
+  type SnapshotComparison,
+  type SnapshotScope,
+  settle,
+  snapGuest,
+} from './snapshot.js';
+import { type KernelView, readView } from './view.js';
 
 export type { Disagreement } from './compare.js';
 export { compareViews } from './compare.js';
@@ -46,6 +48,7 @@ export { hotplugBase, verifyMachine } from './config.js';
 export { planReplay } from './replay.js';
 export { selftestScenario } from './selftest.js';
 export { findToolchain, SetupError, setup } from './setup.js';
+export { MODEL_AUTO_ONLINE } from './snapshot.js';
 
 export interface VerifyOptions {
   readonly kernel?: string;
@@ -60,13 +63,6 @@ export interface VerifyOptions {
 
 /** pfns compared per snapshot by default: 4 GiB of 4 KiB pages (a few seconds under TCG). */
 export const PAGES_LIMIT = 2 ** 20;
-
-/**
- * The model's online policy: it has no auto-online (memhp_default_online_type)
- * yet, so hot-added memory stays offline until a step onlines it, as with
- * auto_online_blocks=offline.
- */
-export const MODEL_AUTO_ONLINE = 'offline';
 
 export type Agreement = boolean | null;
 
@@ -218,94 +214,6 @@ export function verdictOf(steps: readonly StepResult[]): Verdict {
   };
 }
 
-/** Make the guest's online policy the model's; returns the kernel's own value (null when the file is absent). */
-async function alignAutoOnline(guest: Guest): Promise<string | null> {
-  const path = '/sys/devices/system/memory/auto_online_blocks';
-  const r = await guest.request('read', [path]);
-  if (r.rc !== 0) return null;
-  const kernel = r.lines[0]?.trim() ?? '';
-  if (kernel !== MODEL_AUTO_ONLINE) {
-    const w = await guest.request('write', [path, MODEL_AUTO_ONLINE]);
-    if (w.rc !== 0)
-      throw new GuestError(`cannot set ${path} to ${MODEL_AUTO_ONLINE}: ${w.error.slice(0, 200)}`);
-  }
-  return kernel;
-}
-
-/** Sorted, merged regions. */
-function kpageUnion(regions: readonly Region[]): Region[] {
-  const out: Region[] = [];
-  for (const r of [...regions].sort((a, b) => a.start - b.start)) {
-    const last = out[out.length - 1];
-    if (last && r.start <= last.end)
-      out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
-    else out.push({ ...r });
-  }
-  return out;
-}
-
-/** pfn regions of the sections present on either side: the model's, and the guest's memory blocks. */
-function presentRegions(m: Machine, guest: KernelView): Region[] {
-  const per = m.g.pagesPerSection;
-  const out: Region[] = [];
-  for (const nr of m.sections.presentSectionNrs()) out.push({ start: nr * per, end: (nr + 1) * per });
-  const perBlock = guest.blockSize / m.g.pageSize;
-  for (const b of guest.blocks) out.push({ start: b.id * perBlock, end: (b.id + 1) * perBlock });
-  // One region per section, so that chooseRanges() can rank them.
-  const split: Region[] = [];
-  for (const r of kpageRanges(out))
-    for (let a = r.start; a < r.end; a += per) split.push({ start: a, end: Math.min(r.end, a + per) });
-  return split;
-}
-
-/**
- * Read the guest's kpageflags/kpagecount over the present sections (the
- * step's range first, at most `limit` pfns) and compare them with the model's.
- */
-async function comparePagesAfter(
-  guest: Guest,
-  m: Machine,
-  view: KernelView,
-  stepRange: Region | undefined,
-  bootRam: readonly Region[],
-  limit: number,
-): Promise<PageComparison & { skipped: number; pastEnd: number }> {
-  const { read, skipped } = chooseRanges(presentRegions(m, view), stepRange, bootRam, limit);
-  // Pinned pages stand for the kernel's own unmovable allocations, somewhere else in the guest:
-  // compared as coarsely as boot RAM.
-  const coarse = kpageUnion([...bootRam, ...m.pins.map((p) => ({ start: p.startPfn, end: p.endPfn }))]);
-  let compared = 0;
-  let inUse = 0;
-  let pastEnd = 0;
-  const disagreements: Disagreement[] = [];
-  for (const r of read) {
-    const n = r.end - r.start;
-    const resp = await guest.request('kpage', [String(r.start), String(n)], 60_000 + n / 10);
-    const runs = parseKpage(resp.lines, r.start);
-    const covered = runs.flags.reduce((t, x) => t + x.end - x.start, 0);
-    const counted = runs.count.reduce((t, x) => t + x.end - x.start, 0);
-    if (resp.rc !== 0 || counted !== covered)
-      throw new VerifyFault(
-        `the agent read ${covered} pfns of /proc/kpageflags and ${counted} of /proc/kpagecount from ${hex(r.start)}${resp.error ? `: ${resp.error.slice(0, 200)}` : ''}`,
-        r.start,
-      );
-    // The files end at the kernel's max_pfn (rounded up to a section): ZONE_DEVICE
-    // ranges above the last System RAM have no entries there.
-    pastEnd += n - covered;
-    const c = comparePages(modelKpageRuns(m, r.start, r.end), runs, coarse);
-    compared += c.compared;
-    inUse += c.inUse;
-    disagreements.push(...c.disagreements);
-  }
-  return { compared, inUse, disagreements, skipped, pastEnd };
-}
-
-/** Wait until the guest's hotplug work has settled (block count and states stable, nothing going-offline). */
-async function settle(guest: Guest): Promise<string | undefined> {
-  const r = await guest.request('settle', ['30'], 60_000);
-  return r.rc === 0 ? undefined : `hotplug work did not settle: ${r.error.slice(0, 200)}`;
-}
-
 /**
  * The selftest's injected failures: the block-state action wrapped in the
  * notifier error injection, or not replayable when the kernel has no
@@ -324,6 +232,32 @@ function withInjection(
   });
 }
 
+/** One run of verify: the guest, where its snapshots go, and what the steps gather. */
+interface VerifyRun extends SnapshotScope {
+  readonly s: Scenario;
+  readonly vm: VerifyMachine;
+  readonly release: string;
+  readonly progress: (line: string) => void;
+  readonly selftest?: readonly SelftestStep[];
+  readonly results: StepResult[];
+  readonly notReplayable: VerifyResult['notReplayable'];
+  readonly verifyErrors: VerifyResult['verifyErrors'];
+  pagesSkipped: number;
+  pagesPastEnd: number;
+}
+
+/** The model booted from the guest's own layout, and what boot found. */
+interface BootedModel {
+  readonly m: Machine;
+  readonly geometry: Geometry;
+  readonly ranges: readonly BootRange[];
+  readonly blockSize: number;
+  readonly autoOnline: VerifyResult['autoOnline'];
+  readonly bootRam: readonly Region[];
+  /** The guest's files at boot. */
+  readonly view: KernelView;
+}
+
 /** Boot the guest, replay the scenario, compare after every step. */
 export async function runVerify(
   s: Scenario,
@@ -337,6 +271,52 @@ export async function runVerify(
   // (and /proc/x cannot spin mkdir -p).
   if (opts.keep) withFileErrors(() => makeDirs(opts.keep as string), opts.keep);
   const tools = findToolchain({ kernel: opts.kernel, modules: opts.modules, cache: opts.cache });
+  const { initrd, actions } = prepareGuest(s, vm, tools, selftest);
+  const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'pfnlab-verify-'));
+  progress(`booting ${tools.kernel.release} under QEMU (TCG)`);
+  const guest = await Guest.start(
+    tools.qemu,
+    qemuConfig(vm),
+    { vmlinuz: tools.kernel.vmlinuz, initrd: initrd.archive },
+    dir,
+  );
+  try {
+    const boot = await bootModel(s, guest, dir, tools.kernel.release);
+    const run: VerifyRun = {
+      s,
+      vm,
+      guest,
+      dir,
+      release: tools.kernel.release,
+      progress,
+      selftest,
+      limit: opts.pagesLimit ?? PAGES_LIMIT,
+      driverManaged: vm.virtioMem.map((d) => ({ start: d.start, end: d.start + d.size })),
+      bootRam: boot.bootRam,
+      results: [],
+      notReplayable: [],
+      verifyErrors: [],
+      pagesSkipped: 0,
+      pagesPastEnd: 0,
+    };
+    run.results.push(await bootStep(run, boot));
+    const ctx: ReplayContext = { guest, blockSize: boot.blockSize, ndDevices: new Map(), loaded: new Set() };
+    for (let i = 0; i < s.steps.length; i++)
+      run.results.push(await replayStep(run, boot.m, ctx, i, actions[i]));
+    return verifyResult(run, boot, guest.args, started);
+  } finally {
+    await guest.stop();
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The initramfs for the guest's kernel and the scenario's steps as guest actions. */
+function prepareGuest(
+  s: Scenario,
+  vm: VerifyMachine,
+  tools: Toolchain,
+  selftest: readonly SelftestStep[] | undefined,
+): { initrd: ReturnType<typeof buildInitramfs>; actions: GuestAction[] } {
   const initrd = buildInitramfs({
     busybox: tools.busybox,
     modulesDir: tools.kernel.modules,
@@ -349,239 +329,246 @@ export async function runVerify(
   const noInjector = hasInjector
     ? undefined
     : `kernel ${tools.kernel.release} ships no memory-notifier-error-inject module (CONFIG_MEMORY_NOTIFIER_ERROR_INJECT)`;
-  const actions = withInjection(planReplay(s.steps, vm), selftest, noInjector);
-  const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'pfnlab-verify-'));
-  progress(`booting ${tools.kernel.release} under QEMU (TCG)`);
-  const guest = await Guest.start(
-    tools.qemu,
-    qemuConfig(vm),
-    { vmlinuz: tools.kernel.vmlinuz, initrd: initrd.archive },
-    dir,
-  );
-  try {
-    const driverManaged: Region[] = vm.virtioMem.map((d) => ({ start: d.start, end: d.start + d.size }));
-    // Each snapshot: the guest's files as a machine directory, the model
-    // exported beside it, both read back with the import parsers.
-    const snapGuest = async (label: string): Promise<string> => {
-      const files = parseSnapshot((await guest.request('snap')).lines);
-      const at = join(dir, label);
-      writeGuestDir(at, files, tools.kernel.release);
-      return at;
-    };
-    const pageSize = 4096;
-    const limit = opts.pagesLimit ?? PAGES_LIMIT;
-    let pagesSkipped = 0;
-    let pagesPastEnd = 0;
-    // Files and struct pages: the blocks, zones and iomem compared through
-    // the machine directories, then kpageflags/kpagecount pfn by pfn.
-    const snap = async (label: string, m: Machine, g: KernelView, stepRange?: Region) => {
-      const mv = modelView(m, join(dir, `${label}.model`));
-      const views = compareViews(mv, g, { driverManaged });
-      const pages = await comparePagesAfter(guest, m, g, stepRange, bootRam, limit);
-      pagesSkipped += pages.skipped;
-      pagesPastEnd += pages.pastEnd;
-      return { ...views, pages: pages.disagreements, pagesCompared: pages.compared, pagesInUse: pages.inUse };
-    };
-    // Boot: the model starts from the guest's own layout, imported from its
-    // files (boot ranges from /proc/iomem, block size from sysfs). Devices the
-    // import may infer are left out: the scenario's steps bring them.
-    const autoOnlineKernel = await alignAutoOnline(guest);
-    const bootSettle = await settle(guest);
-    if (bootSettle) throw new GuestError(`after boot: ${bootSettle}`);
-    const bootDir = await snapGuest('step-00-boot');
-    const imported = importMachine({ dir: bootDir }, { name: s.name }).converted;
-    const bootView = readView(bootDir);
-    const ranges = imported.boot;
-    // The model picks its own memory block size from the boot layout
-    // (probe_memory_block_size() under a hypervisor); a different choice is a
-    // disagreement, and the model then runs with the guest's size.
-    const own = geometryFor('x86_64', { hypervisor: true });
-    const ownBlock = bootScenario({ name: s.name, geometry: own, boot: ranges, steps: [] }).machine.blockSize;
-    const geometry = geometryFor('x86_64', { hypervisor: true, memoryBlockSize: bootView.blockSize });
-    const { machine: m } = bootScenario({ name: s.name, geometry, boot: ranges, steps: [] });
-    const blockSizeDis: Disagreement[] =
-      ownBlock === bootView.blockSize
-        ? []
-        : [
-            {
-              area: 'blocks',
-              what: 'block_size_bytes',
-              model: ownBlock.toString(16),
-              kernel: bootView.blockSize.toString(16),
-            },
-          ];
-    const results: StepResult[] = [];
-    const autoOnline = { kernel: autoOnlineKernel, used: MODEL_AUTO_ONLINE };
-    const bootRam: Region[] = ranges.map((r) => ({
-      start: Math.ceil(r.start / pageSize),
-      end: Math.floor((r.start + r.size) / pageSize),
-    }));
-    const bootCmp = await snap('step-00-boot', m, bootView);
-    const bootDis = [
-      ...blockSizeDis,
-      ...bootCmp.blocks,
-      ...bootCmp.zones,
-      ...bootCmp.iomem,
-      ...bootCmp.pages,
-    ];
-    results.push({
-      index: 0,
-      op: 'boot',
-      summary: `boot ${ranges.length} ranges imported from the guest`,
-      action: `qemu -m ${vm.memory / 2 ** 20}M,slots=${vm.slots},maxmem=${vm.maxmem / 2 ** 20}M`,
-      replayed: true,
+  return { initrd, actions: withInjection(planReplay(s.steps, vm), selftest, noInjector) };
+}
+
+/**
+ * Boot: the model starts from the guest's own layout, imported from its files
+ * (boot ranges from /proc/iomem, block size from sysfs). Devices the import may
+ * infer are left out: the scenario's steps bring them.
+ */
+async function bootModel(s: Scenario, guest: Guest, runDir: string, release: string): Promise<BootedModel> {
+  const autoOnlineKernel = await alignAutoOnline(guest);
+  const bootSettle = await settle(guest);
+  if (bootSettle) throw new GuestError(`after boot: ${bootSettle}`);
+  const dir = await snapGuest(guest, runDir, BOOT_LABEL, release);
+  const ranges = importMachine({ dir }, { name: s.name }).converted.boot;
+  const view = readView(dir);
+  const geometry = geometryFor('x86_64', { hypervisor: true, memoryBlockSize: view.blockSize });
+  const { machine: m } = bootScenario({ name: s.name, geometry, boot: ranges, steps: [] });
+  const bootRam = ranges.map((r) => ({
+    start: Math.ceil(r.start / PAGE_SIZE),
+    end: Math.floor((r.start + r.size) / PAGE_SIZE),
+  }));
+  const autoOnline = { kernel: autoOnlineKernel, used: MODEL_AUTO_ONLINE };
+  return { m, geometry, ranges, blockSize: view.blockSize, autoOnline, bootRam, view };
+}
+
+const BOOT_LABEL = 'step-00-boot';
+const PAGE_SIZE = 4096;
+
+/**
+ * The model picks its own memory block size from the boot layout
+ * (probe_memory_block_size() under a hypervisor); a different choice is a
+ * disagreement, and the model then runs with the guest's size.
+ */
+function blockSizeDisagreement(
+  s: Scenario,
+  ranges: readonly BootRange[],
+  guestBlockSize: number,
+): Disagreement[] {
+  const own = geometryFor('x86_64', { hypervisor: true });
+  const ownBlock = bootScenario({ name: s.name, geometry: own, boot: ranges, steps: [] }).machine.blockSize;
+  if (ownBlock === guestBlockSize) return [];
+  return [
+    {
+      area: 'blocks',
+      what: 'block_size_bytes',
+      model: ownBlock.toString(16),
+      kernel: guestBlockSize.toString(16),
+    },
+  ];
+}
+
+/** Step 0: the booted model and guest compared. */
+async function bootStep(run: VerifyRun, boot: BootedModel): Promise<StepResult> {
+  const { vm } = run;
+  const blockSizeDis = blockSizeDisagreement(run.s, boot.ranges, boot.blockSize);
+  const cmp = await compareSnapshot(run, BOOT_LABEL, boot.m, boot.view);
+  gatherPages(run, cmp);
+  const all = [...blockSizeDis, ...cmp.blocks, ...cmp.zones, ...cmp.iomem, ...cmp.pages];
+  return {
+    index: 0,
+    op: 'boot',
+    summary: `boot ${boot.ranges.length} ranges imported from the guest`,
+    action: `qemu -m ${vm.memory / 2 ** 20}M,slots=${vm.slots},maxmem=${vm.maxmem / 2 ** 20}M`,
+    replayed: true,
+    modelErrno: null,
+    kernelErrno: null,
+    expect: null,
+    agree: { ...agreements(all), refusal: null },
+    pagesCompared: cmp.pagesCompared,
+    pagesInUse: cmp.pagesInUse,
+    disagreements: all,
+  };
+}
+
+function gatherPages(run: VerifyRun, cmp: SnapshotComparison): void {
+  run.pagesSkipped += cmp.pagesSkipped;
+  run.pagesPastEnd += cmp.pagesPastEnd;
+}
+
+/** Agreement on the compared files and pages. */
+function agreements(all: readonly Disagreement[]): Omit<StepResult['agree'], 'refusal'> {
+  return {
+    blocks: agreement(all, 'blocks'),
+    zones: agreement(all, 'zones'),
+    iomem: agreement(all, 'iomem'),
+    pages: agreement(all, 'pages'),
+  };
+}
+
+const NOTHING_COMPARED = {
+  agree: { blocks: null, zones: null, iomem: null, pages: null, refusal: null },
+  pagesCompared: 0,
+  disagreements: [],
+} as const;
+
+/** Scenario step i: run on the model and replayed on the guest, then both compared. */
+async function replayStep(
+  run: VerifyRun,
+  m: Machine,
+  ctx: ReplayContext,
+  i: number,
+  action: GuestAction,
+): Promise<StepResult> {
+  const spec = run.s.steps[i];
+  run.progress(`step ${i + 1}: ${summary(spec)} -> ${describeAction(action)}`);
+  const phase = run.selftest?.[i] ? `[phase ${run.selftest[i].phase}] ` : '';
+  const base = {
+    index: i + 1,
+    op: spec.op,
+    summary: `${phase}${summary(spec)}`,
+    action: describeAction(action),
+    expect: spec.expect ?? null,
+  };
+  if (action.kind === 'not-replayable') {
+    run.notReplayable.push({ index: i + 1, op: spec.op, why: action.why });
+    return {
+      ...base,
+      replayed: false,
       modelErrno: null,
       kernelErrno: null,
-      expect: null,
-      agree: {
-        blocks: agreement(bootDis, 'blocks'),
-        zones: agreement(bootDis, 'zones'),
-        iomem: agreement(bootDis, 'iomem'),
-        pages: agreement(bootDis, 'pages'),
-        refusal: null,
-      },
-      pagesCompared: bootCmp.pagesCompared,
-      pagesInUse: bootCmp.pagesInUse,
-      disagreements: bootDis,
-    });
-    const notReplayable: VerifyResult['notReplayable'] = [];
-    const verifyErrors: VerifyResult['verifyErrors'] = [];
-    const ctx = {
-      guest,
-      blockSize: bootView.blockSize,
-      ndDevices: new Map<string, string>(),
-      loaded: new Set<string>(),
+      note: action.why,
+      ...NOTHING_COMPARED,
     };
-    for (let i = 0; i < s.steps.length; i++) {
-      const spec = s.steps[i];
-      const action: GuestAction = actions[i];
-      progress(`step ${i + 1}: ${summary(spec)} -> ${describeAction(action)}`);
-      const phase = selftest?.[i] ? `[phase ${selftest[i].phase}] ` : '';
-      const base = {
-        index: i + 1,
-        op: spec.op,
-        summary: `${phase}${summary(spec)}`,
-        action: describeAction(action),
-        expect: spec.expect ?? null,
-      };
-      if (action.kind === 'not-replayable') {
-        notReplayable.push({ index: i + 1, op: spec.op, why: action.why });
-        results.push({
-          ...base,
-          replayed: false,
-          modelErrno: null,
-          kernelErrno: null,
-          note: action.why,
-          agree: { blocks: null, zones: null, iomem: null, pages: null, refusal: null },
-          pagesCompared: 0,
-          disagreements: [],
-        });
-        continue;
-      }
-      let modelErrno: string | null = null;
-      let note: string | undefined;
-      if (action.kind === 'notifier-error') {
-        // The model has no memory notifier chain: the injected refusal is its answer, and it stays as it was.
-        modelErrno = action.errno;
-        note = `model: ${action.event} answers -${action.errno} (injected); nothing changes`;
-      } else {
-        try {
-          runPlan(m, planOperation(m, spec));
-        } catch (e) {
-          if (!(e instanceof HotplugError)) throw e;
-          modelErrno = e.errno;
-          note = `model: ${e.message}`;
-        }
-      }
-      let outcome: GuestOutcome;
-      try {
-        outcome = await replayAction(ctx, action);
-      } catch (e) {
-        if (!(e instanceof VerifyFault)) throw e;
-        outcome = { replayed: false, errno: null, verifyError: e.message };
-      }
-      const label = `step-${String(i + 1).padStart(2, '0')}-${spec.op}`;
-      const stepRange =
-        'start' in spec
-          ? { start: spec.start / pageSize, end: (spec.start + spec.size) / pageSize }
-          : undefined;
-      let verifyError = outcome.verifyError ?? (await settle(guest));
-      let cmp: Awaited<ReturnType<typeof snap>> | undefined;
-      if (!verifyError) {
-        try {
-          cmp = await snap(label, m, readView(await snapGuest(label)), stepRange);
-        } catch (e) {
-          if (!(e instanceof VerifyFault)) throw e;
-          verifyError = e.message;
-        }
-      }
-      if (verifyError || !cmp) {
-        verifyError ??= 'no snapshot';
-        verifyErrors.push({ index: i + 1, op: spec.op, error: verifyError });
-        progress(`step ${i + 1}: verify error: ${verifyError}`);
-        results.push({
-          ...base,
-          replayed: outcome.replayed,
-          modelErrno,
-          kernelErrno: null,
-          note,
-          verifyError,
-          agree: { blocks: null, zones: null, iomem: null, pages: null, refusal: null },
-          pagesCompared: 0,
-          disagreements: [],
-        });
-        continue;
-      }
-      if (!outcome.replayed && action.kind !== 'model-only') {
-        notReplayable.push({ index: i + 1, op: spec.op, why: outcome.note ?? 'not replayed' });
-      }
-      const refusal = outcome.replayed ? compareRefusal(modelErrno, outcome.errno) : [];
-      const all = [...cmp.blocks, ...cmp.zones, ...cmp.iomem, ...cmp.pages, ...refusal];
-      results.push({
-        ...base,
-        replayed: outcome.replayed,
-        modelErrno,
-        kernelErrno: outcome.errno,
-        note: [note, outcome.note].filter(Boolean).join('; ') || undefined,
-        agree: {
-          blocks: agreement(all, 'blocks'),
-          zones: agreement(all, 'zones'),
-          iomem: agreement(all, 'iomem'),
-          pages: agreement(all, 'pages'),
-          refusal: outcome.replayed ? agreement(all, 'refusal') : null,
-        },
-        pagesCompared: cmp.pagesCompared,
-        pagesInUse: cmp.pagesInUse,
-        disagreements: all,
-      });
-    }
-    return {
-      scenario: s.name,
-      source: s.source,
-      kernel: tools.kernel.release,
-      modelKernel: geometry.kernel,
-      qemu: guest.args,
-      machine: vm,
-      boot: {
-        ranges: ranges.map((r) => ({ start: hex(r.start), size: hex(r.size) })),
-        blockSize: bootView.blockSize,
-      },
-      steps: results,
-      notReplayable,
-      verifyErrors,
-      autoOnline,
-      modelRules: `${geometry.kernel} (the model's rules for the guest's ${tools.kernel.release}: it has 5.4 and 6.19)`,
-      approximations: approximations(vm, tools.kernel.release, autoOnline),
-      disagreements: results.reduce((n, r) => n + r.disagreements.length, 0),
-      pagesCompared: results.reduce((n, r) => n + r.pagesCompared, 0),
-      pagesSkipped,
-      pagesPastEnd,
-      pagesInUse: results.reduce((n, r) => n + (r.pagesInUse ?? 0), 0),
-      verdict: verdictOf(results),
-      wallMs: Date.now() - started,
-    };
-  } finally {
-    await guest.stop();
-    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   }
+  const model = runOnModel(m, spec, action);
+  const outcome = await replayOnGuest(ctx, action);
+  const label = `step-${String(i + 1).padStart(2, '0')}-${spec.op}`;
+  const stepRange =
+    'start' in spec
+      ? { start: spec.start / PAGE_SIZE, end: (spec.start + spec.size) / PAGE_SIZE }
+      : undefined;
+  let verifyError = outcome.verifyError ?? (await settle(run.guest));
+  let cmp: SnapshotComparison | undefined;
+  if (!verifyError) {
+    try {
+      const view = readView(await snapGuest(run.guest, run.dir, label, run.release));
+      cmp = await compareSnapshot(run, label, m, view, stepRange);
+      gatherPages(run, cmp);
+    } catch (e) {
+      if (!(e instanceof VerifyFault)) throw e;
+      verifyError = e.message;
+    }
+  }
+  if (verifyError || !cmp) {
+    verifyError ??= 'no snapshot';
+    run.verifyErrors.push({ index: i + 1, op: spec.op, error: verifyError });
+    run.progress(`step ${i + 1}: verify error: ${verifyError}`);
+    return {
+      ...base,
+      replayed: outcome.replayed,
+      modelErrno: model.errno,
+      kernelErrno: null,
+      note: model.note,
+      verifyError,
+      ...NOTHING_COMPARED,
+    };
+  }
+  if (!outcome.replayed && action.kind !== 'model-only') {
+    run.notReplayable.push({ index: i + 1, op: spec.op, why: outcome.note ?? 'not replayed' });
+  }
+  return comparedStep(base, model, outcome, cmp);
+}
+
+/** The model's side of a step: its refusal (errno and message), or null when it did the step. */
+function runOnModel(m: Machine, spec: OpSpec, action: GuestAction): { errno: string | null; note?: string } {
+  if (action.kind === 'notifier-error') {
+    // The model has no memory notifier chain: the injected refusal is its answer, and it stays as it was.
+    return {
+      errno: action.errno,
+      note: `model: ${action.event} answers -${action.errno} (injected); nothing changes`,
+    };
+  }
+  try {
+    runPlan(m, planOperation(m, spec));
+    return { errno: null };
+  } catch (e) {
+    if (!(e instanceof HotplugError)) throw e;
+    return { errno: e.errno, note: `model: ${e.message}` };
+  }
+}
+
+/** The guest's side of a step; verify's own failure becomes the outcome's verifyError. */
+async function replayOnGuest(ctx: ReplayContext, action: GuestAction): Promise<GuestOutcome> {
+  try {
+    return await replayAction(ctx, action);
+  } catch (e) {
+    if (!(e instanceof VerifyFault)) throw e;
+    return { replayed: false, errno: null, verifyError: e.message };
+  }
+}
+
+/** A step both sides carried out (or refused) and compared: files, pages and the refusal. */
+function comparedStep(
+  base: Pick<StepResult, 'index' | 'op' | 'summary' | 'action' | 'expect'>,
+  model: { errno: string | null; note?: string },
+  outcome: GuestOutcome,
+  cmp: SnapshotComparison,
+): StepResult {
+  const refusal = outcome.replayed ? compareRefusal(model.errno, outcome.errno) : [];
+  const all = [...cmp.blocks, ...cmp.zones, ...cmp.iomem, ...cmp.pages, ...refusal];
+  return {
+    ...base,
+    replayed: outcome.replayed,
+    modelErrno: model.errno,
+    kernelErrno: outcome.errno,
+    note: [model.note, outcome.note].filter(Boolean).join('; ') || undefined,
+    agree: { ...agreements(all), refusal: outcome.replayed ? agreement(all, 'refusal') : null },
+    pagesCompared: cmp.pagesCompared,
+    pagesInUse: cmp.pagesInUse,
+    disagreements: all,
+  };
+}
+
+/** The run's result: every step, what was left out, the verdict. */
+function verifyResult(run: VerifyRun, boot: BootedModel, qemu: string[], started: number): VerifyResult {
+  const { results, release } = run;
+  const { geometry } = boot;
+  return {
+    scenario: run.s.name,
+    source: run.s.source,
+    kernel: release,
+    modelKernel: geometry.kernel,
+    qemu,
+    machine: run.vm,
+    boot: {
+      ranges: boot.ranges.map((r) => ({ start: hex(r.start), size: hex(r.size) })),
+      blockSize: boot.blockSize,
+    },
+    steps: results,
+    notReplayable: run.notReplayable,
+    verifyErrors: run.verifyErrors,
+    autoOnline: boot.autoOnline,
+    modelRules: `${geometry.kernel} (the model's rules for the guest's ${release}: it has 5.4 and 6.19)`,
+    approximations: approximations(run.vm, release, boot.autoOnline),
+    disagreements: results.reduce((n, r) => n + r.disagreements.length, 0),
+    pagesCompared: results.reduce((n, r) => n + r.pagesCompared, 0),
+    pagesSkipped: run.pagesSkipped,
+    pagesPastEnd: run.pagesPastEnd,
+    pagesInUse: results.reduce((n, r) => n + (r.pagesInUse ?? 0), 0),
+    verdict: verdictOf(results),
+    wallMs: Date.now() - started,
+  };
 }

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { scenarioFromJson } from '../../src/scenario/index.js';
 import { hotplugBase, qemuConfig, verifyMachine } from '../../src/verify/config.js';
 import { qemuArgs } from '../../src/verify/qemu.js';
-import { describeAction, ostRefused, planReplay } from '../../src/verify/replay.js';
+import { describeAction, planReplay } from '../../src/verify/replay.js';
+import { ostRefused } from '../../src/verify/replay-guest.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
