@@ -43,7 +43,7 @@ export {
   zoneinfoText,
 } from './io/export/index.js';
 export type { ImportOptions, ImportReport, ImportResult, ImportSources } from './io/import/index.js';
-export { importMachine, readMachineFacts, renderImportReport } from './io/import/index.js';
+export { importMachine, readMachineFacts } from './io/import/index.js';
 export type { MachineManifest } from './io/machine-dir.js';
 export { MACHINE_FILES } from './io/machine-dir.js';
 export { builtinScenarioNames, loadScenario } from './io/scenario.js';
@@ -84,6 +84,7 @@ export { bootScenario, runScenario, ScenarioStepError } from './ops/scenario-run
 export type { RcuMode, RcuReader, RcuStall, SharedRcuHandle, WaitOptions } from './rcu/index.js';
 export { SharedRcu } from './rcu/index.js';
 export { brokenScenarios, demoJson, renderDemoHtml, renderDemoText } from './report/demo.js';
+export { renderImportReport } from './report/import.js';
 export type { LayoutReport, PfnReport } from './report/layout.js';
 export { layoutReport, pfnReport, renderLayout, renderPfn } from './report/layout.js';
 export { renderVerify } from './report/verify.js';

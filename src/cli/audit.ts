@@ -2,9 +2,9 @@
 import type { Design } from '../designs/design.js';
 import { FAULT_DESIGNS } from '../designs/index.js';
 import { InputError } from '../errors.js';
-import { AUDIT_SCENARIOS, type AuditCell, type AuditResult, audit } from '../explore/audit.js';
+import { AUDIT_SCENARIOS, type AuditResult, audit } from '../explore/audit.js';
 import { parseWalkerSpec } from '../explore/index.js';
-import { renderTable } from '../report/table.js';
+import { renderAudit } from '../report/audit.js';
 import { WALKERS, type WalkerDef } from '../walkers/index.js';
 import {
   type CliIo,
@@ -89,38 +89,4 @@ function auditWalkers(p: Parsed): readonly WalkerDef[] {
 function unsafeCells(r: AuditResult, designs: readonly Design[]): number {
   const judged = designs.filter((d) => !FAULT_DESIGNS.includes(d)).map((d) => d.name);
   return r.rows.reduce((n, row) => n + judged.filter((d) => row.cells[d].verdict === 'unsafe').length, 0);
-}
-
-function cellText(c: AuditCell): string {
-  return c.verdict === 'safe' ? 'safe' : c.verdict === 'unsafe' ? `UNSAFE ${c.steps}` : 'bounded';
-}
-
-/** The scenarios a row's UNSAFE cells were found on, as pfnlab explore names them. */
-function rowScenarios(r: AuditResult['rows'][number]): string {
-  const refs = Object.values(r.cells).flatMap((c) => (c.scenarioRef ? [c.scenarioRef] : []));
-  return [...new Set(refs)].join(', ');
-}
-
-function renderAudit(result: AuditResult): string {
-  const rows = result.rows.map((r) => [
-    r.walker,
-    rowScenarios(r),
-    ...result.designs.map((d) => cellText(r.cells[d])),
-    r.threadVerdict ? r.threadVerdict.replace(/^[^:]+: /, '') : '',
-  ]);
-  const heads = result.designs.map((d) => `${d} (${result.kernels[d]})`);
-  const out = [
-    `${renderTable(['WALKER', 'SCENARIO', ...heads, 'THREAD (Dan Williams, on 5.4)'], rows, '  ')}\n`,
-    "UNSAFE n: pfnlab explore SCENARIO --design D --walker W (pfn-walker: no --walker, the scenario's own) shows the n steps,",
-    "on the kernel in parentheses; --json gives each cell's exact command.",
-  ];
-  const t = result.thread;
-  if (t.named) {
-    out.push(
-      `The v5.4 column reproduces ${t.reproduced} of the ${t.named} verdicts the thread gives${t.differ.length ? ` (differs: ${t.differ.join(', ')})` : ''}.`,
-    );
-  }
-  const n = result.rows.length * result.designs.length;
-  out.push(`${n} exploration${n === 1 ? '' : 's'} in ${result.seconds.toFixed(1)} s.`);
-  return `${out.join('\n')}\n`;
 }

@@ -1,8 +1,9 @@
 /** pfnlab import: a scenario that reproduces a real machine, from its kernel's files. */
 
 import { InputError } from '../errors.js';
-import { importMachine, renderImportReport } from '../io/import/index.js';
+import { importMachine } from '../io/import/index.js';
 import { writeFileWhole } from '../io/write-file.js';
+import { renderImportReport } from '../report/import.js';
 import {
   type CliIo,
   type Command,

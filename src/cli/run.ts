@@ -5,9 +5,9 @@ import { scenarioWalkers } from '../explore/index.js';
 import { loadScenario } from '../io/scenario.js';
 import { runScenario } from '../ops/scenario-run.js';
 import { layoutReport, pfnReport, renderLayout, renderPfn } from '../report/layout.js';
+import { renderOperationLog } from '../report/log.js';
 import { type CliIo, type Command, parseCommandArgs, printJson } from './command.js';
 import { KERNEL_OPTION, kernelOption, onKernel } from './kernel-option.js';
-import { renderOperationLog } from './log.js';
 
 export const runCommand: Command = {
   name: 'run',

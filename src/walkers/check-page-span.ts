@@ -11,11 +11,14 @@
  * one variant here. The model has no kernel image (.rodata/.data/.bss) and no
  * compound pages or CMA, so those early exits are never taken.
  */
+import type { Geometry } from '../arch/geometry.js';
 import type { Lookup } from '../designs/design.js';
+import { InputError } from '../errors.js';
 import { SECTION_IS_EARLY } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { NULL } from '../model/memory.js';
 import { PG_reserved, pagePoisoned, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
+import { hex } from '../units.js';
 import type { WalkerDef } from './walker.js';
 
 export type PageSpanVariant = 'as-is' | 'rfc' | 'rfc-zone-device' | 'ignore-zone-device';
@@ -152,6 +155,52 @@ export function usercopyVerdict(pages: readonly PageSpanPage[], firstPfnValid: b
     (Object.keys(PAGE_SPAN_VARIANTS) as PageSpanVariant[]).map((v) => [v, checkPageSpan(pages, v)]),
   ) as Record<PageSpanVariant, PageSpanVerdict>;
   return { checked: true, verdicts, hazards: hazards(pages) };
+}
+
+/** The most pages a copy may span here: a bound on the work, not the kernel's. */
+export const USERCOPY_MAX_PAGES = 4096;
+
+/** The pages a copy of len bytes at physical address addr spans. */
+export interface CopySpan {
+  readonly addr: number;
+  readonly len: number;
+  readonly firstPfn: number;
+  readonly lastPfn: number;
+  /** check_page_span()'s loop steps over the last page (endPageSkipped()). */
+  readonly endSkipped: boolean;
+}
+
+/** The span of a copy; refused (InputError) beyond MAX_PHYSMEM_BITS or over USERCOPY_MAX_PAGES pages. */
+export function copySpan(g: Geometry, addr: number, len: number): CopySpan {
+  if (addr + len > 2 ** g.maxPhysmemBits)
+    throw new InputError('usercopy', `${hex(addr)}+${len} lies beyond MAX_PHYSMEM_BITS`, addr);
+  const firstPfn = Math.floor(addr / g.pageSize);
+  const lastPfn = Math.floor((addr + len - 1) / g.pageSize);
+  if (lastPfn - firstPfn >= USERCOPY_MAX_PAGES)
+    throw new InputError(
+      'usercopy',
+      `a copy of ${len} bytes spans more than ${USERCOPY_MAX_PAGES} pages`,
+      len,
+    );
+  return { addr, len, firstPfn, lastPfn, endSkipped: endPageSkipped(addr, len, g.pageSize) };
+}
+
+/** Hardened usercopy on one copy: the pages it reads, its verdict, and whether the RFC changes it. */
+export interface UsercopyCheck {
+  readonly span: CopySpan;
+  readonly pages: readonly PageSpanPage[];
+  readonly verdict: UsercopyVerdict;
+  readonly rfcChangesVerdict: boolean;
+}
+
+/** check_heap_object() -> check_page_span() on a copy, with the design's lookups. */
+export function checkUsercopy(m: Machine, lookup: Lookup, span: CopySpan): UsercopyCheck {
+  const pages = pageSpanPages(m, lookup, span.firstPfn, span.lastPfn, span.endSkipped);
+  const verdict = usercopyVerdict(pages, lookup.pfnValid(span.firstPfn));
+  const rfcChangesVerdict = verdict.verdicts
+    ? verdict.verdicts['as-is'].allowed !== verdict.verdicts.rfc.allowed
+    : false;
+  return { span, pages, verdict, rfcChangesVerdict };
 }
 
 /**

@@ -20,7 +20,6 @@ import { parseZoneinfo } from './zoneinfo.js';
 
 export type { ImportOptions, ImportResult } from './infer.js';
 export type { ImportReport } from './report.js';
-export { renderImportReport } from './report.js';
 
 export interface ImportSources {
   /** A directory written by `pfnlab capture` or `pfnlab export` (or any sysroot-like copy). */

@@ -1,7 +1,7 @@
 /**
  * The import report: what the importer inferred and how, what the files
  * cannot tell, what it skipped, and where the imported scenario, run in the
- * model, still differs from the machine.
+ * model, still differs from the machine. Its text is report/import.ts's.
  */
 
 export interface ImportReport {
@@ -51,20 +51,4 @@ export class ReportBuilder {
       mismatches: this.mismatches,
     };
   }
-}
-
-function section(title: string, lines: readonly string[]): string[] {
-  return lines.length ? ['', `${title}:`, ...lines.map((l) => `  - ${l}`)] : [];
-}
-
-/** The report as text. */
-export function renderImportReport(r: ImportReport): string {
-  return [
-    `import report: ${r.arch} (kernel ${r.kernel}), memory block size 0x${r.blockSize.toString(16)}`,
-    `read: ${r.sources.join(', ') || 'nothing'}`,
-    ...section('inferred', r.inferred),
-    ...section('could not know', r.unknown),
-    ...section('skipped', r.skipped),
-    ...section('the imported scenario differs from the machine', r.mismatches),
-  ].join('\n');
 }

@@ -1,4 +1,4 @@
-/** Text rendering of an operation log. */
+/** The kernel-step log: each operation's summary and, with --log, every kernel step it ran. */
 import type { OperationLog } from '../ops/scenario-run.js';
 
 export function renderOperationLog(log: readonly OperationLog[], steps: boolean): string {
