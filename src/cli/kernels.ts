@@ -8,7 +8,7 @@ export function kernelsTable(at?: string): string {
   const k = at === undefined ? undefined : resolveKernel(at);
   const rows = behaviourTable().map((b) => [
     `${b.approx ? '≈' : ''}${b.since}`,
-    b.name,
+    `${b.name}${b.unmodelled ? ' *' : ''}`,
     ...(k ? [k[b.name] ? 'yes' : 'no'] : []),
     `${b.commit}${b.hash ? ` (${b.hash})` : ''}`,
   ]);
@@ -19,7 +19,13 @@ export function kernelsTable(at?: string): string {
       .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
+  const unmodelled = behaviourTable().filter((b) => b.unmodelled).length;
+  const note = unmodelled
+    ? [
+        `* listed, not modelled (${unmodelled}): the model runs as before the change (--json says what is missing)`,
+      ]
+    : [];
+  return [line(head), ...rows.map(line), ...note].join('\n');
 }
 
 export const kernelsCommand: Command = {
@@ -30,13 +36,14 @@ export const kernelsCommand: Command = {
 List every behaviour the model follows differently between Linux 5.4 and 6.19:
 the mainline release that introduced it, its name (the one place in src/kernel
 the model asks), and the commit that made the change. '≈' marks a release
-inferred from merge timing. --kernel, wherever a command takes it, accepts
+inferred from merge timing, '*' a behaviour listed but not modelled yet (the
+model runs as before it). --kernel, wherever a command takes it, accepts
 ${KERNEL_RANGE_TEXT}:
 the model follows every behaviour listed at or before that release.
 
   --kernel X.Y   add a column: is each behaviour in force at X.Y
-  --json         an array of {name, since, approx, commit, hash, where, what}
-                 (with --kernel, each with inForce)`,
+  --json         an array of {name, since, approx, commit, hash, where, what,
+                 modelled, unmodelled} (with --kernel, each with inForce)`,
   run(argv: string[], io: CliIo): number {
     const p = parseCommandArgs('kernels', argv, { json: { type: 'boolean' }, ...KERNEL_OPTION });
     noPositionals('kernels', p);
@@ -53,6 +60,8 @@ the model follows every behaviour listed at or before that release.
           hash: b.hash ?? null,
           where: b.where,
           what: b.what,
+          modelled: b.unmodelled === undefined,
+          unmodelled: b.unmodelled ?? null,
           ...(k ? { inForce: k[b.name] } : {}),
         })),
       );
