@@ -27,7 +27,14 @@ import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js
 export { parseWalkerSpec, type WalkerSpec } from '../walkers/spec.js';
 export type { ExploreOptions, ExploreProgress } from './build.js';
 export { modelKernel } from './build.js';
-export { QueueError, runJobsOnRedis, runWorker, type WorkerOptions } from './queue.js';
+export {
+  DEFAULT_LOCK_SECONDS,
+  DEFAULT_STALLED_SECONDS,
+  QueueError,
+  runJobsOnRedis,
+  runWorker,
+  type WorkerOptions,
+} from './queue.js';
 export type { JobSpec, SubtreeJob } from './split.js';
 export { runJob } from './split.js';
 export type { SplitProgress } from './threads.js';

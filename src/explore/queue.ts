@@ -5,14 +5,17 @@
  *
  * A job's id is a hash of its spec and prefix: enqueueing one search twice adds nothing new, and a
  * job finished earlier is not run again (a job is a pure function of its spec, see split.ts).
- * A worker killed mid-job leaves its job locked; BullMQ's stalled-job check hands it to another
- * worker once the lock expires.
+ * A worker runs its job on a search thread, so its event loop stays free to renew the job's lock
+ * (every half lock) and to publish the job's progress (its states, about once a second). A worker
+ * killed mid-job stops renewing: once the lock expires, BullMQ's stalled-job check (run by every
+ * live worker each stalled interval) puts the job back in the queue for another worker.
  */
 import { createHash } from 'node:crypto';
+import type { Worker as Thread } from 'node:worker_threads';
 import { PfnlabError } from '../errors.js';
 import type { SearchResult } from './engine.js';
-import { runJob, type SubtreeJob } from './split.js';
-import type { SplitProgress } from './threads.js';
+import type { SubtreeJob } from './split.js';
+import { type SplitProgress, spawn } from './threads.js';
 
 /** Redis unreachable or lost, or a job failed on a worker: the search cannot go on. */
 export class QueueError extends PfnlabError {}
@@ -23,12 +26,16 @@ export const QUEUE_NAME = 'pfnlab-explore';
 const REDIS_TIMEOUT_MS = 3000;
 /** Reconnection attempts (200 ms apart) before a connection gives up. */
 const MAX_RECONNECTS = 5;
-/**
- * A worker runs a job on its own event loop, so it cannot renew the job's lock while it runs:
- * the lock outlasts a long job (a killed worker's job is taken over when it expires).
- */
-const LOCK_MS = 10 * 60 * 1000;
+/** BullMQ's defaults: a job's lock lasts 30 s (renewed every 15 s while its worker lives) ... */
+export const DEFAULT_LOCK_SECONDS = 30;
+/** ... and every worker looks for jobs whose lock expired every 30 s. */
+export const DEFAULT_STALLED_SECONDS = 30;
+/** A job whose worker died this many times fails (a job that kills its worker would never end). */
+const MAX_STALLED = 3;
+const ATTEMPTS = 3;
 const POLL_MS = 200;
+/** Jobs read from Redis at once while waiting (one round trip each, in parallel). */
+const POLL_BATCH = 64;
 
 type BullMQ = typeof import('bullmq');
 
@@ -126,20 +133,41 @@ async function openQueue(url: string) {
   }
 }
 
-/** Enqueue the jobs on Redis at `url` and wait for their results (in job order). */
+/** Stop waiting once a job's result says so (the first counterexample of a swarm). */
+export interface RedisRunOptions {
+  readonly until?: (result: SearchResult) => boolean;
+}
+
+/** Enqueue the jobs on Redis at `url` and wait for all their results (in job order). */
 export async function runJobsOnRedis(
   url: string,
   jobs: readonly SubtreeJob[],
   progress?: (p: SplitProgress) => void,
 ): Promise<SearchResult[]> {
+  return (await runOnRedis(url, jobs, progress)) as SearchResult[];
+}
+
+/**
+ * Enqueue the jobs on Redis at `url` and wait for their results (in job order), reporting the
+ * states of finished jobs and of running ones (each worker's last progress). With `until`, stops
+ * at the first result it accepts: the jobs not yet taken are withdrawn, the others' results are
+ * left undefined.
+ */
+async function runOnRedis(
+  url: string,
+  jobs: readonly SubtreeJob[],
+  progress?: (p: SplitProgress) => void,
+  opts: RedisRunOptions = {},
+): Promise<(SearchResult | undefined)[]> {
   const { Job } = await bullmq();
   const queue = await openQueue(url);
   let lastError: unknown;
   queue.on('error', (e) => {
     lastError = e;
   });
-  const unreachable = `redis: cannot reach ${url}`;
+  const lostLine = `redis: lost ${url}`;
   let lost = false;
+  const started = Date.now();
   try {
     const ids = jobs.map(jobId);
     await withTimeout(
@@ -147,38 +175,109 @@ export async function runJobsOnRedis(
         jobs.map((job, i) => ({
           name: 'subtree',
           data: { spec: job.spec, index: job.index, prefix: job.prefix },
-          opts: { jobId: ids[i], attempts: 3, removeOnComplete: { age: 24 * 3600 }, removeOnFail: true },
+          opts: {
+            jobId: ids[i],
+            attempts: ATTEMPTS,
+            removeOnComplete: { age: 24 * 3600 },
+            removeOnFail: { age: 24 * 3600 },
+          },
         })),
       ),
       REDIS_TIMEOUT_MS,
-      unreachable,
+      `redis: cannot reach ${url}`,
       url,
     );
-    const results: SearchResult[] = new Array(jobs.length);
-    let done = 0;
-    let states = 0;
-    while (done < jobs.length) {
-      for (let i = 0; i < jobs.length; i++) {
-        if (results[i]) continue;
-        const job = await withTimeout(Job.fromId(queue, ids[i]), REDIS_TIMEOUT_MS, `redis: lost ${url}`, url);
-        if (!job) throw new QueueError(`redis: job ${ids[i]} vanished from ${url}`, ids[i]);
-        if (job.failedReason && job.attemptsMade >= 3)
-          throw new QueueError(`explore: job ${ids[i]} failed on a worker: ${job.failedReason}`, ids[i]);
-        if (job.finishedOn && job.returnvalue) {
-          results[i] = job.returnvalue as SearchResult;
-          states += results[i].states;
-          done++;
+    const results: (SearchResult | undefined)[] = new Array(jobs.length);
+    const running = new Map<number, number>();
+    let pending = jobs.map((_, i) => i);
+    let finishedStates = 0;
+    let stop = false;
+    const read = (i: number) => withTimeout(Job.fromId(queue, ids[i]), REDIS_TIMEOUT_MS, lostLine, url);
+    while (pending.length && !stop) {
+      const still: number[] = [];
+      for (let k = 0; k < pending.length; k += POLL_BATCH) {
+        const batch = pending.slice(k, k + POLL_BATCH);
+        for (const [n, job] of (await Promise.all(batch.map(read))).entries()) {
+          const i = batch[n];
+          if (!job) throw new QueueError(`redis: job ${ids[i]} vanished from ${url}`, ids[i]);
+          if (job.finishedOn && job.returnvalue) {
+            const r = job.returnvalue as SearchResult;
+            results[i] = r;
+            finishedStates += r.states;
+            running.delete(i);
+            if (opts.until?.(r)) stop = true;
+          } else if (job.finishedOn && job.failedReason) {
+            // Failed in an earlier search (a design missing on a worker, since fixed): once more.
+            if (job.finishedOn >= started)
+              throw new QueueError(`explore: job ${ids[i]} failed on a worker: ${job.failedReason}`, ids[i]);
+            await withTimeout(job.retry('failed'), REDIS_TIMEOUT_MS, lostLine, url);
+            still.push(i);
+          } else {
+            if (typeof job.progress === 'number') running.set(i, job.progress);
+            still.push(i);
+          }
         }
       }
-      progress?.({ done, jobs: jobs.length, states });
-      if (done < jobs.length) await new Promise((r) => setTimeout(r, POLL_MS));
+      pending = still;
+      let states = finishedStates;
+      for (const s of running.values()) states += s;
+      progress?.({ done: jobs.length - pending.length, jobs: jobs.length, states });
+      if (pending.length && !stop) await new Promise((r) => setTimeout(r, POLL_MS));
     }
+    // Withdraw the jobs no worker took (a job being run cannot be: its result is ignored).
+    for (const i of pending) await withTimeout(queue.remove(ids[i]), REDIS_TIMEOUT_MS, lostLine, url);
     return results;
   } catch (e) {
     lost = true;
     throw e instanceof QueueError ? e : redisError(url, 'lost', lastError ?? e);
   } finally {
     await closeQuietly(queue, 1000, lost);
+  }
+}
+
+type Reply =
+  | { readonly type: 'progress'; readonly states: number }
+  | { readonly type: 'result'; readonly result: SearchResult }
+  | { readonly type: 'error'; readonly message: string };
+
+/**
+ * A worker's search thread, started at its first job and kept for the next: the search runs off
+ * the worker's event loop, which stays free to renew the job's lock and report its progress.
+ */
+class SearchThread {
+  private thread?: Thread;
+
+  run(job: SubtreeJob, progress: (states: number) => void): Promise<SearchResult> {
+    this.thread ??= spawn();
+    const thread = this.thread;
+    return new Promise((resolve, reject) => {
+      const settle = (e: Error | undefined, result?: SearchResult) => {
+        thread.off('message', onMessage).off('error', onError).off('exit', onExit);
+        if (e) reject(e);
+        else resolve(result!);
+      };
+      const onMessage = (m: Reply) => {
+        if (m.type === 'progress') progress(m.states);
+        else if (m.type === 'result') settle(undefined, m.result);
+        else settle(new Error(m.message));
+      };
+      // A thread that failed is not reused: the next job starts a new one.
+      const onError = (e: Error) => {
+        this.close();
+        settle(e);
+      };
+      const onExit = (code: number) => {
+        this.thread = undefined;
+        settle(new Error(`the search thread exited (code ${code})`));
+      };
+      thread.on('message', onMessage).on('error', onError).on('exit', onExit);
+      thread.postMessage(job);
+    });
+  }
+
+  close(): void {
+    void this.thread?.terminate();
+    this.thread = undefined;
   }
 }
 
@@ -189,6 +288,10 @@ export interface WorkerOptions {
   readonly log?: (line: string) => void;
   /** Resolves when the worker should stop (SIGINT, SIGTERM). */
   readonly stop?: Promise<void>;
+  /** A job's lock, renewed every half of it while the worker lives (default DEFAULT_LOCK_SECONDS). */
+  readonly lockSeconds?: number;
+  /** How often this worker looks for jobs whose lock expired (default DEFAULT_STALLED_SECONDS). */
+  readonly stalledSeconds?: number;
 }
 
 /** Run explore jobs from the queue at `url` until stopped or idle; the number of jobs run. */
@@ -201,12 +304,15 @@ export async function runWorker(url: string, opts: WorkerOptions = {}): Promise<
   let last = Date.now();
   let lastError: unknown;
   let lost = false;
+  const thread = new SearchThread();
   const worker = new Worker(
     QUEUE_NAME,
     async (job) => {
       busy = true;
+      opts.log?.(`job ${job.id}: started`);
       try {
-        const result = await runJob(job.data as SubtreeJob);
+        const report = (states: number) => void job.updateProgress(states).catch(() => {});
+        const result = await thread.run(job.data as SubtreeJob, report);
         ran++;
         opts.log?.(`job ${job.id}: ${result.verdict}, ${result.states} states`);
         return result;
@@ -215,7 +321,13 @@ export async function runWorker(url: string, opts: WorkerOptions = {}): Promise<
         last = Date.now();
       }
     },
-    { connection: redisOptions(url, true), lockDuration: LOCK_MS, autorun: false },
+    {
+      connection: redisOptions(url, true),
+      lockDuration: (opts.lockSeconds ?? DEFAULT_LOCK_SECONDS) * 1000,
+      stalledInterval: (opts.stalledSeconds ?? DEFAULT_STALLED_SECONDS) * 1000,
+      maxStalledCount: MAX_STALLED,
+      autorun: false,
+    },
   );
   worker.on('error', (e) => {
     lastError = e;
@@ -242,6 +354,7 @@ export async function runWorker(url: string, opts: WorkerOptions = {}): Promise<
       })
       .finally(() => clearInterval(timer));
   } finally {
+    thread.close();
     await closeQuietly(worker, 2000, lost);
   }
   opts.log?.(`worker: stopped after ${ran} job${ran === 1 ? '' : 's'}`);

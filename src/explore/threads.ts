@@ -9,7 +9,7 @@ import type { SubtreeJob } from './split.js';
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 /** The worker entry: dist's JavaScript, or the TypeScript source through tsx (as src/stress/pool.ts explains). */
-function spawn(): Worker {
+export function spawn(): Worker {
   if (!FROM_SOURCE) return new Worker(new URL('./thread-worker.js', import.meta.url));
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./thread-worker.ts', import.meta.url).href;

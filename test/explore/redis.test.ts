@@ -2,12 +2,6 @@
 // `pfnlab worker` processes: the verdicts and counterexamples of a local run, the states of the
 // same split run locally.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { designByName } from '../../src/designs/index.js';
 import {
@@ -20,93 +14,22 @@ import {
 } from '../../src/explore/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import { cli } from '../helpers.js';
+import { freePort, RedisFleet } from './redis-server.js';
 
-const REDIS_SERVER = '/usr/bin/redis-server';
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).href;
 const JOBS = 5;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
-
-/** Resolves once the process has printed `text` on stdout or stderr. */
-function waitFor(p: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const look = (b: Buffer) => {
-      seen += b.toString();
-      if (seen.includes(text)) resolve();
-    };
-    p.stdout?.on('data', look);
-    p.stderr?.on('data', look);
-    p.once('exit', (code) => reject(new Error(`exited (${code}) before '${text}': ${seen.slice(-400)}`)));
-  });
-}
-
 describe('explore --redis: subtree jobs on BullMQ workers', () => {
-  const children: ChildProcess[] = [];
-  let dir = '';
+  const fleet = new RedisFleet();
   let url = '';
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pfnlab-redis-'));
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ];
-    const redis = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(redis);
-    await waitFor(redis, 'Ready to accept connections');
-    const boot = `const m = await import(${JSON.stringify(MAIN)}); process.exitCode = await m.main(process.argv.slice(1), m.processIo());`;
-    for (let i = 0; i < 2; i++) {
-      const w = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          boot,
-          'worker',
-          '--redis',
-          url,
-          '--idle-exit',
-          '120',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      children.push(w);
-      await waitFor(w, 'worker: waiting for jobs');
-    }
+    await fleet.start();
+    url = fleet.url;
+    await fleet.worker();
+    await fleet.worker();
   });
 
-  after(async () => {
-    for (const c of children.reverse()) {
-      if (c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGTERM');
-        const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-        await once(c, 'exit');
-        clearTimeout(t);
-      }
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => fleet.stop());
 
   const offline = loadScenario('explore/offline');
   const options = (design: string): ExploreOptions => ({
