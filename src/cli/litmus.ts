@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { DESIGN_NAMES, DESIGNS, type DesignLitmus, designByName, designLitmus } from '../designs/index.js';
 import { InputError } from '../errors.js';
 import { writeFileWhole } from '../io/write-file.js';
-import { checkLitmus, verdictCell } from '../lkmm/index.js';
-import { DESIGN_LITMUS_HEADINGS, designLitmusRows, renderOutcome } from '../report/litmus.js';
-import { renderTable } from '../report/table.js';
+import { checkLitmus } from '../lkmm/index.js';
+import { renderDesignLitmus, renderOutcome } from '../report/litmus.js';
 import {
   type CliIo,
   type Command,
@@ -110,19 +109,7 @@ function runDesigns(p: ReturnType<typeof parseCommandArgs>, io: CliIo): number {
     });
     return 0;
   }
-  for (const d of designs) {
-    io.out(
-      `${d.design} on Linux ${d.kernel} (readers: ${d.reader === 'none' ? 'no protection' : d.reader})\n\n`,
-    );
-    for (const v of d.verdicts)
-      io.out(
-        `${v.test.text}\n=> LKMM: ${verdictCell(v.lkmm)}, ${v.lkmm.positive} of ${v.lkmm.executions} executions; SC: ${verdictCell(v.sc)}\n\n`,
-      );
-  }
-  io.out(`${renderTable(DESIGN_LITMUS_HEADINGS, designLitmusRows(designs), '  ')}\n`);
-  io.out(
-    'UNSAFE: the reader can see the flag and an uninitialized (publish) or poisoned (teardown) struct page, or (remove) a freed or NULL ms->usage.\n',
-  );
+  io.out(renderDesignLitmus(designs));
   if (written.length) io.out(`wrote ${written.length} litmus tests to ${emit}\n`);
   return 0;
 }

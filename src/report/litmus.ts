@@ -2,6 +2,7 @@
 import type { DesignLitmus } from '../designs/index.js';
 import { type LitmusOutcome, verdictCell } from '../lkmm/index.js';
 import { escapeXml } from './map.js';
+import { renderTable } from './table.js';
 
 export function renderOutcome(o: LitmusOutcome): string {
   const lines = [
@@ -34,6 +35,25 @@ export function designLitmusRows(designs: readonly DesignLitmus[]): string[][] {
 }
 
 export const DESIGN_LITMUS_HEADINGS = ['DESIGN', 'PROTOCOL', 'LKMM', 'SC'];
+
+/** litmus --design's text: each design's tests with their LKMM and SC verdicts, then the table. */
+export function renderDesignLitmus(designs: readonly DesignLitmus[]): string {
+  const out: string[] = [];
+  for (const d of designs) {
+    out.push(
+      `${d.design} on Linux ${d.kernel} (readers: ${d.reader === 'none' ? 'no protection' : d.reader})\n\n`,
+    );
+    for (const v of d.verdicts)
+      out.push(
+        `${v.test.text}\n=> LKMM: ${verdictCell(v.lkmm)}, ${v.lkmm.positive} of ${v.lkmm.executions} executions; SC: ${verdictCell(v.sc)}\n\n`,
+      );
+  }
+  out.push(`${renderTable(DESIGN_LITMUS_HEADINGS, designLitmusRows(designs), '  ')}\n`);
+  out.push(
+    'UNSAFE: the reader can see the flag and an uninitialized (publish) or poisoned (teardown) struct page, or (remove) a freed or NULL ms->usage.\n',
+  );
+  return out.join('');
+}
 
 /** The same table for the demo's HTML report. */
 export function designLitmusHtml(designs: readonly DesignLitmus[]): string {

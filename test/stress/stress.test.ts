@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { renderStress } from '../../src/cli/stress.js';
 import { loadScenario } from '../../src/io/scenario.js';
+import { renderStress } from '../../src/report/stress.js';
 import {
   deriveCycle,
   describeExample,
