@@ -3,6 +3,7 @@
 import { InputError } from '../errors.js';
 import { captureMachine } from '../io/capture.js';
 import { withFileErrors } from '../io/machine-dir.js';
+import { renderCapture } from '../report/capture.js';
 import { type CliIo, type Command, parseCommandArgs, printJson, stringOption } from './command.js';
 
 export const captureCommand: Command = {
@@ -30,10 +31,7 @@ could not be, and why.
       printJson(io, manifest);
       return 0;
     }
-    const lines = [`captured into ${dir}:`, ...manifest.read.map((r) => `  read   ${r.from}`)];
-    if (manifest.failed.length) lines.push(...manifest.failed.map((f) => `  MISSED ${f.what}: ${f.why}`));
-    lines.push(`next: pfnlab import ${dir}`);
-    io.out(`${lines.join('\n')}\n`);
+    io.out(`${renderCapture(dir, manifest)}\n`);
     return 0;
   },
 };

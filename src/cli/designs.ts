@@ -2,13 +2,9 @@
 import { designAnswers } from '../compare/index.js';
 import { DESIGNS, type Design, designByName, FAULT_DESIGNS, runWithDesigns } from '../designs/index.js';
 import { loadScenario } from '../io/scenario.js';
+import { renderDesigns } from '../report/designs.js';
 import { type CliIo, type Command, noPositionals, parseCommandArgs, printJson } from './command.js';
 import { DESIGN_OPTION, designsFromOption } from './designs-option.js';
-
-/** "explored on Linux 6.19"; a design that names no kernel runs on the scenario's. */
-function kernelNote(d: Design): string {
-  return d.kernel ? `; explored on Linux ${d.kernel}` : "; explored on the scenario's kernel";
-}
 
 /** The scenario a module design is tried on: hot-add, online, a refused offline, remove. */
 const TRIAL_SCENARIO = 'dimm-hotplug';
@@ -65,15 +61,7 @@ examples/designs/ and pass the module path to --design.
       );
       return 0;
     }
-    for (const d of all) {
-      io.out(
-        `${d.name}: ${d.summary}\n  readers: ${d.protection}${d.checkBeforeLock ? ' (test before lock: broken)' : ''}`,
-      );
-      io.out(d.usageBitmaps.length ? `; bitmaps in mem_section_usage: ${d.usageBitmaps.join(', ')}` : '');
-      io.out(`${kernelNote(d)}\n`);
-      for (const rule of d.writeRules) io.out(`  - ${rule}\n`);
-      io.out('\n');
-    }
+    io.out(renderDesigns(all));
     return 0;
   },
 };
