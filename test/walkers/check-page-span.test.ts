@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { designByName, runWithDesigns } from '../../src/designs/index.js';
+import { InputError } from '../../src/errors.js';
 import { loadScenario } from '../../src/io/scenario.js';
-import { checkPageSpan, type PageSpanPage, pageSpanPages } from '../../src/walkers/check-page-span.js';
+import {
+  checkPageSpan,
+  checkUsercopy,
+  copySpan,
+  type PageSpanPage,
+  pageSpanPages,
+  USERCOPY_MAX_PAGES,
+} from '../../src/walkers/check-page-span.js';
 
 function pages(scenario: string, after: number, first: number, last: number): PageSpanPage[] {
   const { machine, bound } = runWithDesigns(loadScenario(scenario), [designByName('upstream')!], {
@@ -33,5 +41,48 @@ describe("check_page_span()'s pages and verdicts", () => {
       allowed: true,
       why: 'only ZONE_DEVICE pages besides one',
     });
+  });
+});
+
+describe("a copy's span (usercopy's checks, in the walker)", () => {
+  it('refuses a copy beyond MAX_PHYSMEM_BITS or over USERCOPY_MAX_PAGES pages, naming the value', () => {
+    const g = loadScenario('dimm-hotplug').geometry;
+    assert.throws(
+      () => copySpan(g, 2 ** g.maxPhysmemBits - 4096, 8192),
+      (e: unknown) => e instanceof InputError && /beyond MAX_PHYSMEM_BITS/.test(e.message),
+    );
+    const tooLong = USERCOPY_MAX_PAGES * g.pageSize + 1;
+    assert.throws(
+      () => copySpan(g, 0, tooLong),
+      (e: unknown) => e instanceof InputError && e.value === tooLong,
+    );
+    assert.deepEqual(copySpan(g, 0x1800, 0x1100), {
+      addr: 0x1800,
+      len: 0x1100,
+      firstPfn: 1,
+      lastPfn: 2,
+      endSkipped: false,
+    });
+    // The copy's last byte sits lower in its page than the first: the loop steps over that page.
+    assert.equal(copySpan(g, 0x1800, 0x1000).endSkipped, true);
+  });
+
+  it('says whether the RFC changes the verdict: not on boot memory, yes once the pmem is ZONE_DEVICE', () => {
+    const scenario = loadScenario('pmem-shares-a-section-with-boot-ram');
+    const check = (after: number) => {
+      const { machine, bound } = runWithDesigns(scenario, [designByName('upstream')!], { operations: after });
+      return checkUsercopy(machine, bound[0].lookup, copySpan(scenario.geometry, 0x1042ff000, 8192));
+    };
+    const before = check(2);
+    assert.equal(before.pages.length, 2);
+    assert.equal(before.rfcChangesVerdict, false);
+    const after = check(3);
+    assert.equal(after.rfcChangesVerdict, true);
+    assert.deepEqual(after.verdict.verdicts?.rfc, {
+      allowed: false,
+      abort: 'spans multiple pages',
+      pfn: 0x1042ff,
+    });
+    assert.equal(after.verdict.verdicts?.['as-is'].allowed, true);
   });
 });
