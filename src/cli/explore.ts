@@ -6,6 +6,7 @@ import {
   type ExploreOptions,
   exploreSplit,
   MAX_RANDOM_SEED,
+  type MemoryModel,
   parseWalkerSpec,
   replaySchedule,
   runJobsOnRedis,
@@ -54,6 +55,13 @@ command line that replays it (exit 1). A bounded search (--bound,
   --kernel X.Y      model mainline release X.Y (5.4 … 6.19, mainline tags; see
                     pfnlab kernels) (default: the kernel the design
                     is judged on, as pfnlab audit runs it; else the scenario's)
+  --memory-model M  sc (default): every access in program order; lkmm: a
+                    walker's load may also be satisfied early, reading a
+                    mem_section, usage or struct page word as it was at the
+                    walker's last ordering point (iteration start, its own
+                    store or RMW, a load the design declares acquire), as
+                    LKMM allows for loads no acquire, dependency or fence
+                    orders; one thread; see the README for what it covers
   --bound N         at most N preemptions (context switches away from a thread
                     that could go on): a shortest counterexample within them
   --first           stop at the first violation found instead of a shortest one
@@ -83,6 +91,7 @@ command line that replays it (exit 1). A bounded search (--bound,
       walker: { type: 'string', multiple: true, short: 'w' },
       from: { type: 'string' },
       ...KERNEL_OPTION,
+      'memory-model': { type: 'string' },
       bound: { type: 'string' },
       random: { type: 'string' },
       seed: { type: 'string' },
@@ -112,6 +121,7 @@ command line that replays it (exit 1). A bounded search (--bound,
       kernel,
       walkers: walkerOption(p, scenario),
       from: intOption('explore', p, 'from'),
+      memoryModel: memoryModelOption(p),
       ...search.options,
       progress: progressLine(io, p.values.json === true),
     };
@@ -134,6 +144,16 @@ command line that replays it (exit 1). A bounded search (--bound,
     return trace.verdict === 'unsafe' ? 1 : 0;
   },
 };
+
+/** --memory-model sc|lkmm (sc when absent); lkmm searches run on one thread, so not with --redis. */
+function memoryModelOption(p: Parsed): MemoryModel {
+  const m = stringOption(p, 'memory-model') ?? 'sc';
+  if (m !== 'sc' && m !== 'lkmm')
+    throw new InputError('explore', `--memory-model must be sc or lkmm, got '${m.slice(0, 40)}'`, m);
+  if (m === 'lkmm' && p.values.redis !== undefined)
+    throw new InputError('explore', '--memory-model lkmm runs on one thread: it takes no --redis');
+  return m;
+}
 
 /** --walker specs (pfns checked against the scenario's MAX_PHYSMEM_BITS), else the scenario's walkers. */
 function walkerOption(p: Parsed, scenario: Scenario): WalkerSpec[] {

@@ -15,6 +15,7 @@ const ONLINE_BIT = 'SECTION_IS_ONLINE';
 export const ONLINE_PLAIN: ProtocolDeclaration = {
   op: 'online',
   flag: ONLINE_BIT,
+  word: 'mem_section',
   store: { marking: 'plain', fn: 'online_mem_sections()' },
   load: { marking: 'plain', fn: 'pfn_to_online_page()' },
   writer: ['init', 'flag'],
@@ -24,6 +25,7 @@ export const ONLINE_PLAIN: ProtocolDeclaration = {
 export const OFFLINE_PLAIN: ProtocolDeclaration = {
   op: 'offline+remove',
   flag: ONLINE_BIT,
+  word: 'mem_section',
   store: { marking: 'plain', fn: 'offline_mem_sections()' },
   load: { marking: 'plain', fn: 'pfn_to_online_page()' },
   writer: ['flag', 'poison'],
@@ -37,6 +39,7 @@ export const OFFLINE_PLAIN: ProtocolDeclaration = {
 export const MEMREMAP_PGMAP: ProtocolDeclaration = {
   op: 'memremap',
   flag: 'the pgmap in pgmap_array',
+  word: 'pgmap',
   store: { marking: 'rcu_assign_pointer', fn: 'xa_store_range()' },
   load: { marking: 'rcu_dereference', fn: 'get_dev_pagemap()' },
   writer: ['flag', 'init'],
@@ -82,6 +85,7 @@ export function usageTeardown(k: Kernel, designReader: ReaderGuard): ProtocolDec
   return {
     op: 'remove',
     flag: 'SECTION_HAS_MEM_MAP',
+    word: 'mem_section',
     store: { marking: 'plain', fn: 'section_deactivate()' },
     load: { marking: 'plain', fn: 'pfn_valid()' },
     writer: locked ? ['lock', ...steps, 'unlock'] : steps,

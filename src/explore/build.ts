@@ -6,9 +6,12 @@
 import type { KernelVersion } from '../arch/geometry.js';
 import type { Design } from '../designs/design.js';
 import { InputError } from '../errors.js';
+import { type FlagWord, isOrderingLoad } from '../lkmm/index.js';
+import { MemKind } from '../model/memory.js';
 import { type Scenario, scenarioWithKernel } from '../scenario/index.js';
 import type { WalkerSpec } from '../walkers/spec.js';
 import { type MachineProgram, machineProgram } from './machine-program.js';
+import type { MemoryModel } from './program.js';
 import type { ViolationKind } from './trace.js';
 
 /** How far a search got (about once a second): a split search adds its jobs done of all. */
@@ -40,6 +43,22 @@ export interface ExploreOptions {
   readonly progress?: (p: ExploreProgress) => void;
   /** Count only violations of these kinds (pfnlab bugs looks for one bug's); default every kind. */
   readonly onlyViolations?: readonly ViolationKind[];
+  /** sc (default): accesses in program order; lkmm: walkers' loads may be satisfied early. */
+  readonly memoryModel?: MemoryModel;
+}
+
+const FLAG_KINDS: Record<FlagWord, MemKind> = {
+  mem_section: MemKind.SectionRoot,
+  usage: MemKind.Usage,
+  pgmap: MemKind.PgmapTable,
+};
+
+/** The kinds of memory whose lookup loads the design declares acquire (or rcu_dereference()). */
+export function acquireKinds(design: Design): Set<number> {
+  const kinds = new Set<number>();
+  for (const p of design.accesses?.protocols ?? [])
+    if (p.word && isOrderingLoad(p.load.marking)) kinds.add(FLAG_KINDS[p.word]);
+  return kinds;
 }
 
 /**
@@ -74,5 +93,7 @@ export function buildProgram(opts: ExploreOptions): MachineProgram {
   });
   // The program's methods keep their state on it: set the filter on the object itself.
   if (opts.onlyViolations) Object.assign(program, { onlyViolations: new Set(opts.onlyViolations) });
+  if (opts.memoryModel === 'lkmm')
+    Object.assign(program, { memoryModel: 'lkmm', acquireKinds: acquireKinds(opts.design) });
   return program;
 }

@@ -27,6 +27,7 @@ import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js
 export { parseWalkerSpec, type WalkerSpec } from '../walkers/spec.js';
 export type { ExploreOptions, ExploreProgress } from './build.js';
 export { modelKernel } from './build.js';
+export type { MemoryModel } from './program.js';
 export {
   DEFAULT_LOCK_SECONDS,
   DEFAULT_STALLED_SECONDS,
@@ -137,6 +138,7 @@ function exploreCommand(
     '--from',
     String(from),
     ...walkers.flatMap((w) => ['--walker', w]),
+    ...(opts.memoryModel === 'lkmm' ? ['--memory-model', 'lkmm'] : []),
   ];
   return `pfnlab explore ${args.map(shellWord).join(' ')}`;
 }
@@ -169,6 +171,7 @@ function toTrace(
     kernel,
     from,
     walkers,
+    ...(opts.memoryModel === 'lkmm' ? { memoryModel: 'lkmm' as const } : {}),
     verdict: r.verdict,
     states: r.states,
     transitions: r.transitions,
@@ -313,7 +316,8 @@ function jobSpec(opts: ExploreOptions): JobSpec | undefined {
   const ref = opts.designRef ?? opts.design.name;
   const builtin = designByName(ref);
   const design = builtin ? ref : /[/\\]|\.m?js$/.test(ref) ? resolve(ref) : undefined;
-  if (!design || (builtin && builtin !== opts.design)) return undefined;
+  // Under lkmm a search runs on one thread: jobs do not carry the memory model.
+  if (!design || (builtin && builtin !== opts.design) || opts.memoryModel === 'lkmm') return undefined;
   return {
     scenario: opts.scenario,
     design,

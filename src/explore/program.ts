@@ -30,6 +30,9 @@ export interface WalkerProgram {
   readonly symmetryKey: string;
 }
 
+/** sc: every access in program order; lkmm: walkers' loads may be satisfied early (weak-loads.ts). */
+export type MemoryModel = 'sc' | 'lkmm';
+
 /** Everything the engine needs to explore: memory, the writer, walkers, and the checks. */
 export interface Program {
   readonly mem: Memory;
@@ -45,6 +48,10 @@ export interface Program {
   truthState(pfn: number): string;
   /** Count only violations of these kinds (pfnlab bugs looks for one bug's); default every kind. */
   readonly onlyViolations?: ReadonlySet<ViolationKind>;
+  /** The memory model walkers' loads follow (default sc). */
+  readonly memoryModel?: MemoryModel;
+  /** Under lkmm: kinds of memory (MemKind) whose loads the design declares acquire or rcu_dereference(). */
+  readonly acquireKinds?: ReadonlySet<number>;
 }
 
 export interface Violation {

@@ -82,6 +82,8 @@ export interface ExploreTrace {
   /** Scenario steps run to completion before the exploration. */
   readonly from?: number;
   readonly walkers: readonly string[];
+  /** Present when walkers' loads were satisfied early where LKMM allows (explore --memory-model lkmm). */
+  readonly memoryModel?: 'lkmm';
   readonly verdict: 'safe' | 'unsafe' | 'bounded';
   /** Distinct states explored; for a random search the schedules run, for a replay its steps. */
   readonly states: number;

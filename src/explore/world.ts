@@ -18,6 +18,7 @@ import {
   WalkerSteps,
   WRITE,
 } from './walker-steps.js';
+import { WeakLoads } from './weak-loads.js';
 import { WriterSteps } from './writer-steps.js';
 
 /** Each walker's steps, walkers of one symmetry key sharing a trace trie. */
@@ -47,6 +48,8 @@ export class World {
   readonly keyLength: number;
   private readonly stateKey: StateKey;
   private readonly writer: WriterSteps;
+  /** Under --memory-model lkmm: the walkers' floors and early loads (weak-loads.ts). */
+  private readonly weak: WeakLoads | undefined;
   private readonly iterations: Int32Array;
   /** Saved states by slot: journal length, writer position, then each walker's node. */
   private saved: Int32Array;
@@ -65,25 +68,41 @@ export class World {
     this.journal = mem.journal ?? mem.startJournal();
     this.walkers = walkerSteps(program);
     this.writer = new WriterSteps(program, this.journal);
-    this.stateKey = new StateKey(program, this.walkers, symmetry);
-    this.keyLength = this.stateKey.length;
+    const nw = program.walkers.length;
+    this.weak =
+      program.memoryModel === 'lkmm' ? new WeakLoads(nw, program.acquireKinds ?? new Set()) : undefined;
+    // Floors are per walker: under lkmm walkers are not interchangeable in a key.
+    this.stateKey = new StateKey(program, this.walkers, symmetry && !this.weak);
+    this.keyLength = this.stateKey.length + (this.weak ? nw : 0);
     this.traces = Int32Array.from(this.walkers, (w) => w.trie.root(0));
     this.iterations = Int32Array.from(program.walkers, (w) => w.iterations);
-    this.frame = 2 + program.walkers.length;
+    this.frame = 2 + nw * (this.weak ? 2 : 1);
     this.saved = new Int32Array(this.frame * 64);
   }
 
+  /** The writer, the walkers, and under lkmm each walker's early-load pseudo-thread after them. */
   get threads(): number {
-    return 1 + this.walkers.length;
+    return 1 + this.walkers.length * (this.weak ? 2 : 1);
+  }
+
+  /** The walker a thread id runs: 1..n its own, n+1..2n its loads satisfied early. */
+  private walkerOf(thread: number): number {
+    const n = this.walkers.length;
+    return thread > n ? thread - 1 - n : thread - 1;
   }
 
   threadNames(ids: readonly number[]): string {
-    return ids.map((t) => (t === 0 ? 'the writer' : this.program.walkers[t - 1].name)).join(', ');
+    const name = (t: number) =>
+      t === 0
+        ? 'the writer'
+        : `${this.program.walkers[this.walkerOf(t)].name}${t > this.walkers.length ? ' (a load satisfied early)' : ''}`;
+    return ids.map(name).join(', ');
   }
 
   done(thread: number): boolean {
     if (thread === 0) return this.writer.at(this.pc) === undefined;
-    return this.walkers[thread - 1].trie.iteration(this.traces[thread - 1]) >= this.iterations[thread - 1];
+    const i = this.walkerOf(thread);
+    return this.walkers[i].trie.iteration(this.traces[i]) >= this.iterations[i];
   }
 
   allDone(): boolean {
@@ -94,20 +113,29 @@ export class World {
   /** The state key into `out` and the canonical order of threads into `perm` (see StateKey.write). */
   key(out: Int32Array, perm: Int32Array): void {
     this.stateKey.write(out, perm, this.pc, this.traces);
+    if (!this.weak) return;
+    const n = this.walkers.length;
+    for (let i = 0; i < n; i++) {
+      out[this.stateKey.length + i] = this.weak.floors[i];
+      perm[1 + n + i] = n + perm[1 + i];
+    }
   }
 
   /** Run thread's next transition. Returns its footprint, or undefined if it is disabled (nothing changed). */
   step(thread: number, labels = false): Footprint | undefined {
     this.violation = undefined;
     if (thread === 0) return this.writerStep(labels);
-    return this.walkerStep(thread - 1, labels);
+    if (thread > this.walkers.length) return this.walkerStep(thread - 1 - this.walkers.length, labels, true);
+    return this.walkerStep(thread - 1, labels, false);
   }
 
   /** The writer's step (see WriterSteps.run), its position advanced when it ran. */
   private writerStep(labels: boolean): Footprint | undefined {
     const pc = this.pc;
     const s = this.writer.at(pc);
+    const from = this.journal.length;
     if (!s || !this.writer.run(pc, labels)) return undefined;
+    this.weak?.writerRan(pc, this.journal, from);
     this.pc++;
     if (labels) this.lastLabel = { thread: 0, fn: s.fn, detail: s.detail, pfn: s.pfn, held: this.heldList() };
     return this.writer.footprint(pc);
@@ -121,20 +149,65 @@ export class World {
     return out;
   }
 
-  /** A walker's next transition: its access, its expect()s, its move along its trace. */
-  private walkerStep(index: number, labels: boolean): Footprint | undefined {
+  /**
+   * A walker's next transition: its access, its expect()s, its move along its trace. `early`: its
+   * load satisfied early (lkmm), reading the word as it was at the walker's floor; undefined when
+   * that load may not be.
+   */
+  private walkerStep(index: number, labels: boolean, early: boolean): Footprint | undefined {
     const w = this.walkers[index];
     const trace = this.traces[index];
     if (w.trie.iteration(trace) >= this.iterations[index]) return undefined;
     const n = w.node(trace);
-    const e = w.edge(n);
-    if (e.blocked) return undefined;
-    const value = this.access(w, n, e);
+    let e = w.edge(n);
+    let value: number;
+    if (early) {
+      const v = this.weak!.earlyValue(w, index, trace, n, this.pc, this.program.mem);
+      if (v === undefined) return undefined;
+      e = this.edgeReading(w, n, v);
+      value = v;
+      this.violation = this.weak!.earlyRead(w, n, v, this.truthState, this.program.mem, this.floorOf(index));
+    } else {
+      if (e.blocked) return undefined;
+      value = this.access(w, n, e);
+    }
     if (e.expects.length) this.judge(w, e);
     this.filterViolation();
     this.traces[index] = e.next;
-    if (labels) this.labelWalker(w, n.kind === NONE ? undefined : w.describe(n, e, value), e);
-    return e.footprint;
+    if (labels) this.labelWalker(w, this.accessText(w, n, e, value, early, index), e);
+    if (!this.weak) return e.footprint;
+    const fp = this.weak.footprint(index, e.footprint, n, e.finished, this.program.mem.shadow);
+    this.weak.stepped(index, n, e.finished, early, this.program.mem.shadow, this.pc);
+    return fp;
+  }
+
+  private floorOf(index: number): number {
+    return this.weak ? this.weak.floors[index] : this.pc;
+  }
+
+  /** The edge a read takes when it finds `value` (memory shows it for the lookup, then is put back). */
+  private edgeReading(w: WalkerSteps, n: WalkerNode, value: number): Edge {
+    const words = this.program.mem.words;
+    const now = words[n.addr];
+    words[n.addr] = value;
+    try {
+      return w.edge(n);
+    } finally {
+      words[n.addr] = now;
+    }
+  }
+
+  private accessText(
+    w: WalkerSteps,
+    n: WalkerNode,
+    e: Edge,
+    value: number,
+    early: boolean,
+    index: number,
+  ): string | undefined {
+    if (n.kind === NONE) return undefined;
+    const text = w.describe(n, e, value);
+    return early ? `${text}, satisfied early: as after writer step ${this.floorOf(index)}` : text;
   }
 
   /** Perform a walker node's access on memory (a read is checked by the shadow); the value read or written. */
@@ -206,6 +279,7 @@ export class World {
     this.saved[at] = this.journal.length;
     this.saved[at + 1] = this.pc;
     this.saved.set(this.traces, at + 2);
+    this.weak?.save(this.saved, at + 2 + this.traces.length);
   }
 
   /** Back to the state saved in slot, bookkeeping included (a search's end). */
@@ -219,5 +293,6 @@ export class World {
     this.program.mem.undoTo(this.saved[at]);
     this.pc = this.saved[at + 1];
     for (let i = 0; i < this.traces.length; i++) this.traces[i] = this.saved[at + 2 + i];
+    this.weak?.load(this.saved, at + 2 + this.traces.length);
   }
 }

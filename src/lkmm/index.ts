@@ -12,6 +12,7 @@ export { decideLitmus } from './check.js';
 export { LitmusSyntaxError, parseLitmus } from './parser.js';
 export type {
   DesignAccesses,
+  FlagWord,
   GeneratedTest,
   LoadMarking,
   MarkedAccess,
@@ -23,7 +24,7 @@ export type {
   StoreMarking,
   WriterStep,
 } from './protocol.js';
-export { designProtocolVerdicts, protocolTest, verdictCell } from './protocol.js';
+export { designProtocolVerdicts, isOrderingLoad, protocolTest, verdictCell } from './protocol.js';
 
 /** Parses and decides a litmus test's text; `file` names it in error messages. */
 export function checkLitmus(text: string, file = 'litmus'): LitmusOutcome {

@@ -82,6 +82,18 @@ export interface ProtocolDeclaration {
   readonly hop?: PointerHop;
   /** The release whose code this declaration follows, where it differs by release. */
   readonly kernel?: string;
+  /**
+   * Where the flag lives: a mem_section word, the mem_section_usage, the pgmap table. `explore
+   * --memory-model lkmm` takes the lookup's loads there as acquire when `load` is one.
+   */
+  readonly word?: FlagWord;
+}
+
+export type FlagWord = 'mem_section' | 'usage' | 'pgmap';
+
+/** Loads that order the loads after them (an acquire; rcu_dereference() through its address dependency). */
+export function isOrderingLoad(m: LoadMarking): boolean {
+  return m === 'smp_load_acquire' || m === 'rcu_dereference';
 }
 
 /** A design's memory-ordering declaration: its readers' guard and one protocol per operation. */

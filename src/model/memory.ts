@@ -112,7 +112,8 @@ function mix(a: number, b: number): number {
   return h ^ (h >>> 16);
 }
 
-const J_WORD = 0;
+/** A journal entry that restores a word (the others restore shadow, the allocator top, the live count). */
+export const J_WORD = 0;
 const J_SHADOW = 1;
 const J_TOP = 2;
 const J_LIVE = 3;

@@ -68,7 +68,7 @@ function verdictLine(t: ExploreTrace): string {
 /** The trace as text: what ran, the verdict, the steps, the violation and the line that replays it. */
 export function renderExplore(t: ExploreTrace, full = false): string {
   const lines = [
-    `${t.scenario} with ${t.design} on kernel ${t.kernel}; walkers: ${t.walkers.join(', ')}`,
+    `${t.scenario} with ${t.design} on kernel ${t.kernel}; walkers: ${t.walkers.join(', ')}${t.memoryModel === 'lkmm' ? "; memory model: LKMM (walkers' loads may be satisfied early)" : ''}`,
     verdictLine(t),
   ];
   // A replay shows its schedule whatever it reached; a search shows a counterexample.
