@@ -15,5 +15,5 @@
 export type { Program, StepLabel, Violation, WalkerProgram, WriterStep } from './program.js';
 export { replay } from './replay.js';
 export { search } from './search-dfs.js';
-export { randomSearch } from './search-random.js';
+export { randomRun, randomSearch } from './search-random.js';
 export type { SearchOptions, SearchResult } from './search-result.js';

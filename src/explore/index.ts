@@ -20,7 +20,11 @@ import { buildProgram, type ExploreOptions, scenarioFrom } from './build.js';
 import { randomSearch, replay, type SearchResult, type StepLabel, search } from './engine.js';
 import type { MachineProgram } from './machine-program.js';
 import { SharedStateTable } from './shared-table.js';
-import { type JobSpec, mergeResults, type SubtreeJob, splitSearch } from './split.js';
+import type { JobSpec, SwarmJob } from './job-spec.js';
+import type { Program } from './program.js';
+import type { RedisResults } from './queue.js';
+import { mergeResults, type SubtreeJob, splitSearch } from './split.js';
+import { mergeSwarm, runSwarmHere, SWARM_MAX_STATES, type SwarmSpec, swarmJobs } from './swarm.js';
 import { runJobsOnThreads, type SplitProgress } from './threads.js';
 import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js';
 
@@ -32,12 +36,15 @@ export {
   DEFAULT_LOCK_SECONDS,
   DEFAULT_STALLED_SECONDS,
   QueueError,
+  type RedisResults,
   runJobsOnRedis,
+  runSwarmOnRedis,
   runWorker,
   type WorkerOptions,
 } from './queue.js';
-export type { JobSpec, SubtreeJob } from './split.js';
-export { runJob } from './split.js';
+export type { JobSpec, SubtreeJob, SwarmJob } from './job-spec.js';
+export { memberSeed, SWARM_MAX_STATES, type SwarmSpec } from './swarm.js';
+export { runJob } from './jobs.js';
 export type { SplitProgress } from './threads.js';
 export type { ExploreTrace, TraceSearch } from './trace.js';
 
@@ -211,11 +218,14 @@ function searchOf(opts: ExploreOptions, r: SearchResult): TraceSearch {
 /** The random schedules' generator (mulberry32) keeps 32 bits of its seed: a larger one repeats a smaller one's runs. */
 export const MAX_RANDOM_SEED = 2 ** 32 - 1;
 
-/** Explore every interleaving (or random ones) of the scenario's operations with the walkers. */
-export function explore(opts: ExploreOptions): ExploreTrace {
-  const seed = opts.random?.seed;
+function checkSeed(seed: number | undefined) {
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > MAX_RANDOM_SEED))
     throw new InputError('--seed', `must be an integer 0..${MAX_RANDOM_SEED}, got ${seed}`, seed);
+}
+
+/** Explore every interleaving (or random ones) of the scenario's operations with the walkers. */
+export function explore(opts: ExploreOptions): ExploreTrace {
+  checkSeed(opts.random?.seed);
   const program = buildProgram(opts);
   const result = opts.random
     ? randomSearch(program, opts.random.runs, opts.random.seed)
@@ -309,6 +319,61 @@ export async function exploreSplit(opts: ExploreOptions, split: SplitOptions): P
     jobs: subtrees.length,
     ...(local ? { threads: split.threads } : {}),
   });
+}
+
+/** A swarm (swarm.ts): its members, seed and runs, and where they run. */
+export interface SwarmOptions extends SwarmSpec {
+  /** Run the members elsewhere (BullMQ workers) instead of one after another here. */
+  readonly run?: (jobs: SwarmJob[], progress: (p: SplitProgress) => void) => Promise<RedisResults>;
+}
+
+/**
+ * A swarm of independently seeded searches (swarm.ts): the counterexample of the first member to
+ * find one, replayable here, or what the members covered (no proof). The options' bounds
+ * (maxStates, maxSeconds, preemptionBound, firstViolation) bound each member's depth-first search.
+ */
+export async function exploreSwarm(opts: ExploreOptions, swarm: SwarmOptions): Promise<ExploreTrace> {
+  checkSeed(swarm.seed);
+  const program = buildProgram(opts);
+  const named = jobSpec(opts);
+  if (!named && swarm.run)
+    throw new InputError('explore', 'a swarm on workers needs a built-in design or a module path', opts.design.name);
+  const spec: JobSpec = {
+    ...(named ?? { scenario: opts.scenario, design: opts.design.name, walkers: [] }),
+    walkers: walkerTexts(opts, program),
+    ...(opts.preemptionBound !== undefined ? { preemptionBound: opts.preemptionBound } : {}),
+    ...(swarm.runs === undefined ? { maxStates: opts.maxStates ?? SWARM_MAX_STATES } : {}),
+  };
+  const jobs = swarmJobs(spec, swarm);
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  let last = -1;
+  const progress = (p: SplitProgress) => {
+    if (seconds() - last < 1) return;
+    last = seconds();
+    opts.progress?.({ states: p.states, seconds: last, jobs: { done: p.done, total: p.jobs } });
+  };
+  const { results, order } = swarm.run
+    ? await swarm.run(jobs, progress)
+    : runHere(program, jobs, progress);
+  const merged = mergeSwarm(results, order, seconds());
+  return toTrace(opts, program, merged.result, {
+    mode: 'swarm',
+    swarm: swarm.members,
+    seed: swarm.seed,
+    ...(swarm.runs !== undefined ? { runs: swarm.runs } : { maxStates: spec.maxStates }),
+    ...(spec.maxSeconds !== undefined ? { maxSeconds: spec.maxSeconds } : {}),
+    ...(spec.preemptionBound !== undefined ? { preemptionBound: spec.preemptionBound } : {}),
+    ...(spec.firstViolation ? { firstViolation: true } : {}),
+    finished: merged.finished,
+    ...(merged.winner !== undefined ? { winner: merged.winner } : {}),
+  });
+}
+
+/** A swarm's members one after another here: their results, in member order. */
+function runHere(program: Program, jobs: SwarmJob[], progress: (p: SplitProgress) => void): RedisResults {
+  const results = runSwarmHere(program, jobs, (done, states) => progress({ done, jobs: jobs.length, states }));
+  return { results, order: results.flatMap((r, i) => (r ? [i] : [])) };
 }
 
 /** The job spec of an exhaustive search, or undefined when its design cannot be named to a worker. */

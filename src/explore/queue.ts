@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Worker as Thread } from 'node:worker_threads';
 import { PfnlabError } from '../errors.js';
 import type { SearchResult } from './engine.js';
-import type { SubtreeJob } from './split.js';
+import { type ExploreJob, isSwarmJob, type SubtreeJob, type SwarmJob } from './job-spec.js';
 import { type SplitProgress, spawn } from './threads.js';
 
 /** Redis unreachable or lost, or a job failed on a worker: the search cannot go on. */
@@ -106,12 +106,20 @@ function redisError(url: string, what: string, e: unknown): QueueError {
   return new QueueError(`redis: ${what} ${url} (${reason})`, url);
 }
 
-/** The job's id: the same spec and prefix, the same id, on any machine. */
-export function jobId(job: SubtreeJob): string {
+/** The job's id: the same spec and prefix (or swarm member), the same id, on any machine. */
+export function jobId(job: ExploreJob): string {
+  const what = isSwarmJob(job) ? job.member : job.prefix;
   const hash = createHash('sha256')
-    .update(JSON.stringify([job.spec, job.prefix]))
+    .update(JSON.stringify([job.spec, what]))
     .digest('hex');
   return `explore-${hash.slice(0, 32)}`;
+}
+
+/** What goes to Redis: the job without a thread's shared table (a remote job has none). */
+function jobData(job: ExploreJob) {
+  return isSwarmJob(job)
+    ? { spec: job.spec, index: job.index, member: job.member }
+    : { spec: job.spec, index: job.index, prefix: job.prefix };
 }
 
 /** The queue at `url`, once Redis answers; else a QueueError within REDIS_TIMEOUT_MS. */
@@ -133,32 +141,45 @@ async function openQueue(url: string) {
   }
 }
 
-/** Stop waiting once a job's result says so (the first counterexample of a swarm). */
-export interface RedisRunOptions {
-  readonly until?: (result: SearchResult) => boolean;
-}
-
 /** Enqueue the jobs on Redis at `url` and wait for all their results (in job order). */
 export async function runJobsOnRedis(
   url: string,
   jobs: readonly SubtreeJob[],
   progress?: (p: SplitProgress) => void,
 ): Promise<SearchResult[]> {
-  return (await runOnRedis(url, jobs, progress)) as SearchResult[];
+  return (await runOnRedis(url, jobs, progress)).results as SearchResult[];
+}
+
+/**
+ * A swarm's members on Redis at `url`, until the first counterexample: the results of the
+ * members that finished (in job order, undefined for the others) and the order they finished in.
+ */
+export function runSwarmOnRedis(
+  url: string,
+  jobs: readonly SwarmJob[],
+  progress?: (p: SplitProgress) => void,
+): Promise<RedisResults> {
+  return runOnRedis(url, jobs, progress, (r) => r.violation !== undefined);
+}
+
+export interface RedisResults {
+  readonly results: (SearchResult | undefined)[];
+  /** Job indexes in the order their results were seen. */
+  readonly order: number[];
 }
 
 /**
  * Enqueue the jobs on Redis at `url` and wait for their results (in job order), reporting the
  * states of finished jobs and of running ones (each worker's last progress). With `until`, stops
- * at the first result it accepts: the jobs not yet taken are withdrawn, the others' results are
- * left undefined.
+ * at the first poll that sees a result it accepts: the jobs not yet taken are withdrawn, the
+ * results not yet in are left undefined.
  */
 async function runOnRedis(
   url: string,
-  jobs: readonly SubtreeJob[],
+  jobs: readonly ExploreJob[],
   progress?: (p: SplitProgress) => void,
-  opts: RedisRunOptions = {},
-): Promise<(SearchResult | undefined)[]> {
+  until?: (r: SearchResult) => boolean,
+): Promise<RedisResults> {
   const { Job } = await bullmq();
   const queue = await openQueue(url);
   let lastError: unknown;
@@ -173,8 +194,8 @@ async function runOnRedis(
     await withTimeout(
       queue.addBulk(
         jobs.map((job, i) => ({
-          name: 'subtree',
-          data: { spec: job.spec, index: job.index, prefix: job.prefix },
+          name: isSwarmJob(job) ? 'swarm-member' : 'subtree',
+          data: jobData(job),
           opts: {
             jobId: ids[i],
             attempts: ATTEMPTS,
@@ -188,6 +209,7 @@ async function runOnRedis(
       url,
     );
     const results: (SearchResult | undefined)[] = new Array(jobs.length);
+    const order: number[] = [];
     const running = new Map<number, number>();
     let pending = jobs.map((_, i) => i);
     let finishedStates = 0;
@@ -203,9 +225,10 @@ async function runOnRedis(
           if (job.finishedOn && job.returnvalue) {
             const r = job.returnvalue as SearchResult;
             results[i] = r;
+            order.push(i);
             finishedStates += r.states;
             running.delete(i);
-            if (opts.until?.(r)) stop = true;
+            if (until?.(r)) stop = true;
           } else if (job.finishedOn && job.failedReason) {
             // Failed in an earlier search (a design missing on a worker, since fixed): once more.
             if (job.finishedOn >= started)
@@ -225,8 +248,11 @@ async function runOnRedis(
       if (pending.length && !stop) await new Promise((r) => setTimeout(r, POLL_MS));
     }
     // Withdraw the jobs no worker took (a job being run cannot be: its result is ignored).
-    for (const i of pending) await withTimeout(queue.remove(ids[i]), REDIS_TIMEOUT_MS, lostLine, url);
-    return results;
+    for (const i of pending) {
+      const removed = queue.remove(ids[i]).catch(() => 0);
+      await withTimeout(removed, REDIS_TIMEOUT_MS, lostLine, url);
+    }
+    return { results, order };
   } catch (e) {
     lost = true;
     throw e instanceof QueueError ? e : redisError(url, 'lost', lastError ?? e);
@@ -247,7 +273,7 @@ type Reply =
 class SearchThread {
   private thread?: Thread;
 
-  run(job: SubtreeJob, progress: (states: number) => void): Promise<SearchResult> {
+  run(job: ExploreJob, progress: (states: number) => void): Promise<SearchResult> {
     this.thread ??= spawn();
     const thread = this.thread;
     return new Promise((resolve, reject) => {
@@ -312,7 +338,7 @@ export async function runWorker(url: string, opts: WorkerOptions = {}): Promise<
       opts.log?.(`job ${job.id}: started`);
       try {
         const report = (states: number) => void job.updateProgress(states).catch(() => {});
-        const result = await thread.run(job.data as SubtreeJob, report);
+        const result = await thread.run(job.data as ExploreJob, report);
         ran++;
         opts.log?.(`job ${job.id}: ${result.verdict}, ${result.states} states`);
         return result;

@@ -14,23 +14,9 @@ export function randomSearch(program: Program, runs: number, seed: number): Sear
   let best: Counterexample | undefined;
   for (let r = 0; r < runs; r++) {
     world.load(0);
-    const schedule: number[] = [];
-    for (;;) {
-      const candidates = unfinished(world);
-      if (candidates.length === 0) break;
-      const t = randomStep(world, candidates, random);
-      if (t < 0) {
-        best = shorter(best, schedule, deadlock(world, candidates));
-        break;
-      }
-      schedule.push(t);
-      transitions++;
-      const violation: Violation | undefined = world.violation;
-      if (violation) {
-        best = shorter(best, schedule, violation);
-        break;
-      }
-    }
+    const run = randomRun(world, random);
+    transitions += run.schedule.length;
+    if (run.violation) best = shorter(best, run.schedule, run.violation);
   }
   world.reset(0);
   return {
@@ -41,6 +27,26 @@ export function randomSearch(program: Program, runs: number, seed: number): Sear
     schedule: best?.schedule,
     violation: best?.violation,
   };
+}
+
+/**
+ * One random schedule from the world's state: uniformly among enabled threads until every thread
+ * is done, one makes a violation, or none can move (a deadlock). The schedule ends at its violation.
+ */
+export function randomRun(
+  world: World,
+  random: () => number,
+): { schedule: number[]; violation?: Violation } {
+  const schedule: number[] = [];
+  for (;;) {
+    const candidates = unfinished(world);
+    if (candidates.length === 0) return { schedule };
+    const t = randomStep(world, candidates, random);
+    if (t < 0) return { schedule, violation: deadlock(world, candidates) };
+    schedule.push(t);
+    const violation: Violation | undefined = world.violation;
+    if (violation) return { schedule, violation };
+  }
 }
 
 /** Run the first enabled thread of the candidates in a random order: its id, or -1 if none is enabled. */

@@ -14,39 +14,14 @@
  * twice: a split search's states and transitions are its work, not the distinct states of the
  * space. A job is a pure function of its spec: running it twice (a retried job) gives the same.
  */
-import type { KernelVersion } from '../arch/geometry.js';
-import { designByName, loadDesign } from '../designs/index.js';
-import type { Scenario } from '../scenario/index.js';
-import { parseWalkerSpec } from '../walkers/spec.js';
-import { buildProgram } from './build.js';
 import { type SearchResult, search } from './engine.js';
+import { jobProgram, type SubtreeJob } from './job-spec.js';
 import type { Program, Violation } from './program.js';
-import { NEW, SharedStateTable, type SharedTableHandle } from './shared-table.js';
+import { NEW, SharedStateTable } from './shared-table.js';
 import { StateTable } from './state-table.js';
 import { World } from './world.js';
 
-/** What a job needs to rebuild the program anywhere: plain data (structured-clone and JSON safe). */
-export interface JobSpec {
-  readonly scenario: Scenario;
-  /** A design name, or the absolute path of a design module (on a worker's machine too). */
-  readonly design: string;
-  readonly kernel?: KernelVersion;
-  /** Walkers as the command line names them: kpageflags@0xc8000. */
-  readonly walkers: readonly string[];
-  readonly from?: number;
-  readonly maxStates?: number;
-  readonly maxSeconds?: number;
-  readonly firstViolation?: boolean;
-}
-
-export interface SubtreeJob {
-  readonly spec: JobSpec;
-  /** Visited states shared by the threads of one machine. */
-  readonly shared?: SharedTableHandle;
-  /** The job's position in the split (ties between counterexamples go to the lower). */
-  readonly index: number;
-  readonly prefix: readonly number[];
-}
+export type { JobSpec, SubtreeJob } from './job-spec.js';
 
 /** The walk above the split: the states it saw, and a violation if it met one. */
 export interface Split {
@@ -122,8 +97,8 @@ export function splitSearch(program: Program, jobs: number, shared?: SharedState
   return { prefixes: best ? [] : level, states: shared ? shared.states : states, transitions, best };
 }
 
-/** Run one job: rebuild the program from its spec and search the subtree under its prefix. */
-export async function runJob(job: SubtreeJob, progress?: (states: number) => void): Promise<SearchResult> {
+/** Run one subtree job: rebuild the program from its spec and search the subtree under its prefix. */
+export async function runSubtree(job: SubtreeJob, progress?: (states: number) => void): Promise<SearchResult> {
   const program = await jobProgram(job.spec);
   return search(program, {
     prefix: job.prefix,
@@ -133,26 +108,6 @@ export async function runJob(job: SubtreeJob, progress?: (states: number) => voi
     firstViolation: job.spec.firstViolation,
     progress: progress ? (p) => progress(p.states) : undefined,
   });
-}
-
-const programs = new Map<string, Program>();
-
-/** A worker keeps the program of its last spec: jobs of one search share it (a search leaves memory as it found it). */
-export async function jobProgram(spec: JobSpec): Promise<Program> {
-  const id = JSON.stringify({ ...spec, maxStates: 0, maxSeconds: 0, firstViolation: false });
-  const known = programs.get(id);
-  if (known) return known;
-  const design = designByName(spec.design) ?? (await loadDesign(spec.design));
-  const program = buildProgram({
-    scenario: spec.scenario,
-    design,
-    kernel: spec.kernel,
-    walkers: spec.walkers.map((w) => parseWalkerSpec(w, '--walker', spec.scenario.geometry)),
-    from: spec.from,
-  });
-  programs.clear();
-  programs.set(id, program);
-  return program;
 }
 
 /** The split's walk and its jobs' results as one search result (see the file's comment). */

@@ -4,10 +4,10 @@
  * through tsx (see threads.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import { runJob, type SubtreeJob } from './split.js';
+import { type ExploreJob, runJob } from './jobs.js';
 
 const port = parentPort!;
-port.on('message', async (job: SubtreeJob) => {
+port.on('message', async (job: ExploreJob) => {
   try {
     const result = await runJob(job, (states) => port.postMessage({ type: 'progress', states }));
     port.postMessage({ type: 'result', result });

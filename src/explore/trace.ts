@@ -49,8 +49,8 @@ export interface TraceViolation {
 
 /** How the schedules were chosen, so that a verdict can say what it covers. */
 export interface TraceSearch {
-  /** Every interleaving (depth-first), random schedules, or one given schedule. */
-  readonly mode: 'exhaustive' | 'random' | 'replay';
+  /** Every interleaving (depth-first), random schedules, a swarm of seeded searches, or one given schedule. */
+  readonly mode: 'exhaustive' | 'random' | 'swarm' | 'replay';
   /** exhaustive: at most this many preemptions per schedule. */
   readonly preemptionBound?: number;
   /** exhaustive: stopped at the first violation rather than searching on for a shortest one. */
@@ -66,9 +66,13 @@ export interface TraceSearch {
   /** exhaustive: split into this many subtree jobs (by schedule prefix), run by this many threads. */
   readonly jobs?: number;
   readonly threads?: number;
-  /** random: how many schedules, from which seed. */
+  /** random: how many schedules, from which seed (swarm: per member; the seed is member 0's). */
   readonly runs?: number;
   readonly seed?: number;
+  /** swarm: how many members, how many of them finished, and the one whose counterexample this is. */
+  readonly swarm?: number;
+  readonly finished?: number;
+  readonly winner?: number;
 }
 
 export interface ExploreTrace {
