@@ -5,11 +5,15 @@ import { InputError } from '../errors.js';
 import {
   type ExploreOptions,
   exploreSplit,
+  exploreSwarm,
   MAX_RANDOM_SEED,
   type MemoryModel,
   parseWalkerSpec,
   replaySchedule,
   runJobsOnRedis,
+  runSwarmOnRedis,
+  SWARM_MAX_STATES,
+  type SwarmSpec,
   scenarioWalkers,
   type WalkerSpec,
 } from '../explore/index.js';
@@ -80,6 +84,13 @@ command line that replays it (exit 1). A bounded search (--bound,
   --jobs N          with --redis: at least N subtree jobs (default 16)
   --random N        N >= 1 random schedules instead (seeded by --seed S, default
                     1); not with --bound, --first or --max-states
+  --swarm N         hunt bugs with N independently seeded searches (member i
+                    seeded from --seed S plus i): with --random R each runs R
+                    random schedules, else each a depth-first search under a
+                    random schedule prefix, bounded by --max-states (default
+                    ${SWARM_MAX_STATES.toLocaleString('en-US')}), --max-seconds, --bound; the first
+                    counterexample wins (replayable here); with --redis the
+                    members run on the workers. Finding nothing is no proof
   --seed S          0..4294967295
   --replay STRING   run one schedule (thread ids, runs as id*count) and show it;
                     with the options of the replay line explore printed
@@ -94,6 +105,7 @@ command line that replays it (exit 1). A bounded search (--bound,
       'memory-model': { type: 'string' },
       bound: { type: 'string' },
       random: { type: 'string' },
+      swarm: { type: 'string' },
       seed: { type: 'string' },
       first: { type: 'boolean' },
       'max-states': { type: 'string' },
@@ -127,17 +139,23 @@ command line that replays it (exit 1). A bounded search (--bound,
     };
     const threads = positiveIntOption(p, 'threads', 1024) ?? availableParallelism();
     const redis = redisOption(p, opts);
+    const swarm = search.swarm;
     const trace =
       search.replay !== undefined
         ? replaySchedule(opts, search.replay)
-        : redis
-          ? await exploreSplit(opts, {
-              threads: 1,
-              after: 0,
-              jobs: redis.jobs,
-              run: (jobs, progress) => runJobsOnRedis(redis.url, jobs, progress),
+        : swarm
+          ? await exploreSwarm(opts, {
+              ...swarm,
+              ...(redis ? { run: (jobs, progress) => runSwarmOnRedis(redis.url, jobs, progress) } : {}),
             })
-          : await exploreSplit(opts, { threads });
+          : redis
+            ? await exploreSplit(opts, {
+                threads: 1,
+                after: 0,
+                jobs: redis.jobs,
+                run: (jobs, progress) => runJobsOnRedis(redis.url, jobs, progress),
+              })
+            : await exploreSplit(opts, { threads });
     if (io.errIsTty && !p.values.json) io.err('\r\x1b[K');
     if (p.values.json) printJson(io, trace);
     else io.out(`${renderExplore(trace, Boolean(p.values.full))}\n`);
@@ -170,8 +188,16 @@ function redisOption(p: Parsed, opts: ExploreOptions): { url: string; jobs: numb
     if (jobs !== undefined) throw new InputError('explore', '--jobs N goes with --redis URL');
     return undefined;
   }
-  const other = ['random', 'bound', 'max-states', 'threads', 'replay'].find((o) => p.values[o] !== undefined);
-  if (other) throw new InputError('explore', `--redis splits the exhaustive search: it takes no --${other}`);
+  const swarm = p.values.swarm !== undefined;
+  const refused = swarm ? ['jobs', 'threads'] : ['random', 'bound', 'max-states', 'threads', 'replay'];
+  const other = refused.find((o) => p.values[o] !== undefined);
+  if (other)
+    throw new InputError(
+      'explore',
+      swarm
+        ? `--redis --swarm runs the members on the workers: it takes no --${other}`
+        : `--redis splits the exhaustive search: it takes no --${other}`,
+    );
   if (opts.designRef !== undefined && !designByName(opts.designRef) && !/[/\\]|\.m?js$/.test(opts.designRef))
     throw new InputError(
       'explore',
@@ -180,6 +206,9 @@ function redisOption(p: Parsed, opts: ExploreOptions): { url: string; jobs: numb
     );
   return { url, jobs: jobs ?? 16 };
 }
+
+/** More members than a queue should hold for one search. */
+const MAX_SWARM = 100_000;
 
 /** A count that must be at least 1: zero schedules or states would "find nothing" and prove nothing. */
 function positiveIntOption(p: Parsed, name: string, max?: number): number | undefined {
@@ -193,35 +222,45 @@ type SearchChoice = Pick<
   'preemptionBound' | 'firstViolation' | 'maxStates' | 'maxSeconds' | 'random'
 >;
 
-/** The search: exhaustive (maybe bounded), random, or one replayed schedule; options of another are refused. */
-function searchOptions(p: Parsed): { options: SearchChoice; replay?: string } {
+/**
+ * The search: exhaustive (maybe bounded), random, a swarm, or one replayed schedule; options of
+ * another are refused.
+ */
+function searchOptions(p: Parsed): { options: SearchChoice; replay?: string; swarm?: SwarmSpec } {
   const exhaustive = ['bound', 'first', 'max-states', 'max-seconds', 'threads'].filter(
     (o) => p.values[o] !== undefined,
   );
   const random = positiveIntOption(p, 'random');
+  const members = positiveIntOption(p, 'swarm', MAX_SWARM);
   const seed = intOption('explore', p, 'seed', MAX_RANDOM_SEED);
   const replay = stringOption(p, 'replay');
   const others = [
     ...exhaustive,
     ...(random !== undefined ? ['random'] : []),
+    ...(members !== undefined ? ['swarm'] : []),
     ...(seed !== undefined ? ['seed'] : []),
   ];
   if (replay !== undefined && others.length)
     throw new InputError('explore', `--replay runs the one schedule given: it takes no --${others[0]}`);
+  if (members !== undefined && p.values.threads !== undefined)
+    throw new InputError('explore', '--swarm runs its members one after another here: it takes no --threads');
   if (random !== undefined && exhaustive.length)
-    throw new InputError('explore', `--${exhaustive[0]} is for the exhaustive search, not --random`);
-  if (seed !== undefined && random === undefined)
-    throw new InputError('explore', '--seed S goes with --random N');
+    throw new InputError(
+      'explore',
+      `--${exhaustive[0]} is for ${members !== undefined ? 'a swarm of depth-first searches' : 'the exhaustive search'}, not --random`,
+    );
+  if (seed !== undefined && random === undefined && members === undefined)
+    throw new InputError('explore', '--seed S goes with --random N or --swarm N');
   if (replay !== undefined) return { options: {}, replay };
-  if (random !== undefined) return { options: { random: { runs: random, seed: seed ?? 1 } } };
-  return {
-    options: {
-      preemptionBound: intOption('explore', p, 'bound'),
-      firstViolation: Boolean(p.values.first),
-      maxStates: positiveIntOption(p, 'max-states'),
-      maxSeconds: positiveIntOption(p, 'max-seconds', 10 ** 7),
-    },
+  const bounds = {
+    preemptionBound: intOption('explore', p, 'bound'),
+    firstViolation: Boolean(p.values.first),
+    maxStates: positiveIntOption(p, 'max-states'),
+    maxSeconds: positiveIntOption(p, 'max-seconds', 10 ** 7),
   };
+  if (members !== undefined) return { options: bounds, swarm: { members, seed: seed ?? 1, runs: random } };
+  if (random !== undefined) return { options: { random: { runs: random, seed: seed ?? 1 } } };
+  return { options: bounds };
 }
 
 /**

@@ -49,8 +49,31 @@ function notProven(t: ExploreTrace): string {
   return `no violation ${limits.join(' and ') || 'within the bound'}`;
 }
 
+/** What each member of a swarm ran. */
+function swarmMembers(t: ExploreTrace): string {
+  const s = t.search!;
+  const members = `${plural(s.swarm ?? 0, 'swarm member')} seeded from ${s.seed}`;
+  if (s.runs !== undefined) return `${members}, each ${plural(s.runs, 'random schedule')}`;
+  const bounds = [
+    `at most ${plural(s.maxStates ?? 0, 'state')}`,
+    ...(s.maxSeconds !== undefined ? [plural(s.maxSeconds, 'second')] : []),
+    ...(s.preemptionBound !== undefined ? [`${plural(s.preemptionBound, 'preemption')}`] : []),
+  ];
+  return `${members}, each a depth-first search of ${bounds.join(', ')} under a random schedule prefix`;
+}
+
+/** A swarm's verdict: the member that won, or what the members' silence covers. */
+function swarmVerdict(t: ExploreTrace): string {
+  const s = t.search!;
+  const work = `${plural(t.states, s.runs !== undefined ? 'random schedule' : 'state')}, ${plural(t.transitions, 'transition')}, ${t.seconds} s; ${s.finished} of ${s.swarm} members finished`;
+  if (!t.violation)
+    return `verdict: no violation in ${swarmMembers(t)} (${work}); not a proof: a swarm covers only the schedules its members ran`;
+  return `verdict: UNSAFE - the counterexample of swarm member ${s.winner}, the first to find one, ${plural(t.steps.length, 'step')}; ${swarmMembers(t)} (${work})`;
+}
+
 function verdictLine(t: ExploreTrace): string {
   const s = t.search;
+  if (s?.mode === 'swarm') return swarmVerdict(t);
   if (s?.mode === 'replay') {
     return t.violation
       ? `verdict: UNSAFE - the replayed schedule reaches a violation at step ${t.steps.length}`

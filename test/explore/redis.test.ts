@@ -8,6 +8,7 @@ import {
   type ExploreOptions,
   explore,
   exploreSplit,
+  exploreSwarm,
   replaySchedule,
   runJob,
   scenarioWalkers,
@@ -74,6 +75,29 @@ describe('explore --redis: subtree jobs on BullMQ workers', () => {
       }
     });
   }
+
+  it('--swarm on the workers: the first counterexample wins and replays here; silence has the local work', async () => {
+    const swarm = ['--swarm', '4', '--max-states', '300', '--redis', url, '--json'];
+    const r = await cli('explore', 'explore/offline', '--design', 'active-bitmap/no-sync', ...swarm);
+    assert.equal(r.code, 1, r.stderr);
+    const unsafe = JSON.parse(r.stdout);
+    assert.equal(unsafe.search.mode, 'swarm');
+    assert.ok(unsafe.search.winner >= 0 && unsafe.search.winner < 4);
+    const replayed = replaySchedule(options('active-bitmap/no-sync'), unsafe.replay);
+    assert.equal(replayed.verdict, 'unsafe');
+    assert.equal(replayed.steps.length, unsafe.steps.length);
+    const s = await cli('explore', 'explore/offline', '--design', 'active-bitmap', ...swarm);
+    assert.equal(s.code, 0, s.stderr);
+    const silent = JSON.parse(s.stdout);
+    const local = await exploreSwarm(
+      { ...options('active-bitmap'), maxStates: 300 },
+      { members: 4, seed: 1 },
+    );
+    assert.equal(silent.verdict, 'bounded');
+    assert.equal(silent.search.finished, 4);
+    assert.equal(silent.states, local.states);
+    assert.equal(silent.transitions, local.transitions);
+  });
 
   it('an unreachable Redis: one line on stderr, exit 2', async () => {
     const dead = `redis://127.0.0.1:${await freePort()}`;
