@@ -18,11 +18,11 @@ import type { WalkerSpec } from '../walkers/spec.js';
 import { parseWalkerSpec } from '../walkers/spec.js';
 import { buildProgram, type ExploreOptions, scenarioFrom } from './build.js';
 import { randomSearch, replay, type SearchResult, type StepLabel, search } from './engine.js';
-import type { MachineProgram } from './machine-program.js';
-import { SharedStateTable } from './shared-table.js';
 import type { JobSpec, SwarmJob } from './job-spec.js';
+import type { MachineProgram } from './machine-program.js';
 import type { Program } from './program.js';
 import type { RedisResults } from './queue.js';
+import { SharedStateTable } from './shared-table.js';
 import { mergeResults, type SubtreeJob, splitSearch } from './split.js';
 import { mergeSwarm, runSwarmHere, SWARM_MAX_STATES, type SwarmSpec, swarmJobs } from './swarm.js';
 import { runJobsOnThreads, type SplitProgress } from './threads.js';
@@ -31,6 +31,8 @@ import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js
 export { parseWalkerSpec, type WalkerSpec } from '../walkers/spec.js';
 export type { ExploreOptions, ExploreProgress } from './build.js';
 export { modelKernel } from './build.js';
+export type { JobSpec, SubtreeJob, SwarmJob } from './job-spec.js';
+export { runJob } from './jobs.js';
 export type { MemoryModel } from './program.js';
 export {
   DEFAULT_LOCK_SECONDS,
@@ -42,9 +44,7 @@ export {
   runWorker,
   type WorkerOptions,
 } from './queue.js';
-export type { JobSpec, SubtreeJob, SwarmJob } from './job-spec.js';
 export { memberSeed, SWARM_MAX_STATES, type SwarmSpec } from './swarm.js';
-export { runJob } from './jobs.js';
 export type { SplitProgress } from './threads.js';
 export type { ExploreTrace, TraceSearch } from './trace.js';
 
@@ -337,7 +337,11 @@ export async function exploreSwarm(opts: ExploreOptions, swarm: SwarmOptions): P
   const program = buildProgram(opts);
   const named = jobSpec(opts);
   if (!named && swarm.run)
-    throw new InputError('explore', 'a swarm on workers needs a built-in design or a module path', opts.design.name);
+    throw new InputError(
+      'explore',
+      'a swarm on workers needs a built-in design or a module path',
+      opts.design.name,
+    );
   const spec: JobSpec = {
     ...(named ?? { scenario: opts.scenario, design: opts.design.name, walkers: [] }),
     walkers: walkerTexts(opts, program),
@@ -353,9 +357,7 @@ export async function exploreSwarm(opts: ExploreOptions, swarm: SwarmOptions): P
     last = seconds();
     opts.progress?.({ states: p.states, seconds: last, jobs: { done: p.done, total: p.jobs } });
   };
-  const { results, order } = swarm.run
-    ? await swarm.run(jobs, progress)
-    : runHere(program, jobs, progress);
+  const { results, order } = swarm.run ? await swarm.run(jobs, progress) : runHere(program, jobs, progress);
   const merged = mergeSwarm(results, order, seconds());
   return toTrace(opts, program, merged.result, {
     mode: 'swarm',
@@ -372,7 +374,9 @@ export async function exploreSwarm(opts: ExploreOptions, swarm: SwarmOptions): P
 
 /** A swarm's members one after another here: their results, in member order. */
 function runHere(program: Program, jobs: SwarmJob[], progress: (p: SplitProgress) => void): RedisResults {
-  const results = runSwarmHere(program, jobs, (done, states) => progress({ done, jobs: jobs.length, states }));
+  const results = runSwarmHere(program, jobs, (done, states) =>
+    progress({ done, jobs: jobs.length, states }),
+  );
   return { results, order: results.flatMap((r, i) => (r ? [i] : [])) };
 }
 

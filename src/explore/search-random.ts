@@ -33,10 +33,7 @@ export function randomSearch(program: Program, runs: number, seed: number): Sear
  * One random schedule from the world's state: uniformly among enabled threads until every thread
  * is done, one makes a violation, or none can move (a deadlock). The schedule ends at its violation.
  */
-export function randomRun(
-  world: World,
-  random: () => number,
-): { schedule: number[]; violation?: Violation } {
+export function randomRun(world: World, random: () => number): { schedule: number[]; violation?: Violation } {
   const schedule: number[] = [];
   for (;;) {
     const candidates = unfinished(world);

@@ -98,7 +98,10 @@ export function splitSearch(program: Program, jobs: number, shared?: SharedState
 }
 
 /** Run one subtree job: rebuild the program from its spec and search the subtree under its prefix. */
-export async function runSubtree(job: SubtreeJob, progress?: (states: number) => void): Promise<SearchResult> {
+export async function runSubtree(
+  job: SubtreeJob,
+  progress?: (states: number) => void,
+): Promise<SearchResult> {
   const program = await jobProgram(job.spec);
   return search(program, {
     prefix: job.prefix,

@@ -12,7 +12,7 @@
  */
 import { rng } from '../random.js';
 import { randomRun, randomSearch, type SearchResult, search } from './engine.js';
-import { jobProgram, type JobSpec, type SwarmJob } from './job-spec.js';
+import { type JobSpec, jobProgram, type SwarmJob } from './job-spec.js';
 import type { Program } from './program.js';
 import { World } from './world.js';
 
@@ -69,7 +69,10 @@ export function swarmMember(
 }
 
 /** Run a member job anywhere: rebuild the program from its spec, then search. */
-export async function runSwarmMember(job: SwarmJob, progress?: (states: number) => void): Promise<SearchResult> {
+export async function runSwarmMember(
+  job: SwarmJob,
+  progress?: (states: number) => void,
+): Promise<SearchResult> {
   return swarmMember(await jobProgram(job.spec), job, progress);
 }
 
