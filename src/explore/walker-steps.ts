@@ -30,15 +30,54 @@ export class Footprint {
     readonly writes: readonly number[],
     /** May touch anything: dependent with every transition. */
     readonly all: boolean,
+    /**
+     * A walker transition whose outcome depends on the truth although TRUTH is not among its
+     * reads: one that read -1 from a word (a poisoned or uninitialized struct page is named by
+     * the truth). Only a kernel step's run footprint (writerRun) looks at it.
+     */
+    readonly namesByTruth = false,
+    /**
+     * A kernel step's footprint as one run of it showed (see WriterRunFootprint): the words it
+     * wrote and whose shadow it changed, sorted; it writes the truth and reads every word a
+     * walker may write.
+     */
+    readonly writerRun?: Int32Array,
   ) {
     this.readSet = new Set(reads);
     this.writeSet = new Set(writes);
   }
 }
 
+/** Is a in the sorted array? */
+function sortedHas(sorted: Int32Array, a: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid];
+    if (v === a) return true;
+    if (v < a) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/**
+ * A kernel step's run (writes: the sorted words it wrote or changed the shadow of, and the truth;
+ * reads: every word a walker may write) against another thread's transition w: dependent when w
+ * writes anything, reads the truth or is named by it, or reads a word the step wrote.
+ */
+function writerRunDependent(written: Int32Array, w: Footprint): boolean {
+  if (w.writes.length > 0 || w.namesByTruth) return true;
+  for (const r of w.reads) if (r === TRUTH || sortedHas(written, r)) return true;
+  return false;
+}
+
 /** Two transitions are dependent when one writes what the other reads or writes. */
 export function dependent(a: Footprint, b: Footprint): boolean {
   if (a.all || b.all) return true;
+  if (a.writerRun) return writerRunDependent(a.writerRun, b);
+  if (b.writerRun) return writerRunDependent(b.writerRun, a);
   for (const w of a.writes) if (b.readSet.has(w) || b.writeSet.has(w)) return true;
   for (const w of b.writes) if (a.readSet.has(w)) return true;
   return false;
@@ -329,6 +368,7 @@ export class WalkerSteps {
         truth ? [...reads, TRUTH] : reads,
         kind === WRITE || kind === RMW ? [addr] : [],
         false,
+        (kind === READ || kind === RMW) && key === -1,
       ),
       held: after,
       label: real > 0 || blocked ? accessNote : note,

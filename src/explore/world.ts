@@ -134,11 +134,12 @@ export class World {
     const pc = this.pc;
     const s = this.writer.at(pc);
     const from = this.journal.length;
-    if (!s || !this.writer.run(pc, labels)) return undefined;
+    const footprint = s && this.writer.run(pc, labels);
+    if (!s || !footprint) return undefined;
     this.weak?.writerRan(pc, this.journal, from);
     this.pc++;
     if (labels) this.lastLabel = { thread: 0, fn: s.fn, detail: s.detail, pfn: s.pfn, held: this.heldList() };
-    return this.writer.footprint(pc);
+    return footprint;
   }
 
   heldList(): { thread: number; pfn: number }[] {

@@ -317,6 +317,18 @@ export class Memory {
     return out;
   }
 
+  /** The words an effect (see effectSince) stores to or changes the shadow of: sorted, each once. */
+  static effectAddresses(effect: Int32Array): Int32Array {
+    const out: number[] = [];
+    for (let i = 0; i < effect.length; i += 3)
+      if (effect[i] === J_WORD || effect[i] === J_SHADOW) out.push(effect[i + 1]);
+    const sorted = Int32Array.from(out).sort();
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++)
+      if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i];
+    return sorted.slice(0, n);
+  }
+
   /** Replay an effect (see effectSince), journaled. */
   applyEffect(effect: Int32Array): void {
     const j = this.journal!;
