@@ -29,7 +29,8 @@ class DepthFirstSearch {
   private readonly shared: SharedStateTable | undefined;
   private readonly sleepSets: boolean;
   private readonly threads: number;
-  private readonly visited = new StateTable();
+  /** This search's visited states (a token table when they are shared). */
+  private readonly visited: StateTable;
   private readonly key: Int32Array;
   private readonly started = performance.now();
   private states = 0;
@@ -52,6 +53,7 @@ class DepthFirstSearch {
   ) {
     this.world = new World(program, opts.reduce?.symmetry ?? true);
     this.shared = opts.shared;
+    this.visited = new StateTable(this.shared ? 1 : undefined);
     this.sleepSets = !this.shared && (opts.reduce?.sleepSets ?? true);
     this.threads = this.world.threads;
     this.key = new Int32Array(this.world.keyLength);

@@ -69,9 +69,9 @@ export class StateKey {
       for (let j = 0; j < g.members.length; j++) {
         const i = this.order[j];
         perm[i + 1] = canonical++;
-        const tn = this.walkers[i].trie.nodes[traces[i]];
-        out[at++] = tn.hash1;
-        out[at++] = tn.hash2;
+        const trie = this.walkers[i].trie;
+        out[at++] = trie.hash1[traces[i]];
+        out[at++] = trie.hash2[traces[i]];
         const priv = this.privateWords[i];
         for (let k = 0; k < priv.length; k++) out[at++] = words[priv[k]];
       }
@@ -118,10 +118,13 @@ export class StateKey {
 
   /** Walkers of a group by node (its hash: the same in every search), then private words, then thread. */
   private compareWalkers(a: number, b: number, traces: Int32Array): number {
-    const nodes = this.walkers[a].trie.nodes;
-    const ta = nodes[traces[a]];
-    const tb = nodes[traces[b]];
-    if (ta !== tb) return ta.hash1 !== tb.hash1 ? ta.hash1 - tb.hash1 : ta.hash2 - tb.hash2;
+    const trie = this.walkers[a].trie;
+    const ta = traces[a];
+    const tb = traces[b];
+    if (ta !== tb) {
+      const d1 = trie.hash1[ta] - trie.hash1[tb];
+      return d1 !== 0 ? d1 : trie.hash2[ta] - trie.hash2[tb];
+    }
     const words = this.mem.words;
     const pa = this.privateWords[a];
     const pb = this.privateWords[b];

@@ -20,7 +20,10 @@ const F2 = 1;
 const F3 = 2;
 const SLEEP = 3;
 const PREEMPTIONS = 4;
+/** Depth + 1: 0 marks an empty slot (in the slot itself: a probe touches one place in memory, not two). */
 const DEPTH = 5;
+/** The table doubles twice when it grows: each state is moved about a third as often as by doubling. */
+const GROWTH = 4;
 
 function mix(h: number, x: number): number {
   h = Math.imul(h ^ x, 0x9e3779b1);
@@ -54,7 +57,6 @@ export function home(f1: number, f3: number, mask: number): number {
 
 export class StateTable {
   private slots: Int32Array;
-  private used: Uint8Array;
   private mask: number;
   size = 0;
   /** The fingerprint of the last find(). */
@@ -66,7 +68,6 @@ export class StateTable {
     let cap = 1;
     while (cap < initialCapacity) cap *= 2;
     this.slots = new Int32Array(cap * STRIDE);
-    this.used = new Uint8Array(cap);
     this.mask = cap - 1;
   }
 
@@ -81,8 +82,7 @@ export class StateTable {
     this.f3 = f3;
     const slots = this.slots;
     let i = home(f1, f3, this.mask);
-    while (this.used[i] !== 0) {
-      const at = i * STRIDE;
+    for (let at = i * STRIDE; slots[at + DEPTH] !== 0; at = i * STRIDE) {
       if (slots[at + F1] === f1 && slots[at + F2] === f2 && slots[at + F3] === f3) return i;
       i = (i + 1) & this.mask;
     }
@@ -91,12 +91,12 @@ export class StateTable {
 
   /** Add the key of the last find() (which returned -1); returns its slot. */
   insert(sleep: number, preemptions: number, depth: number): number {
-    if ((this.size + 1) * 4 > this.used.length * 3) this.grow();
+    if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
     const i = this.place(this.f1, this.f2, this.f3);
     const at = i * STRIDE;
     this.slots[at + SLEEP] = sleep;
     this.slots[at + PREEMPTIONS] = preemptions;
-    this.slots[at + DEPTH] = depth;
+    this.slots[at + DEPTH] = depth + 1;
     this.size++;
     return i;
   }
@@ -110,14 +110,14 @@ export class StateTable {
   }
 
   depth(slot: number): number {
-    return this.slots[slot * STRIDE + DEPTH];
+    return this.slots[slot * STRIDE + DEPTH] - 1;
   }
 
   set(slot: number, sleep: number, preemptions: number, depth: number): void {
     const at = slot * STRIDE;
     this.slots[at + SLEEP] = sleep;
     this.slots[at + PREEMPTIONS] = preemptions;
-    this.slots[at + DEPTH] = depth;
+    this.slots[at + DEPTH] = depth + 1;
   }
 
   setSleep(slot: number, sleep: number): void {
@@ -126,32 +126,29 @@ export class StateTable {
 
   /** Bytes held (for reports). */
   get bytes(): number {
-    return this.slots.byteLength + this.used.byteLength;
+    return this.slots.byteLength;
   }
 
+  /** An empty slot for the fingerprint, which it now holds (its depth is set by the caller). */
   private place(f1: number, f2: number, f3: number): number {
+    const slots = this.slots;
     let i = home(f1, f3, this.mask);
-    while (this.used[i] !== 0) i = (i + 1) & this.mask;
-    this.used[i] = 1;
+    while (slots[i * STRIDE + DEPTH] !== 0) i = (i + 1) & this.mask;
     const at = i * STRIDE;
-    this.slots[at + F1] = f1;
-    this.slots[at + F2] = f2;
-    this.slots[at + F3] = f3;
+    slots[at + F1] = f1;
+    slots[at + F2] = f2;
+    slots[at + F3] = f3;
     return i;
   }
 
   private grow(): void {
     const old = this.slots;
-    const oldUsed = this.used;
-    const cap = oldUsed.length * 2;
+    const cap = (this.mask + 1) * GROWTH;
     this.slots = new Int32Array(cap * STRIDE);
-    this.used = new Uint8Array(cap);
     this.mask = cap - 1;
-    for (let j = 0; j < oldUsed.length; j++) {
-      if (oldUsed[j] === 0) continue;
-      const from = j * STRIDE;
-      const i = this.place(old[from + F1], old[from + F2], old[from + F3]);
-      const at = i * STRIDE;
+    for (let from = 0; from < old.length; from += STRIDE) {
+      if (old[from + DEPTH] === 0) continue;
+      const at = this.place(old[from + F1], old[from + F2], old[from + F3]) * STRIDE;
       this.slots[at + SLEEP] = old[from + SLEEP];
       this.slots[at + PREEMPTIONS] = old[from + PREEMPTIONS];
       this.slots[at + DEPTH] = old[from + DEPTH];

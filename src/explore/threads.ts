@@ -2,19 +2,52 @@
  * A split search's jobs on worker threads: each thread takes the next job when it is done with
  * one, so a long subtree does not hold the others up.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SearchResult } from './engine.js';
 import type { SubtreeJob } from './split.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
-/** The worker entry: dist's JavaScript, or the TypeScript source through tsx (as src/stress/pool.ts explains). */
+/**
+ * The worker entry: dist's JavaScript, or - from the TypeScript source (tests, benches) - one
+ * esbuild bundle of thread-worker.ts made once per process and shared by every worker. Each worker
+ * registering tsx instead (as src/stress/pool.ts does) compiled the explorer's ninety modules
+ * again, seconds of CPU per thread that ate the speed-up of a second thread.
+ */
 export function spawn(): Worker {
   if (!FROM_SOURCE) return new Worker(new URL('./thread-worker.js', import.meta.url));
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./thread-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true });
+  return new Worker(workerBundle());
+}
+
+let bundle: string | undefined;
+
+/** The path of thread-worker.ts bundled (a temporary file, removed when the process exits). */
+function workerBundle(): string {
+  if (bundle) return bundle;
+  // esbuild is a development dependency, as tsx is: only a source checkout gets here.
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  const entry = new URL('./thread-worker.ts', import.meta.url);
+  const out = buildSync({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'error',
+    // Modules that find the package root from their own URL (src/X/y.ts: two levels down) find it from the entry's.
+    define: { 'import.meta.url': JSON.stringify(entry.href) },
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'pfnlab-explore-'));
+  bundle = join(dir, 'thread-worker.mjs');
+  writeFileSync(bundle, out.outputFiles[0].contents);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return bundle;
 }
 
 /** How far a split search got: jobs done of all, and states explored by finished and running jobs. */

@@ -117,9 +117,19 @@ class TraceNode {
   ) {}
 }
 
+/** A typed array twice as long with the same start. */
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /** The traces of one symmetry group. */
 export class TraceTrie {
   readonly nodes: TraceNode[] = [];
+  /** Each node's two hash halves by id, for state keys (typed arrays: no object to load per walker and state). */
+  hash1 = new Int32Array(64);
+  hash2 = new Int32Array(64);
   private readonly roots: TraceNode[] = [];
 
   root(iteration: number): number {
@@ -153,6 +163,12 @@ export class TraceTrie {
   private add(iteration: number, values: number[], hash1: number, hash2: number): TraceNode {
     const n = new TraceNode(this.nodes.length, iteration, values, hash1, hash2);
     this.nodes.push(n);
+    if (n.id >= this.hash1.length) {
+      this.hash1 = grown(this.hash1);
+      this.hash2 = grown(this.hash2);
+    }
+    this.hash1[n.id] = hash1;
+    this.hash2[n.id] = hash2;
     return n;
   }
 }
