@@ -21,7 +21,20 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
  */
 export function spawn(): Worker {
   if (!FROM_SOURCE) return new Worker(new URL('./thread-worker.js', import.meta.url));
-  return new Worker(workerBundle());
+  return new Worker(workerBundle(), { execArgv: bundleExecArgv(process.execArgv) });
+}
+
+/**
+ * The parent's Node options a bundle's thread inherits: not tsx (the bundle is JavaScript) nor
+ * --input-type (refused for a file entry; a parent started with -e has it).
+ */
+function bundleExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--import' && argv[i + 1] === 'tsx') i++;
+    else if (argv[i] !== '--import=tsx' && !argv[i].startsWith('--input-type')) out.push(argv[i]);
+  }
+  return out;
 }
 
 let bundle: string | undefined;
