@@ -6,7 +6,8 @@
  * The model boots from the guest's own layout (its System RAM at boot, its
  * memory block size), so the comparison is like for like; then each step runs
  * through the model's operations (planOperation/runPlan: refusals are
- * HotplugErrors with the kernel's errno) and, mapped by replay.ts, on the guest.
+ * HotplugErrors with the kernel's errno) and on the guest: replay.ts plans each step as a guest
+ * action (pure), replay-guest.ts carries it out, snapshot.ts reads and compares the result.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -460,29 +461,17 @@ async function replayStep(
     'start' in spec
       ? { start: spec.start / PAGE_SIZE, end: (spec.start + spec.size) / PAGE_SIZE }
       : undefined;
-  let verifyError = outcome.verifyError ?? (await settle(run.guest));
-  let cmp: SnapshotComparison | undefined;
-  if (!verifyError) {
-    try {
-      const view = readView(await snapGuest(run.guest, run.dir, label, run.release));
-      cmp = await compareSnapshot(run, label, m, view, stepRange);
-      gatherPages(run, cmp);
-    } catch (e) {
-      if (!(e instanceof VerifyFault)) throw e;
-      verifyError = e.message;
-    }
-  }
-  if (verifyError || !cmp) {
-    verifyError ??= 'no snapshot';
-    run.verifyErrors.push({ index: i + 1, op: spec.op, error: verifyError });
-    run.progress(`step ${i + 1}: verify error: ${verifyError}`);
+  const cmp = await compareAfterStep(run, m, label, stepRange, outcome);
+  if (typeof cmp === 'string') {
+    run.verifyErrors.push({ index: i + 1, op: spec.op, error: cmp });
+    run.progress(`step ${i + 1}: verify error: ${cmp}`);
     return {
       ...base,
       replayed: outcome.replayed,
       modelErrno: model.errno,
       kernelErrno: null,
       note: model.note,
-      verifyError,
+      verifyError: cmp,
       ...NOTHING_COMPARED,
     };
   }
@@ -490,6 +479,30 @@ async function replayStep(
     run.notReplayable.push({ index: i + 1, op: spec.op, why: outcome.note ?? 'not replayed' });
   }
   return comparedStep(base, model, outcome, cmp);
+}
+
+/**
+ * After a step: wait until the guest's hotplug work settles, then snapshot and compare both
+ * sides. A string is verify's own failure (the replay's, the wait's or the snapshot's).
+ */
+async function compareAfterStep(
+  run: VerifyRun,
+  m: Machine,
+  label: string,
+  stepRange: Region | undefined,
+  outcome: GuestOutcome,
+): Promise<SnapshotComparison | string> {
+  const unsettled = outcome.verifyError ?? (await settle(run.guest));
+  if (unsettled) return unsettled;
+  try {
+    const view = readView(await snapGuest(run.guest, run.dir, label, run.release));
+    const cmp = await compareSnapshot(run, label, m, view, stepRange);
+    gatherPages(run, cmp);
+    return cmp;
+  } catch (e) {
+    if (!(e instanceof VerifyFault)) throw e;
+    return e.message;
+  }
 }
 
 /** The model's side of a step: its refusal (errno and message), or null when it did the step. */
