@@ -26,7 +26,8 @@ import { SharedStateTable } from './shared-table.js';
 import { mergeResults, type SubtreeJob, splitSearch } from './split.js';
 import { mergeSwarm, runSwarmHere, SWARM_MAX_STATES, type SwarmSpec, swarmJobs } from './swarm.js';
 import { runJobsOnThreads, type SplitProgress } from './threads.js';
-import type { ExploreTrace, PageState, TraceSearch, TraceStep } from './trace.js';
+import type { ExploreTrace, PageState, TraceSearch, TraceState, TraceStep } from './trace.js';
+import { TraceStateReader } from './trace-state.js';
 
 export { parseWalkerSpec, type WalkerSpec } from '../walkers/spec.js';
 export type { ExploreOptions, ExploreProgress } from './build.js';
@@ -102,15 +103,18 @@ function pageState(p: MachineProgram, pfn: number): PageState {
 function traceSteps(
   opts: ExploreOptions,
   schedule: readonly number[],
-): { steps: TraceStep[]; error?: string } {
+): { steps: TraceStep[]; initial: TraceState; error?: string } {
   const p = buildProgram(opts);
-  const states: { held: TraceStep['held'] }[] = [];
-  // Replay, noting the held pages' states after each step.
+  const states: { held: TraceStep['held']; state: TraceState }[] = [];
+  // Replay, noting the held pages' states and the RCU and lock state after each step.
+  const reader = new TraceStateReader(p.machine.mem.words, opts.walkers.length);
+  const initial = reader.after(undefined);
   const labels: StepLabel[] = [];
   const r = replay(p, schedule, (label) => {
     labels.push(label);
     states.push({
       held: label.held.map((h) => ({ thread: h.thread, pfn: h.pfn, page: pageState(p, h.pfn) })),
+      state: reader.after(label.thread, label.held),
     });
   });
   const steps = labels.map((l, i) => ({
@@ -120,8 +124,9 @@ function traceSteps(
     detail: l.access ? `${l.detail}: ${l.access}` : l.detail,
     ...(l.pfn !== undefined ? { pfn: l.pfn } : {}),
     ...(states[i].held?.length ? { held: states[i].held } : {}),
+    state: states[i].state,
   }));
-  return { steps, error: r.error };
+  return { steps, initial, error: r.error };
 }
 
 /** A word the shell passes through unchanged. */
@@ -165,7 +170,8 @@ function toTrace(
     { id: 0, name: 'writer', kind: 'writer' as const },
     ...opts.walkers.map((w, i) => ({ id: i + 1, name: w.walker.name, kind: 'walker' as const })),
   ];
-  const steps = r.schedule ? traceSteps(opts, r.schedule).steps : [];
+  const traced = r.schedule ? traceSteps(opts, r.schedule) : undefined;
+  const steps = traced?.steps ?? [];
   const kernel = program.machine.g.kernel;
   const from = scenarioFrom(opts.scenario, opts.from);
   // Walkers with the pfns they walked (chosen from the scenario when not given): the same program.
@@ -185,6 +191,7 @@ function toTrace(
     seconds: Math.round(r.seconds * 1000) / 1000,
     threads,
     steps,
+    ...(traced ? { initialState: traced.initial } : {}),
     ...(r.violation
       ? {
           violation: {

@@ -29,6 +29,60 @@ export interface TraceStep {
   readonly pfn?: number;
   /** Pages walkers hold (looked up, not yet done with) after this step, and their memmap state. */
   readonly held?: readonly { readonly thread: number; readonly pfn: number; readonly page: PageState }[];
+  /** The RCU and lock state after this step, read from the explorer's memory (traces since 2026-12-06). */
+  readonly state?: TraceState;
+}
+
+/** A walker's RCU reader state, read from its counter (liburcu memb: a nesting count and the phase its outermost rcu_read_lock() copied). */
+export interface TraceRcuReader {
+  readonly thread: number;
+  /** rcu_read_lock() nesting: 0 outside a read-side critical section. */
+  readonly nesting: number;
+  /** The grace-period phase its outermost rcu_read_lock() copied; null outside. */
+  readonly phase: 0 | 1 | null;
+  /** In a critical section begun before gp's current phase: synchronize_rcu() waits for it. */
+  readonly old: boolean;
+}
+
+export interface TraceRcuState {
+  /** gp's phase bit. */
+  readonly phase: 0 | 1;
+  /** Grace periods completed (synchronize_rcu() returned). */
+  readonly gracePeriods: number;
+  /** Phase flips of the grace period under way; 0 when none is. */
+  readonly flips: number;
+  /** Readers in a critical section, by the phase they entered in. */
+  readonly readersByPhase: readonly [number, number];
+  readonly readers: readonly TraceRcuReader[];
+}
+
+/** mem_hotplug_lock, from its word. */
+export interface TraceHotplugLock {
+  /** The thread holding it for write (the writer, between mem_hotplug_begin and mem_hotplug_done), or null. */
+  readonly writer: number | null;
+  /** A writer has blocked new readers and waits for those inside (percpu_down_write()'s first half). */
+  readonly blocking: boolean;
+  /** Threads holding it for read (get_online_mems()). */
+  readonly readers: readonly number[];
+}
+
+/** What one walker holds after a step. */
+export interface TraceWalkerHolds {
+  readonly thread: number;
+  /** rcu_read_lock() nesting (0: not in a read-side critical section). */
+  readonly rcuReadLock: number;
+  /** mem_hotplug_lock held for read. */
+  readonly hotplugRead: boolean;
+  /** Struct pages looked up and not yet done with (as in TraceStep.held). */
+  readonly pages: readonly number[];
+}
+
+/** The synchronisation state at a point of a trace, read from the explorer's memory, not from step names. */
+export interface TraceState {
+  /** null when no RCU reader is registered (a design without RCU). */
+  readonly rcu: TraceRcuState | null;
+  readonly hotplugLock: TraceHotplugLock;
+  readonly walkers: readonly TraceWalkerHolds[];
 }
 
 export type ViolationKind =
@@ -96,6 +150,8 @@ export interface ExploreTrace {
   readonly threads: readonly TraceThread[];
   /** The counterexample (empty when safe). */
   readonly steps: readonly TraceStep[];
+  /** The state before the first step (as TraceStep.state after each). */
+  readonly initialState?: TraceState;
   readonly violation?: TraceViolation;
   /** Thread ids in schedule order; `<command> --replay <string>` reproduces the run. */
   readonly replay?: string;

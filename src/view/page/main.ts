@@ -421,8 +421,9 @@ async function loadScenario(id: string, at?: number): Promise<void> {
   $('title').textContent = s.name;
   document.title = `pfnlab view: ${s.name}`;
   $('description').textContent = s.description ?? '';
+  $('description').title = s.description ?? '';
   const g = s.geometry;
-  $('geometry').textContent =
+  $('geometry').textContent = $('geometry').title =
     `${s.arch}, kernel ${s.kernel}: pages ${g.pageSize / 1024}K, sections ${hex(g.sectionSize)} (${g.subsectionsPerSection} subsections of ${hex(g.subsectionSize)}), memory blocks ${hex(g.memoryBlockSize)}, MAX_PHYSMEM_BITS ${g.maxPhysmemBits}; ${s.steps.length} kernel steps, ${s.operations.length - 1} operations`;
   unpin();
   stepper.load(s, at ?? s.initial);
@@ -645,6 +646,8 @@ async function start(): Promise<void> {
     for (const id of ['step-first', 'step-prev', 'step-next', 'step-last', 'op-prev', 'op-next'])
       $(id).title = `${$(id).title.replace(/ \(.*\)$/, '')} (detaches the map from the trace)`;
     $('resync').onclick = () => resync();
+    // The lanes and the map on one screen (1280x720): see body.trace-mode in app.css.
+    document.body.classList.add('trace-mode');
     state.trace = new TracePlayer(
       info.trace,
       (t, held) => {

@@ -33,6 +33,14 @@ export function heldAt(step: TraceStep | undefined): HeldPage[] {
   return (step?.held ?? []).map((h) => ({ ...h, bad: BAD_PAGE_STATES.includes(h.page) }));
 }
 
+/** mem_hotplug_lock as the state table says it: its writer, its readers, a writer waiting. */
+function hotplugText(st: TraceState): string {
+  if (st.hotplugLock) return `held for write by ${st.hotplugLock}`;
+  const readers = st.hotplugReaders ?? [];
+  const held = readers.length ? `held for read by ${readers.join(', ')}` : 'free';
+  return st.hotplugBlocking ? `${held}; the writer waits, new readers blocked` : held;
+}
+
 export class TracePlayer {
   private t = 0;
   private readonly states: TraceState[];
@@ -164,7 +172,7 @@ export class TracePlayer {
         const bars = [
           reader && reader.nesting > 0 ? 'in-rcu' : '',
           th.kind === 'writer' && after?.inGracePeriod ? 'in-gp' : '',
-          after?.hotplugLock === th.name ? 'in-lock' : '',
+          after?.hotplugLock === th.name || after?.hotplugReaders?.includes(th.name) ? 'in-lock' : '',
         ].filter(Boolean);
         const td = el(
           'td',
@@ -237,8 +245,9 @@ export class TracePlayer {
         row(
           r.name,
           r.nesting > 0
-            ? `in a read-side section (nesting ${r.nesting}, entered in phase ${r.phase})`
+            ? `in a read-side section (nesting ${r.nesting}, entered in phase ${r.phase}${r.old ? '; the grace period waits for it' : ''})`
             : 'outside any read-side section',
+          r.hotplugRead ? '; holds mem_hotplug_lock for read' : '',
           ...r.holds.map((h) =>
             el(
               'span',
@@ -248,8 +257,15 @@ export class TracePlayer {
           ),
         ),
       ),
-      row('mem_hotplug_lock', st.hotplugLock ? `held by ${st.hotplugLock}` : 'free'),
+      row('mem_hotplug_lock', hotplugText(st)),
+      row(
+        'state from',
+        st.source === 'recorded'
+          ? "the explorer's memory at this step"
+          : 'the step names (a trace from before 2026-12-06)',
+      ),
     );
+    table.dataset.source = st.source;
   }
 
   set(t: number, force = false): void {
