@@ -146,6 +146,7 @@ export function mapBands(m: Machine, lo: number, hi: number): MapBand[] {
           label: 'rsv',
           title: `${what}: altmap reserve, ${reserve} pfns for the driver`,
           legend: 'altmap reserve',
+          hatch: true,
         });
       }
       if (free > 0) {

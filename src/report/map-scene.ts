@@ -11,6 +11,7 @@ import {
   type CellClass,
   CHANGED_OUTLINE,
   cellName,
+  HATCHED_CLASSES,
   type LayoutMap,
   type MapBand,
   type SectionCell,
@@ -68,6 +69,12 @@ export interface MapStyle {
     readonly start: number;
     readonly end: number;
   }[];
+  /**
+   * Smallest text size in scene units (the viewer asks for 11 CSS px at the scale it draws at):
+   * smaller labels are raised to it, and the label column, bands, run headers and fold markers
+   * grow to hold them. Default: the report's sizes (7.5 to 9.5).
+   */
+  readonly font?: number;
   /** The colour of band outlines (default the changed-cell magenta). */
   readonly outlineColour?: string;
 }
@@ -82,6 +89,8 @@ export interface SceneRect {
   readonly stroke?: string;
   readonly strokeWidth?: number;
   readonly dash?: boolean;
+  /** Diagonal lines over what is drawn under it (reserved pages), instead of the fill. */
+  readonly hatch?: boolean;
   readonly title?: string;
   /** data-* attributes in SVG (cells: nr, cls). */
   readonly data?: Readonly<Record<string, string | number>>;
@@ -139,6 +148,8 @@ export interface MapScene {
   /** The band tracks under each row, top to bottom, and whether the scene names them (bands of 8+). */
   readonly tracks: readonly string[];
   readonly tracksLabelled: boolean;
+  /** The smallest text size asked for (style.font), 0 when none was. */
+  readonly font: number;
 }
 
 /** Height of a run's address header above its first row (scene units). */
@@ -152,6 +163,18 @@ const LABELLED_BAND = 8;
 /** Narrowest a run of a mixed cell (or a band range) is drawn, so 8 MiB of device memory in a 512 MiB section shows. */
 const MIN_PART_WIDTH = 4;
 const ROW_GAP = 7;
+/** The report's text sizes (scene units): row labels, run headers and absent rows, fold markers, band labels. */
+const ROW_TEXT = 9.5;
+const HEADER_TEXT = 9;
+const FOLD_TEXT = 8;
+const BAND_TEXT = 7.5;
+/** Labels meant to be read: 4.5:1 or more on white (and on the fold marker's grey). */
+const LABEL_GREY = '#595959';
+
+/** The baseline of text of `size` centred in a box of height h from top (a monospace font's x-height). */
+function middle(top: number, h: number, size: number): number {
+  return top + h / 2 + size * 0.37;
+}
 
 interface Placed {
   readonly x: number;
@@ -161,16 +184,15 @@ interface Placed {
 /** A band track across one row: each range as one rect per run of adjacent cells, labelled where it fits. */
 function bandSegments(
   items: (SceneRect | SceneText)[],
+  f: Frame,
   row: readonly Placed[],
   ranges: readonly BandRange[],
-  unit: number,
   y: number,
-  cell: number,
-  gap: number,
-  titles: boolean,
-  band: number,
-  outlined: (r: BandRange) => string | undefined = () => undefined,
+  outlined: (r: BandRange) => string | undefined,
 ): void {
+  const { cell, gap, titles, band } = f;
+  const unit = f.map.unitPages;
+  const size = f.text(BAND_TEXT);
   const first = row.find((p) => p.cell)?.cell;
   const last = [...row].reverse().find((p) => p.cell)?.cell;
   if (!first || !last) return;
@@ -192,6 +214,7 @@ function bandSegments(
         fill: r.fill,
         title: titles ? r.title : undefined,
       });
+      if (r.hatch) items.push(hatchOver(seg.x0, y, w, band - 1));
       const outline = outlined(r);
       if (outline) {
         items.push({
@@ -206,13 +229,13 @@ function bandSegments(
           data: { changed: 'band' },
         });
       }
-      if (r.label && band >= LABELLED_BAND && w >= r.label.length * 4.9 + 4) {
+      if (r.label && band >= LABELLED_BAND && w >= r.label.length * 4.9 * (size / BAND_TEXT) + 4) {
         items.push({
           kind: 'text',
           x: seg.x0 + 2,
           y: y + band - 2.5,
           text: r.label,
-          size: 7.5,
+          size,
           fill: textColourOn(r.fill),
         });
       }
@@ -281,6 +304,11 @@ interface Frame {
   readonly labelWidth: number;
   /** Width of a full row of cells. */
   readonly gridWidth: number;
+  /** A text size raised to the style's smallest (style.font). */
+  readonly text: (size: number) => number;
+  /** Heights of a fold marker (or a row of absent sections) and of a run's header. */
+  readonly foldHeight: number;
+  readonly runHeader: number;
   /** Band ranges outlined (what a step changed), as a colour per band range. */
   readonly outlinedIn: (name: MapBand['name']) => (r: BandRange) => string | undefined;
 }
@@ -294,6 +322,11 @@ interface Drawing {
   top: number;
 }
 
+/** The row labels' column for labels of `chars` characters at `size` (a monospace font). */
+function labelColumn(chars: number, size: number): number {
+  return Math.max(LABEL_WIDTH, Math.ceil(chars * 5.8 * (size / ROW_TEXT)) + 8);
+}
+
 function sceneFrame(map: LayoutMap, style: MapStyle, labels: readonly string[]): Frame {
   const cell = style.cell ?? 14;
   const cellH = style.cellHeight ?? cell;
@@ -302,10 +335,13 @@ function sceneFrame(map: LayoutMap, style: MapStyle, labels: readonly string[]):
   const bands = style.bands === false ? [] : map.bands.filter((b) => b.ranges.length);
   const bandTracks = bands.map((b) => ({ name: b.name, tracks: tracks(b.ranges) }));
   const trackCount = bandTracks.reduce((n, b) => n + b.tracks.length, 0);
-  const band = style.band ?? BAND_HEIGHT;
+  const text = (size: number) => Math.max(size, style.font ?? 0);
+  // Labelled bands grow to hold their labels at the smallest text size.
+  const asked = style.band ?? BAND_HEIGHT;
+  const band = asked >= LABELLED_BAND ? Math.max(asked, text(BAND_TEXT) + 2) : asked;
   // Row labels in a 9.5px monospace font, about 5.7px a character: past 16 TiB "§131072 0x100000000000"
   // is wider than the usual label column, which then widens rather than run into the first cell.
-  const labelWidth = Math.max(LABEL_WIDTH, Math.ceil(Math.max(0, ...labels.map((l) => l.length)) * 5.8) + 8);
+  const labelWidth = labelColumn(Math.max(0, ...labels.map((l) => l.length)), text(ROW_TEXT));
   const bandOutline = style.bandOutline ?? [];
   const colour = style.outlineColour ?? CHANGED_OUTLINE;
   return {
@@ -320,6 +356,9 @@ function sceneFrame(map: LayoutMap, style: MapStyle, labels: readonly string[]):
     rowHeight: cellH + (trackCount ? 2 + trackCount * band : 0) + ROW_GAP,
     labelWidth,
     gridWidth: perRow * (cell + gap) - gap,
+    text,
+    foldHeight: Math.max(FOLD_HEIGHT, text(FOLD_TEXT) + 4),
+    runHeader: Math.max(RUN_HEADER, text(HEADER_TEXT) + 2),
     outlinedIn: (name) => (r) =>
       bandOutline.some((o) => o.band === name && o.start === r.start && o.end === r.end) ? colour : undefined,
   };
@@ -360,7 +399,7 @@ function drawFold(
     x: f.labelWidth,
     y: top,
     w: f.gridWidth,
-    h: FOLD_HEIGHT,
+    h: f.foldHeight,
     rows: n,
     first,
     last,
@@ -372,7 +411,14 @@ function drawFold(
   const title = f.titles ? text : undefined;
   // The address column goes on: where the folded rows begin, in grey.
   d.items.push(
-    { kind: 'text', x: 0, y: top + FOLD_HEIGHT / 2 + 3.5, text: label, size: 9.5, fill: '#888' },
+    {
+      kind: 'text',
+      x: 0,
+      y: middle(top, f.foldHeight, f.text(ROW_TEXT)),
+      text: label,
+      size: f.text(ROW_TEXT),
+      fill: LABEL_GREY,
+    },
     {
       kind: 'rect',
       x: fold.x,
@@ -389,28 +435,28 @@ function drawFold(
     {
       kind: 'text',
       x: fold.x + 4,
-      y: top + FOLD_HEIGHT / 2 + 3,
+      y: middle(top, f.foldHeight, f.text(FOLD_TEXT)),
       text: `⋮ ${text}`,
-      size: 8,
+      size: f.text(FOLD_TEXT),
       fill: '#444',
       title,
     },
   );
-  d.top += FOLD_HEIGHT + ROW_GAP;
+  d.top += f.foldHeight + ROW_GAP;
 }
 
 /** A row of its own for absent sections, naming the range it skips and its size. */
 function drawGapRow(d: Drawing, f: Frame, from: number, count: number): void {
   const text = gapText(f.map, from, count);
   const top = d.top;
-  d.top += FOLD_HEIGHT + ROW_GAP;
+  d.top += f.foldHeight + ROW_GAP;
   d.items.push(
     {
       kind: 'rect',
       x: f.labelWidth,
       y: top,
       w: f.gridWidth,
-      h: FOLD_HEIGHT,
+      h: f.foldHeight,
       fill: '#fff',
       stroke: '#bbb',
       strokeWidth: 0.8,
@@ -421,9 +467,9 @@ function drawGapRow(d: Drawing, f: Frame, from: number, count: number): void {
     {
       kind: 'text',
       x: f.labelWidth + 4,
-      y: top + FOLD_HEIGHT / 2 + 3.5,
+      y: middle(top, f.foldHeight, f.text(HEADER_TEXT)),
       text: `… ${text}`,
-      size: 9,
+      size: f.text(HEADER_TEXT),
       fill: '#555',
     },
   );
@@ -434,12 +480,17 @@ function drawRunHeader(d: Drawing, f: Frame, first: number, last: number): void 
   d.items.push({
     kind: 'text',
     x: f.labelWidth,
-    y: d.top + RUN_HEADER - 3,
+    y: d.top + f.runHeader - 3,
     text: runText(f.map, first, last),
-    size: 9,
+    size: f.text(HEADER_TEXT),
     fill: '#333',
   });
-  d.top += RUN_HEADER;
+  d.top += f.runHeader;
+}
+
+/** Hatching over [x, x + w) x [y, y + h): reserved pages, told apart by more than their colour. */
+function hatchOver(x: number, y: number, w: number, h: number): SceneRect {
+  return { kind: 'rect', x, y, w, h, fill: 'none', hatch: true };
 }
 
 /** One cell: its fill (a strip of parts when mixed), its frame, its corner marks. */
@@ -455,6 +506,7 @@ function drawCell(d: Drawing, f: Frame, c: SectionCell, left: number, top: numbe
     let x = left;
     runs.forEach((r, k) => {
       d.items.push({ kind: 'rect', x, y: top, w: widths[k], h: cellH, fill: CELL_COLOURS[r.cls] });
+      if (HATCHED_CLASSES.has(r.cls)) d.items.push(hatchOver(x, top, widths[k], cellH));
       x += widths[k];
     });
   }
@@ -470,6 +522,7 @@ function drawCell(d: Drawing, f: Frame, c: SectionCell, left: number, top: numbe
     title: f.titles ? `${cellName(map, c)}: ${CELL_LABELS[c.cls]}` : undefined,
     data: { nr: c.nr, cls: c.cls },
   });
+  if (!c.parts && HATCHED_CLASSES.has(c.cls)) d.items.push(hatchOver(left, top, cell, cellH));
   if (map.level === 'sections' && c.flags.includes('E') && cell >= 8) {
     d.items.push({ kind: 'rect', x: left + 1, y: top + 1, w: 3, h: 3, fill: '#222' });
   }
@@ -500,23 +553,12 @@ function drawBands(d: Drawing, f: Frame, placed: readonly Placed[], y: number): 
           x: f.labelWidth - 6,
           y: y + f.band - 2,
           text: b.name,
-          size: 7.5,
-          fill: '#888',
+          size: f.text(BAND_TEXT),
+          fill: LABEL_GREY,
           anchor: 'end',
         });
       }
-      bandSegments(
-        d.items,
-        placed,
-        t,
-        f.map.unitPages,
-        y,
-        f.cell,
-        f.gap,
-        f.titles,
-        f.band,
-        f.outlinedIn(b.name),
-      );
+      bandSegments(d.items, f, placed, t, y, f.outlinedIn(b.name));
       y += f.band;
     });
   }
@@ -537,7 +579,14 @@ function drawRow(
     cell: 'cell' in s ? s.cell : undefined,
   }));
   if (label)
-    d.items.push({ kind: 'text', x: 0, y: top + f.cellH / 2 + 3.5, text: label, size: 9.5, fill: '#333' });
+    d.items.push({
+      kind: 'text',
+      x: 0,
+      y: middle(top, f.cellH, f.text(ROW_TEXT)),
+      text: label,
+      size: f.text(ROW_TEXT),
+      fill: '#333',
+    });
   for (const p of placed) {
     if (!p.cell) continue;
     const sc = drawCell(d, f, p.cell, p.x, top);
@@ -603,6 +652,7 @@ export function mapScene(map: LayoutMap, style: MapStyle = {}): MapScene {
     folds: d.folds,
     tracks: f.bandTracks.flatMap((b) => b.tracks.map(() => b.name)),
     tracksLabelled: f.band >= LABELLED_BAND,
+    font: style.font ?? 0,
   };
 }
 
@@ -631,4 +681,26 @@ export function stripWidths(counts: readonly number[], width: number, min: numbe
   if (gained === 0) return widths;
   const spare = widths.reduce((sum, w, i) => sum + (narrow[i] ? 0 : w - floor), 0);
   return widths.map((w, i) => (narrow[i] ? floor : w - ((w - floor) / spare) * gained));
+}
+
+/**
+ * The scene as the viewer draws it in a panel `widthPx` wide: as large as fits, from 0.6 to 1.6
+ * times the report's size, with every label at least `textPx` CSS pixels. The scale and the label
+ * column depend on each other (larger labels, a wider column); the scale is found on the column's
+ * width alone, then the scene laid out once.
+ */
+export function fittedScene(map: LayoutMap, style: MapStyle, widthPx: number, textPx: number): MapScene {
+  const perRow = style.perRow ?? 32;
+  const chars = Math.max(0, ...rowLabels(map, rows(map, perRow)).map((l) => l.length));
+  const grid = perRow * ((style.cell ?? 14) + (style.gap ?? 2)) + 4;
+  const fit = (scale: number) =>
+    Math.max(0.6, Math.min(1.6, widthPx / (labelColumn(chars, Math.max(ROW_TEXT, textPx / scale)) + grid)));
+  // fit() does not grow as the scale shrinks: from the largest scale it settles in a few steps.
+  let scale = 1.6;
+  for (let i = 0; i < 8; i++) {
+    const next = fit(scale);
+    if (Math.abs(next - scale) < 1e-4) break;
+    scale = next;
+  }
+  return { ...mapScene(map, { ...style, font: textPx / scale }), scale };
 }

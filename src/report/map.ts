@@ -113,6 +113,8 @@ export interface BandRange {
    * node's present pages ("present 32768"); compared by map-diff.ts.
    */
   readonly state?: string;
+  /** Drawn hatched over its fill (an altmap's reserve: pages reserved for the driver). */
+  readonly hatch?: boolean;
 }
 
 export interface MapBand {
@@ -146,12 +148,30 @@ function escapeXml(s: string): string {
   );
 }
 
-/** Black or white text, whichever reads better on a fill. */
-export function textColourOn(fill: string): string {
-  const n = Number.parseInt(fill.slice(1), 16);
-  const lum = 0.299 * ((n >> 16) & 255) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
-  return lum > 150 ? '#111' : '#fff';
+/** WCAG 2 relative luminance of a #rrggbb (or #rgb) colour. */
+function luminance(colour: string): number {
+  const hexDigits = colour.length === 4 ? [...colour.slice(1)].map((c) => c + c).join('') : colour.slice(1);
+  const n = Number.parseInt(hexDigits, 16);
+  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
+
+/** WCAG 2 contrast ratio of two #rrggbb (or #rgb) colours (1 to 21; labels want 4.5 or more). */
+export function contrastRatio(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** Black or white text, whichever contrasts more with a fill (every band fill gets 4.5:1 or more). */
+export function textColourOn(fill: string): string {
+  return contrastRatio('#111111', fill) >= contrastRatio('#ffffff', fill) ? '#111' : '#fff';
+}
+
+/** Classes drawn hatched as well as coloured: pages reserved for a driver, whatever the palette. */
+export const HATCHED_CLASSES: ReadonlySet<CellClass> = new Set<CellClass>(['driver-reserved']);
 
 /** What one cell is called: "section 32 [PMOED]", "subsection 34 of section 32", "pfn 0x104400". */
 export function cellName(map: LayoutMap, c: SectionCell): string {
@@ -171,12 +191,15 @@ export interface LegendItem {
   readonly band?: boolean;
   /** A mark in a cell's corner rather than its fill. */
   readonly mark?: 'top-left' | 'top-right';
+  /** Drawn hatched (reserved pages). */
+  readonly hatch?: boolean;
 }
 
 /** What the colours of some maps mean: the cell classes that occur, then the band colours. */
 export function legendItems(maps: readonly LayoutMap[]): LegendItem[] {
   const used = new Set<CellClass>();
   const bandColours = new Map<string, string>();
+  const hatchedBands = new Set<string>();
   const zoneColours = new Map<string, string>();
   let early = false;
   let inSubsectionMap = false;
@@ -190,6 +213,7 @@ export function legendItems(maps: readonly LayoutMap[]): LegendItem[] {
     for (const b of map.bands) {
       for (const r of b.ranges) {
         if (r.legend) bandColours.set(r.fill, r.legend);
+        if (r.hatch) hatchedBands.add(r.fill);
         else if (b.name === 'zone') zoneColours.set(r.fill, `zone span ${r.label.replace(/^\d+:/, '')}`);
       }
     }
@@ -198,7 +222,11 @@ export function legendItems(maps: readonly LayoutMap[]): LegendItem[] {
   const order = Object.keys(CELL_COLOURS) as CellClass[];
   const items: LegendItem[] = order
     .filter((c) => used.has(c))
-    .map((c) => ({ colour: CELL_COLOURS[c], label: CELL_LABELS[c] }));
+    .map((c) => ({
+      colour: CELL_COLOURS[c],
+      label: CELL_LABELS[c],
+      ...(HATCHED_CLASSES.has(c) ? { hatch: true } : {}),
+    }));
   if (early) items.push({ colour: '#222', label: 'early section (corner mark)', mark: 'top-left' });
   if (inSubsectionMap)
     items.push({ colour: SUBSECTION_MARK.fill, label: 'in subsection_map (corner mark)', mark: 'top-right' });
@@ -206,7 +234,8 @@ export function legendItems(maps: readonly LayoutMap[]): LegendItem[] {
   // memunmap, a zone spanning only holes) still needs saying.
   const shown = new Set(items.map((i) => i.colour));
   for (const [colour, label] of zoneColours) if (!shown.has(colour)) bandColours.set(colour, label);
-  for (const [colour, label] of bandColours) items.push({ colour, label, band: true });
+  for (const [colour, label] of bandColours)
+    items.push({ colour, label, band: true, ...(hatchedBands.has(colour) ? { hatch: true } : {}) });
   return items;
 }
 
@@ -215,9 +244,19 @@ export function renderLegend(maps: readonly LayoutMap[]): string {
   return legendItems(maps)
     .map(
       (i) =>
-        `<span class="swatch${i.band ? ' band' : ''}"><i style="background:${i.colour}"></i>${escapeXml(i.label)}</span>`,
+        `<span class="swatch${i.band ? ' band' : ''}"><i style="background:${swatchBackground(i)}"></i>${escapeXml(i.label)}</span>`,
     )
     .join(' ');
+}
+
+/** The hatching's lines: dark, half transparent, so they show on every fill and keep its colour. */
+export const HATCH_LINE = 'rgba(0,0,0,0.55)';
+
+/** A legend swatch's CSS background: its colour, hatched as the map hatches it. */
+export function swatchBackground(i: LegendItem): string {
+  return i.hatch
+    ? `repeating-linear-gradient(45deg, ${HATCH_LINE} 0 1px, transparent 1px 4px), ${i.colour}`
+    : i.colour;
 }
 
 export { escapeXml };

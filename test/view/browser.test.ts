@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
+import { DESIGNS, designByName, runWithDesigns } from '../../src/designs/index.js';
+import { explore, scenarioWalkers } from '../../src/explore/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
 import type { Machine } from '../../src/model/machine.js';
 import { CELL_COLOURS, type LayoutMap } from '../../src/report/map.js';
@@ -63,11 +64,57 @@ async function assertMapIs(page: Page, m: Machine): Promise<void> {
   }
 }
 
+/** WCAG 2 contrast of two rgb triples (the test's own, not the renderer's). */
+function contrast(a: readonly number[], b: readonly number[]): number {
+  const lum = (c: readonly number[]) => {
+    const [r, g, bl] = c.map((v) => {
+      const s = v / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * Every label of the map's SVG as drawn: its size in CSS px (font-size times the SVG's scale), its
+ * colour, and the colour under its middle (the topmost filled rect there, else the first
+ * background up the page), as rgb triples.
+ */
+async function mapLabels(page: Page): Promise<{ text: string; px: number; fg: number[]; bg: number[] }[]> {
+  // In the page (a string: this file is compiled without the DOM's types).
+  return page.evaluate(`(() => {
+    const rgb = (css) => {
+      const probe = document.createElement('i');
+      probe.style.color = css;
+      document.body.append(probe);
+      const m = /rgba?\\((\\d+), (\\d+), (\\d+)(?:, ([\\d.]+))?\\)/.exec(getComputedStyle(probe).color);
+      probe.remove();
+      if (!m || (m[4] !== undefined && Number(m[4]) === 0)) return undefined;
+      return [Number(m[1]), Number(m[2]), Number(m[3])];
+    };
+    return [...document.querySelectorAll('#map svg text')].map((t) => {
+      const svg = t.ownerSVGElement;
+      const px = Number(t.getAttribute('font-size')) * (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width);
+      const box = t.getBoundingClientRect();
+      const under = document
+        .elementsFromPoint(box.left + box.width / 2, box.top + box.height / 2)
+        .filter((e) => e.tagName === 'rect')
+        .map((e) => e.getAttribute('fill') || '')
+        .find((f) => f && f !== 'none' && f !== 'transparent' && !f.startsWith('url('));
+      let bg = under ? rgb(under) : undefined;
+      for (let e = svg; !bg && e; e = e.parentElement) bg = rgb(getComputedStyle(e).backgroundColor);
+      return { text: t.textContent || '', px, fg: rgb(t.getAttribute('fill') || '#000'), bg: bg || [255, 255, 255] };
+    });
+  })()`);
+}
+
 async function atStep(page: Page, k: number): Promise<void> {
   await page.waitForSelector(`body[data-step="${k}"][data-level="sections"]`);
 }
 
-describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
+describe('pfnlab view in chromium', { skip, timeout: 480_000 }, () => {
   let browser: Browser;
   let server: ViewServer;
   let traceServer: ViewServer;
@@ -75,6 +122,7 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
   let writerFirstServer: ViewServer;
   let hugeServer: ViewServer;
   let twoServer: ViewServer;
+  let recordedServer: ViewServer;
   let assets: string;
   const errors: string[] = [];
   const scenario = loadScenario(SCENARIO);
@@ -109,15 +157,30 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     const writerFirst = join(assetsDir, 'writer-first.json');
     writeFileSync(writerFirst, JSON.stringify(writerFirstTrace()));
     const two = new ViewContent([loadScenario(SCENARIO), loadScenario('dimm-hotplug')]);
-    [server, traceServer, bigServer, writerFirstServer, hugeServer, twoServer, browser] = await Promise.all([
-      startViewServer(viewContentFor(SCENARIO), { assetsDir }),
-      startViewServer(viewContentFor(TRACE), { assetsDir }),
-      startViewServer(viewContentFor(big), { assetsDir }),
-      startViewServer(viewContentFor(writerFirst), { assetsDir }),
-      startViewServer(viewContentFor(huge), { assetsDir }),
-      startViewServer(two, { assetsDir }),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
-    ]);
+    // A trace as the explorer writes it now: its RCU and lock state at every step.
+    const recorded = join(assetsDir, 'single-flip.json');
+    const offline = loadScenario('explore/offline');
+    writeFileSync(
+      recorded,
+      JSON.stringify(
+        explore({
+          scenario: offline,
+          design: designByName('active-bitmap/single-flip')!,
+          walkers: scenarioWalkers(offline),
+        }),
+      ),
+    );
+    [server, traceServer, bigServer, writerFirstServer, hugeServer, twoServer, recordedServer, browser] =
+      await Promise.all([
+        startViewServer(viewContentFor(SCENARIO), { assetsDir }),
+        startViewServer(viewContentFor(TRACE), { assetsDir }),
+        startViewServer(viewContentFor(big), { assetsDir }),
+        startViewServer(viewContentFor(writerFirst), { assetsDir }),
+        startViewServer(viewContentFor(huge), { assetsDir }),
+        startViewServer(two, { assetsDir }),
+        startViewServer(viewContentFor(recorded), { assetsDir }),
+        chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
+      ]);
   });
   after(async () => {
     await browser?.close();
@@ -127,6 +190,7 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     await writerFirstServer?.close();
     await hugeServer?.close();
     await twoServer?.close();
+    await recordedServer?.close();
   });
 
   /** The page at url (and, for a deep link, a fragment), once it says it is ready. */
@@ -255,7 +319,10 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     await page.waitForSelector('#map .tip:not([hidden]):has-text("subsection 34 of section 32")');
     await sub.dblclick();
     await page.waitForSelector('body[data-level="pages"]');
-    await page.waitForSelector('#map .tip:not([hidden]) b:text-matches("^pfn 0x")');
+    // A page under the pointer, or nothing (a band or a gap there): not the subsection any more.
+    await page.waitForFunction(
+      "(() => { const t = document.querySelector('#map .tip'); return t.hidden || !t.textContent.includes('subsection 34 of section 32'); })()",
+    );
     assert.match(page.url(), /section=32&subsection=34/);
     // A step updates the link in place.
     await page.keyboard.press('ArrowRight');
@@ -403,7 +470,10 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     const map: LayoutMap = unpackMap(
       JSON.parse(await (await page.request.get(`${bigServer.url}api/map?s=${id}&step=${step}`)).text()),
     );
-    const scene = mapScene(map, viewStyle(map));
+    // With the labels at the size the page drew them (11 CSS px at its scale).
+    const font = Number(await page.getAttribute('#map .surface', 'data-font'));
+    assert.ok(font > 0);
+    const scene = mapScene(map, { ...viewStyle(map), font });
     assert.ok(scene.folds.length >= 2, 'both boot ranges fold');
     const canvas = page.locator('#map .canvas-map');
     assert.equal(Number(await canvas.getAttribute('data-folds')), scene.folds.length);
@@ -437,7 +507,7 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     await page.fill('#goto', `0x${folded.toString(16)}`);
     await page.press('#goto', 'Enter');
     await page.waitForSelector(`#inspector h3:has-text("pfn 0x${folded.toString(16)} ")`);
-    const unfolded = mapScene(map, { ...viewStyle(map), keep: [folded] });
+    const unfolded = mapScene(map, { ...viewStyle(map), font, keep: [folded] });
     await page.waitForSelector(`#map .canvas-map[data-drawn="${unfolded.cells.length}"]`);
     const pinned = unfolded.cells.find((c) => folded >= c.start && folded < c.start + c.pages)!;
     const pin = (await page.locator('#map .cellbox.pinned').boundingBox())!;
@@ -634,9 +704,12 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
       await page.waitForSelector(`body[data-playing="1"]:not([data-step="${s.initial}"])`);
       await page.click('#play');
       await page.waitForSelector('body[data-playing="0"]');
-      const stopped = await page.getAttribute('body', 'data-step');
+      // The map drawn catches up with the slider (a draw may be in flight), then stays.
+      const stopped = await page.inputValue('#slider');
+      await atStep(page, Number(stopped));
       await page.waitForTimeout(300);
       assert.equal(await page.getAttribute('body', 'data-step'), stopped, 'paused');
+      assert.equal(await page.inputValue('#slider'), stopped, 'paused');
       // The watchpoint: the first pfn of the DIMM, from boot's end: the next step that changes it.
       await page.locator('#slider').fill(String(s.initial));
       await atStep(page, s.initial);
@@ -657,6 +730,98 @@ describe('pfnlab view in chromium', { skip, timeout: 240_000 }, () => {
     } finally {
       await dimmServer.close();
     }
+    assert.deepEqual(errors, []);
+  });
+
+  it('at 1280x720 the trace lanes and the map are on one screen; the state table is read from the explorer', async () => {
+    const page = await open(recordedServer.url, '', { width: 1280, height: 720 });
+    await page.keyboard.press('End');
+    await page.waitForSelector('#trace-lanes tr.current.violation');
+    await page.waitForSelector('#map svg rect[data-nr]');
+    assert.equal(await page.evaluate('window.scrollY'), 0);
+    const box = async (sel: string) => (await page.locator(sel).boundingBox())!;
+    for (const sel of ['.lanes-scroll', '#map svg', '#trace-state']) {
+      const b = await box(sel);
+      assert.ok(
+        b.y >= 0 && b.y + b.height <= 720,
+        `${sel} within the 720 px tall viewport: ${JSON.stringify(b)}`,
+      );
+      assert.ok(b.x >= 0 && b.x + b.width <= 1280, `${sel} within the 1280 px wide viewport`);
+    }
+    // The violation's row is in view inside the lanes' own scroll box.
+    const lanes = await box('.lanes-scroll');
+    const row = await box('#trace-lanes tr.current');
+    assert.ok(row.y >= lanes.y && row.y + row.height <= lanes.y + lanes.height + 1, 'current row visible');
+    // The state table from the trace's recorded state: the reader's one section (its rcu_read_lock()
+    // is three accesses), entered in phase 0; two grace periods done; the writer holds the lock.
+    const text = (await page.textContent('#trace-state')) ?? '';
+    assert.equal(await page.getAttribute('#trace-state', 'data-source'), 'recorded');
+    assert.match(text, /grace period\s*phase 0; idle \(2 completed\)/);
+    assert.match(text, /pfn-walker\s*in a read-side section \(nesting 1, entered in phase 0\)/);
+    assert.match(text, /mem_hotplug_lock\s*held for write by writer/);
+    assert.match(text, /the explorer's memory at this step/);
+    // Where the reader stored its stale phase: the grace period under way would wait for it.
+    const stale = await page
+      .locator('#trace-lanes tr', { hasText: 'write rcu = 0x1' })
+      .first()
+      .getAttribute('data-t');
+    await page.locator(`#trace-lanes tr[data-t="${stale}"]`).click();
+    await page.waitForSelector('#trace-state:has-text("the grace period waits for it")');
+    await page.keyboard.press('End');
+    await page.waitForSelector('#trace-lanes tr.current.violation');
+    await page.screenshot({ path: join(ARTIFACTS, 'view-trace-1280x720.png') });
+    await page.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it("the map's labels: at least 11 px and 4.5:1 against what they are drawn on, at 1280x720 and 1440x900", async () => {
+    for (const viewport of [
+      { width: 1280, height: 720 },
+      { width: 1440, height: 900 },
+    ]) {
+      for (const fragment of ['', '#section=32']) {
+        const page = await open(server.url, fragment, viewport);
+        await page.waitForSelector('#map svg text');
+        const labels = await mapLabels(page);
+        assert.ok(labels.length > 10, `${labels.length} labels`);
+        for (const l of labels) {
+          assert.ok(
+            l.px >= 11 - 1e-6,
+            `'${l.text}' drawn at ${l.px.toFixed(2)} px (${viewport.width}${fragment})`,
+          );
+          const c = contrast(l.fg, l.bg);
+          assert.ok(
+            c >= 4.5,
+            `'${l.text}' ${l.fg} on ${l.bg}: ${c.toFixed(2)}:1 (${viewport.width}${fragment})`,
+          );
+        }
+        if (viewport.width === 1280 && !fragment)
+          await page.screenshot({ path: join(ARTIFACTS, 'view-scenario-1280x720.png') });
+        await page.close();
+      }
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  it('reserved pages are hatched, not only coloured: the altmap reserve cell and band, and the legend', async () => {
+    const page = await open(server.url);
+    const s = JSON.parse(await (await page.request.get(`${server.url}api/scenario`)).text());
+    const memremap = s.operations.find((o: { op: string }) => o.op === 'memremap');
+    await page.goto(`${server.url}#step=${memremap.last}&section=32`);
+    await page.waitForSelector('body[data-level="subsections"]');
+    const hatches = await page.$$eval('#map svg rect[data-hatch]', (rs) =>
+      rs.map((r) => [r.getAttribute('fill'), Number(r.getAttribute('y'))] as const),
+    );
+    assert.ok(hatches.every(([fill]) => fill === 'url(#pfnlab-hatch)'));
+    assert.equal(await page.locator('#map svg pattern#pfnlab-hatch').count(), 1);
+    // The driver-reserved subsection and the pgmap band's reserve: two rows of the scene.
+    assert.ok(new Set(hatches.map(([, y]) => y)).size >= 2, JSON.stringify(hatches));
+    const reservedCell = await page.locator('#map svg rect[data-cls="driver-reserved"]').count();
+    assert.ok(reservedCell >= 1);
+    const swatch = page.locator('#legend .swatch', { hasText: 'driver-reserved' }).locator('i');
+    assert.match((await swatch.getAttribute('style')) ?? '', /repeating-linear-gradient/);
+    await page.screenshot({ path: join(ARTIFACTS, 'view-reserved-hatched.png') });
+    await page.close();
     assert.deepEqual(errors, []);
   });
 });

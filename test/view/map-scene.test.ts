@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DESIGNS, runWithDesigns } from '../../src/designs/index.js';
 import { loadScenario } from '../../src/io/scenario.js';
-import { BAND_COLOURS, CELL_COLOURS, type LayoutMap, legendItems } from '../../src/report/map.js';
+import {
+  BAND_COLOURS,
+  CELL_COLOURS,
+  contrastRatio,
+  type LayoutMap,
+  legendItems,
+} from '../../src/report/map.js';
 import { layoutMap, sectionMap } from '../../src/report/map-layout.js';
 import { type MapScene, mapScene, type SceneRect, viewStyle } from '../../src/report/map-scene.js';
 
@@ -28,6 +34,11 @@ function sections(n: number, from = 0): LayoutMap {
     })),
     bands: [],
   };
+}
+
+/** #abc as #aabbcc. */
+function expand(c: string): string {
+  return `#${[...c.slice(1)].map((x) => x + x).join('')}`;
 }
 
 /** A 16 TiB boot as the viewer gets it: 131072 online sections, its zones, node and (merged) blocks. */
@@ -166,5 +177,75 @@ describe('pfnlab view: the map scene', () => {
     const sc = scene.cells.find((c) => pfn >= c.start && pfn < c.start + c.pages)!;
     assert.equal(sc.cell.nr, 65000);
     assert.equal(hit(scene, sc.x + sc.w / 2, sc.y + 1)?.nr, 65000);
+  });
+
+  it('raises every label to the smallest size asked for, with room for it and 4.5:1 on what is under it', () => {
+    const pmem = loadScenario('pmem-shares-a-section-with-boot-ram');
+    const m = runWithDesigns(pmem, DESIGNS, { operations: 4 }).machine;
+    for (const map of [boot16TiB(), layoutMap(m), sectionMap(m, 32)]) {
+      for (const font of [6.9, 11, 18]) {
+        const scene = mapScene(map, { ...viewStyle(map), font });
+        const texts = scene.items.filter((it) => it.kind === 'text');
+        assert.ok(texts.length > 3);
+        for (const [i, t] of scene.items.entries()) {
+          if (t.kind !== 'text') continue;
+          assert.ok(t.size >= font, `'${t.text}' at ${t.size} < ${font}`);
+          // What it is drawn on: the last filled rect before it under the middle of its first letters.
+          const [px, py] = [t.anchor === 'end' ? t.x - 2 : t.x + 2, t.y - t.size * 0.35];
+          const under = scene.items
+            .slice(0, i)
+            .filter(
+              (r): r is SceneRect =>
+                r.kind === 'rect' &&
+                !r.hatch &&
+                r.fill.startsWith('#') &&
+                px >= r.x &&
+                px <= r.x + r.w &&
+                py >= r.y &&
+                py <= r.y + r.h,
+            )
+            .pop();
+          const bg = under?.fill ?? '#ffffff';
+          const ratio = contrastRatio(t.fill ?? '#000000', bg.length === 4 ? expand(bg) : bg);
+          assert.ok(ratio >= 4.5, `'${t.text}' ${t.fill} on ${bg}: ${ratio.toFixed(2)}`);
+        }
+        // Row labels fit their column: about 0.61 of the size a character in a monospace font.
+        for (const t of texts.filter((x) => x.x === 0))
+          assert.ok(t.text.length * 0.61 * t.size <= scene.width - (scene.cells[0]?.x ?? 0) + 1e-9);
+        const firstCellX = Math.min(...scene.cells.map((c) => c.x));
+        for (const t of texts.filter((x) => x.x === 0))
+          assert.ok(t.text.length * 0.61 * t.size <= firstCellX, `'${t.text}' runs into the cells`);
+      }
+    }
+  });
+
+  it('hatches driver-reserved cells and the altmap reserve band over their colour', () => {
+    const pmem = loadScenario('pmem-shares-a-section-with-boot-ram');
+    const m = runWithDesigns(pmem, DESIGNS, { operations: 4 }).machine;
+    const map = sectionMap(m, 32);
+    const scene = mapScene(map, viewStyle(map));
+    const rects = scene.items.filter((it): it is SceneRect => it.kind === 'rect');
+    const reserved = scene.cells.filter((c) => c.cell.cls === 'driver-reserved');
+    assert.ok(reserved.length >= 1);
+    for (const c of reserved)
+      assert.ok(
+        rects.some((r) => r.hatch && r.x === c.x && r.y === c.y && r.w === c.w && r.h === c.h),
+        `subsection ${c.cell.nr} hatched`,
+      );
+    const band = rects.find((r) => r.fill === BAND_COLOURS.altmapReserve && !r.data);
+    assert.ok(band, 'the reserve band');
+    assert.ok(rects.some((r) => r.hatch && r.x === band.x && r.y === band.y));
+    // Nothing else is hatched: each hatching lies on a rect of the reserved colour (a cell, the
+    // reserved part of a mixed cell, the band), drawn just before it.
+    const hatched = scene.items.flatMap((it, i) =>
+      it.kind === 'rect' && it.hatch ? [[it, scene.items[i - 1] as SceneRect] as const] : [],
+    );
+    assert.ok(hatched.length >= reserved.length + 1);
+    for (const [h, under] of hatched) {
+      assert.equal(under.kind, 'rect');
+      assert.equal(under.fill, CELL_COLOURS['driver-reserved']);
+      assert.deepEqual([h.x, h.y, h.w], [under.x, under.y, under.w]);
+    }
+    assert.ok(legendItems([map]).some((i) => i.label.startsWith('driver-reserved') && i.hatch));
   });
 });

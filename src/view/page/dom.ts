@@ -35,6 +35,7 @@ export function clear(e: Element): void {
 }
 
 /** A colour swatch. */
+/** A legend swatch: a colour, or any CSS background (a hatched one). */
 export function swatch(colour: string): HTMLElement {
   const i = el('i', { class: 'sw' });
   i.style.background = colour;

@@ -3,7 +3,7 @@
  * sections to subsections to pages; the inspector for the pfn under the
  * pointer (or pinned by a click); the trace player when a trace is served.
  */
-import { CHANGED_OUTLINE, type LayoutMap, legendItems } from '../../report/map.js';
+import { CHANGED_OUTLINE, type LayoutMap, legendItems, swatchBackground } from '../../report/map.js';
 import { type MapChanges, mapChanges, OUTLINE_LIMIT } from '../../report/map-diff.js';
 import { type PackedMap, unpackMap } from '../../report/map-pack.js';
 import type { MapHighlight } from '../../report/map-scene.js';
@@ -32,6 +32,8 @@ const state = {
   detached: false,
   /** Bumped by every map request; a late answer to an older one is dropped. */
   mapSeq: 0,
+  /** The map last asked for has not been drawn yet (play waits for it: see startPlay). */
+  drawing: false,
   pfnSeq: 0,
 };
 
@@ -335,6 +337,7 @@ async function drawMap(): Promise<void> {
   const s = state.summary;
   if (!s) return;
   const seq = ++state.mapSeq;
+  state.drawing = true;
   try {
     const map = unpackMap(await getJson<PackedMap>(`/api/map?${q(state.zoom as Record<string, number>)}`));
     if (seq !== state.mapSeq) return;
@@ -354,7 +357,7 @@ async function drawMap(): Promise<void> {
         el(
           'span',
           { class: `swatch${item.band ? ' band' : ''}${item.mark ? ` mark ${item.mark}` : ''}` },
-          item.mark ? cornerMark(item.colour) : swatch(item.colour),
+          item.mark ? cornerMark(item.colour) : swatch(swatchBackground(item)),
           item.label,
         ),
       );
@@ -409,6 +412,8 @@ async function drawMap(): Promise<void> {
     status('');
   } catch (e) {
     if (seq === state.mapSeq) status((e as Error).message, true);
+  } finally {
+    if (seq === state.mapSeq) state.drawing = false;
   }
 }
 
@@ -509,6 +514,9 @@ function startPlay(): void {
   stopPlay();
   const perSecond = Number(($('speed') as HTMLSelectElement).value) || 5;
   const tick = () => {
+    // Each step is drawn before the next: on a slow machine a map takes longer than a tick, and
+    // stepping on regardless would drop every map but the last.
+    if (state.drawing) return;
     const player = state.trace;
     if (player) {
       if (player.position >= player.length) return stopPlay();

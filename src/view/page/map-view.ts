@@ -4,12 +4,12 @@
  * of alike rows are folded (a large uniform machine is a few rows, not a
  * thousand); the pinned pfn's row is never folded.
  */
-import { CELL_LABELS, cellName, type LayoutMap } from '../../report/map.js';
+import { CELL_LABELS, cellName, HATCH_LINE, type LayoutMap } from '../../report/map.js';
 import type { BandChange } from '../../report/map-diff.js';
 import {
+  fittedScene,
   type MapHighlight,
   type MapScene,
-  mapScene,
   type SceneCell,
   type SceneFold,
   type SceneRect,
@@ -18,6 +18,9 @@ import {
 import { sceneSvg } from '../../report/map-svg.js';
 import { hex } from '../../units.js';
 import { append, clear, el } from './dom.js';
+
+/** The map's labels are drawn at least this large, in CSS pixels. */
+export const MIN_LABEL_PX = 11;
 
 /** Past this many cells in the map (drawn or folded) it is painted on a canvas. */
 export const CANVAS_CELLS = 10_000;
@@ -41,6 +44,30 @@ export const TILE_DEVICE_PX = 8192;
 /** Widest a canvas is, in device pixels (the same limit); a wider scene is drawn at a lower ratio. */
 export const MAX_CANVAS_DEVICE_PX = 32_767;
 
+/**
+ * The hatching of reserved pages on a canvas, as the SVG draws it: lines at 45 degrees every 3
+ * scene units (the tile is drawn `pixels` device pixels to a scene unit).
+ */
+function hatchPattern(ctx: CanvasRenderingContext2D, pixels: number): CanvasPattern {
+  const size = Math.max(3, Math.round(3 * Math.SQRT2 * pixels));
+  const tile = document.createElement('canvas');
+  tile.width = tile.height = size;
+  const t = tile.getContext('2d')!;
+  t.strokeStyle = HATCH_LINE;
+  t.lineWidth = Math.max(1, 0.9 * pixels);
+  t.beginPath();
+  // One diagonal and the two corners that continue it on the neighbouring tiles.
+  for (const d of [-size, 0, size]) {
+    t.moveTo(d, size);
+    t.lineTo(d + size, 0);
+  }
+  t.stroke();
+  const pattern = ctx.createPattern(tile, 'repeat')!;
+  // The context is scaled to scene units; the tile is in device pixels.
+  pattern.setTransform(new DOMMatrix().scale(1 / pixels));
+  return pattern;
+}
+
 /** Paint the part of a scene in scene rows [top, top + height) onto one canvas tile. */
 function paintTile(
   canvas: HTMLCanvasElement,
@@ -61,6 +88,7 @@ function paintTile(
   // Runs of rects in one style are one path, filled and stroked once: a 16 TiB map is 131072
   // cells, and a fillRect plus a strokeRect for each took most of a step's time.
   let run: SceneRect[] = [];
+  let hatch: CanvasPattern | undefined;
   const flush = () => {
     if (!run.length) return;
     const first = run[0];
@@ -89,6 +117,13 @@ function paintTile(
       continue;
     }
     if (it.y + it.h < top - 3 || it.y > bottom + 3) continue;
+    if (it.hatch) {
+      flush();
+      hatch ??= hatchPattern(ctx, ratio * s);
+      ctx.fillStyle = hatch;
+      ctx.fillRect(it.x, it.y, it.w, it.h);
+      continue;
+    }
     // Rects of one style in a row do not overlap (cells) or look the same overlapped (band runs),
     // so filling them all before stroking them all draws what one at a time would.
     const last = run[run.length - 1];
@@ -185,11 +220,10 @@ export class MapView {
     this.highlight = highlight;
     this.bandOutline = bandOutline;
     const keep = pinned === null ? [] : [pinned];
-    const natural = mapScene(map, { ...viewStyle(map), highlight, keep, bandOutline });
-    // As large as the panel allows, up to 1.6 times the report's size (a small map's rows are
-    // half as long, so its cells are larger).
-    const scale = Math.max(0.6, Math.min(1.6, (this.root.clientWidth - 4) / natural.width));
-    this.scene = { ...natural, scale };
+    const style = { ...viewStyle(map), highlight, keep, bandOutline };
+    this.scene = fittedScene(map, style, this.root.clientWidth - 4, MIN_LABEL_PX);
+    const scale = this.scene.scale;
+    this.surface.dataset.font = String(this.scene.font);
     clear(this.surface);
     if (map.cells.length > CANVAS_CELLS) {
       const holder = el('div', {

@@ -9,7 +9,13 @@
  * the explorer's memory (TraceStep.state); an older one has it worked out here
  * from its steps' kernel function names, as before.
  */
-import type { ExploreTrace, PageState, TraceState as RecordedState, TraceStep } from '../../explore/trace.js';
+import type {
+  ExploreTrace,
+  PageState,
+  TraceState as RecordedState,
+  TraceRcuState,
+  TraceStep,
+} from '../../explore/trace.js';
 
 export interface ReaderState {
   readonly thread: number;
@@ -25,14 +31,11 @@ export interface ReaderState {
   readonly holds: readonly { pfn: number; page: PageState }[];
 }
 
-export interface TraceState {
-  /** The grace-period phase bit (flipped by each synchronize_rcu() flip step). */
-  readonly phase: 0 | 1;
+/** The grace-period phase bit and the readers in a section by the phase they entered in, as recorded. */
+export interface TraceState extends Pick<TraceRcuState, 'phase' | 'readersByPhase'> {
   /** What synchronize_rcu() is doing: 'idle', 'flipped (1/2)', 'waiting for reader 0 (2/2)'. */
   readonly gp: string;
   readonly inGracePeriod: boolean;
-  /** Readers in a critical section, by the phase they entered in. */
-  readonly readersByPhase: readonly [number, number];
   readonly readers: readonly ReaderState[];
   /** Who holds mem_hotplug_lock for writing: the writer between mem_hotplug_begin and _done. */
   readonly hotplugLock: string | null;
