@@ -62,7 +62,9 @@ export function judge(state: TruthState, a: Answers, memmapMapped: boolean): Cat
   if (a.online !== NO_PAGE) {
     if (state === 'device') out.push('device-as-online');
     else if (state === 'offline') out.push('offline-as-online');
-    else if (state !== 'online') {
+    else if (state !== 'online' && state !== 'vmemmap') {
+      // An online block's self-hosted memmap pages are initialized in its zone and its sections
+      // online: pfn_to_online_page() returns them, as it does memblock-reserved boot pages.
       const c = returnedWrongly(state);
       if (c) out.push(c);
     }
@@ -71,7 +73,7 @@ export function judge(state: TruthState, a: Answers, memmapMapped: boolean): Cat
   }
   if (a.device !== undefined) {
     if (a.device !== NO_PAGE) {
-      if (state === 'online' || state === 'offline') out.push('online-as-device');
+      if (state === 'online' || state === 'offline' || state === 'vmemmap') out.push('online-as-device');
       else if (state !== 'device') {
         const c = returnedWrongly(state);
         if (c && !out.includes(c)) out.push(c);

@@ -217,7 +217,6 @@ export const BEHAVIOURS = {
     approx: true,
     where: 'mm/memory_hotplug.c: create_altmaps_and_memory_blocks()',
     what: 'memmap_on_memory is applied per memory block of a larger request, and dax/kmem may ask for it; before, the whole request had to be one block',
-    unmodelled: 'add_memory has no memmapOnMemory',
   },
   pfnSectionValidNullCheck: {
     since: '6.10',

@@ -18,6 +18,8 @@ export interface MemoryBlock {
   zone: ZoneId | null;
   /** Created by memory_dev_init() for boot memory rather than by add_memory(). */
   readonly early: boolean;
+  /** memmap_on_memory: mem->altmap->free, the block's first pages holding its own memmap. */
+  readonly vmemmapPages?: number;
 }
 
 export function cloneBlock(b: MemoryBlock): MemoryBlock {

@@ -16,6 +16,7 @@ export type TruthState =
   | 'offline' // System RAM that is not online: initialized but not yet onlined, or offlined
   | 'device' // a ZONE_DEVICE page of a pgmap, initialized
   | 'driver-reserved' // altmap reserve and memmap-holding pfns: never handed out
+  | 'vmemmap' // memmap_on_memory: a hot-added block's first pfns, holding its own memmap; never given to the buddy
   | 'tearing-down' // an operation is invalidating this memmap right now
   | 'freed'; // the memmap was freed (and not populated again)
 
@@ -27,6 +28,7 @@ export const TRUTH_STATES: readonly TruthState[] = [
   'offline',
   'device',
   'driver-reserved',
+  'vmemmap',
   'tearing-down',
   'freed',
 ];

@@ -2,6 +2,7 @@ import type { Machine } from '../model/machine.js';
 import { overlaps } from '../model/resources.js';
 import { memRange } from '../units.js';
 import { blockIds, checkNode, checkPhysmemLimit, checkRange, refuse, requireBooted } from './checks.js';
+import { mhpSupportsMemmapOnMemory } from './memmap-on-memory.js';
 import { onlineBlockSteps } from './online.js';
 import { memHotplugBegin, memHotplugDone, sparseAddSteps } from './sparse.js';
 import type { AddMemorySpec } from './spec.js';
@@ -32,34 +33,78 @@ export function planAddMemory(m: Machine, spec: AddMemorySpec): OperationPlan {
   const startPfn = spec.start / m.g.pageSize;
   const endPfn = end / m.g.pageSize;
   const args = { startPfn, endPfn, nid };
+  const selfHosted = spec.memmapOnMemory ? mhpSupportsMemmapOnMemory(m, spec.size) : undefined;
   const steps = [
     step('register_memory_resource', args, `System RAM ${memRange(spec.start, end)}`, (mm) => {
       mm.resources.push({ start: spec.start, end, name: 'System RAM', kind: 'system-ram', boot: false });
       mm.resources.sort((a, b) => a.start - b.start);
     }),
     ...memHotplugBegin(),
-    ...sparseAddSteps(m, nid, startPfn, endPfn),
-    step(
-      'create_memory_block_devices',
-      args,
-      `memory${ids[0]}-memory${ids[ids.length - 1]} offline`,
-      (mm) => {
-        for (const id of ids) {
-          mm.blocks.set(id, {
-            id,
-            startSectionNr: id * mm.sectionsPerBlock,
-            state: 'offline',
-            nid,
-            zone: null,
-            early: false,
-          });
-        }
-      },
-    ),
+    ...(selfHosted?.selfHosted
+      ? createAltmapsAndMemoryBlocks(m, nid, ids, selfHosted.vmemmapPages)
+      : [
+          ...(selfHosted ? [memmapOnMemoryRefused(selfHosted.why)] : []),
+          ...sparseAddSteps(m, nid, startPfn, endPfn),
+          createMemoryBlockDevices(ids, args),
+        ]),
     memHotplugDone(),
-    ...autoOnlineSteps(m, ids, nid),
+    ...autoOnlineSteps(m, ids, nid, selfHosted?.selfHosted ? selfHosted.vmemmapPages : undefined),
   ];
   return { op, summary: `add_memory node ${nid} ${memRange(spec.start, end)}`, steps };
+}
+
+/** create_memory_block_devices(): the blocks, offline; with memmap_on_memory each keeps its altmap. */
+function createMemoryBlockDevices(
+  ids: readonly number[],
+  args: { readonly startPfn: number; readonly endPfn: number; readonly nid: number },
+  vmemmapPages?: number,
+): KernelStep {
+  const nid = args.nid;
+  const detail = `memory${ids[0]}-memory${ids[ids.length - 1]} offline${vmemmapPages ? `, its first ${vmemmapPages} pages hold its memmap` : ''}`;
+  return step('create_memory_block_devices', args, detail, (mm) => {
+    for (const id of ids) {
+      mm.blocks.set(id, {
+        id,
+        startSectionNr: id * mm.sectionsPerBlock,
+        state: 'offline',
+        nid,
+        zone: null,
+        early: false,
+        ...(vmemmapPages ? { vmemmapPages } : {}),
+      });
+    }
+  });
+}
+
+/**
+ * create_altmaps_and_memory_blocks() (6.8; before it, the one block of the request): per block,
+ * arch_add_memory() with an altmap at the block's start, whose first pages take the memmap as
+ * its sections are populated, then the block device holding that altmap.
+ */
+function createAltmapsAndMemoryBlocks(
+  m: Machine,
+  nid: number,
+  ids: readonly number[],
+  vmemmapPages: number,
+): KernelStep[] {
+  const nr = m.pagesPerBlock();
+  return ids.flatMap((id) => {
+    const [startPfn, endPfn] = [id * nr, (id + 1) * nr];
+    return [
+      ...sparseAddSteps(m, nid, startPfn, endPfn, { basePfn: startPfn }),
+      createMemoryBlockDevices([id], { startPfn, endPfn, nid }, vmemmapPages),
+    ];
+  });
+}
+
+/** mhp_supports_memmap_on_memory() said no: add_memory_resource() takes the memmap from other memory. */
+function memmapOnMemoryRefused(why: string): KernelStep {
+  return step(
+    'mhp_supports_memmap_on_memory',
+    {},
+    `false: ${why}; the memmap comes from other memory`,
+    () => {},
+  );
 }
 
 /**
@@ -67,8 +112,15 @@ export function planAddMemory(m: Machine, spec: AddMemorySpec): OperationPlan {
  * block is onlined as that type (walk_memory_blocks() -> online_memory_block()), after
  * mem_hotplug_done(), each through online_pages() as a write to its state file would.
  */
-function autoOnlineSteps(m: Machine, ids: readonly number[], nid: number): KernelStep[] {
+function autoOnlineSteps(
+  m: Machine,
+  ids: readonly number[],
+  nid: number,
+  vmemmapPages: number | undefined,
+): KernelStep[] {
   const type = m.hotplug.autoOnlineBlocks;
   if (type === 'offline') return [];
-  return ids.flatMap((id) => onlineBlockSteps(m, id, type, { nid, startSectionNr: id * m.sectionsPerBlock }));
+  return ids.flatMap((id) =>
+    onlineBlockSteps(m, id, type, { nid, startSectionNr: id * m.sectionsPerBlock, vmemmapPages }),
+  );
 }

@@ -17,7 +17,7 @@
 import { kernelOf } from '../kernel/index.js';
 import { SECTION_IS_ONLINE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { ZONE_NAMES } from '../model/page-flags.js';
+import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
 import { regionIntersects } from '../model/resources.js';
 import { memRange } from '../units.js';
 import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
@@ -30,12 +30,16 @@ function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
   const block = m.blocks.get(blockId)!;
   const zoneId = block.zone!;
   const nid = block.nid;
-  const startPfn = block.startSectionNr * m.g.pagesPerSection;
-  const nr = m.pagesPerBlock();
+  const blockStartPfn = block.startSectionNr * m.g.pagesPerSection;
+  // memmap_on_memory: offline_pages() gets the block after its self-hosted memmap pages.
+  const vmemmap = block.vmemmapPages ?? 0;
+  const startPfn = blockStartPfn + vmemmap;
+  const nr = m.pagesPerBlock() - vmemmap;
   const endPfn = startPfn + nr;
   const args = { startPfn, endPfn, nid, block: blockId, zone: zoneId };
   const kernel = m.g.kernel;
   const steps: KernelStep[] = [
+    ...(vmemmap ? [unaccountVmemmap(blockStartPfn, vmemmap, nid, zoneId)] : []),
     step('memory_block_change_state', args, `memory${blockId}: going-offline`, (mm) => {
       mm.blocks.get(blockId)!.state = 'going-offline';
       // From here the pages are isolated and migrated away: nobody may start using them.
@@ -79,6 +83,7 @@ function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
       }),
     );
   }
+  if (vmemmap) steps.push(...mhpDeinitMemmapOnMemory(m, blockStartPfn, vmemmap, nid, zoneId));
   steps.push(
     step('memory_block_change_state', args, `memory${blockId}: offline`, (mm) => {
       const b = mm.blocks.get(blockId)!;
@@ -88,6 +93,45 @@ function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
     memHotplugDone(),
   );
   return steps;
+}
+
+/** memory_block_offline(): the vmemmap pages leave the present count first (adjust_present_page_count()). */
+function unaccountVmemmap(startPfn: number, nrPages: number, nid: number, zoneId: ZoneId): KernelStep {
+  return step('adjust_present_page_count', { startPfn, nid }, `-${nrPages} vmemmap pages`, (mm) => {
+    mm.node(nid).zones[zoneId].presentPages -= nrPages;
+    mm.node(nid).nodePresentPages -= nrPages;
+  });
+}
+
+/**
+ * mhp_deinit_memmap_on_memory(): sections the vmemmap pages fill whole go offline, then
+ * remove_pfn_range_from_zone() poisons their struct pages and shrinks the zone. The pages keep
+ * holding the block's memmap until it is removed.
+ */
+function mhpDeinitMemmapOnMemory(
+  m: Machine,
+  startPfn: number,
+  nrPages: number,
+  nid: number,
+  zoneId: ZoneId,
+): KernelStep[] {
+  const endPfn = startPfn + nrPages;
+  const pps = m.g.pagesPerSection;
+  return [
+    step('mhp_deinit_memmap_on_memory', { startPfn, endPfn, nid }, `${nrPages} vmemmap pages`, (mm) => {
+      for (let n = startPfn / pps; (n + 1) * pps <= endPfn; n++)
+        mm.sections.clearFlags(mm.sections.section(n), SECTION_IS_ONLINE);
+    }),
+    ...removePfnRangeFromZoneSteps((mm) => mm.node(nid).zones[zoneId], startPfn, endPfn),
+    step(
+      'remove_pfn_range_from_zone',
+      { startPfn, endPfn },
+      'vmemmap pages: memmap uninitialized again',
+      (mm) => {
+        mm.truth.set(startPfn, endPfn, { state: 'vmemmap' });
+      },
+    ),
+  ];
 }
 
 export function planOffline(m: Machine, spec: OfflineSpec): OperationPlan {

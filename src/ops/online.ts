@@ -15,7 +15,7 @@ import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
 import { resizePgdatRange, resizeZoneRange } from '../model/zones.js';
 import { memRange } from '../units.js';
 import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
-import { freePage, hotplugInitPage } from './pages.js';
+import { freePage, hotplugInitPage, selfHostedVmemmapPage } from './pages.js';
 import { memHotplugBegin, memHotplugDone } from './sparse.js';
 import type { OnlineSpec } from './spec.js';
 import { type KernelStep, type OperationPlan, step } from './step.js';
@@ -35,11 +35,14 @@ export function onlineBlockSteps(
   m: Machine,
   blockId: number,
   type: OnlineType,
-  at: { readonly nid: number; readonly startSectionNr: number } = m.blocks.get(blockId)!,
+  at: BlockAt = m.blocks.get(blockId)!,
 ): KernelStep[] {
   const nid = at.nid;
-  const startPfn = at.startSectionNr * m.g.pagesPerSection;
-  const nr = m.pagesPerBlock();
+  const blockStartPfn = at.startSectionNr * m.g.pagesPerSection;
+  // memmap_on_memory: online_pages() gets the block after its self-hosted memmap pages.
+  const vmemmap = at.vmemmapPages ?? 0;
+  const startPfn = blockStartPfn + vmemmap;
+  const nr = m.pagesPerBlock() - vmemmap;
   const endPfn = startPfn + nr;
   const range = memRange(startPfn * m.g.pageSize, endPfn * m.g.pageSize);
   const kernel = m.g.kernel;
@@ -51,9 +54,10 @@ export function onlineBlockSteps(
   return [
     ...memHotplugBegin(),
     step('zone_for_pfn_range', args(), `memory${blockId} ${type}`, (mm) => {
-      zone = zoneForPfnRange(mm, type, nid, startPfn, nr);
+      zone = zoneForPfnRange(mm, type, nid, blockStartPfn, m.pagesPerBlock());
       return ZONE_NAMES[zone];
     }),
+    ...(vmemmap ? [mhpInitMemmapOnMemory(m, blockStartPfn, vmemmap, nid, () => zone)] : []),
     {
       fn: 'move_pfn_range_to_zone',
       get args() {
@@ -108,6 +112,20 @@ export function onlineBlockSteps(
             },
           ),
         ]),
+    ...(vmemmap
+      ? [
+          step(
+            'adjust_present_page_count',
+            { startPfn: blockStartPfn, block: blockId },
+            `+${vmemmap} vmemmap pages`,
+            (mm) => {
+              const node = mm.node(nid);
+              node.zones[zone].presentPages += vmemmap;
+              node.nodePresentPages += vmemmap;
+            },
+          ),
+        ]
+      : []),
     step('memory_block_change_state', { block: blockId }, `memory${blockId}: online`, (mm) => {
       const b = mm.blocks.get(blockId)!;
       b.state = 'online';
@@ -115,6 +133,40 @@ export function onlineBlockSteps(
     }),
     memHotplugDone(),
   ];
+}
+
+/** Where a block lies, whether or not it exists yet (auto-online plans it inside add_memory()). */
+export interface BlockAt {
+  readonly nid: number;
+  readonly startSectionNr: number;
+  readonly vmemmapPages?: number;
+}
+
+/**
+ * mhp_init_memmap_on_memory(): the block's self-hosted memmap pages join the zone
+ * (move_pfn_range_to_zone(), MIGRATE_UNMOVABLE), initialized and never freed to the buddy;
+ * sections they fill whole are marked online here, as online_pages() will not reach them.
+ */
+function mhpInitMemmapOnMemory(
+  m: Machine,
+  startPfn: number,
+  nrPages: number,
+  nid: number,
+  zoneOf: () => ZoneId,
+): KernelStep {
+  const kernel = m.g.kernel;
+  const endPfn = startPfn + nrPages;
+  return step('mhp_init_memmap_on_memory', { startPfn, endPfn, nid }, `${nrPages} vmemmap pages`, (mm) => {
+    const zone = zoneOf();
+    const node = mm.node(nid);
+    resizeZoneRange(node.zones[zone], startPfn, nrPages);
+    resizePgdatRange(node, startPfn, nrPages);
+    mm.memmap.fill((n) => mm.sections.section(n), startPfn, endPfn, selfHostedVmemmapPage(kernel, zone, nid));
+    mm.truth.set(startPfn, endPfn, { state: 'vmemmap', zone: ZONE_NAMES[zone], nid });
+    const pps = mm.g.pagesPerSection;
+    for (let n = startPfn / pps; (n + 1) * pps <= endPfn; n++)
+      mm.sections.setFlags(mm.sections.section(n), SECTION_IS_ONLINE);
+  });
 }
 
 export function planOnline(m: Machine, spec: OnlineSpec): OperationPlan {

@@ -38,6 +38,17 @@ export function hotplugInitPage(kernel: KernelVersion, zone: ZoneId, nid: number
   return { flags: initPageFlags(zone, nid) | mark, refcount: 1, pgmap: 0 };
 }
 
+/**
+ * mhp_init_memmap_on_memory(): a self-hosted vmemmap page is initialized as hot-added memory is
+ * (memmap_init_range(MEMINIT_HOTPLUG)); with hotplugMemmapPageOffline it then clears PageOffline
+ * (and sets PageVmemmapSelfHosted, which no pfn reader here tells apart), so nothing marks it.
+ */
+export function selfHostedVmemmapPage(kernel: KernelVersion, zone: ZoneId, nid: number): PageValue {
+  if (resolveKernel(kernel).hotplugMemmapPageOffline)
+    return { flags: initPageFlags(zone, nid), refcount: 1, pgmap: 0 };
+  return hotplugInitPage(kernel, zone, nid);
+}
+
 /** __offline_isolated_pages(): before offlinedPagesNotReserved every page gets PG_reserved; after, it is left as it is. */
 export function offlinedPage(kernel: KernelVersion, old: PageValue): PageValue {
   if (!resolveKernel(kernel).offlinedPagesNotReserved) return { ...old, flags: old.flags | PG_reserved };

@@ -54,6 +54,7 @@ export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
     // check_memblock_offlined_cb()
     if (b.state !== 'offline') refuse('EBUSY', op, `memory${id} is ${b.state}; offline it first`, id);
   }
+  checkAltmapGranularity(m, op, spec.size, ids);
   if (regionIntersects(m.resources, spec.start, end, 'system-ram') !== 'intersects') {
     refuse('EINVAL', op, `${memRange(spec.start, end)} is not entirely System RAM`, spec.start);
   }
@@ -81,6 +82,22 @@ export function planRemove(m: Machine, spec: RemoveSpec): OperationPlan {
     memHotplugDone(),
   ];
   return { op, summary: `remove ${memRange(spec.start, end)}`, steps };
+}
+
+/**
+ * try_remove_memory() of memmap_on_memory blocks: before memmapOnMemoryPerBlock the request must
+ * be the one block its altmap belongs to ("wrong granularity"); after it, every block of the
+ * range or none must have an altmap (memory_blocks_have_altmaps()). Both -EINVAL.
+ */
+function checkAltmapGranularity(m: Machine, op: string, size: number, ids: readonly number[]): void {
+  const hosted = ids.filter((id) => m.blocks.get(id)!.vmemmapPages);
+  if (hosted.length === 0) return;
+  if (!kernelOf(m.g).memmapOnMemoryPerBlock && size !== m.blockSize)
+    refuse('EINVAL', op, `memory${hosted[0]} hosts its memmap: remove it alone (wrong granularity)`, size);
+  if (hosted.length !== ids.length) {
+    const plain = ids.find((id) => !m.blocks.get(id)!.vmemmapPages)!;
+    refuse('EINVAL', op, `memory${hosted[0]} hosts its memmap but memory${plain} does not`, plain);
+  }
 }
 
 /** The zone and node an offline block's struct pages still name. */

@@ -5,7 +5,7 @@
  * mm/memory_hotplug.c), plus mem_hotplug_begin/done and
  * remove_pfn_range_from_zone().
  */
-import type { Geometry } from '../arch/geometry.js';
+import { type Geometry, STRUCT_PAGE_SIZE } from '../arch/geometry.js';
 import { kernelOf } from '../kernel/index.js';
 import {
   G_HOTPLUG_LOCK,
@@ -59,6 +59,23 @@ function chunkDetail(c: SectionChunk): string {
   return `section ${c.sectionNr} subsections ${c.first}-${c.first + c.count - 1}`;
 }
 
+/** memmap_on_memory: the altmap at the start of a hot-added block its sections' memmap comes from. */
+export interface SelfHostedAltmap {
+  readonly basePfn: number;
+}
+
+/**
+ * vmemmap_populate() with an altmap: the chunk's memmap takes the next pages of the block's
+ * altmap (sections populate in order, so a section's share starts where the previous ended).
+ */
+function takeFromAltmap(m: Machine, altmap: SelfHostedAltmap, c: SectionChunk): string {
+  const perPage = m.g.pageSize / STRUCT_PAGE_SIZE;
+  const first = altmap.basePfn + Math.ceil((c.startPfn - altmap.basePfn) / perPage);
+  const end = altmap.basePfn + Math.ceil((c.endPfn - altmap.basePfn) / perPage);
+  m.truth.set(first, end, { state: 'vmemmap' });
+  return `memmap from the altmap: pfns ${first}-${end - 1}`;
+}
+
 /**
  * mem_hotplug_begin(): percpu_down_write() in its two halves. First the
  * writer sets block, after which get_online_mems() waits (writer preference:
@@ -95,7 +112,13 @@ export function memHotplugDone(): KernelStep {
  * boot memmap is reused), page_init_poison, __section_mark_present,
  * sparse_init_one_section.
  */
-export function sparseAddSteps(m: Machine, nid: number, startPfn: number, endPfn: number): KernelStep[] {
+export function sparseAddSteps(
+  m: Machine,
+  nid: number,
+  startPfn: number,
+  endPfn: number,
+  altmap?: SelfHostedAltmap,
+): KernelStep[] {
   const steps: KernelStep[] = [];
   for (const c of sectionChunks(m.g, startPfn, endPfn)) {
     const args = { sectionNr: c.sectionNr, startPfn: c.startPfn, endPfn: c.endPfn, nid };
@@ -116,7 +139,7 @@ export function sparseAddSteps(m: Machine, nid: number, startPfn: number, endPfn
         mm.truth.set(c.startPfn, c.endPfn, { state: 'uninitialized' });
         if (!(early && !whole)) {
           mm.memmap.populate(ms, c.sectionNr, c.first, c.count);
-          return undefined;
+          return altmap ? takeFromAltmap(mm, altmap, c) : undefined;
         }
         // Only 5.4 frees part of a boot memmap (section_deactivate); the kernel then writes
         // page_init_poison() through whatever vmemmap still maps there. The model maps it again.

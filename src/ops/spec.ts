@@ -20,6 +20,8 @@ export interface AddMemorySpec extends StepBase {
   readonly start: number;
   readonly size: number;
   readonly node?: number;
+  /** MHP_MEMMAP_ON_MEMORY with memory_hotplug.memmap_on_memory on (5.13): the range hosts its memmap. */
+  readonly memmapOnMemory?: boolean;
 }
 
 export interface OnlineSpec extends StepBase {

@@ -27,6 +27,7 @@ export type CellClass =
   | 'uninitialized'
   | 'device'
   | 'driver-reserved'
+  | 'vmemmap'
   | 'hole'
   | 'tearing-down'
   | 'freed'
@@ -47,6 +48,7 @@ export const CELL_COLOURS: Readonly<Record<CellClass, string>> = {
   uninitialized: '#fee08b',
   device: '#cc79a7',
   'driver-reserved': '#e69f00',
+  vmemmap: '#fdae61',
   hole: '#f0f0f0',
   'tearing-down': '#d73027',
   freed: '#fddbc7',
@@ -63,6 +65,7 @@ export const CELL_LABELS: Readonly<Record<CellClass, string>> = {
   uninitialized: 'memmap not initialized',
   device: 'ZONE_DEVICE',
   'driver-reserved': 'driver-reserved (altmap)',
+  vmemmap: 'self-hosted memmap (memmap_on_memory)',
   hole: 'hole (memmap, no memory)',
   'tearing-down': 'memmap being torn down',
   freed: 'memmap freed',

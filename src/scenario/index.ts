@@ -73,7 +73,13 @@ function convertOp(source: string, path: string, raw: Record<string, unknown>): 
   const node = raw.node as number | undefined;
   switch (raw.op) {
     case 'add_memory':
-      return { op: 'add_memory', start: at('start'), size: at('size'), node };
+      return {
+        op: 'add_memory',
+        start: at('start'),
+        size: at('size'),
+        node,
+        ...(raw.memmapOnMemory === true ? { memmapOnMemory: true } : {}),
+      };
     case 'online':
       return {
         op: 'online',
@@ -146,6 +152,7 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
       return { ...step, size: geometry.pageSize };
     return step;
   });
+  checkStepsForKernel(source, steps, geometry);
   const queries = ((obj.queries as unknown[]) ?? []).map((q, i) => {
     const pfn = typeof q === 'number' ? q : parsePfn(String(q));
     if (pfn === undefined || !Number.isSafeInteger(pfn))
@@ -199,11 +206,24 @@ function convertHotplug(source: string, raw: Record<string, unknown>, g: Geometr
   return h;
 }
 
+/** Steps asking for what the scenario's release does not have yet: memmapOnMemory before 5.13. */
+function checkStepsForKernel(source: string, steps: readonly OpSpec[], g: Geometry): void {
+  if (kernelOf(g).memmapOnMemory) return;
+  const i = steps.findIndex((s) => s.op === 'add_memory' && s.memmapOnMemory);
+  if (i >= 0)
+    fail(
+      `${source}: $.steps[${i}].memmapOnMemory`,
+      `memmap_on_memory needs ${BEHAVIOURS.memmapOnMemory.since} or later, not ${g.kernel}`,
+      true,
+    );
+}
+
 /** The same scenario on a model following another release's behaviours. */
 export function scenarioWithKernel(s: Scenario, kernel: KernelVersion): Scenario {
   if (s.geometry.kernel === kernel) return s;
   const geometry = deriveGeometry({ ...s.geometry, kernel });
   // The hotplug settings must exist in that release too.
   if (s.hotplug) convertHotplug(`--kernel ${kernel}: ${s.source}`, { ...s.hotplug }, geometry);
+  checkStepsForKernel(`--kernel ${kernel}: ${s.source}`, s.steps, geometry);
   return { ...s, geometry };
 }

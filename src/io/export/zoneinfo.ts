@@ -60,8 +60,18 @@ interface Watermarks {
   readonly promo: number;
 }
 
-function managed(z: Zone): number {
-  return z.presentPages;
+/** managed_pages: present pages the buddy got; memmap_on_memory's vmemmap pages are present, never managed. */
+type Managed = (z: Zone) => number;
+
+function managedPages(m: Machine): Managed {
+  const vmemmap = new Map<string, number>();
+  for (const iv of m.truth.intervals()) {
+    const t = iv.truth;
+    if (t.state !== 'vmemmap' || t.zone === undefined) continue;
+    const key = `${t.nid}/${t.zone}`;
+    vmemmap.set(key, (vmemmap.get(key) ?? 0) + iv.end - iv.start);
+  }
+  return (z) => z.presentPages - (vmemmap.get(`${z.nid}/${z.name}`) ?? 0);
 }
 
 function isLowmem(z: Zone): boolean {
@@ -69,7 +79,7 @@ function isLowmem(z: Zone): boolean {
 }
 
 /** init_per_zone_wmark_min() then __setup_per_zone_wmarks(), for every zone of the machine. */
-function watermarks(m: Machine): Map<Zone, Watermarks> {
+function watermarks(m: Machine, managed: Managed): Map<Zone, Watermarks> {
   const zones = [...m.nodes.values()].flatMap((p) => p.zones);
   const lowmemPages = zones.filter(isLowmem).reduce((s, z) => s + managed(z), 0);
   const lowmemKbytes = lowmemPages * (m.g.pageSize / 1024);
@@ -87,7 +97,7 @@ function watermarks(m: Machine): Map<Zone, Watermarks> {
 }
 
 /** setup_per_zone_lowmem_reserve() */
-function protection(p: Pgdat, zone: Zone): number[] {
+function protection(p: Pgdat, zone: Zone, managed: Managed): number[] {
   const out = new Array<number>(MAX_NR_ZONES).fill(0);
   const ratio = LOWMEM_RESERVE_RATIO[zone.id];
   if (!ratio || !managed(zone)) return out;
@@ -107,7 +117,7 @@ function isFirstPopulated(p: Pgdat, zone: Zone): boolean {
   return p.zones.find(populatedZone) === zone;
 }
 
-function watermarkLines(m: Machine, z: Zone, w: Watermarks): string {
+function watermarkLines(m: Machine, z: Zone, w: Watermarks, managed: Managed): string {
   const k = kernelOf(m.g);
   return [
     `\n  pages free     ${managed(z)}`,
@@ -140,11 +150,11 @@ function pagesetLines(m: Machine): string {
 }
 
 /** zoneinfo_show_print() for one zone. */
-function zoneRecord(m: Machine, p: Pgdat, z: Zone, w: Watermarks): string {
+function zoneRecord(m: Machine, p: Pgdat, z: Zone, w: Watermarks, managed: Managed): string {
   let s = `Node ${p.nid}, zone ${z.name.padStart(8)}`;
   if (isFirstPopulated(p, z)) s += `\n  per-node stats${NODE_STATS.map((n) => stat(n, 0)).join('')}`;
-  s += watermarkLines(m, z, w);
-  s += `\n        protection: (${protection(p, z).join(', ')})`;
+  s += watermarkLines(m, z, w, managed);
+  s += `\n        protection: (${protection(p, z, managed).join(', ')})`;
   if (!populatedZone(z)) return `${s}\n`;
   s += stat('nr_free_pages', managed(z)) + ZONE_STATS.map((n) => stat(n, 0)).join('');
   s += NUMA_STATS.map((n) => stat(n, 0)).join('');
@@ -156,9 +166,10 @@ function zoneRecord(m: Machine, p: Pgdat, z: Zone, w: Watermarks): string {
 
 /** The whole of /proc/zoneinfo: nodes in order, each zone of each (ZONE_DEVICE last). */
 export function zoneinfoText(m: Machine): string {
-  const w = watermarks(m);
+  const managed = managedPages(m);
+  const w = watermarks(m, managed);
   const nodes = [...m.nodes.values()].sort((a, b) => a.nid - b.nid);
   return nodes
-    .flatMap((p) => p.zones.slice(0, ZONE_DEVICE + 1).map((z) => zoneRecord(m, p, z, w.get(z)!)))
+    .flatMap((p) => p.zones.slice(0, ZONE_DEVICE + 1).map((z) => zoneRecord(m, p, z, w.get(z)!, managed)))
     .join('');
 }
