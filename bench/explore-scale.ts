@@ -11,8 +11,9 @@
  *     the same state count and verdict.
  *  3. Threads: the two-walker case split into subtree jobs (sharing their visited states) on 1
  *     and on 2 worker threads: wall seconds and the speed-up (same states and verdict).
- *  4. The three-walker case: the same with compaction@0xc0000. Target: a verdict in < 2 minutes
- *     (the reference gave none in 10).
+ *  4. The three-walker case: the same with compaction@0xc0000, on one thread and on 2 worker
+ *     threads sharing their visited states. Target: a verdict in < 2 minutes (the reference gave
+ *     none in 10).
  *
  *   node --import tsx bench/explore-scale.ts [--quick] [--max-seconds S]
  *
@@ -203,5 +204,18 @@ if (!quick) {
   console.log(
     `  ${verdict ? `${r.verdict.toUpperCase()} in ${r.seconds.toFixed(1)} s` : `no verdict in ${maxSeconds} s`}${r.schedule ? ` (counterexample: ${r.schedule.length} steps)` : ''}` +
       ` (target: a verdict in < 120 s: ${verdict && r.seconds < 120 ? 'met' : 'MISSED'})`,
+  );
+  // The same search on 2 worker threads sharing their visited states: the one-thread run above is the reference.
+  const opts = { scenario: REMOVE_THREE_BLOCKS, design, walkers: three, from: 0, maxSeconds };
+  const cpu0 = process.cpuUsage();
+  const t = await exploreSplit(opts, { threads: 2, after: 0, jobs: 32 });
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `  2 threads    ${pad(t.states, 9)} states  ${pad(t.seconds.toFixed(2), 7)} s wall  ${pad(((cpu.user + cpu.system) / 1e6).toFixed(2), 7)} s CPU  ${t.verdict}`,
+  );
+  const sameThree = t.states === r.states && t.verdict === r.verdict;
+  console.log(
+    `  speed-up on 2 threads: ${(r.seconds / t.seconds).toFixed(2)}x (wall) against one thread; same states and verdict: ${sameThree ? 'yes' : 'NO'}` +
+      ` (target: a verdict in < 120 s: ${t.verdict !== 'bounded' && t.seconds < 120 ? 'met' : 'MISSED'})`,
   );
 }

@@ -262,10 +262,12 @@ export interface SplitOptions {
 }
 
 /**
- * 2^24 slots: room for 15 million states (320 MB at most, committed as the table fills; a full
- * table stops the search as --max-states would, and the verdict names the states it covered).
+ * 2^26 slots: room for 60 million states (1.3 GB at most, committed as the table fills: states
+ * land on random pages, so a search of a few million states commits most of it; a full table
+ * stops the search as --max-states would, and the verdict names the states it covered). 2^24
+ * held 15 million: too few for issue 19's three-walker case (31.7 million).
  */
-const SHARED_TABLE_BITS = 24;
+const SHARED_TABLE_BITS = 26;
 
 /**
  * Searches that end within this many states run on one thread (a few CPU seconds): splitting
