@@ -380,6 +380,8 @@ export async function runWorker(url: string, opts: WorkerOptions = {}): Promise<
       })
       .finally(() => clearInterval(timer));
   } finally {
+    // The search thread first: a job still running fails this attempt and goes straight back
+    // to the queue for another worker (attempts: 3), rather than wait out its lock.
     thread.close();
     await closeQuietly(worker, 2000, lost);
   }
