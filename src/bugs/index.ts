@@ -68,6 +68,15 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     run: raced('upstream', ['null-deref']),
   },
   {
+    id: 'page-ext-uaf',
+    title: 'read_page_owner() reads a page_ext that offline_page_ext() freed (page_owner=on, memory offline)',
+    lastWith: '6.0',
+    firstWithout: BEHAVIOURS.pageExtFreedAfterRcu.since,
+    fix: `"${BEHAVIOURS.pageExtFreedAfterRcu.commit}"`,
+    scenario: 'known-bugs/page-ext-uaf',
+    run: raced('upstream', ['use-after-free']),
+  },
+  {
     id: 'wrong-zone-shrink',
     title: "5.4 x86 arch_remove_memory() shrinks the first page's zone for every section removed",
     lastWith: '5.4',

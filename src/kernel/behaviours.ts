@@ -202,7 +202,6 @@ export const BEHAVIOURS = {
     approx: true,
     where: 'mm/page_ext.c: __free_page_ext(), page_ext_get()',
     what: 'offlining marks ms->page_ext invalid, waits one synchronize_rcu() and frees it; readers take page_ext_get()/page_ext_put() under RCU',
-    unmodelled: 'the model has no page_ext',
   },
   usageFreedWithKfreeRcu: {
     since: '6.8',

@@ -13,6 +13,7 @@ export const G_PGMAP_TABLE = 1; // the pgmap table (pgmap_array + struct dev_pag
 export const G_HIGHEST_PRESENT_SECTION = 2; // __highest_present_section_nr
 export const G_HOTPLUG_LOCK = 3; // mem_hotplug_lock, for designs that take it
 export const G_RCU = 4; // RCU state block, when a design uses RCU
+export const G_PAGE_EXT_READERS = 5; // page_ext_get() readers inside (what synchronize_rcu() waits for)
 export const GLOBALS_WORDS = 16;
 
 /** The mem_hotplug_lock word: a count of readers, or WRITER while a writer holds it. */
@@ -27,7 +28,13 @@ export const S_FLAGS = 0; // the low flag bits of section_mem_map (and the early
 export const S_MEMMAP = 1; // the encoded mem_map: here, the section's memmap node
 export const S_USAGE = 2; // ms->usage
 export const S_NID = 3; // set_section_nid()
-export const SECTION_WORDS = 4;
+export const S_PAGE_EXT = 4; // ms->page_ext: the section's page_ext record (page_owner), or NULL
+export const SECTION_WORDS = 5;
+/**
+ * page_ext_invalid(): the kernel sets the pointer's low bit (PAGE_EXT_INVALID) while offlining
+ * (6.1); model addresses are word indexes with no alignment to spare, so the mark is a high bit.
+ */
+export const PAGE_EXT_INVALID = 1 << 30;
 
 /** section_mem_map flag bits (identical bit positions in 5.4 and 6.19). */
 export const SECTION_MARKED_PRESENT = 1 << 0;

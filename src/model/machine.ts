@@ -95,6 +95,8 @@ export interface MachineOptions {
   readonly memory?: MemoryOptions;
   /** How hot-added memory is onlined (default: the kernel's, left offline). */
   readonly hotplug?: HotplugSettings;
+  /** page_owner=on: onlining allocates each section's page_ext, offlining frees it. */
+  readonly pageOwner?: boolean;
 }
 
 export class Machine {
@@ -116,6 +118,8 @@ export class Machine {
   reclaimer: Reclaimer = IMMEDIATE_RECLAIM;
   /** auto_online_blocks, online_policy and auto_movable_ratio: fixed for the machine's life. */
   readonly hotplug: HotplugSettings;
+  /** page_owner=on (page_ext in use): fixed for the machine's life. */
+  readonly pageOwner: boolean;
 
   constructor(
     readonly g: Geometry,
@@ -137,6 +141,7 @@ export class Machine {
       this.mem.store(GLOBALS_ADDR + G_HOTPLUG_LOCK, 0);
     }
     this.hotplug = options.hotplug ?? cloneOf?.hotplug ?? DEFAULT_HOTPLUG_SETTINGS;
+    this.pageOwner = options.pageOwner ?? cloneOf?.pageOwner ?? false;
     this.sections = new SectionTable(this.mem, g);
     this.memmap = new Memmap(this.mem, g);
     this.pgmapTable = new PgmapTable(this.mem);

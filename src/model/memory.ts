@@ -36,6 +36,8 @@ export enum MemKind {
   Rcu = 9,
   /** Words the MMU reads to translate a vmemmap address: no load in the kernel's pfn_to_page(). */
   Vmemmap = 10,
+  /** struct page_ext of a section (page_owner=on). */
+  PageExt = 11,
   Other = 15,
 }
 
@@ -53,6 +55,7 @@ export const MEM_KIND_NAMES: Readonly<Record<number, string>> = {
   8: 'pgmap',
   9: 'rcu',
   10: 'vmemmap walk',
+  11: 'page_ext',
   15: 'other',
   0: 'unallocated',
 };

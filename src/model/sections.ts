@@ -17,6 +17,7 @@ import {
   S_FLAGS,
   S_MEMMAP,
   S_NID,
+  S_PAGE_EXT,
   S_USAGE,
   SECTION_HAS_MEM_MAP,
   SECTION_IS_EARLY,
@@ -189,6 +190,15 @@ export class SectionTable {
   /** set_section_nid() */
   setNid(ms: number, nid: number): void {
     this.mem.store(ms + S_NID, nid);
+  }
+
+  /** ms->page_ext (with PAGE_EXT_INVALID while offlining marks it), or NULL. */
+  pageExt(ms: number): number {
+    return this.mem.load(ms + S_PAGE_EXT);
+  }
+
+  setPageExt(ms: number, v: number): void {
+    this.mem.store(ms + S_PAGE_EXT, v);
   }
 
   /** __section_mark_present(): also tracks __highest_present_section_nr. */

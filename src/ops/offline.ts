@@ -21,6 +21,7 @@ import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
 import { regionIntersects } from '../model/resources.js';
 import { memRange } from '../units.js';
 import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
+import { offlinePageExtSteps } from './page-ext.js';
 import { offlinedPage } from './pages.js';
 import { memHotplugBegin, memHotplugDone, removePfnRangeFromZoneSteps } from './sparse.js';
 import type { OfflineSpec } from './spec.js';
@@ -83,6 +84,8 @@ function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
       }),
     );
   }
+  // memory_notify(MEM_OFFLINE): page_ext_callback() -> offline_page_ext().
+  steps.push(...offlinePageExtSteps(m, startPfn, endPfn));
   if (vmemmap) steps.push(...mhpDeinitMemmapOnMemory(m, blockStartPfn, vmemmap, nid, zoneId));
   steps.push(
     step('memory_block_change_state', args, `memory${blockId}: offline`, (mm) => {

@@ -15,6 +15,7 @@ import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
 import { resizePgdatRange, resizeZoneRange } from '../model/zones.js';
 import { memRange } from '../units.js';
 import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
+import { onlinePageExtSteps } from './page-ext.js';
 import { freePage, hotplugInitPage, selfHostedVmemmapPage } from './pages.js';
 import { memHotplugBegin, memHotplugDone } from './sparse.js';
 import type { OnlineSpec } from './spec.js';
@@ -73,6 +74,8 @@ export function onlineBlockSteps(
         return `${ZONE_NAMES[zone]} spans ${node.zones[zone].zoneStartPfn}+${node.zones[zone].spannedPages}`;
       },
     },
+    // memory_notify(MEM_GOING_ONLINE): page_ext_callback() -> online_page_ext().
+    ...onlinePageExtSteps(m, startPfn, endPfn),
     step(
       'online_pages_range',
       { startPfn, endPfn, nid, block: blockId },

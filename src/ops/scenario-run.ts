@@ -19,6 +19,8 @@ export interface ScenarioInput {
   readonly steps: readonly OpSpec[];
   /** auto_online_blocks, online_policy, auto_movable_ratio (default: the kernel's). */
   readonly hotplug?: HotplugSettings;
+  /** page_owner=on: sections get a page_ext while online. */
+  readonly pageOwner?: boolean;
   /** Where it was read from (a path, "builtin:NAME"): a refused boot range or step names it. */
   readonly source?: string;
 }
@@ -110,7 +112,11 @@ export interface ScenarioResult {
 }
 
 export function bootScenario(s: ScenarioInput, opts: RunOptions = {}): ScenarioResult {
-  const m = new Machine(s.geometry, s.hotplug ? { ...opts, hotplug: s.hotplug } : opts);
+  const m = new Machine(s.geometry, {
+    ...opts,
+    ...(s.hotplug ? { hotplug: s.hotplug } : {}),
+    ...(s.pageOwner ? { pageOwner: true } : {}),
+  });
   const sides = opts.prepare ? opts.prepare(m) : (opts.sides ?? []);
   const plan = planBootOperation(m, s.boot, sides);
   const log: OperationLog = { index: 0, op: 'boot', summary: plan.summary, steps: [] };

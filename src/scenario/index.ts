@@ -37,6 +37,8 @@ export interface Scenario {
   readonly explore?: { readonly from?: number };
   /** auto_online_blocks, online_policy, auto_movable_ratio; absent: the kernel's defaults. */
   readonly hotplug?: HotplugSettings;
+  /** page_owner=on: online sections get a page_ext (what the page_owner walker reads). */
+  readonly pageOwner?: boolean;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -181,6 +183,7 @@ export function scenarioFromJson(raw: unknown, source: string): Scenario {
     ...(obj.hotplug
       ? { hotplug: convertHotplug(source, obj.hotplug as Record<string, unknown>, geometry) }
       : {}),
+    ...(obj.pageOwner === true ? { pageOwner: true } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { kpagecount, kpageflags } from './kpageflags.js';
 import { kvmIsReservedPfn } from './kvm.js';
 import { memoryFailure, softOfflinePage } from './memory-failure.js';
 import { pageIdle } from './page-idle.js';
+import { pageOwner } from './page-owner.js';
 import { pfnWalker } from './pfn-walker.js';
 import { smapsPmdEntry } from './smaps.js';
 import type { WalkerDef } from './walker.js';
@@ -33,8 +34,11 @@ export const WALKERS: readonly WalkerDef[] = [
   ...DEVICE_PAGE_USERS.filter((w) => !PFN_WALKERS.includes(w)),
 ];
 
-export const WALKER_NAMES: readonly string[] = WALKERS.map((w) => w.name);
+/** Readers of what only some machines have (page_ext: page_owner=on); named in scenarios, not audited. */
+export const PAGE_EXT_WALKERS: readonly WalkerDef[] = [pageOwner];
+
+export const WALKER_NAMES: readonly string[] = [...WALKERS, ...PAGE_EXT_WALKERS].map((w) => w.name);
 
 export function walkerByName(name: string): WalkerDef | undefined {
-  return WALKERS.find((w) => w.name === name);
+  return WALKERS.find((w) => w.name === name) ?? PAGE_EXT_WALKERS.find((w) => w.name === name);
 }

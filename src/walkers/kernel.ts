@@ -10,19 +10,23 @@ import type { Design, DesignContext, Lookup } from '../designs/design.js';
 import { type Kernel, resolveKernel } from '../kernel/index.js';
 import {
   G_HOTPLUG_LOCK,
+  G_PAGE_EXT_READERS,
   GLOBALS_ADDR,
   HOTPLUG_LOCK_BLOCK,
   HOTPLUG_LOCK_WRITER,
   P_FLAGS,
   P_PGMAP,
   P_REFCOUNT,
+  PAGE_EXT_INVALID,
   PG_REFCOUNT,
+  S_PAGE_EXT,
 } from '../model/layout.js';
 import { NO_PAGE } from '../model/lookup.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
+import { pfnToSection } from '../model/sections.js';
 import { PlainReadSide, type RcuReadSide } from '../rcu/memb.js';
 
 /**
@@ -52,6 +56,7 @@ export interface WalkerCtx {
 export const READ_LOCK = (v: number) => (v & (HOTPLUG_LOCK_WRITER | HOTPLUG_LOCK_BLOCK) ? undefined : v + 1);
 /** put_online_mems(), put_dev_pagemap(), put_page(): one reference less. */
 export const DECREMENT = (v: number) => v - 1;
+const INCREMENT = (v: number) => v + 1;
 const TRYGET_LIVE = (v: number) => trygetLive(v) ?? v;
 
 /**
@@ -255,6 +260,39 @@ export class WalkerKernel {
     if (rec === 0) return;
     if (this.noting) this.ctx.note('put_page', 'drop the page reference the caller held');
     this.ctx.rmw(rec + PG_REFCOUNT, DECREMENT);
+  }
+
+  /**
+   * page_ext_get() (pageExtFreedAfterRcu: rcu_read_lock(), then NULL for an invalid pointer) or,
+   * before it, lookup_page_ext() with no protection: the section's page_ext word, or NULL.
+   */
+  pageExtGet(pfn: number): number {
+    const fenced = this.behaviours.pageExtFreedAfterRcu;
+    if (fenced) {
+      if (this.noting) this.ctx.note('page_ext_get', 'rcu_read_lock');
+      this.ctx.rmw(GLOBALS_ADDR + G_PAGE_EXT_READERS, INCREMENT);
+    }
+    if (this.noting) this.ctx.note('lookup_page_ext', `pfn 0x${pfn.toString(16)}`, pfn);
+    const ms = pfnToSection(this.ctx.mem, this.g, pfn);
+    const ext = ms === NULL ? NULL : this.ctx.mem[ms + S_PAGE_EXT];
+    if (ext === NULL || (fenced && ext & PAGE_EXT_INVALID)) {
+      if (fenced) this.pageExtPut();
+      return NULL;
+    }
+    return ext;
+  }
+
+  /** test_bit(PAGE_EXT_OWNER, &page_ext->flags) */
+  pageExtFlags(ext: number): number {
+    if (this.noting) this.ctx.note('test_bit', 'PAGE_EXT_OWNER of page_ext->flags');
+    return this.ctx.mem[ext];
+  }
+
+  /** page_ext_put(): rcu_read_unlock() (nothing before pageExtFreedAfterRcu). */
+  pageExtPut(): void {
+    if (!this.behaviours.pageExtFreedAfterRcu) return;
+    if (this.noting) this.ctx.note('page_ext_put', 'rcu_read_unlock');
+    this.ctx.rmw(GLOBALS_ADDR + G_PAGE_EXT_READERS, DECREMENT);
   }
 
   isDeviceZone(zone: number): boolean {

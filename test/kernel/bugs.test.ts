@@ -22,6 +22,7 @@ describe('known bugs, reproduced before their fix and not after', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /CVE-2023-52489 +6\.7 +reproduced +as expected: use-after-free/);
     assert.match(r.stdout, /CVE-2024-41055 +6\.10 +fixed +as expected/);
-    assert.match(r.stdout, /all 4 bugs agree/);
+    assert.match(r.stdout, /all 5 bugs agree/);
+    assert.match(r.stdout, /page-ext-uaf +6\.0 +reproduced +as expected: use-after-free/);
   });
 });
