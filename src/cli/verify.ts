@@ -57,7 +57,9 @@ scenarios.
   --kernel K        the kernel to boot: a series (6.1, 6.12: the newest one
                     --setup fetched into ~/.cache/pfnlab/kernel) or a vmlinuz
                     path (its modules are found beside it); default: the
-                    newest kernel in the cache
+                    newest kernel in the cache. The model then follows the
+                    mainline release of the guest's series (uname -r
+                    6.12.48+deb13-amd64: 6.12's rules, see pfnlab kernels)
   --modules DIR     that kernel's /lib/modules/<release> directory
   --cache DIR       the cache directory (default ~/.cache/pfnlab, or $PFNLAB_CACHE)
   --keep DIR        keep each run's snapshots (a sysfs/proc tree per step,
