@@ -14,6 +14,12 @@ export const G_HIGHEST_PRESENT_SECTION = 2; // __highest_present_section_nr
 export const G_HOTPLUG_LOCK = 3; // mem_hotplug_lock, for designs that take it
 export const G_RCU = 4; // RCU state block, when a design uses RCU
 export const G_PAGE_EXT_READERS = 5; // page_ext_get() readers inside (what synchronize_rcu() waits for)
+/**
+ * ms->page_ext, kept beside the section records: a table of NR_SECTION_ROOTS words, each a
+ * root's SECTIONS_PER_ROOT page_ext pointers, made on first use (page_owner=on), so a machine
+ * without page_ext keeps every other address where it was.
+ */
+export const G_PAGE_EXT = 6;
 export const GLOBALS_WORDS = 16;
 
 /** The mem_hotplug_lock word: a count of readers, or WRITER while a writer holds it. */
@@ -28,8 +34,7 @@ export const S_FLAGS = 0; // the low flag bits of section_mem_map (and the early
 export const S_MEMMAP = 1; // the encoded mem_map: here, the section's memmap node
 export const S_USAGE = 2; // ms->usage
 export const S_NID = 3; // set_section_nid()
-export const S_PAGE_EXT = 4; // ms->page_ext: the section's page_ext record (page_owner), or NULL
-export const SECTION_WORDS = 5;
+export const SECTION_WORDS = 4;
 /**
  * page_ext_invalid(): the kernel sets the pointer's low bit (PAGE_EXT_INVALID) while offlining
  * (6.1); model addresses are word indexes with no alignment to spare, so the mark is a high bit.

@@ -12,12 +12,12 @@ import { offsetInSection } from '../arch/pfn.js';
 import { resolveKernel } from '../kernel/index.js';
 import {
   G_HIGHEST_PRESENT_SECTION,
+  G_PAGE_EXT,
   G_ROOTS,
   GLOBALS_ADDR,
   S_FLAGS,
   S_MEMMAP,
   S_NID,
-  S_PAGE_EXT,
   S_USAGE,
   SECTION_HAS_MEM_MAP,
   SECTION_IS_EARLY,
@@ -53,6 +53,14 @@ export function nrToSection(mem: Words, g: Geometry, nr: number): number {
   const root = mem[rootsAddr(mem) + (nr >>> g.rootShift)];
   if (root === NULL) return NULL;
   return root + (nr & (g.sectionsPerRoot - 1)) * SECTION_WORDS;
+}
+
+/** Where ms->page_ext of section nr is kept (G_PAGE_EXT), or NULL while it has never had one. */
+export function pageExtSlot(mem: Words, g: Geometry, nr: number): number {
+  const table = mem[GLOBALS_ADDR + G_PAGE_EXT];
+  if (table === NULL || nr >= g.nrMemSections) return NULL;
+  const root = mem[table + (nr >>> g.rootShift)];
+  return root === NULL ? NULL : root + (nr & (g.sectionsPerRoot - 1));
 }
 
 /** __pfn_to_section() */
@@ -192,13 +200,20 @@ export class SectionTable {
     this.mem.store(ms + S_NID, nid);
   }
 
-  /** ms->page_ext (with PAGE_EXT_INVALID while offlining marks it), or NULL. */
-  pageExt(ms: number): number {
-    return this.mem.load(ms + S_PAGE_EXT);
+  /** ms->page_ext of section nr (with PAGE_EXT_INVALID while offlining marks it), or NULL. */
+  pageExt(nr: number): number {
+    const slot = pageExtSlot(this.mem.words, this.g, nr);
+    return slot === NULL ? NULL : this.mem.load(slot);
   }
 
-  setPageExt(ms: number, v: number): void {
-    this.mem.store(ms + S_PAGE_EXT, v);
+  setPageExt(nr: number, v: number): void {
+    const at = GLOBALS_ADDR + G_PAGE_EXT;
+    if (this.mem.load(at) === NULL)
+      this.mem.store(at, this.mem.alloc(this.g.nrSectionRoots, MemKind.PageExt));
+    const table = this.mem.load(at) + (nr >>> this.g.rootShift);
+    if (this.mem.load(table) === NULL)
+      this.mem.store(table, this.mem.alloc(this.g.sectionsPerRoot, MemKind.PageExt));
+    this.mem.store(this.mem.load(table) + (nr & (this.g.sectionsPerRoot - 1)), v);
   }
 
   /** __section_mark_present(): also tracks __highest_present_section_nr. */

@@ -13,7 +13,7 @@
 import { kernelOf } from '../kernel/index.js';
 import { G_PAGE_EXT_READERS, GLOBALS_ADDR, PAGE_EXT_INVALID } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { MemKind } from '../model/memory.js';
+import { MemKind, NULL } from '../model/memory.js';
 import { hex } from '../units.js';
 import { type KernelStep, step } from './step.js';
 
@@ -31,8 +31,7 @@ export function onlinePageExtSteps(m: Machine, startPfn: number, endPfn: number)
   return [
     step('online_page_ext', { startPfn, endPfn }, `pfn ${hex(startPfn)}-${hex(endPfn - 1)}`, (mm) => {
       for (const nr of sectionNrs(mm, startPfn, endPfn)) {
-        const ms = mm.sections.section(nr);
-        if (mm.sections.pageExt(ms) === 0) mm.sections.setPageExt(ms, mm.mem.alloc(1, MemKind.PageExt));
+        if (mm.sections.pageExt(nr) === NULL) mm.sections.setPageExt(nr, mm.mem.alloc(1, MemKind.PageExt));
       }
     }),
   ];
@@ -51,9 +50,8 @@ export function offlinePageExtSteps(m: Machine, startPfn: number, endPfn: number
   return [
     step('__invalidate_page_ext', args, `${range}: mark ms->page_ext invalid`, (mm) => {
       for (const nr of nrs) {
-        const ms = mm.sections.section(nr);
-        const ext = mm.sections.pageExt(ms);
-        if (ext !== 0) mm.sections.setPageExt(ms, ext | PAGE_EXT_INVALID);
+        const ext = mm.sections.pageExt(nr);
+        if (ext !== NULL) mm.sections.setPageExt(nr, ext | PAGE_EXT_INVALID);
       }
     }),
     // synchronize_rcu(): taken when no reader is inside page_ext_get()..page_ext_put(). Real RCU
@@ -72,10 +70,9 @@ export function offlinePageExtSteps(m: Machine, startPfn: number, endPfn: number
 /** __free_page_ext() for each section: 5.4 frees before clearing the pointer; the order is the bug. */
 function freeEach(m: Machine, nrs: readonly number[]): void {
   for (const nr of nrs) {
-    const ms = m.sections.section(nr);
-    const ext = m.sections.pageExt(ms) & ~PAGE_EXT_INVALID;
-    if (ext === 0) continue;
+    const ext = m.sections.pageExt(nr) & ~PAGE_EXT_INVALID;
+    if (ext === NULL) continue;
     m.mem.free(ext);
-    m.sections.setPageExt(ms, 0);
+    m.sections.setPageExt(nr, NULL);
   }
 }

@@ -19,14 +19,13 @@ import {
   P_REFCOUNT,
   PAGE_EXT_INVALID,
   PG_REFCOUNT,
-  S_PAGE_EXT,
 } from '../model/layout.js';
 import { NO_PAGE } from '../model/lookup.js';
 import { pageAddress } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import { PAGE_POISON_PATTERN, PG_reserved, pageZonenum, ZONE_DEVICE } from '../model/page-flags.js';
 import { pgmapArrayLoad, trygetLive } from '../model/pgmap.js';
-import { pfnToSection } from '../model/sections.js';
+import { pageExtSlot } from '../model/sections.js';
 import { PlainReadSide, type RcuReadSide } from '../rcu/memb.js';
 
 /**
@@ -273,8 +272,8 @@ export class WalkerKernel {
       this.ctx.rmw(GLOBALS_ADDR + G_PAGE_EXT_READERS, INCREMENT);
     }
     if (this.noting) this.ctx.note('lookup_page_ext', `pfn 0x${pfn.toString(16)}`, pfn);
-    const ms = pfnToSection(this.ctx.mem, this.g, pfn);
-    const ext = ms === NULL ? NULL : this.ctx.mem[ms + S_PAGE_EXT];
+    const slot = pageExtSlot(this.ctx.mem, this.g, Math.floor(pfn / this.g.pagesPerSection));
+    const ext = slot === NULL ? NULL : this.ctx.mem[slot];
     if (ext === NULL || (fenced && ext & PAGE_EXT_INVALID)) {
       if (fenced) this.pageExtPut();
       return NULL;

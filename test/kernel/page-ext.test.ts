@@ -24,7 +24,7 @@ function run(kernel: KernelVersion, steps: OpSpec[], pageOwner = true): Machine 
 
 /** ms->page_ext of the hot-added sections 32 and 33. */
 function pageExts(m: Machine): number[] {
-  return [32, 33].map((nr) => m.sections.pageExt(m.sections.section(nr)));
+  return [32, 33].map((nr) => m.sections.pageExt(nr));
 }
 
 describe('page_ext per section', () => {
