@@ -297,6 +297,30 @@ export const BEHAVIOURS = {
     where: 'mm/vmstat.c: zoneinfo_show_print()',
     what: '/proc/zoneinfo ends each populated zone with reserved_highatomic and free_highatomic',
   },
+  offlineRefusesHoles: {
+    since: '5.5',
+    commit: "mm/memory_hotplug.c: don't allow to online/offline memory blocks with holes",
+    hash: 'c5e79ef561b0',
+    approx: true,
+    where: 'mm/memory_hotplug.c: __offline_pages()',
+    what: 'offlining a block that is not all System RAM fails with -EINVAL ("memory holes"); 5.4 isolates the holes too: their pages (refcount 1, not Reserved) are unmovable in a kernel zone (-EBUSY) and pass in ZONE_MOVABLE',
+  },
+  memoryBlockZone: {
+    since: '5.18',
+    commit: 'drivers/base/memory: determine and store zone for single-zone memory blocks',
+    hash: '395f6081bad4',
+    approx: true,
+    where:
+      'drivers/base/memory.c: valid_zones_show(), memory_block_offline(); mm/memory_hotplug.c: test_pages_in_a_zone()',
+    what: "valid_zones and offlining read the block's zone (mem->zone, from the zones a boot block intersects); before, test_pages_in_a_zone() walked the memmap and failed (valid_zones 'none', offline -EINVAL) for a block leaving its zone's span or mixing zones",
+  },
+  percpuRefExitAfterUnmap: {
+    since: '6.0',
+    commit: 'mm/memremap: fix memunmap_pages() race with get_dev_pagemap()',
+    approx: true,
+    where: 'mm/memremap.c: memunmap_pages()',
+    what: 'percpu_ref_exit() runs after pageunmap_range() has taken the pgmap out of pgmap_array; 5.4 ran it in dev_pagemap_cleanup(), right after wait_for_completion() and before mem_hotplug_begin()',
+  },
 } as const satisfies Record<string, Behaviour>;
 
 export type BehaviourName = keyof typeof BEHAVIOURS;

@@ -53,6 +53,10 @@ export interface PageValue {
 /** What page_init_poison() leaves behind: every byte 0xff. */
 export const POISONED_PAGE: PageValue = { flags: PAGE_POISON_PATTERN, refcount: -1, pgmap: -1 };
 
+/** Every byte 0xfd: x86's PAGE_INUSE (PAGE_UNUSED since 5.12) marking a freed part of a vmemmap PMD. */
+const BYTES_FD = 0xfdfdfdfd | 0;
+export const VMEMMAP_UNUSED_PAGE: PageValue = { flags: BYTES_FD, refcount: BYTES_FD, pgmap: BYTES_FD };
+
 /**
  * pfn_to_page() followed through the vmemmap mapping: the address of pfn's
  * struct page words, or NULL when no memmap maps it.

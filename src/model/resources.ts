@@ -40,3 +40,37 @@ export function regionIntersects(
   if (covered === 0) return 'disjoint';
   return covered === end - start && !other ? 'intersects' : 'mixed';
 }
+
+/** A run of pfns [start, end). */
+export interface PfnRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * walk_system_ram_range(): the pfn runs of [startPfn, endPfn) that System RAM resources cover,
+ * in order. Offlining and onlining count and change only these pages.
+ */
+export function systemRamPfnRanges(
+  resources: readonly Resource[],
+  pageSize: number,
+  startPfn: number,
+  endPfn: number,
+): PfnRange[] {
+  const out: PfnRange[] = [];
+  const ram = resources.filter((r) => r.kind === 'system-ram').sort((a, b) => a.start - b.start);
+  for (const r of ram) {
+    const start = Math.max(startPfn, Math.ceil(r.start / pageSize));
+    const end = Math.min(endPfn, Math.floor(r.end / pageSize));
+    if (start >= end) continue;
+    const last = out[out.length - 1];
+    if (last && last.end === start) out[out.length - 1] = { start: last.start, end };
+    else out.push({ start, end });
+  }
+  return out;
+}
+
+/** The number of pfns the runs hold. */
+export function pfnCount(ranges: readonly PfnRange[]): number {
+  return ranges.reduce((n, r) => n + r.end - r.start, 0);
+}

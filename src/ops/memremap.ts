@@ -11,6 +11,7 @@
  */
 
 import { STRUCT_PAGE_SIZE } from '../arch/geometry.js';
+import { altmapPfnsForChunk } from '../arch/vmemmap.js';
 import { kernelOf } from '../kernel/index.js';
 import { SECTION_TAINT_ZONE_DEVICE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
@@ -57,6 +58,7 @@ function planAltmap(
   }
   // By default the altmap sets aside exactly what the range's memmap needs.
   const memmapPfns = Math.ceil((nr * STRUCT_PAGE_SIZE) / m.g.pageSize);
+  const used = altmapPfnsUsed(m, startPfn, nr);
   const altmap: Altmap = {
     basePfn: startPfn,
     endPfn: startPfn + nr,
@@ -73,15 +75,24 @@ function planAltmap(
       spec.altmap,
     );
   }
-  if (altmap.free < memmapPfns) {
+  // vmemmap_populate_hugepages(): an altmap too small for its PMDs is -ENOMEM, with no fallback.
+  if (altmap.free < used) {
     refuse(
       'ENOMEM',
       op,
-      `altmap.free holds ${altmap.free} pfns but the memmap needs ${memmapPfns}`,
+      `altmap.free holds ${altmap.free} pfns but the memmap needs ${used} of them`,
       spec.altmap,
     );
   }
   return altmap;
+}
+
+/** The altmap pfns sparse_add_section() takes for the memmap of [startPfn, startPfn + nr), chunk by chunk. */
+function altmapPfnsUsed(m: Machine, startPfn: number, nr: number): number {
+  let used = 0;
+  for (const c of sectionChunks(m.g, startPfn, startPfn + nr))
+    used += altmapPfnsForChunk(m.g, c.endPfn - c.startPfn);
+  return used;
 }
 
 function validate(m: Machine, spec: MemremapSpec): void {
@@ -206,7 +217,7 @@ export function planMemremap(m: Machine, spec: MemremapSpec): OperationPlan {
           const memmapStart = startPfn + altmap.reserve;
           mm.memmap.fill((n) => mm.sections.section(n), memmapStart, first, altmapPage(nid));
           mm.truth.set(startPfn, first, { state: 'driver-reserved', zone: 'Device', pgmap: spec.id, nid });
-          p.altmap!.alloc = Math.ceil((nr * STRUCT_PAGE_SIZE) / g.pageSize);
+          p.altmap!.alloc = altmapPfnsUsed(mm, startPfn, nr);
         }
         return notes.join(', ') || undefined;
       },

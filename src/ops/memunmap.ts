@@ -5,9 +5,10 @@
  * then pageunmap_range(): mem_hotplug_begin, remove_pfn_range_from_zone()
  * (poison only: ZONE_DEVICE spans never shrink), arch_remove_memory() or
  * __remove_pages(), mem_hotplug_done, pgmap_array_delete() (xa erase +
- * synchronize_rcu). The memmap is freed before the pgmap leaves pgmap_array.
- * 5.4: kill, put the pages, wait, arch_remove_memory() without poisoning,
- * pgmap_array_delete().
+ * synchronize_rcu), and percpu_ref_exit() last. The memmap is freed before
+ * the pgmap leaves pgmap_array.
+ * 5.4: kill, put the pages, dev_pagemap_cleanup() (wait, percpu_ref_exit),
+ * then arch_remove_memory() without poisoning, pgmap_array_delete().
  */
 
 import { kernelOf } from '../kernel/index.js';
@@ -24,7 +25,7 @@ import {
   sparseRemoveSteps,
 } from './sparse.js';
 import type { MemunmapSpec } from './spec.js';
-import { type KernelStep, type OperationPlan, step } from './step.js';
+import { type KernelStep, type OperationPlan, type StepArgs, step } from './step.js';
 
 export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
   const op = 'memunmap';
@@ -73,31 +74,80 @@ export function planMemunmap(m: Machine, spec: MemunmapSpec): OperationPlan {
       () => undefined,
       (mm) => mm.pgmapTable.refs(slot) === 0,
     ),
-    ...memHotplugBegin(),
   ];
+  const unmap: KernelStep[] = [...memHotplugBegin()];
   if (k.zoneShrinkOnOffline) {
-    steps.push(...removePfnRangeFromZoneSteps((mm) => mm.node(nid).zones[ZONE_DEVICE], startPfn, endPfn));
+    unmap.push(...removePfnRangeFromZoneSteps((mm) => mm.node(nid).zones[ZONE_DEVICE], startPfn, endPfn));
   }
-  steps.push(
+  unmap.push(
     step(isPrivate ? '__remove_pages' : 'arch_remove_memory', args, range, (mm) => {
       const p = mm.pgmaps.get(spec.id)!;
       if (p.altmap) p.altmap.alloc = 0;
     }),
     ...sparseRemoveSteps(m, startPfn, endPfn),
     memHotplugDone(),
-    step(
-      'pgmap_array_delete',
-      args,
-      `xa_store_range(${hex(startPfn)}..${hex(endPfn - 1)}, NULL) + synchronize_rcu`,
-      (mm) => {
-        mm.pgmapTable.setInArray(slot, false);
-      },
-    ),
-    step('percpu_ref_exit', args, `pgmap ${spec.id} gone`, (mm) => {
-      mm.pgmapTable.clear(slot);
-      mm.pgmaps.delete(spec.id);
-      mm.resources = mm.resources.filter((r) => r.owner !== spec.id);
-    }),
   );
+  const order = k.percpuRefExitAfterUnmap ? exitAfterUnmap : exitBeforeUnmap;
+  steps.push(...order(unmap, { id: spec.id, slot, args }));
   return { op, summary: `memunmap ${spec.id} ${range}`, steps };
+}
+
+/** The pgmap being torn down, as its last steps name it. */
+interface Teardown {
+  readonly id: string;
+  readonly slot: number;
+  readonly args: StepArgs;
+}
+
+/** The pgmap's table record, entry and resource go: nothing can find it any more. */
+function releasePgmap(mm: Machine, t: Teardown): void {
+  mm.pgmapTable.clear(t.slot);
+  mm.pgmaps.delete(t.id);
+  mm.resources = mm.resources.filter((r) => r.owner !== t.id);
+}
+
+/** pgmap_array_delete(): xa_store_range(NULL) + synchronize_rcu; `release` when nothing follows it. */
+function pgmapArrayDelete(t: Teardown, release: boolean): KernelStep {
+  const { startPfn = 0, endPfn = 0 } = t.args;
+  return step(
+    'pgmap_array_delete',
+    t.args,
+    `xa_store_range(${hex(startPfn)}..${hex(endPfn - 1)}, NULL) + synchronize_rcu`,
+    (mm) => {
+      mm.pgmapTable.setInArray(t.slot, false);
+      if (release) releasePgmap(mm, t);
+    },
+  );
+}
+
+/**
+ * mm/memremap.c memunmap_pages() since percpuRefExitAfterUnmap (6.19): pageunmap_range(), which
+ * ends with pgmap_array_delete(), then percpu_ref_exit(): a get_dev_pagemap() that still finds the
+ * pgmap in pgmap_array finds its reference intact (dead, so the tryget fails).
+ */
+function exitAfterUnmap(unmap: readonly KernelStep[], t: Teardown): KernelStep[] {
+  return [
+    ...unmap,
+    pgmapArrayDelete(t, false),
+    step('percpu_ref_exit', t.args, `pgmap ${t.id} gone`, (mm) => releasePgmap(mm, t)),
+  ];
+}
+
+/**
+ * 5.4 mm/memremap.c memunmap_pages() -> dev_pagemap_cleanup(): wait_for_completion(), then
+ * percpu_ref_exit() at once, before mem_hotplug_begin(); the pgmap stays in pgmap_array until
+ * pgmap_array_delete() after arch_remove_memory(). Freeing the percpu counters changes no word a
+ * reader here tests (the reference is dead already); the record goes with pgmap_array_delete().
+ */
+function exitBeforeUnmap(unmap: readonly KernelStep[], t: Teardown): KernelStep[] {
+  return [
+    step(
+      'percpu_ref_exit',
+      t.args,
+      `pgmap ${t.id}: dev_pagemap_cleanup() frees the percpu counters`,
+      () => undefined,
+    ),
+    ...unmap,
+    pgmapArrayDelete(t, true),
+  ];
 }

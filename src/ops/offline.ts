@@ -3,10 +3,10 @@
  * block of the range.
  *
  * Refusals the kernel gives before touching anything: the block is not online
- * (-EINVAL), spans several zones (mem->zone == NULL, -EINVAL), has memory
- * holes (-EINVAL); and, after isolation, an unmovable (here: pinned) page
- * makes migration fail with -EBUSY and everything is undone, which the model
- * reports up front.
+ * (-EINVAL), then the release's checks (offline-checks.ts: one zone, memory
+ * holes, 5.4's isolation of holes); and, after isolation, an unmovable (here:
+ * pinned) page makes migration fail with -EBUSY and everything is undone,
+ * which the model reports up front.
  *
  * 6.19 order: GOING_OFFLINE, isolate + migrate, __offline_isolated_pages
  * (offline_mem_sections first, then the buddy pages), present pages,
@@ -18,57 +18,64 @@ import { kernelOf } from '../kernel/index.js';
 import { SECTION_IS_ONLINE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
-import { regionIntersects } from '../model/resources.js';
+import { type PfnRange, pfnCount, systemRamPfnRanges } from '../model/resources.js';
 import { memRange } from '../units.js';
 import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
+import { offlineChecks, onlineBlockZone, type ZoneOf } from './offline-checks.js';
 import { offlinePageExtSteps } from './page-ext.js';
 import { offlinedPage } from './pages.js';
 import { memHotplugBegin, memHotplugDone, removePfnRangeFromZoneSteps } from './sparse.js';
 import type { OfflineSpec } from './spec.js';
 import { type KernelStep, type OperationPlan, step } from './step.js';
 
-function offlineBlockSteps(m: Machine, blockId: number): KernelStep[] {
+/**
+ * offline_pages() for one block, from `zone` (mem->zone, or page_zone() of the first page tested).
+ * Only the System RAM of the block changes (walk_system_ram_range() in 5.4's
+ * offline_isolated_pages_cb() and its page count); from offlineRefusesHoles on, that is all of it.
+ */
+function offlineBlockSteps(m: Machine, blockId: number, zone: ZoneOf): KernelStep[] {
   const block = m.blocks.get(blockId)!;
-  const zoneId = block.zone!;
-  const nid = block.nid;
+  const zoneId = zone.zone;
+  const nid = zone.nid;
   const blockStartPfn = block.startSectionNr * m.g.pagesPerSection;
   // memmap_on_memory: offline_pages() gets the block after its self-hosted memmap pages.
   const vmemmap = block.vmemmapPages ?? 0;
   const startPfn = blockStartPfn + vmemmap;
-  const nr = m.pagesPerBlock() - vmemmap;
-  const endPfn = startPfn + nr;
+  const endPfn = blockStartPfn + m.pagesPerBlock();
+  const ram = systemRamPfnRanges(m.resources, m.g.pageSize, startPfn, endPfn);
+  const nr = pfnCount(ram);
   const args = { startPfn, endPfn, nid, block: blockId, zone: zoneId };
   const kernel = m.g.kernel;
+  const sectionOf = (mm: Machine) => (n: number) => mm.sections.section(n);
+  const eachRam = (fn: (r: PfnRange) => void) => {
+    for (const r of ram) fn(r);
+  };
   const steps: KernelStep[] = [
     ...(vmemmap ? [unaccountVmemmap(blockStartPfn, vmemmap, nid, zoneId)] : []),
     step('memory_block_change_state', args, `memory${blockId}: going-offline`, (mm) => {
       mm.blocks.get(blockId)!.state = 'going-offline';
       // From here the pages are isolated and migrated away: nobody may start using them.
-      mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zoneId], nid, settling: true });
+      eachRam((r) =>
+        mm.truth.set(r.start, r.end, { state: 'online', zone: ZONE_NAMES[zoneId], nid, settling: true }),
+      );
     }),
     ...memHotplugBegin(),
     step('do_migrate_range', args, `memory${blockId}: isolate and migrate`, (mm) => {
       // Every page is free or migrated away: nothing is pinned (checked while planning).
-      mm.memmap.update(
-        (n) => mm.sections.section(n),
-        startPfn,
-        endPfn,
-        (p) => ({ ...p, refcount: 0 }),
-      );
+      eachRam((r) => mm.memmap.update(sectionOf(mm), r.start, r.end, (p) => ({ ...p, refcount: 0 })));
     }),
     step('offline_mem_sections', args, `memory${blockId}: clear SECTION_IS_ONLINE`, (mm) => {
       for (let n = block.startSectionNr; n < block.startSectionNr + mm.sectionsPerBlock; n++) {
-        mm.sections.clearFlags(mm.sections.section(n), SECTION_IS_ONLINE);
+        const ms = mm.sections.section(n);
+        // A section that is not present is skipped (5.4 warns: valid_section_nr()).
+        if (ms) mm.sections.clearFlags(ms, SECTION_IS_ONLINE);
       }
     }),
     step('__offline_isolated_pages', args, `memory${blockId}: take pages off the free lists`, (mm) => {
-      mm.memmap.update(
-        (n) => mm.sections.section(n),
-        startPfn,
-        endPfn,
-        (p) => offlinedPage(kernel, p),
-      );
-      mm.truth.set(startPfn, endPfn, { state: 'offline', zone: ZONE_NAMES[zoneId], nid });
+      eachRam((r) => {
+        mm.memmap.update(sectionOf(mm), r.start, r.end, (p) => offlinedPage(kernel, p));
+        mm.truth.set(r.start, r.end, { state: 'offline', zone: ZONE_NAMES[zoneId], nid });
+      });
     }),
     step('adjust_present_page_count', args, `-${nr} pages`, (mm) => {
       const node = mm.node(nid);
@@ -142,22 +149,19 @@ export function planOffline(m: Machine, spec: OfflineSpec): OperationPlan {
   requireBooted(m, op);
   checkRange(op, spec.start, spec.size, m.blockSize, 'memory block size');
   const ids = blockIds(m, spec.start, spec.size);
+  const checks = offlineChecks(m);
+  const zones: ZoneOf[] = [];
   for (const id of ids) {
     const b = m.blocks.get(id);
     if (!b) refuse('EINVAL', op, `memory${id} does not exist (no memory is present there)`, id);
     if (b.state !== 'online') refuse('EINVAL', op, `memory${id} is ${b.state}, not online`, id);
-    if (b.zone === null)
-      refuse('EINVAL', op, `memory${id} spans several zones or nodes and cannot be offlined`, id);
-    const start = b.startSectionNr * m.g.sectionSize;
-    const end = start + m.blockSize;
-    if (regionIntersects(m.resources, start, end, 'system-ram') !== 'intersects') {
-      refuse('EINVAL', op, `memory${id} ${memRange(start, end)} has memory holes`, id);
-    }
-    const startPfn = start / m.g.pageSize;
+    for (const check of checks) check(m, b);
+    const startPfn = b.startSectionNr * m.g.pagesPerSection;
     if (m.isPinned(startPfn, startPfn + m.pagesPerBlock())) {
       refuse('EBUSY', op, `memory${id} has an unmovable (pinned) page; migration failed`, id);
     }
+    zones.push(onlineBlockZone(m, b)!);
   }
-  const steps = ids.flatMap((id) => offlineBlockSteps(m, id));
+  const steps = ids.flatMap((id, i) => offlineBlockSteps(m, id, zones[i]));
   return { op, summary: `offline ${memRange(spec.start, spec.start + spec.size)}`, steps };
 }

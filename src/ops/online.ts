@@ -9,9 +9,12 @@
  */
 
 import { kernelOf } from '../kernel/index.js';
+import type { MemoryBlock } from '../model/blocks.js';
 import { SECTION_IS_ONLINE } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
 import { ZONE_NAMES, type ZoneId } from '../model/page-flags.js';
+import { pfnCount, systemRamPfnRanges } from '../model/resources.js';
+import { validSection } from '../model/sections.js';
 import { resizePgdatRange, resizeZoneRange } from '../model/zones.js';
 import { memRange } from '../units.js';
 import { blockIds, checkRange, refuse, requireBooted } from './checks.js';
@@ -30,7 +33,10 @@ function onlineType(spec: OnlineSpec): OnlineType {
 
 /**
  * online_pages() for one block. `at` gives the block's node and first section when the block is
- * only being created (auto-online plans its onlining inside add_memory()).
+ * only being created (auto-online plans its onlining inside add_memory()). The zone span and the
+ * memmap cover the whole block (move_pfn_range_to_zone()); only its System RAM is handed to the
+ * buddy and counted present (walk_system_ram_range(online_pages_range)): a 5.4 boot block with a
+ * hole, offlined and onlined again, keeps its hole. Hot-added blocks are all System RAM.
  */
 export function onlineBlockSteps(
   m: Machine,
@@ -45,6 +51,10 @@ export function onlineBlockSteps(
   const startPfn = blockStartPfn + vmemmap;
   const nr = m.pagesPerBlock() - vmemmap;
   const endPfn = startPfn + nr;
+  const ram = m.blocks.has(blockId)
+    ? systemRamPfnRanges(m.resources, m.g.pageSize, startPfn, endPfn)
+    : [{ start: startPfn, end: endPfn }];
+  const nrRam = pfnCount(ram);
   const range = memRange(startPfn * m.g.pageSize, endPfn * m.g.pageSize);
   const kernel = m.g.kernel;
   const isolates = kernelOf(m.g).onlineIsolatesPageblocks;
@@ -70,7 +80,7 @@ export function onlineBlockSteps(
         resizeZoneRange(node.zones[zone], startPfn, nr);
         resizePgdatRange(node, startPfn, nr);
         mm.memmap.fill(sectionOf(mm), startPfn, endPfn, hotplugInitPage(kernel, zone, nid));
-        mm.truth.set(startPfn, endPfn, { state: 'offline', zone: ZONE_NAMES[zone], nid });
+        for (const r of ram) mm.truth.set(r.start, r.end, { state: 'offline', zone: ZONE_NAMES[zone], nid });
         return `${ZONE_NAMES[zone]} spans ${node.zones[zone].zoneStartPfn}+${node.zones[zone].spannedPages}`;
       },
     },
@@ -81,11 +91,13 @@ export function onlineBlockSteps(
       { startPfn, endPfn, nid, block: blockId },
       `memory${blockId}: generic_online_page`,
       (mm) => {
-        mm.memmap.fill(sectionOf(mm), startPfn, endPfn, freePage(zone, nid));
         // onlineIsolatesPageblocks: the pages go into isolated pageblocks and nothing can
         // allocate them until undo_isolate_page_range(); before it they are usable at once.
         const settling = isolates || undefined;
-        mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zone], nid, settling });
+        for (const r of ram) {
+          mm.memmap.fill(sectionOf(mm), r.start, r.end, freePage(zone, nid));
+          mm.truth.set(r.start, r.end, { state: 'online', zone: ZONE_NAMES[zone], nid, settling });
+        }
       },
     ),
     step(
@@ -94,14 +106,16 @@ export function onlineBlockSteps(
       `memory${blockId}: SECTION_IS_ONLINE`,
       (mm) => {
         for (let n = at.startSectionNr; n < at.startSectionNr + mm.sectionsPerBlock; n++) {
-          mm.sections.setFlags(mm.sections.section(n), SECTION_IS_ONLINE);
+          const ms = mm.sections.section(n);
+          // A section that is not present is skipped (5.4 warns: valid_section_nr()).
+          if (ms) mm.sections.setFlags(ms, SECTION_IS_ONLINE);
         }
       },
     ),
-    step('adjust_present_page_count', { startPfn, endPfn, block: blockId }, `+${nr} pages`, (mm) => {
+    step('adjust_present_page_count', { startPfn, endPfn, block: blockId }, `+${nrRam} pages`, (mm) => {
       const node = mm.node(nid);
-      node.zones[zone].presentPages += nr;
-      node.nodePresentPages += nr;
+      node.zones[zone].presentPages += nrRam;
+      node.nodePresentPages += nrRam;
     }),
     ...(!isolates
       ? []
@@ -111,7 +125,8 @@ export function onlineBlockSteps(
             { startPfn, endPfn, block: blockId },
             `memory${blockId}: pages allocatable`,
             (mm) => {
-              mm.truth.set(startPfn, endPfn, { state: 'online', zone: ZONE_NAMES[zone], nid });
+              for (const r of ram)
+                mm.truth.set(r.start, r.end, { state: 'online', zone: ZONE_NAMES[zone], nid });
             },
           ),
         ]),
@@ -172,6 +187,20 @@ function mhpInitMemmapOnMemory(
   });
 }
 
+/**
+ * 5.4 drivers/base/memory.c memory_block_action() -> pages_correctly_probed(): every section of
+ * the block must be present with a memmap, else -EBUSY. Only a 5.4 boot block with a missing
+ * section can be offline (offlineRefusesHoles refuses to offline one from 5.5 on), so the check
+ * never fires in the releases that dropped it.
+ */
+function pagesCorrectlyProbed(m: Machine, b: MemoryBlock): void {
+  for (let n = b.startSectionNr; n < b.startSectionNr + m.sectionsPerBlock; n++) {
+    const ms = m.sections.section(n);
+    if (!ms || !validSection(m.mem.words, ms))
+      refuse('EBUSY', 'online', `memory${b.id}: section ${n} is not present (pages_correctly_probed())`, n);
+  }
+}
+
 export function planOnline(m: Machine, spec: OnlineSpec): OperationPlan {
   const op = 'online';
   requireBooted(m, op);
@@ -183,6 +212,7 @@ export function planOnline(m: Machine, spec: OnlineSpec): OperationPlan {
     if (!b) refuse('EINVAL', op, `memory${id} does not exist (no memory is present there)`, id);
     // memory_block_change_state(): the block must be offline.
     if (b.state !== 'offline') refuse('EINVAL', op, `memory${id} is ${b.state}, not offline`, id);
+    pagesCorrectlyProbed(m, b);
   }
   const steps = ids.flatMap((id) => onlineBlockSteps(m, id, type));
   return { op, summary: `online ${type} ${memRange(spec.start, spec.start + spec.size)}`, steps };

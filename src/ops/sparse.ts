@@ -6,6 +6,7 @@
  * remove_pfn_range_from_zone().
  */
 import { type Geometry, STRUCT_PAGE_SIZE } from '../arch/geometry.js';
+import { partialPmdFreeKeepsMapping } from '../arch/vmemmap.js';
 import { kernelOf } from '../kernel/index.js';
 import {
   G_HOTPLUG_LOCK,
@@ -17,7 +18,7 @@ import {
   SECTION_IS_EARLY,
 } from '../model/layout.js';
 import type { Machine } from '../model/machine.js';
-import { POISONED_PAGE } from '../model/memmap.js';
+import { POISONED_PAGE, VMEMMAP_UNUSED_PAGE } from '../model/memmap.js';
 import { NULL } from '../model/memory.js';
 import type { Truth } from '../model/truth.js';
 import { updatePgdatSpan, type Zone } from '../model/zones.js';
@@ -230,7 +231,15 @@ export function sparseRemoveSteps(
     // An emptied early section's boot memmap is freed whole (free_map_bootmem); before
     // earlyMemmapNeverPartlyFreed a partial removal from an early section called
     // depopulate_section_memmap() for the chunk; after it, part of a boot memmap is never freed.
-    if (!early || (!k.earlyMemmapNeverPartlyFreed && !empty)) {
+    if (early && !empty && !k.earlyMemmapNeverPartlyFreed && partialPmdFreeKeepsMapping(m.g)) {
+      steps.push(
+        deact(
+          'depopulate_section_memmap',
+          `${chunkDetail(c)}: vmemmap PMD kept, freed part filled with 0xFD`,
+          (mm) => fillUnusedBootMemmap(mm, c),
+        ),
+      );
+    } else if (!early || (!k.earlyMemmapNeverPartlyFreed && !empty)) {
       steps.push(
         deact('depopulate_section_memmap', chunkDetail(c), (mm) => {
           mm.memmap.depopulate(ms, c.sectionNr, c.first, c.count);
@@ -256,6 +265,18 @@ export function sparseRemoveSteps(
     steps.push(...order.after);
   }
   return steps;
+}
+
+/**
+ * x86 vmemmap_free() -> remove_pmd_table() on part of an early section's boot memmap, which
+ * sparse_init() mapped with one PMD per section: the part is not PMD-aligned, so it is memset to
+ * 0xFD (PAGE_INUSE) and the PMD stays until all of it reads 0xFD, which cannot happen before the
+ * section is emptied and free_map_bootmem() frees it whole. The pfns keep a mapped struct page
+ * full of garbage and no memory: a hole, not an unmapped memmap.
+ */
+function fillUnusedBootMemmap(mm: Machine, c: SectionChunk): void {
+  mm.memmap.fill((nr) => mm.sections.section(nr), c.startPfn, c.endPfn, VMEMMAP_UNUSED_PAGE);
+  mm.truth.set(c.startPfn, c.endPfn, { state: 'hole' });
 }
 
 /** The steps of section_deactivate() for an emptied section, around the freeing of its memmap. */

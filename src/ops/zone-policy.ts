@@ -18,6 +18,7 @@ import {
   type ZoneId,
 } from '../model/page-flags.js';
 import { type Zone, zoneEndPfn, zoneIntersects } from '../model/zones.js';
+import { onlineBlockZone } from './offline-checks.js';
 
 /** What a write to memoryN/state asks for (MMOP_*). */
 export type OnlineType = 'online' | 'online_kernel' | 'online_movable';
@@ -87,9 +88,16 @@ function autoMovableZoneForPfn(m: Machine, nid: number, startPfn: number, nrPage
   return ok ? ZONE_MOVABLE : defaultKernelZoneForPfn(m, nid, startPfn, nrPages);
 }
 
-/** valid_zones_show(): the one zone of an online block, or the default first and then the alternatives. */
+/**
+ * valid_zones_show(): the one zone of an online block ('none' when it has none: no mem->zone, or
+ * before memoryBlockZone a failed test_pages_in_a_zone()), or the default first and then the
+ * alternatives.
+ */
 export function validZones(m: Machine, b: MemoryBlock): string[] {
-  if (b.state === 'online') return [b.zone === null ? 'none' : ZONE_NAMES[b.zone]];
+  if (b.state === 'online') {
+    const z = onlineBlockZone(m, b);
+    return [z === undefined ? 'none' : ZONE_NAMES[z.zone]];
+  }
   const start = b.startSectionNr * m.g.pagesPerSection;
   const nr = m.pagesPerBlock();
   const def = zoneForPfnRange(m, 'online', b.nid, start, nr);

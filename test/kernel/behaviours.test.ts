@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { x86MemoryBlockSize } from '../../src/arch/block-size.js';
 import type { KernelVersion } from '../../src/arch/geometry.js';
+import type { HotplugError } from '../../src/errors.js';
 import {
   BEHAVIOUR_NAMES,
   BEHAVIOURS,
@@ -19,10 +20,12 @@ import {
 } from '../../src/kernel/index.js';
 import { SECTION_TAINT_ZONE_DEVICE } from '../../src/model/layout.js';
 import type { Machine } from '../../src/model/machine.js';
+import { samePage, VMEMMAP_UNUSED_PAGE } from '../../src/model/memmap.js';
 import { PG_offline, PG_reserved, ZONE_MOVABLE } from '../../src/model/page-flags.js';
 import { memoryTypeValue } from '../../src/model/pgmap.js';
 import { planOperation } from '../../src/ops/index.js';
 import type { OpSpec } from '../../src/ops/spec.js';
+import { validZones } from '../../src/ops/zone-policy.js';
 import { GiB, MiB, machineOn, runUntil } from '../helpers.js';
 
 const BOOT = [
@@ -43,6 +46,16 @@ function on(kernel: KernelVersion, steps: OpSpec[], boot = BOOT): Machine {
 /** Run an operation's steps on m up to and including the first step named fn. */
 function stepNames(m: Machine, spec: OpSpec): string[] {
   return planOperation(m, spec).steps.map((s) => s.fn);
+}
+
+/** The errno offlining the 128 MiB block at `start` refuses with, on a machine booted with `boot`. */
+function offlineErrno(k: KernelVersion, boot: { start: number; size: number }[], start: number): string {
+  try {
+    planOperation(on(k, [], boot), { op: 'offline', start, size: 128 * MiB });
+    return 'offlined';
+  } catch (e) {
+    return (e as HotplugError).errno;
+  }
 }
 
 /** What each behaviour looks like on the model; before and after must differ as stated. */
@@ -67,7 +80,23 @@ const PROBES: Partial<Record<BehaviourName, (k: KernelVersion) => unknown>> = {
     return (m.memmap.read(hole)!.flags & PG_reserved) !== 0 ? 'Reserved' : 'zeroed';
   },
   earlyMemmapNeverPartlyFreed: (k) =>
-    on(k, [pmem, { op: 'memunmap', id: 'pmem0' }]).memmap.read(PMEM_PFN) === undefined ? 'freed' : 'kept',
+    samePage(on(k, [pmem, { op: 'memunmap', id: 'pmem0' }]).memmap.read(PMEM_PFN), VMEMMAP_UNUSED_PAGE)
+      ? 'freed (x86: 0xFD through the kept PMD)'
+      : 'kept',
+  offlineRefusesHoles: (k) =>
+    offlineErrno(
+      k,
+      [
+        { start: 0, size: GiB },
+        { start: GiB + 64 * MiB, size: GiB - 64 * MiB },
+      ],
+      GiB,
+    ),
+  memoryBlockZone: (k) => validZones(on(k, []), on(k, []).blocks.get(32)!).join(' '),
+  percpuRefExitAfterUnmap: (k) => {
+    const fns = stepNames(on(k, [pmem]), { op: 'memunmap', id: 'pmem0' });
+    return fns.indexOf('percpu_ref_exit') < fns.indexOf('mem_hotplug_begin') ? 'exit first' : 'exit last';
+  },
   onlineIsolatesPageblocks: (k) =>
     stepNames(on(k, [add]), { op: 'online', start: DIMM, size: 128 * MiB }).includes(
       'undo_isolate_page_range',

@@ -5,6 +5,7 @@ import { checkInvariants } from '../../src/model/invariants.js';
 import { SECTION_IS_ONLINE, SECTION_TAINT_ZONE_DEVICE } from '../../src/model/layout.js';
 import { pfnToOnlinePage54, pfnToOnlinePage619, pfnValid619 } from '../../src/model/lookup.js';
 import type { Machine } from '../../src/model/machine.js';
+import { VMEMMAP_UNUSED_PAGE } from '../../src/model/memmap.js';
 import { PG_reserved, pagePoisoned, pageZonenum, ZONE_DEVICE } from '../../src/model/page-flags.js';
 import { getDevPagemap } from '../../src/model/pgmap.js';
 import { planOperation } from '../../src/ops/index.js';
@@ -124,11 +125,15 @@ describe('memunmap (memunmap_pages)', () => {
     assert.deepEqual(checkInvariants(m), []);
   });
 
-  it("5.4: depopulate_section_memmap() frees that part of an early section's boot memmap", () => {
+  it("5.4: depopulate_section_memmap() frees that part of an early section's boot memmap (x86: 0xFD, PMD kept)", () => {
     const m = machine(BOOT, [pmem0, { op: 'memunmap', id: 'pmem0' }], x86({ kernel: '5.4' }));
     const pfn = PMEM_PFN + 1000;
-    assert.equal(m.memmap.read(pfn), undefined, 'the freed subsections are unmapped');
-    assert.equal(m.truthOf(pfn).state, 'freed');
+    assert.deepEqual(
+      m.memmap.read(pfn),
+      VMEMMAP_UNUSED_PAGE,
+      'x86 remove_pmd_table() fills the freed part, still mapped',
+    );
+    assert.equal(m.truthOf(pfn).state, 'hole');
     // The section stays early and ONLINE: pfn_valid() and 5.4's pfn_to_online_page() still say yes.
     assert.equal(pfnValid619(m.mem.words, m.g, pfn), true);
     assert.equal(pfnToOnlinePage54(m.mem.words, m.g, pfn), pfn);
