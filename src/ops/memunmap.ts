@@ -141,12 +141,15 @@ function exitAfterUnmap(unmap: readonly KernelStep[], t: Teardown): KernelStep[]
  */
 function exitBeforeUnmap(unmap: readonly KernelStep[], t: Teardown): KernelStep[] {
   return [
-    step(
-      'percpu_ref_exit',
-      t.args,
-      `pgmap ${t.id}: dev_pagemap_cleanup() frees the percpu counters`,
-      () => undefined,
-    ),
+    {
+      ...step(
+        'percpu_ref_exit',
+        t.args,
+        `pgmap ${t.id}: dev_pagemap_cleanup() frees the percpu counters`,
+        () => undefined,
+      ),
+      footprint: { reads: [], writes: [] },
+    },
     ...unmap,
     pgmapArrayDelete(t, true),
   ];
