@@ -7,7 +7,7 @@ import type { CompareResult } from '../compare/index.js';
 import { CATEGORIES, type Category, categoryLegend } from '../compare/judge.js';
 import type { DesignLitmus } from '../designs/index.js';
 import { AUDIT_SCENARIOS } from '../explore/audit.js';
-import { brokenBugs, bugsHtml, bugsJson, renderBugs } from './bugs.js';
+import { bugsHtml, bugsJson, renderBugs } from './bugs.js';
 import { type ReportScenario, renderDemoReport } from './html.js';
 import { DESIGN_LITMUS_HEADINGS, designLitmusHtml, designLitmusRows } from './litmus.js';
 import { escapeXml } from './map.js';
