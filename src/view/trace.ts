@@ -6,6 +6,7 @@
 
 import { InputError } from '../errors.js';
 import type { ExploreTrace } from '../explore/trace.js';
+import { isKernelRelease, KERNEL_RANGE_TEXT } from '../kernel/index.js';
 import type { ViewStep } from './api.js';
 
 export const TRACE_FORMAT = 'pfnlab-explore-trace';
@@ -24,6 +25,8 @@ export function checkTrace(raw: unknown, source: string): ExploreTrace {
     fail('$.version', `unsupported trace version ${JSON.stringify(t.version)} (expected 1)`);
   for (const k of ['scenario', 'design', 'verdict'] as const)
     if (typeof t[k] !== 'string') fail(`$.${k}`, 'must be a string');
+  if (t.kernel !== undefined && !isKernelRelease(t.kernel))
+    fail('$.kernel', `must be ${KERNEL_RANGE_TEXT}, got ${JSON.stringify(t.kernel).slice(0, 40)}`);
   if (!Array.isArray(t.threads)) fail('$.threads', 'must be an array');
   if (!Array.isArray(t.steps)) fail('$.steps', 'must be an array');
   const ids = new Set<number>();

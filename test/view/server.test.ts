@@ -420,6 +420,8 @@ describe('pfnlab view: the command', () => {
         steps: [{ thread: 3, fn: 'f' }],
       }),
     );
+    const badKernel = join(dir, 'bad-kernel.json');
+    writeFileSync(badKernel, JSON.stringify({ ...JSON.parse(readFileSync(TRACE, 'utf8')), kernel: '7.99' }));
     mkdirSync(join(dir, 'empty'));
     for (const args of [
       ['no-such-scenario'],
@@ -430,6 +432,7 @@ describe('pfnlab view: the command', () => {
       ['--port=-5'],
       ['--bogus'],
       [badTrace],
+      [badKernel],
     ]) {
       const r = await cli('view', ...args);
       assert.equal(r.code, 2, args.join(' '));
@@ -437,6 +440,10 @@ describe('pfnlab view: the command', () => {
       assert.match(r.stderr, /^pfnlab: /);
     }
     assert.match((await cli('view', badTrace)).stderr, /\$\.steps\[0\]\.thread: no thread 3/);
+    assert.match(
+      (await cli('view', badKernel)).stderr,
+      /\$\.kernel: must be a mainline release 5\.4 … 6\.19 .*got "7\.99"$/m,
+    );
     assert.match(
       (await cli('view', 'dimm-hotplug', '--port', '-5')).stderr,
       /--port must be a non-negative integer, got '-5'/,
