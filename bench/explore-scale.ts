@@ -130,7 +130,9 @@ if (!quick) {
         curSeconds += b.cpu;
         cells++;
         if (!same(a, b))
-          (b.violation?.kind === 'null-deref' ? nullJudged : differ).push(`${w.name} x ${d.name} on ${s.name}`);
+          (b.violation?.kind === 'null-deref' ? nullJudged : differ).push(
+            `${w.name} x ${d.name} on ${s.name}`,
+          );
       }
     }
   }
