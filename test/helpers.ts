@@ -18,6 +18,17 @@ export const KiB = 2 ** 10;
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 
+/** The x86 boot RAM most kernel tests start from: 2 GiB low, 4 GiB above the 32-bit hole. */
+export const BOOT_LOW_HIGH = [
+  { start: 0, size: 2 * GiB },
+  { start: 4 * GiB, size: 4 * GiB },
+];
+/** Where those tests hot-add memory: above every boot range. */
+export const DIMM = 16 * GiB;
+export const DIMM_PFN = DIMM / 4096;
+/** A 1 GiB add_memory at DIMM. */
+export const ADD_DIMM: OpSpec = { op: 'add_memory', start: DIMM, size: GiB };
+
 export function x86(overrides: Partial<Geometry> = {}): Geometry {
   return geometryFor('x86_64', overrides);
 }

@@ -25,14 +25,9 @@ import { firstUnmovablePfn } from '../../src/ops/offline-checks.js';
 import type { OpSpec } from '../../src/ops/spec.js';
 import { validZones } from '../../src/ops/zone-policy.js';
 import { checkPageSpan, endPageSkipped, type PageSpanPage } from '../../src/walkers/check-page-span.js';
-import { GiB, MiB, machine, machineOn, runUntil } from '../helpers.js';
+import { BOOT_LOW_HIGH, DIMM, DIMM_PFN, GiB, MiB, machine, machineOn, runUntil } from '../helpers.js';
 
-const BOOT = [
-  { start: 0, size: 2 * GiB },
-  { start: 4 * GiB, size: 4 * GiB },
-];
-const DIMM = 16 * GiB;
-const DIMM_PFN = DIMM / 4096;
+const BOOT = BOOT_LOW_HIGH;
 
 function on(kernel: KernelVersion, steps: OpSpec[], boot = BOOT): Machine {
   return machineOn(kernel, boot, steps);

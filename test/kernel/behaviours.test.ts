@@ -26,15 +26,13 @@ import { memoryTypeValue } from '../../src/model/pgmap.js';
 import { planOperation } from '../../src/ops/index.js';
 import type { OpSpec } from '../../src/ops/spec.js';
 import { validZones } from '../../src/ops/zone-policy.js';
-import { GiB, MiB, machineOn, runUntil } from '../helpers.js';
+import { ADD_DIMM, DIMM, DIMM_PFN, GiB, MiB, machineOn, runUntil } from '../helpers.js';
 
 const BOOT = [
   { start: 0, size: 2 * GiB },
   { start: 4 * GiB, size: 64 * MiB },
 ];
-const DIMM = 16 * GiB;
-const DIMM_PFN = DIMM / 4096;
-const add: OpSpec = { op: 'add_memory', start: DIMM, size: GiB };
+const add = ADD_DIMM;
 const PMEM = 0x104000000;
 const PMEM_PFN = PMEM / 4096;
 const pmem: OpSpec = { op: 'memremap', start: PMEM, size: 64 * MiB, type: 'fsdax', id: 'pmem0' };

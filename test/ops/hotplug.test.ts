@@ -25,15 +25,10 @@ import { memHotplugBegin, memHotplugDone } from '../../src/ops/sparse.js';
 import type { OpSpec } from '../../src/ops/spec.js';
 import { validZones } from '../../src/ops/zone-policy.js';
 import { DECREMENT, READ_LOCK } from '../../src/walkers/kernel.js';
-import { fingerprint, GiB, MiB, machine, x86 } from '../helpers.js';
+import { ADD_DIMM, BOOT_LOW_HIGH, DIMM, DIMM_PFN, fingerprint, GiB, MiB, machine, x86 } from '../helpers.js';
 
-const BOOT = [
-  { start: 0, size: 2 * GiB },
-  { start: 4 * GiB, size: 4 * GiB },
-];
-const DIMM = 16 * GiB;
-const DIMM_PFN = DIMM / 4096;
-const add: OpSpec = { op: 'add_memory', start: DIMM, size: GiB };
+const BOOT = BOOT_LOW_HIGH;
+const add = ADD_DIMM;
 
 function refuses(m: Machine, spec: OpSpec, errno: string, pattern?: RegExp): void {
   const before = fingerprint(m);
