@@ -201,6 +201,25 @@ function pagesCorrectlyProbed(m: Machine, b: MemoryBlock): void {
   }
 }
 
+/**
+ * A 5.4 boot block with a hole can be offlined, and memremap_pages() can then put a device range
+ * in the hole. Onlining the block again would reinitialize the device's struct pages too
+ * (move_pfn_range_to_zone() covers the whole block, mm/page_alloc.c memmap_init_zone()): a
+ * corruption the model's truth cannot hold, so the model refuses it, saying so.
+ */
+function refuseDevicePagesInBlock(m: Machine, b: MemoryBlock): void {
+  const start = b.startSectionNr * m.g.pagesPerSection;
+  const end = start + m.pagesPerBlock();
+  for (const p of m.pgmaps.values())
+    if (p.startPfn < end && start < p.endPfn)
+      refuse(
+        'EBUSY',
+        'online',
+        `memory${b.id} holds ZONE_DEVICE pfns of pgmap ${p.id}; onlining it would reinitialize their struct pages (not modelled)`,
+        b.id,
+      );
+}
+
 export function planOnline(m: Machine, spec: OnlineSpec): OperationPlan {
   const op = 'online';
   requireBooted(m, op);
@@ -213,6 +232,7 @@ export function planOnline(m: Machine, spec: OnlineSpec): OperationPlan {
     // memory_block_change_state(): the block must be offline.
     if (b.state !== 'offline') refuse('EINVAL', op, `memory${id} is ${b.state}, not offline`, id);
     pagesCorrectlyProbed(m, b);
+    refuseDevicePagesInBlock(m, b);
   }
   const steps = ids.flatMap((id) => onlineBlockSteps(m, id, type));
   return { op, summary: `online ${type} ${memRange(spec.start, spec.start + spec.size)}`, steps };
